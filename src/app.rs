@@ -1,0 +1,159 @@
+//! The program: arguments → config → bundle → facts → checks → report, and the exit code.
+
+use crate::bundle::Bundle;
+use crate::cli::{Args, Command, Config, FailOn, Format};
+use crate::engine;
+use crate::facts::Facts;
+use crate::report::{self, Report};
+use crate::spec::Catalog;
+use clap::Parser;
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Exit codes, as ripgrep and friends use them.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_CLEAN),
+        Err(e) => {
+            eprintln!("kubetriage: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn catalog(analyzers: Option<&Path>) -> anyhow::Result<Catalog> {
+    Ok(match analyzers {
+        Some(dir) => Catalog::with_overrides(dir)?,
+        None => Catalog::embedded()?,
+    })
+}
+
+fn run(args: &Args) -> anyhow::Result<u8> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match &args.command {
+        Some(Command::Checks { analyzers }) => {
+            let cat = catalog(analyzers.as_deref())?;
+            for c in &cat.checks {
+                let implemented = !matches!(c.analyzer, crate::spec::Analyzer::NotImplemented);
+                writeln!(
+                    out,
+                    "{:<42} {:<8} {}{}",
+                    c.spec.id,
+                    c.spec.severity.as_str(),
+                    c.spec.title,
+                    if implemented {
+                        ""
+                    } else {
+                        "  (not implemented yet)"
+                    }
+                )?;
+            }
+            out.flush()?;
+            return Ok(EXIT_CLEAN);
+        }
+        Some(Command::Explain { id, analyzers }) => {
+            let cat = catalog(analyzers.as_deref())?;
+            let Some(c) = cat.get(id) else {
+                anyhow::bail!("no check has the id {id:?}; `kubetriage checks` lists them");
+            };
+            explain(c, &mut out)?;
+            out.flush()?;
+            return Ok(EXIT_CLEAN);
+        }
+        None => {}
+    }
+    let Some(bundle) = &args.bundle else {
+        anyhow::bail!(
+            "no bundle given: run `kubetriage BUNDLE` with a bundle folder, .tar.gz or .tar (see --help)"
+        );
+    };
+    let config = args.config(bundle.clone());
+    if let Some(n) = config.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()?;
+    }
+    let cat = catalog(config.analyzers.as_deref())?;
+    let report = analyze(&config, &cat)?;
+    match config.format {
+        Format::Text => report::text::write(&report, &mut out)?,
+        Format::Json => report::json::write(&report, &mut out)?,
+        Format::Markdown => report::markdown::write(&report, &mut out)?,
+    }
+    out.flush()?;
+    Ok(exit_code(&report, config.fail_on))
+}
+
+/// Opens the bundle and runs the catalog over it.
+pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<Report> {
+    let bundle = Bundle::open(&config.bundle, &config.limits)?;
+    let facts = Facts::new(&bundle);
+    let results = engine::run(cat, &facts);
+    Ok(Report::new(&bundle, &facts, results))
+}
+
+pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+    match (fail_on, report.worst()) {
+        (FailOn::At(threshold), Some(worst)) if worst.at_least(threshold) => EXIT_FINDINGS,
+        _ => EXIT_CLEAN,
+    }
+}
+
+fn explain(c: &crate::spec::Check, out: &mut dyn Write) -> io::Result<()> {
+    let s = &c.spec;
+    writeln!(out, "{}  ({})\n{}\n", s.id, s.severity, s.title)?;
+    writeln!(out, "{}", s.explanation.trim_end())?;
+    if !s.reads.is_empty() {
+        writeln!(out, "\nReads:")?;
+        for r in &s.reads {
+            writeln!(out, "  {r}")?;
+        }
+    }
+    if !c.scans.is_empty() {
+        writeln!(out, "\nLooks for lines matching:")?;
+        for sc in &c.scans {
+            writeln!(
+                out,
+                "  {}: {}  in {}",
+                sc.name,
+                sc.regex.as_str(),
+                sc.file_globs.join(", ")
+            )?;
+        }
+    }
+    if !s.remediation.is_empty() {
+        writeln!(
+            out,
+            "\nRemediation (names are filled in from the bundle):\n{}",
+            s.remediation.trim_end()
+        )?;
+    }
+    writeln!(out, "\nReference: {} — {}", s.docs.seed, s.docs.section)?;
+    writeln!(out, "Logic: {:?} (from {})", c.analyzer, c.origin)
+}

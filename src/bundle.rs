@@ -1,0 +1,638 @@
+//! Opening a bundle: a folder, a `.tar.gz`/`.tgz` or a `.tar`, detected by content.
+//!
+//! Archives are untrusted. They are unpacked entry by entry into a private temporary folder that
+//! this process creates (mode 0700) and removes on exit: absolute paths, `..`, links and device
+//! files are refused and reported, each file's and the total decompressed size are capped, and
+//! a truncated archive yields what could be read plus a reported problem. Nothing is ever
+//! written outside that folder, and no link is ever created or followed.
+
+use flate2::read::MultiGzDecoder;
+use serde::Serialize;
+use std::cell::Cell;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use thiserror::Error;
+
+/// Bounds applied while unpacking an archive (folders are read in place, so they need none).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest single file, decompressed.
+    pub max_file: u64,
+    /// Largest total of all entries, decompressed.
+    pub max_total: u64,
+    /// Most entries an archive may have.
+    pub max_entries: u64,
+    /// Past `ratio_floor` decompressed bytes, a decompressed/compressed ratio above this is
+    /// treated as a decompression bomb (real logs and JSON compress 5–50×).
+    pub max_ratio: u64,
+    pub ratio_floor: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file: 4 << 30,
+            max_total: 16 << 30,
+            max_entries: 2_000_000,
+            max_ratio: 300,
+            ratio_floor: 512 << 20,
+        }
+    }
+}
+
+/// What the user handed us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Folder,
+    TarGz,
+    Tar,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Folder => "folder",
+            Format::TarGz => "tar.gz",
+            Format::Tar => "tar",
+        }
+    }
+}
+
+/// Something about the bundle itself that the user should know: an entry refused, a link not
+/// followed, a truncated archive, a missing manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub problem: String,
+}
+
+/// One regular file of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleFile {
+    /// Bundle-relative path with `/` separators.
+    pub path: String,
+    pub size: u64,
+}
+
+/// An opened bundle: a folder on disk holding its files, and the list of those files.
+#[derive(Debug)]
+pub struct Bundle {
+    pub source: PathBuf,
+    pub format: Format,
+    /// The bundle's top-level folder on disk.
+    pub root: PathBuf,
+    /// Sorted by path.
+    pub files: Vec<BundleFile>,
+    pub problems: Vec<Problem>,
+    /// Keeps the private unpack folder alive as long as the bundle.
+    _unpacked: Option<tempfile::TempDir>,
+}
+
+/// A bundle that cannot be opened at all (exit code 2).
+#[derive(Debug, Error)]
+pub enum OpenError {
+    #[error("{path}: {message}")]
+    Unreadable { path: String, message: String },
+}
+
+fn unreadable(path: &Path, message: impl Into<String>) -> OpenError {
+    OpenError::Unreadable {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
+}
+
+impl Bundle {
+    pub fn open(path: &Path, limits: &Limits) -> Result<Bundle, OpenError> {
+        let meta = fs::metadata(path).map_err(|e| {
+            unreadable(
+                path,
+                format!("cannot open: {e} (pass a bundle folder, .tar.gz, .tgz or .tar)"),
+            )
+        })?;
+        if meta.is_dir() {
+            return Self::open_folder(path);
+        }
+        let mut head = [0u8; 512];
+        let n = read_prefix(path, &mut head)
+            .map_err(|e| unreadable(path, format!("cannot read: {e}")))?;
+        let head = &head[..n];
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Self::open_archive(path, Format::TarGz, limits)
+        } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+            Self::open_archive(path, Format::Tar, limits)
+        } else if head.starts_with(b"PK\x03\x04") {
+            Err(unreadable(
+                path,
+                "this is a zip archive; kubetriage reads folders, .tar.gz and .tar: unzip it and pass the folder",
+            ))
+        } else if n == 0 {
+            Err(unreadable(
+                path,
+                "the file is empty; expected a bundle folder, .tar.gz or .tar",
+            ))
+        } else {
+            Err(unreadable(
+                path,
+                "not a bundle: neither a folder nor a gzip or tar archive",
+            ))
+        }
+    }
+
+    fn open_folder(path: &Path) -> Result<Bundle, OpenError> {
+        let mut root = path.to_path_buf();
+        // A folder that holds nothing but the bundle's own top-level folder (an unpacked archive)
+        // is read from that inner folder.
+        if !root.join("manifest.json").exists() {
+            let entries: Vec<_> = fs::read_dir(&root)
+                .map_err(|e| unreadable(path, format!("cannot list the folder: {e}")))?
+                .filter_map(|e| e.ok())
+                .collect();
+            if entries.len() == 1 {
+                let only = entries[0].path();
+                if fs::symlink_metadata(&only)
+                    .map(|m| m.is_dir())
+                    .unwrap_or(false)
+                {
+                    root = only;
+                }
+            }
+        }
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        walk(&root, "", 0, &mut files, &mut problems);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Bundle {
+            source: path.to_path_buf(),
+            format: Format::Folder,
+            root,
+            files,
+            problems,
+            _unpacked: None,
+        })
+    }
+
+    fn open_archive(path: &Path, format: Format, limits: &Limits) -> Result<Bundle, OpenError> {
+        let file =
+            fs::File::open(path).map_err(|e| unreadable(path, format!("cannot open: {e}")))?;
+        let compressed = Rc::new(Cell::new(0u64));
+        let counted = CountingReader {
+            inner: io::BufReader::with_capacity(1 << 20, file),
+            count: compressed.clone(),
+        };
+        let reader: Box<dyn Read> = match format {
+            Format::TarGz => Box::new(MultiGzDecoder::new(counted)),
+            _ => Box::new(counted),
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("kubetriage-")
+            .tempdir()
+            .map_err(|e| {
+                unreadable(
+                    path,
+                    format!("cannot create a private folder to unpack into: {e}"),
+                )
+            })?;
+        let mut problems = Vec::new();
+        let entries = unpack(reader, dir.path(), limits, &compressed, &mut problems)
+            .map_err(|m| unreadable(path, m))?;
+        if entries == 0 && problems.iter().any(|p| p.problem.starts_with("archive")) {
+            let first = problems[0].problem.clone();
+            return Err(unreadable(path, format!("no file could be read: {first}")));
+        }
+        let (root, top_problem) = top_folder(dir.path());
+        if let Some(p) = top_problem {
+            problems.push(p);
+        }
+        let mut files = Vec::new();
+        walk(&root, "", 0, &mut files, &mut problems);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Bundle {
+            source: path.to_path_buf(),
+            format,
+            root,
+            files,
+            problems,
+            _unpacked: Some(dir),
+        })
+    }
+
+    /// The file at a bundle-relative path, if the bundle has it.
+    pub fn file(&self, rel: &str) -> Option<&BundleFile> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(rel))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+
+    /// The on-disk path of a bundle-relative path.
+    pub fn disk_path(&self, rel: &str) -> PathBuf {
+        let mut p = self.root.clone();
+        for part in rel.split('/') {
+            p.push(part);
+        }
+        p
+    }
+}
+
+fn read_prefix(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+    let mut f = fs::File::open(path)?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Counts the compressed bytes consumed, to spot decompression bombs by their ratio.
+struct CountingReader<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Unpacks regular files and folders into `dest`. Returns how many files were written, or a
+/// fatal message (a bomb or too many entries). Everything else is a recorded problem.
+fn unpack(
+    reader: Box<dyn Read>,
+    dest: &Path,
+    limits: &Limits,
+    compressed: &Rc<Cell<u64>>,
+    problems: &mut Vec<Problem>,
+) -> Result<u64, String> {
+    let mut archive = tar::Archive::new(reader);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => return Err(format!("not a readable tar archive: {e}")),
+    };
+    let mut total: u64 = 0;
+    let mut count: u64 = 0;
+    let mut written: u64 = 0;
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push(Problem {
+                    file: String::new(),
+                    problem: format!(
+                        "archive ends early or is damaged after {written} files ({e}); the rest of the bundle is missing"
+                    ),
+                });
+                break;
+            }
+        };
+        count += 1;
+        if count > limits.max_entries {
+            return Err(format!(
+                "more than {} entries: refusing to unpack (is this really a support bundle?)",
+                limits.max_entries
+            ));
+        }
+        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let rel = match safe_relative(&raw_name) {
+            Ok(Some(rel)) => rel,
+            Ok(None) => continue, // the archive's own "./"
+            Err(why) => {
+                problems.push(Problem {
+                    file: raw_name,
+                    problem: format!("entry refused: {why}"),
+                });
+                continue;
+            }
+        };
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            if let Err(e) = fs::create_dir_all(dest.join(&rel)) {
+                problems.push(Problem {
+                    file: raw_name,
+                    problem: format!("folder not created: {e}"),
+                });
+            }
+            continue;
+        }
+        if kind.is_symlink() || kind.is_hard_link() {
+            let target = entry
+                .link_name_bytes()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            problems.push(Problem {
+                file: raw_name,
+                problem: format!(
+                    "link to {target:?} not followed (links are never created from a bundle)"
+                ),
+            });
+            continue;
+        }
+        if !(kind.is_file() || kind.is_contiguous()) {
+            if kind.is_pax_global_extensions()
+                || kind.is_pax_local_extensions()
+                || kind.is_gnu_longname()
+                || kind.is_gnu_longlink()
+            {
+                continue;
+            }
+            problems.push(Problem {
+                file: raw_name,
+                problem: "special file (device, fifo...) skipped".into(),
+            });
+            continue;
+        }
+        let declared = entry.header().size().unwrap_or(0);
+        if declared > limits.max_file {
+            problems.push(Problem {
+                file: rel_string(&rel),
+                problem: format!(
+                    "file of {} is over the {} per-file limit and was skipped (raise --max-file-size to read it)",
+                    human_bytes(declared),
+                    human_bytes(limits.max_file)
+                ),
+            });
+            total = total.saturating_add(declared);
+            check_total(total, limits, compressed.get(), &rel)?;
+            continue;
+        }
+        let out_path = dest.join(&rel);
+        if let Some(parent) = out_path.parent()
+            && let Err(e) = fs::create_dir_all(parent)
+        {
+            problems.push(Problem {
+                file: raw_name,
+                problem: format!("not written: {e}"),
+            });
+            continue;
+        }
+        let mut out = match fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&out_path)
+        {
+            Ok(f) => io::BufWriter::with_capacity(1 << 20, f),
+            Err(e) => {
+                problems.push(Problem {
+                    file: raw_name,
+                    problem: format!("not written: {e}"),
+                });
+                continue;
+            }
+        };
+        let mut buf = vec![0u8; 256 << 10];
+        let mut this_file: u64 = 0;
+        let mut failed = None;
+        loop {
+            let n = match entry.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    failed = Some(format!(
+                        "archive ends early or is damaged inside this file ({e}); the file is cut short"
+                    ));
+                    break;
+                }
+            };
+            this_file += n as u64;
+            total = total.saturating_add(n as u64);
+            if this_file > limits.max_file {
+                failed = Some(format!(
+                    "grew past the {} per-file limit while unpacking; cut short",
+                    human_bytes(limits.max_file)
+                ));
+                break;
+            }
+            check_total(total, limits, compressed.get(), &rel)?;
+            if let Err(e) = out.write_all(&buf[..n]) {
+                return Err(format!(
+                    "cannot write the unpacked bundle ({e}): is the temporary folder's disk full?"
+                ));
+            }
+        }
+        if let Err(e) = out.flush() {
+            return Err(format!(
+                "cannot write the unpacked bundle ({e}): is the temporary folder's disk full?"
+            ));
+        }
+        written += 1;
+        if let Some(why) = failed {
+            problems.push(Problem {
+                file: rel_string(&rel),
+                problem: why,
+            });
+            if why_is_truncation(problems) {
+                break;
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn why_is_truncation(problems: &[Problem]) -> bool {
+    problems
+        .last()
+        .map(|p| p.problem.starts_with("archive ends early"))
+        .unwrap_or(false)
+}
+
+fn check_total(total: u64, limits: &Limits, compressed: u64, rel: &Path) -> Result<(), String> {
+    if total > limits.max_total {
+        return Err(format!(
+            "unpacking {} takes the bundle past the {} total limit: refusing a likely decompression bomb (raise --max-total-size if the bundle is genuine)",
+            rel_string(rel),
+            human_bytes(limits.max_total)
+        ));
+    }
+    if total > limits.ratio_floor && total / compressed.max(1) > limits.max_ratio {
+        return Err(format!(
+            "{} decompresses more than {}× its compressed size: refusing a likely decompression bomb",
+            rel_string(rel),
+            limits.max_ratio
+        ));
+    }
+    Ok(())
+}
+
+/// Turns an archive entry name into a safe relative path, or says why it is refused.
+/// `Ok(None)` is the archive root itself.
+fn safe_relative(name: &str) -> Result<Option<PathBuf>, &'static str> {
+    if name.contains('\0') {
+        return Err("name contains a NUL byte");
+    }
+    if name.starts_with('/') || name.starts_with('\\') {
+        return Err("absolute path");
+    }
+    if name.len() > 2 && name.as_bytes()[1] == b':' {
+        return Err("absolute path");
+    }
+    let mut out = PathBuf::new();
+    for comp in Path::new(name).components() {
+        match comp {
+            Component::Normal(p) => {
+                if p.to_string_lossy().contains('\\') {
+                    return Err("backslash in a path component");
+                }
+                out.push(p)
+            }
+            Component::CurDir => {}
+            Component::ParentDir => return Err("path climbs out of the bundle with '..'"),
+            Component::RootDir | Component::Prefix(_) => return Err("absolute path"),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(out))
+}
+
+/// The bundle root is the archive's single top-level folder.
+fn top_folder(dir: &Path) -> (PathBuf, Option<Problem>) {
+    let entries: Vec<_> = match fs::read_dir(dir) {
+        Ok(r) => r.filter_map(|e| e.ok()).collect(),
+        Err(_) => return (dir.to_path_buf(), None),
+    };
+    if entries.len() == 1 && entries[0].file_type().map(|t| t.is_dir()).unwrap_or(false) {
+        return (entries[0].path(), None);
+    }
+    if dir.join("manifest.json").is_file() || entries.is_empty() {
+        return (dir.to_path_buf(), None);
+    }
+    (
+        dir.to_path_buf(),
+        Some(Problem {
+            file: String::new(),
+            problem: format!(
+                "the archive has {} top-level entries instead of one folder; reading them as the bundle root",
+                entries.len()
+            ),
+        }),
+    )
+}
+
+/// Lists regular files under `dir`, never following links (each link is a reported problem).
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    depth: usize,
+    files: &mut Vec<BundleFile>,
+    problems: &mut Vec<Problem>,
+) {
+    if depth > 64 {
+        problems.push(Problem {
+            file: prefix.to_string(),
+            problem: "folders nested more than 64 deep were not read".into(),
+        });
+        return;
+    }
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            problems.push(Problem {
+                file: prefix.to_string(),
+                problem: format!("folder not readable: {e}"),
+            });
+            return;
+        }
+    };
+    for entry in rd.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let meta = match fs::symlink_metadata(entry.path()) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(Problem {
+                    file: rel,
+                    problem: format!("not readable: {e}"),
+                });
+                continue;
+            }
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            let target = fs::read_link(entry.path())
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            problems.push(Problem {
+                file: rel,
+                problem: format!(
+                    "link to {target:?} not followed (links are never followed in a bundle)"
+                ),
+            });
+        } else if ft.is_dir() {
+            walk(&entry.path(), &rel, depth + 1, files, problems);
+        } else if ft.is_file() {
+            files.push(BundleFile {
+                path: rel,
+                size: meta.len(),
+            });
+        } else {
+            problems.push(Problem {
+                file: rel,
+                problem: "special file (device, fifo, socket) skipped".into(),
+            });
+        }
+    }
+}
+
+fn rel_string(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `1.5 GiB`-style sizes for messages.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_names_are_confined() {
+        assert_eq!(
+            safe_relative("b/kubectl/pods.json").unwrap(),
+            Some(PathBuf::from("b/kubectl/pods.json"))
+        );
+        assert_eq!(safe_relative("./b/x").unwrap(), Some(PathBuf::from("b/x")));
+        assert_eq!(safe_relative("./").unwrap(), None);
+        assert!(safe_relative("/etc/passwd").is_err());
+        assert!(safe_relative("b/../../etc/passwd").is_err());
+        assert!(safe_relative("..").is_err());
+        assert!(safe_relative("C:\\x").is_err());
+        assert!(safe_relative("a\\..\\..\\x").is_err());
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_bytes(10), "10 B");
+        assert_eq!(human_bytes(4 << 30), "4.0 GiB");
+    }
+}

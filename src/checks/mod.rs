@@ -1,0 +1,198 @@
+//! Check logic: the generic analyzers every spec can use, and the registry of built-in
+//! analyzers (one Rust function per check whose logic is structural).
+//!
+//! A check sees the bundle only through [`Ctx`]: parsed facts, and the lines its scans matched.
+//! It answers with an [`Outcome`]; the engine turns drafts into findings by filling the spec's
+//! templates with each draft's variables.
+
+pub mod generic;
+pub mod gke;
+pub mod kubeadm;
+
+use crate::facts::{Facts, JsonDoc, Unavailable};
+use crate::model::{Evidence, Severity};
+use crate::scan::ScanMatch;
+use crate::spec::Check;
+use crate::template::Vars;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// A built-in analyzer. `Err` means a file it needs is unusable: "not evaluated" with that reason.
+pub type BuiltinFn = fn(&Ctx) -> Result<Outcome, Unavailable>;
+
+/// Built-in analyzers by the name specs use.
+pub const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("cgroup-driver-mismatch", kubeadm::cgroup_driver_mismatch),
+    ("coredns-loop", kubeadm::coredns_loop),
+    ("metadata-server-crashloop", gke::metadata_server_crashloop),
+    ("wi-binding-missing", gke::wi_binding_missing),
+];
+
+pub fn builtin(name: &str) -> Option<BuiltinFn> {
+    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTINS.iter().map(|(n, _)| *n).collect()
+}
+
+/// How a check ended, before its templates are filled.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Findings(Vec<Draft>),
+    Pass,
+    NotEvaluated(String),
+}
+
+/// One finding's facts: the names for the templates, and the evidence.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    pub vars: Vars,
+    pub evidence: Vec<Evidence>,
+    /// Overrides the check's severity for this finding.
+    pub severity: Option<Severity>,
+    /// Replaces the spec's summary template (for checks with several kinds of finding).
+    pub summary: Option<String>,
+    /// Replaces the spec's remediation template.
+    pub remediation: Option<String>,
+    /// Replaces the spec's detail template.
+    pub detail: Option<String>,
+    /// Total places matched, when more than `evidence` holds.
+    pub occurrences: Option<usize>,
+}
+
+impl Draft {
+    pub fn new() -> Draft {
+        Draft::default()
+    }
+
+    pub fn var(mut self, k: &str, v: impl Into<String>) -> Draft {
+        self.vars.insert(k.to_string(), v.into());
+        self
+    }
+
+    pub fn evidence(mut self, e: Evidence) -> Draft {
+        self.evidence.push(e);
+        self
+    }
+}
+
+/// Everything a check may look at.
+pub struct Ctx<'a, 'b> {
+    pub facts: &'a Facts<'b>,
+    pub check: &'a Check,
+    /// Lines matched by this check's scans, ordered by file then line.
+    pub matches: &'a [ScanMatch],
+    /// Per scan: how many files were read.
+    pub files_scanned: &'a [usize],
+    /// The spec's `params` for a built-in.
+    pub params: &'a Value,
+}
+
+impl Ctx<'_, '_> {
+    fn scan_index(&self, name: &str) -> usize {
+        self.check
+            .scans
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "check {} has no scan named {name:?}: the spec and its built-in disagree",
+                    self.check.spec.id
+                )
+            })
+    }
+
+    /// Lines matched by the scan called `name`.
+    pub fn matches_of(&self, name: &str) -> Vec<&ScanMatch> {
+        let i = self.scan_index(name);
+        self.matches.iter().filter(|m| m.scan == i).collect()
+    }
+
+    /// How many files the scan called `name` read.
+    pub fn scanned(&self, name: &str) -> usize {
+        self.files_scanned[self.scan_index(name)]
+    }
+
+    /// The globs of the scan called `name`, for "not evaluated" reasons.
+    pub fn scan_globs(&self, name: &str) -> String {
+        self.check.scans[self.scan_index(name)]
+            .file_globs
+            .join(", ")
+    }
+
+    pub fn list(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {
+        self.facts.list(path)
+    }
+
+    pub fn json(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {
+        self.facts.json(path)
+    }
+}
+
+/// Evidence for a scanned line.
+pub fn line_evidence(m: &ScanMatch) -> Evidence {
+    Evidence {
+        file: m.file.to_string(),
+        line: m.line,
+        end_line: m.line,
+        excerpt: m.text.clone(),
+    }
+}
+
+/// Names a bundle path carries by its place in the layout: `kubectl/logs/<namespace>/<pod>/<container>.log`
+/// and `nodes/<node>/...`. Always includes `file`.
+pub fn path_vars(path: &str) -> Vars {
+    let mut v = Vars::new();
+    v.insert("file".into(), path.to_string());
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["kubectl", "logs", ns, pod, file] => {
+            v.insert("namespace".into(), ns.to_string());
+            v.insert("pod".into(), pod.to_string());
+            let container = file
+                .strip_suffix(".previous.log")
+                .or_else(|| file.strip_suffix(".log"))
+                .unwrap_or(file);
+            v.insert("container".into(), container.to_string());
+        }
+        ["nodes", node, ..] => {
+            v.insert("node".into(), node.to_string());
+        }
+        _ => {}
+    }
+    v
+}
+
+/// Groups matched lines into one draft per key, in first-seen order, each with every line as
+/// evidence and the first line's variables.
+pub fn group_matches<'m>(
+    matches: impl IntoIterator<Item = &'m ScanMatch>,
+    key: impl Fn(&Vars) -> String,
+) -> Vec<Draft> {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: std::collections::HashMap<String, Draft> = std::collections::HashMap::new();
+    for m in matches {
+        let mut vars = path_vars(&m.file);
+        vars.extend(m.captures.iter().map(|(k, v)| (k.clone(), v.clone())));
+        vars.insert("line".into(), m.text.trim().to_string());
+        let k = key(&vars);
+        let d = groups.entry(k.clone()).or_insert_with(|| {
+            order.push(k);
+            Draft {
+                vars,
+                ..Draft::default()
+            }
+        });
+        d.evidence.push(line_evidence(m));
+    }
+    order
+        .into_iter()
+        .filter_map(|k| groups.remove(&k))
+        .map(|mut d| {
+            let n = d.evidence.len();
+            d.vars.insert("count".into(), n.to_string());
+            d
+        })
+        .collect()
+}

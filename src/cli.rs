@@ -1,0 +1,184 @@
+//! Command-line arguments, resolved once into a [`Config`] that the rest of the program reads.
+
+use crate::bundle::Limits;
+use crate::model::Severity;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubetriage",
+    version,
+    about = "Offline support-bundle analyzer for GKE and kubeadm Kubernetes clusters",
+    long_about = "Opens a support bundle (a folder, .tar.gz, .tgz or .tar), runs every check of the catalog \
+and reports findings with their evidence: the bundle file and the lines that prove them.\n\n\
+Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error or unreadable bundle.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Args {
+    /// The bundle: a folder, or a .tar.gz/.tgz/.tar archive (detected by content).
+    pub bundle: Option<PathBuf>,
+
+    /// Output format. `auto` is text (the same off a terminal).
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    pub format: FormatArg,
+
+    /// Exit with 1 when a finding is at least this severe (`never` always exits 0 after a run).
+    #[arg(long, default_value = "warning", value_parser = parse_fail_on)]
+    pub fail_on: FailOn,
+
+    /// Add or override checks with the spec files (*.yaml) of this folder.
+    #[arg(long, value_name = "DIR")]
+    pub analyzers: Option<PathBuf>,
+
+    /// Largest single file to unpack from an archive (e.g. 4G, 512M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+
+    /// Largest total to unpack from an archive (e.g. 16G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_size: Option<u64>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the checks of the catalog.
+    Checks {
+        /// Add or override checks with the spec files of this folder.
+        #[arg(long, value_name = "DIR")]
+        analyzers: Option<PathBuf>,
+    },
+    /// Explain one check: what it detects, what it reads, where it comes from.
+    Explain {
+        /// A check id, e.g. kubeadm/coredns-loop.
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        analyzers: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Auto,
+    Text,
+    Json,
+    Markdown,
+}
+
+/// The format actually written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    At(Severity),
+    Never,
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    if s.eq_ignore_ascii_case("never") {
+        return Ok(FailOn::Never);
+    }
+    s.parse::<Severity>()
+        .map(FailOn::At)
+        .map_err(|e| format!("{e}, or never"))
+}
+
+/// Sizes like `512M`, `4G`, `1048576`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let unit = t[i..].to_ascii_uppercase();
+            let m: u64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+                "" => 1,
+                "K" => 1 << 10,
+                "M" => 1 << 20,
+                "G" => 1 << 30,
+                "T" => 1 << 40,
+                _ => return Err(format!("unknown size unit in {s:?}: use K, M, G or T")),
+            };
+            (&t[..i], m)
+        }
+        None => (t, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 512M, 4G)"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// Everything a run needs, decided once.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bundle: PathBuf,
+    pub format: Format,
+    pub fail_on: FailOn,
+    pub analyzers: Option<PathBuf>,
+    pub limits: Limits,
+    pub threads: Option<usize>,
+}
+
+impl Args {
+    pub fn config(&self, bundle: PathBuf) -> Config {
+        let mut limits = Limits::default();
+        if let Some(n) = self.max_file_size {
+            limits.max_file = n;
+        }
+        if let Some(n) = self.max_total_size {
+            limits.max_total = n;
+        }
+        let format = match self.format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Auto => {
+                let _on_terminal =
+                    std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+                Format::Text
+            }
+        };
+        Config {
+            bundle,
+            format,
+            fail_on: self.fail_on,
+            analyzers: self.analyzers.clone(),
+            limits,
+            threads: self.threads,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
+        assert_eq!(parse_size("4GiB").unwrap(), 4 << 30);
+        assert_eq!(parse_size("100").unwrap(), 100);
+        assert!(parse_size("4X").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+}

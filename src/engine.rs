@@ -1,0 +1,112 @@
+//! Runs the catalog over a bundle: one scan pass over the text files, then every check in
+//! parallel, then results sorted by severity and id. The same bundle always gives the same
+//! results, whatever the number of threads.
+
+use crate::checks::{self, Ctx, Draft, Outcome};
+use crate::facts::Facts;
+use crate::model::{CheckResult, Evidence, Finding, MAX_EVIDENCE, Status};
+use crate::scan;
+use crate::spec::{Analyzer, Catalog, Check};
+use crate::template;
+use rayon::prelude::*;
+
+/// Every check's result, sorted by severity then id.
+pub fn run(catalog: &Catalog, facts: &Facts) -> Vec<CheckResult> {
+    let scanned = scan::run(catalog, facts);
+    let mut results: Vec<CheckResult> = catalog
+        .checks
+        .par_iter()
+        .enumerate()
+        .map(|(i, check)| {
+            let ctx = Ctx {
+                facts,
+                check,
+                matches: &scanned.matches[i],
+                files_scanned: &scanned.files_scanned[i],
+                params: match &check.analyzer {
+                    Analyzer::Builtin { params, .. } => params,
+                    _ => &serde_json::Value::Null,
+                },
+            };
+            let outcome = evaluate(&ctx);
+            finish(check, outcome, scanned.dropped[i])
+        })
+        .collect();
+    results.sort_by(|a, b| (a.severity, &a.id).cmp(&(b.severity, &b.id)));
+    results
+}
+
+fn evaluate(ctx: &Ctx) -> Outcome {
+    let r = match &ctx.check.analyzer {
+        Analyzer::NotImplemented => {
+            return Outcome::NotEvaluated("not implemented in this version of kubetriage".into());
+        }
+        Analyzer::LogPattern { scans, group_by } => {
+            checks::generic::log_pattern(ctx, scans, group_by.as_deref())
+        }
+        Analyzer::ObjectMatch {
+            source,
+            all,
+            any,
+            vars,
+            evidence,
+        } => checks::generic::object_match(ctx, source, all, any, vars, evidence.as_ref()),
+        Analyzer::Builtin { run, .. } => run(ctx),
+    };
+    r.unwrap_or_else(|u| Outcome::NotEvaluated(u.reason))
+}
+
+fn finish(check: &Check, outcome: Outcome, dropped: usize) -> CheckResult {
+    let spec = &check.spec;
+    let mut result = CheckResult {
+        id: spec.id.clone(),
+        status: Status::Pass,
+        severity: spec.severity,
+        title: spec.title.clone(),
+        reason: String::new(),
+        findings: Vec::new(),
+    };
+    match outcome {
+        Outcome::Pass => {}
+        Outcome::NotEvaluated(reason) => {
+            result.status = Status::NotEvaluated;
+            result.reason = reason;
+        }
+        Outcome::Findings(drafts) if drafts.is_empty() => {}
+        Outcome::Findings(drafts) => {
+            result.status = Status::Finding;
+            let extra_per_finding = if drafts.len() == 1 { dropped } else { 0 };
+            result.findings = drafts
+                .into_iter()
+                .map(|d| to_finding(check, d, extra_per_finding))
+                .collect();
+        }
+    }
+    result
+}
+
+fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {
+    let spec = &check.spec;
+    let fill = |own: &Option<String>, spec_t: &str| {
+        template::fill(own.as_deref().unwrap_or(spec_t), &d.vars)
+            .trim()
+            .to_string()
+    };
+    let summary = {
+        let s = fill(&d.summary, &spec.summary);
+        if s.is_empty() { spec.title.clone() } else { s }
+    };
+    let mut evidence: Vec<Evidence> = d.evidence.clone();
+    evidence.sort();
+    evidence.dedup();
+    let occurrences = d.occurrences.unwrap_or(evidence.len()).max(evidence.len()) + dropped;
+    evidence.truncate(MAX_EVIDENCE);
+    Finding {
+        summary,
+        detail: fill(&d.detail, &spec.detail),
+        remediation: fill(&d.remediation, &spec.remediation),
+        severity: d.severity.unwrap_or(spec.severity),
+        evidence,
+        occurrences,
+    }
+}

@@ -1,0 +1,643 @@
+//! Parsed facts from the bundle, shared by every check.
+//!
+//! Each structured file is read and parsed at most once, on first use, whatever number of checks
+//! asks for it; the result (or the reason it is unusable) is cached. A file that is absent,
+//! failed to collect or does not parse is an [`Unavailable`] whose reason names the file: that
+//! is what a check reports as "not evaluated".
+
+use crate::bundle::{Bundle, BundleFile};
+use crate::manifest::Manifest;
+use crate::model::Evidence;
+use crate::yaml;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Structured files larger than this are not parsed (the reason says so).
+const MAX_PARSED_FILE: u64 = 2 << 30;
+/// An evidence excerpt keeps at most this many lines of a long object.
+const MAX_EXCERPT_LINES: usize = 40;
+
+/// Why a file a check needs cannot be used. Its text is the check's "not evaluated" reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    pub path: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// A text file with its line index, for evidence by line number.
+#[derive(Debug)]
+pub struct TextFile {
+    pub path: String,
+    pub text: String,
+    /// Byte offset where each line starts.
+    line_starts: Vec<usize>,
+}
+
+impl TextFile {
+    pub fn new(path: &str, bytes: Vec<u8>) -> TextFile {
+        let text = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            memchr_iter(b'\n', text.as_bytes())
+                .map(|i| i + 1)
+                .filter(|&i| i < text.len()),
+        );
+        TextFile {
+            path: path.to_string(),
+            text,
+            line_starts,
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        if self.text.is_empty() {
+            0
+        } else {
+            self.line_starts.len()
+        }
+    }
+
+    /// 1-based line number of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// The text of 1-based line `n`, without its line break.
+    pub fn line(&self, n: usize) -> &str {
+        if n == 0 || n > self.line_starts.len() {
+            return "";
+        }
+        let start = self.line_starts[n - 1];
+        let end = self.line_starts.get(n).copied().unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
+        (1..=self.line_count()).map(move |n| (n, self.line(n)))
+    }
+
+    /// Evidence for lines `first..=last`, the excerpt cut to a readable length.
+    pub fn evidence(&self, first: usize, last: usize) -> Evidence {
+        let last = last.max(first);
+        let shown = (last - first + 1).min(MAX_EXCERPT_LINES);
+        let mut excerpt: Vec<&str> = (first..first + shown).map(|n| self.line(n)).collect();
+        let more = format!("… {} more lines", last - first + 1 - shown);
+        if shown < last - first + 1 {
+            excerpt.push(&more);
+        }
+        Evidence {
+            file: self.path.clone(),
+            line: first,
+            end_line: last,
+            excerpt: excerpt.join("\n"),
+        }
+    }
+
+    /// First line in `first..=last` containing `needle`.
+    pub fn find_line_in(&self, first: usize, last: usize, needle: &str) -> Option<usize> {
+        (first..=last.min(self.line_count())).find(|&n| self.line(n).contains(needle))
+    }
+
+    /// Evidence for the first line containing `needle`, or the whole file's first line.
+    pub fn evidence_for(&self, needle: &str) -> Evidence {
+        let n = self.find_line_in(1, self.line_count(), needle).unwrap_or(1);
+        self.evidence(n, n)
+    }
+}
+
+fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    hay.iter()
+        .enumerate()
+        .filter(move |(_, b)| **b == needle)
+        .map(|(i, _)| i)
+}
+
+/// One object of a Kubernetes list, with the lines it spans in its file.
+#[derive(Debug)]
+pub struct Item {
+    pub value: Value,
+    pub line: usize,
+    pub end_line: usize,
+}
+
+/// A parsed JSON file. For a list (`{"kind":"List","items":[...]}`, `items: null`, or a bare
+/// array) `items` holds its elements and `is_list` is set; otherwise `value` is the document.
+#[derive(Debug)]
+pub struct JsonDoc {
+    pub text: TextFile,
+    pub value: Value,
+    pub items: Vec<Item>,
+    pub is_list: bool,
+}
+
+impl JsonDoc {
+    pub fn path(&self) -> &str {
+        &self.text.path
+    }
+
+    /// Evidence covering one list item.
+    pub fn item_evidence(&self, item: &Item) -> Evidence {
+        self.text.evidence(item.line, item.end_line)
+    }
+
+    /// Evidence for the line inside `item` that contains `needle` (e.g. `"CrashLoopBackOff"`),
+    /// falling back to the whole item.
+    pub fn item_line_evidence(&self, item: &Item, needle: &str) -> Evidence {
+        match self.text.find_line_in(item.line, item.end_line, needle) {
+            Some(n) => self.text.evidence(n, n),
+            None => self.item_evidence(item),
+        }
+    }
+
+    fn parse(path: &str, bytes: Vec<u8>) -> Result<JsonDoc, String> {
+        let text = TextFile::new(path, bytes);
+        if text.text.trim().is_empty() {
+            return Err(format!("{path} is empty"));
+        }
+        let mut value: Value = serde_json::from_str(&text.text).map_err(|e| {
+            format!(
+                "{path} is not valid JSON (line {}, column {}: {e})",
+                e.line(),
+                e.column()
+            )
+        })?;
+        let spans = list_item_spans(text.text.as_bytes());
+        let (raw_items, is_list) = match &mut value {
+            Value::Array(a) => (std::mem::take(a), true),
+            Value::Object(o) if o.contains_key("items") => match o.get_mut("items") {
+                Some(Value::Array(a)) => (std::mem::take(a), true),
+                Some(Value::Null) => (Vec::new(), true),
+                _ => (Vec::new(), false),
+            },
+            _ => (Vec::new(), false),
+        };
+        let whole = (1, text.line_count().max(1));
+        let items = raw_items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let (a, b) = spans
+                    .get(i)
+                    .map(|&(s, e)| (text.line_of(s), text.line_of(e.saturating_sub(1).max(s))))
+                    .unwrap_or(whole);
+                Item {
+                    value: v,
+                    line: a,
+                    end_line: b,
+                }
+            })
+            .collect();
+        Ok(JsonDoc {
+            text,
+            value,
+            items,
+            is_list,
+        })
+    }
+}
+
+/// Byte spans of the elements of a JSON document's list: the top-level array, or the array under
+/// the top-level `items` key. A lightweight scanner (strings and nesting only), run on text that
+/// serde_json has already accepted.
+fn list_item_spans(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut i = skip_ws(b, 0);
+    if i >= b.len() {
+        return Vec::new();
+    }
+    if b[i] == b'{' {
+        // Find the "items" key at depth 1.
+        i += 1;
+        loop {
+            i = skip_ws(b, i);
+            if i >= b.len() || b[i] != b'"' {
+                return Vec::new();
+            }
+            let key_end = skip_string(b, i);
+            let key = &b[i + 1..key_end.saturating_sub(1).max(i + 1)];
+            i = skip_ws(b, key_end);
+            if i >= b.len() || b[i] != b':' {
+                return Vec::new();
+            }
+            i = skip_ws(b, i + 1);
+            if key == b"items" {
+                break;
+            }
+            i = skip_value(b, i);
+            i = skip_ws(b, i);
+            if i < b.len() && b[i] == b',' {
+                i += 1;
+            } else {
+                return Vec::new();
+            }
+        }
+    }
+    if i >= b.len() || b[i] != b'[' {
+        return Vec::new();
+    }
+    i += 1;
+    let mut spans = Vec::new();
+    loop {
+        i = skip_ws(b, i);
+        if i >= b.len() || b[i] == b']' {
+            return spans;
+        }
+        let start = i;
+        i = skip_value(b, i);
+        spans.push((start, i));
+        i = skip_ws(b, i);
+        if i < b.len() && b[i] == b',' {
+            i += 1;
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {
+        i += 1;
+    }
+    i
+}
+
+/// `i` at an opening quote; returns the index after the closing quote.
+fn skip_string(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// Returns the index just after the value starting at `i`.
+fn skip_value(b: &[u8], mut i: usize) -> usize {
+    if i >= b.len() {
+        return i;
+    }
+    match b[i] {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => {
+                        i = skip_string(b, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
+        _ => {
+            while i < b.len() && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
+            {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// A parsed YAML file (possibly several documents) with its text for evidence.
+#[derive(Debug)]
+pub struct YamlDoc {
+    pub text: TextFile,
+    pub docs: Vec<Value>,
+}
+
+type Slot<T> = Arc<OnceLock<Result<Arc<T>, Unavailable>>>;
+
+/// Parse-once cache for one kind of parsed file.
+struct Cache<T> {
+    slots: Mutex<HashMap<String, Slot<T>>>,
+}
+
+impl<T> Cache<T> {
+    fn new() -> Self {
+        Cache {
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(
+        &self,
+        path: &str,
+        load: impl FnOnce() -> Result<T, Unavailable>,
+    ) -> Result<Arc<T>, Unavailable> {
+        let slot = {
+            let mut map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(path.to_string()).or_default().clone()
+        };
+        slot.get_or_init(|| load().map(Arc::new)).clone()
+    }
+}
+
+/// What kind of cluster the bundle says it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Gke,
+    Kubeadm,
+    Generic,
+}
+
+/// Everything the checks may read, parsed on demand and shared.
+pub struct Facts<'b> {
+    pub bundle: &'b Bundle,
+    manifest: Result<Manifest, Unavailable>,
+    json: Cache<JsonDoc>,
+    yaml: Cache<YamlDoc>,
+    text: Cache<TextFile>,
+    time: OnceLock<Option<jiff::Timestamp>>,
+}
+
+impl<'b> Facts<'b> {
+    pub fn new(bundle: &'b Bundle) -> Facts<'b> {
+        let manifest = match bundle.file("manifest.json") {
+            None => Err(Unavailable {
+                path: "manifest.json".into(),
+                reason: "manifest.json is not in the bundle".into(),
+            }),
+            Some(_) => std::fs::read(bundle.disk_path("manifest.json"))
+                .map_err(|e| e.to_string())
+                .and_then(|b| Manifest::parse(&b))
+                .map_err(|e| Unavailable {
+                    path: "manifest.json".into(),
+                    reason: format!("manifest.json is unreadable: {e}"),
+                }),
+        };
+        Facts {
+            bundle,
+            manifest,
+            json: Cache::new(),
+            yaml: Cache::new(),
+            text: Cache::new(),
+            time: OnceLock::new(),
+        }
+    }
+
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref().ok()
+    }
+
+    pub fn manifest_problem(&self) -> Option<&Unavailable> {
+        self.manifest.as_ref().err()
+    }
+
+    /// The cluster kind: the manifest's `mode`, else inferred from what the bundle holds.
+    pub fn mode(&self) -> Mode {
+        match self.manifest().and_then(|m| m.mode.as_deref()) {
+            Some("gke") => Mode::Gke,
+            Some("kubeadm") => Mode::Kubeadm,
+            Some(_) => Mode::Generic,
+            None if self.bundle.file("gcloud/cluster.json").is_some() => Mode::Gke,
+            None if self
+                .bundle
+                .files
+                .iter()
+                .any(|f| f.path.starts_with("nodes/")) =>
+            {
+                Mode::Kubeadm
+            }
+            None => Mode::Generic,
+        }
+    }
+
+    /// Why `path` cannot be used: not collected (with the collector's reason), or absent.
+    pub fn unavailable(&self, path: &str) -> Unavailable {
+        let reason = match self.manifest().and_then(|m| m.source(path)) {
+            Some(src) if src.status() != crate::manifest::SourceStatus::Ok => {
+                format!(
+                    "{path} was not collected ({}): {}",
+                    src.status().as_str(),
+                    src.detail()
+                )
+            }
+            Some(_) => format!("{path} is recorded in the manifest but missing from the bundle"),
+            None => format!("{path} is not in the bundle"),
+        };
+        Unavailable {
+            path: path.to_string(),
+            reason,
+        }
+    }
+
+    fn read(&self, path: &str) -> Result<Vec<u8>, Unavailable> {
+        let f = self
+            .bundle
+            .file(path)
+            .ok_or_else(|| self.unavailable(path))?;
+        if f.size > MAX_PARSED_FILE {
+            return Err(Unavailable {
+                path: path.into(),
+                reason: format!(
+                    "{path} is too large to parse ({})",
+                    crate::bundle::human_bytes(f.size)
+                ),
+            });
+        }
+        std::fs::read(self.bundle.disk_path(path)).map_err(|e| Unavailable {
+            path: path.into(),
+            reason: format!("{path} could not be read: {e}"),
+        })
+    }
+
+    /// A JSON file (list or single object), parsed once.
+    pub fn json(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {
+        self.json.get(path, || {
+            let bytes = self.read(path)?;
+            JsonDoc::parse(path, bytes).map_err(|reason| Unavailable {
+                path: path.into(),
+                reason,
+            })
+        })
+    }
+
+    /// A JSON list file (`kubectl get ... -o json`); a single object there is an error.
+    pub fn list(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {
+        let doc = self.json(path)?;
+        if !doc.is_list {
+            return Err(Unavailable {
+                path: path.into(),
+                reason: format!("{path} is not a list (expected items or a JSON array)"),
+            });
+        }
+        Ok(doc)
+    }
+
+    /// A YAML file, every document parsed once.
+    pub fn yaml(&self, path: &str) -> Result<Arc<YamlDoc>, Unavailable> {
+        self.yaml.get(path, || {
+            let text = TextFile::new(path, self.read(path)?);
+            let docs = yaml::parse_documents(&text.text).map_err(|e| Unavailable {
+                path: path.into(),
+                reason: format!("{path} is not valid YAML: {e}"),
+            })?;
+            Ok(YamlDoc { text, docs })
+        })
+    }
+
+    /// A small text file (node probes, os-release, resolv.conf...), read once.
+    pub fn text(&self, path: &str) -> Result<Arc<TextFile>, Unavailable> {
+        self.text
+            .get(path, || Ok(TextFile::new(path, self.read(path)?)))
+    }
+
+    /// Bundle files whose path matches a glob (`nodes/*/resolv.conf`, `kubectl/logs/**`).
+    pub fn glob(&self, pattern: &str) -> Vec<&'b BundleFile> {
+        let Ok(g) = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+        else {
+            return Vec::new();
+        };
+        let m = g.compile_matcher();
+        self.bundle
+            .files
+            .iter()
+            .filter(|f| m.is_match(&f.path))
+            .collect()
+    }
+
+    /// Names of the nodes the collector ran on (folders under `nodes/`).
+    pub fn nodes(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .bundle
+            .files
+            .iter()
+            .filter_map(|f| f.path.strip_prefix("nodes/"))
+            .filter_map(|rest| rest.split_once('/').map(|(n, _)| n.to_string()))
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// The bundle's own "now": the manifest's `created`, else the newest timestamp found in the
+    /// events and pods. Never the clock of the machine reading the bundle.
+    pub fn collection_time(&self) -> Option<jiff::Timestamp> {
+        *self.time.get_or_init(|| {
+            if let Some(t) = self
+                .manifest()
+                .and_then(|m| m.created.as_deref())
+                .and_then(parse_time)
+            {
+                return Some(t);
+            }
+            let mut newest: Option<jiff::Timestamp> = None;
+            for path in ["kubectl/events.json", "kubectl/pods.json"] {
+                if let Ok(doc) = self.json(path) {
+                    for item in &doc.items {
+                        newest_time_in(&item.value, &mut newest);
+                    }
+                }
+            }
+            newest
+        })
+    }
+}
+
+/// Parses an RFC 3339 time as Kubernetes and gcloud write it.
+pub fn parse_time(s: &str) -> Option<jiff::Timestamp> {
+    s.trim().parse::<jiff::Timestamp>().ok()
+}
+
+fn newest_time_in(v: &Value, newest: &mut Option<jiff::Timestamp>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                if let Value::String(s) = x {
+                    if (k.ends_with("Timestamp")
+                        || k.ends_with("Time")
+                        || k == "startedAt"
+                        || k == "finishedAt")
+                        && let Some(t) = parse_time(s)
+                        && newest.is_none_or(|n| t > n)
+                    {
+                        *newest = Some(t);
+                    }
+                } else {
+                    newest_time_in(x, newest);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| newest_time_in(x, newest)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_shapes_and_item_lines() {
+        let text = "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"a\": 1},\n    {\n      \"b\": \"x]}\"\n    }\n  ]\n}\n";
+        let d = JsonDoc::parse("f.json", text.as_bytes().to_vec()).unwrap();
+        assert!(d.is_list);
+        assert_eq!(d.items.len(), 2);
+        assert_eq!((d.items[0].line, d.items[0].end_line), (4, 4));
+        assert_eq!((d.items[1].line, d.items[1].end_line), (5, 7));
+        let bare = JsonDoc::parse("f.json", b"[{\"a\":1},{\"a\":2}]".to_vec()).unwrap();
+        assert_eq!(bare.items.len(), 2);
+        let null =
+            JsonDoc::parse("f.json", br#"{"kind":"PodList","items":null}"#.to_vec()).unwrap();
+        assert!(null.is_list && null.items.is_empty());
+        let single = JsonDoc::parse("f.json", br#"{"name":"c","items_x":[1]}"#.to_vec()).unwrap();
+        assert!(!single.is_list);
+    }
+
+    #[test]
+    fn items_after_other_keys_are_found() {
+        let text = r#"{"apiVersion":"v1","metadata":{"x":[{"items":[]}]},"items":[{"k":"{"},{"k":"\"}"}]}"#;
+        assert_eq!(list_item_spans(text.as_bytes()).len(), 2);
+    }
+
+    #[test]
+    fn bad_json_names_file_and_line() {
+        let e = JsonDoc::parse("kubectl/pods.json", b"{\n\"a\": }".to_vec()).unwrap_err();
+        assert!(
+            e.starts_with("kubectl/pods.json is not valid JSON (line 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn text_lines_and_evidence() {
+        let t = TextFile::new("x.log", b"one\r\ntwo\nthree".to_vec());
+        assert_eq!(t.line_count(), 3);
+        assert_eq!(t.line(1), "one");
+        assert_eq!(t.line(3), "three");
+        assert_eq!(t.line_of(5), 2);
+        let e = t.evidence(2, 3);
+        assert_eq!(e.excerpt, "two\nthree");
+        assert_eq!(TextFile::new("e", vec![]).line_count(), 0);
+        assert_eq!(
+            TextFile::new("bad", vec![0xff, b'\n', b'a']).line(1),
+            "\u{fffd}"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! kubetriage: an offline support-bundle analyzer for Kubernetes clusters.
+//!
+//! The data flows in one direction, module by module:
+//! `bundle` (open a folder or archive safely) → `facts` (parse each file once) and `scan` (one
+//! pass over the text files for every log pattern) → `checks` run by `engine` against the
+//! catalog loaded by `spec` → `model` results → `report` (text, JSON, Markdown).
+
+pub mod app;
+pub mod bundle;
+pub mod checks;
+pub mod cli;
+pub mod engine;
+pub mod facts;
+pub mod manifest;
+pub mod model;
+pub mod objpath;
+pub mod report;
+pub mod sanitize;
+pub mod scan;
+pub mod spec;
+pub mod template;
+pub mod version;
+pub mod yaml;

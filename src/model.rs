@@ -1,0 +1,137 @@
+//! The results every check produces: the vocabulary shared by the engine, the reports and the TUI.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How bad a problem is. Ordered from worst to mildest so that sorting puts critical first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::Error,
+        Severity::Warning,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+
+    /// True when `self` is at least as severe as `threshold`.
+    pub fn at_least(self, threshold: Severity) -> bool {
+        self <= threshold
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "critical" => Ok(Severity::Critical),
+            "error" => Ok(Severity::Error),
+            "warning" => Ok(Severity::Warning),
+            "info" => Ok(Severity::Info),
+            other => Err(format!(
+                "unknown severity {other:?}: use critical, error, warning or info"
+            )),
+        }
+    }
+}
+
+/// The one outcome every check ends in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Finding,
+    NotEvaluated,
+    Pass,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Finding => "finding",
+            Status::NotEvaluated => "not-evaluated",
+            Status::Pass => "pass",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A place in the bundle that proves a finding: a bundle-relative file and a 1-based line range.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Evidence {
+    pub file: String,
+    pub line: usize,
+    pub end_line: usize,
+    /// The lines themselves, as read (lossily decoded; escaping happens at display time).
+    pub excerpt: String,
+}
+
+/// One concrete problem found by a check, with the names from the bundle filled in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub summary: String,
+    pub detail: String,
+    pub remediation: String,
+    /// Set when this finding is milder or worse than its check's default severity.
+    pub severity: Severity,
+    pub evidence: Vec<Evidence>,
+    /// How many places matched in all; `evidence` keeps at most [`MAX_EVIDENCE`] of them.
+    pub occurrences: usize,
+}
+
+/// Repeated log lines are grouped into one finding; past this many, only the count grows.
+pub const MAX_EVIDENCE: usize = 200;
+
+/// Where a check's description comes from: a section of one of the source pages.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct DocRef {
+    pub seed: String,
+    pub section: String,
+}
+
+/// The result of one catalog check on one bundle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub title: String,
+    /// Why the check was not evaluated; empty otherwise.
+    pub reason: String,
+    pub findings: Vec<Finding>,
+}
+
+impl CheckResult {
+    /// The worst severity among this result's findings, if it has any.
+    pub fn worst_finding(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).min()
+    }
+}

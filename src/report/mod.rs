@@ -1,0 +1,142 @@
+//! What a run produced, in the shape every output format shares, and the three off-terminal
+//! formats: text, JSON (a stable contract) and Markdown.
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use crate::bundle::{Bundle, Problem};
+use crate::facts::Facts;
+use crate::manifest::{Cluster, SourceStatus};
+use crate::model::{CheckResult, Severity, Status};
+use serde::Serialize;
+
+/// The version of kubetriage that wrote a report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: String,
+    pub bundle: BundleInfo,
+    pub collection: Vec<CollectionEntry>,
+    pub checks: Vec<CheckResult>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleInfo {
+    pub source: String,
+    /// `gke`, `kubeadm` or `generic`, from the manifest (or inferred when it has none).
+    pub mode: String,
+    /// The bundle's collection time: every age and window is computed against it.
+    pub created: Option<String>,
+    pub format: String,
+    pub cluster: Cluster,
+    /// Things about the bundle as a whole: no manifest, a foreign layout.
+    pub warnings: Vec<String>,
+    /// Entries refused or skipped while opening it.
+    pub problems: Vec<Problem>,
+}
+
+/// One source the collector recorded in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionEntry {
+    pub path: String,
+    pub status: SourceStatus,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub checks: usize,
+    pub finding: usize,
+    pub pass: usize,
+    pub not_evaluated: usize,
+    pub critical: usize,
+    pub error: usize,
+    pub warning: usize,
+    pub info: usize,
+}
+
+impl Report {
+    pub fn new(bundle: &Bundle, facts: &Facts, checks: Vec<CheckResult>) -> Report {
+        let manifest = facts.manifest();
+        let mut warnings = Vec::new();
+        if let Some(p) = facts.manifest_problem() {
+            let mut w = format!("{}: analyzing by file paths alone", p.reason);
+            if bundle
+                .files
+                .iter()
+                .any(|f| f.path.starts_with("cluster-resources/"))
+            {
+                w.push_str(
+                    "; this looks like a troubleshoot (Replicated) support bundle, whose layout kubetriage does not read yet, so checks report their files as missing",
+                );
+            }
+            warnings.push(w);
+        }
+        let mode = match facts.mode() {
+            crate::facts::Mode::Gke => "gke",
+            crate::facts::Mode::Kubeadm => "kubeadm",
+            crate::facts::Mode::Generic => "generic",
+        };
+        let collection = manifest
+            .map(|m| {
+                m.sources
+                    .iter()
+                    .map(|s| CollectionEntry {
+                        path: s.path.clone(),
+                        status: s.status(),
+                        detail: s.detail(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut summary = Summary {
+            checks: checks.len(),
+            ..Summary::default()
+        };
+        for c in &checks {
+            match c.status {
+                Status::Finding => summary.finding += 1,
+                Status::Pass => summary.pass += 1,
+                Status::NotEvaluated => summary.not_evaluated += 1,
+            }
+            for f in &c.findings {
+                match f.severity {
+                    Severity::Critical => summary.critical += 1,
+                    Severity::Error => summary.error += 1,
+                    Severity::Warning => summary.warning += 1,
+                    Severity::Info => summary.info += 1,
+                }
+            }
+        }
+        Report {
+            version: VERSION.to_string(),
+            bundle: BundleInfo {
+                source: bundle.source.display().to_string(),
+                mode: mode.to_string(),
+                created: facts.collection_time().map(|t| t.to_string()),
+                format: bundle.format.as_str().to_string(),
+                cluster: manifest.map(|m| m.cluster.clone()).unwrap_or_default(),
+                warnings,
+                problems: bundle.problems.clone(),
+            },
+            collection,
+            checks,
+            summary,
+        }
+    }
+
+    /// Sources the collector could not get (failed, timed out, skipped).
+    pub fn collection_problems(&self) -> impl Iterator<Item = &CollectionEntry> {
+        self.collection
+            .iter()
+            .filter(|c| c.status != SourceStatus::Ok)
+    }
+
+    /// The worst severity of any finding.
+    pub fn worst(&self) -> Option<Severity> {
+        self.checks.iter().filter_map(|c| c.worst_finding()).min()
+    }
+}

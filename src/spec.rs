@@ -1,0 +1,602 @@
+//! The check catalog as declarative spec files (`analyzers/**/*.yaml`, one check per file).
+//!
+//! A spec gives a check's id, severity, words (title, explanation, summary and remediation
+//! templates), its documentation reference, the log patterns it scans for, and its logic: a
+//! generic analyzer (`log-pattern`, `object-match`) or a named built-in for structural logic.
+//! The specs are compiled into the binary; `--analyzers DIR` adds or overrides checks by id at
+//! run time, so a support team can ship a new known issue without a rebuild.
+
+use crate::checks;
+use crate::model::{DocRef, Severity};
+use crate::objpath;
+use crate::template;
+use crate::yaml;
+use globset::{GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_specs.rs"));
+
+/// Text sources where an error printed by a tool can show up: pasted terminal output, pod logs,
+/// node journals, and the stderr the collector recorded in the manifest.
+pub const TEXT_SOURCES: &[&str] = &[
+    "captured/**",
+    "kubectl/logs/**",
+    "nodes/*/journal/**",
+    "manifest.json",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub id: String,
+    pub severity: Severity,
+    pub title: String,
+    pub explanation: String,
+    /// Template for each finding's one-line summary.
+    #[serde(default)]
+    pub summary: String,
+    /// Template for each finding's longer detail.
+    #[serde(default)]
+    pub detail: String,
+    /// Template for what to do, filled with the bundle's names.
+    #[serde(default)]
+    pub remediation: String,
+    pub docs: DocRef,
+    /// The bundle files this check reads (documentation for users and for `explain`).
+    #[serde(default)]
+    pub reads: Vec<String>,
+    /// Line patterns this check needs; all of a file's patterns are matched in one pass.
+    #[serde(default)]
+    pub scan: Vec<ScanSpec>,
+    /// Absent while the check's logic is not written yet: it then reports "not evaluated".
+    #[serde(default)]
+    pub analyzer: Option<AnalyzerSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSpec {
+    pub name: String,
+    /// Globs over bundle paths; `@text` stands for every text source (see [`TEXT_SOURCES`]).
+    pub files: Vec<String>,
+    pub regex: String,
+    /// Lines that match `regex` but also this are near misses and ignored.
+    #[serde(default)]
+    pub exclude: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum AnalyzerSpec {
+    /// Every matching line is evidence; lines are grouped into findings by `group_by`.
+    LogPattern {
+        #[serde(default)]
+        scans: Vec<String>,
+        #[serde(default)]
+        group_by: Option<String>,
+    },
+    /// Every object of `source` meeting the conditions is a finding.
+    ObjectMatch {
+        source: String,
+        #[serde(default)]
+        all: Vec<CondSpec>,
+        #[serde(default)]
+        any: Vec<CondSpec>,
+        /// Template variables: name → path in the object.
+        #[serde(default)]
+        vars: BTreeMap<String, String>,
+        /// Path whose value's line in the object is the evidence (default: the whole object).
+        #[serde(default)]
+        evidence: Option<String>,
+    },
+    /// Logic written in Rust, registered under `name` in `checks::BUILTINS`.
+    Builtin {
+        name: String,
+        #[serde(default)]
+        params: Value,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CondSpec {
+    pub path: String,
+    #[serde(default)]
+    pub equals: Option<Value>,
+    #[serde(default, rename = "in")]
+    pub one_of: Option<Vec<Value>>,
+    #[serde(default)]
+    pub matches: Option<String>,
+    #[serde(default)]
+    pub exists: Option<bool>,
+    #[serde(default)]
+    pub greater_than: Option<f64>,
+}
+
+/// A scan ready to run.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub name: String,
+    pub files: GlobSet,
+    pub file_globs: Vec<String>,
+    pub regex: regex::bytes::Regex,
+    pub exclude: Option<regex::bytes::Regex>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cond {
+    pub path: objpath::Path,
+    pub equals: Option<Value>,
+    pub one_of: Option<Vec<Value>>,
+    pub matches: Option<regex::Regex>,
+    pub exists: Option<bool>,
+    pub greater_than: Option<f64>,
+}
+
+#[derive(Clone)]
+pub enum Analyzer {
+    LogPattern {
+        scans: Vec<String>,
+        group_by: Option<String>,
+    },
+    ObjectMatch {
+        source: String,
+        all: Vec<Cond>,
+        any: Vec<Cond>,
+        vars: Vec<(String, objpath::Path)>,
+        evidence: Option<objpath::Path>,
+    },
+    Builtin {
+        name: String,
+        run: checks::BuiltinFn,
+        params: Value,
+    },
+    NotImplemented,
+}
+
+impl fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Analyzer::LogPattern { .. } => f.write_str("log-pattern"),
+            Analyzer::ObjectMatch { source, .. } => write!(f, "object-match over {source}"),
+            Analyzer::Builtin { name, .. } => write!(f, "builtin {name}"),
+            Analyzer::NotImplemented => f.write_str("not implemented"),
+        }
+    }
+}
+
+/// A check ready to run: its spec and its compiled logic.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub spec: CheckSpec,
+    pub scans: Vec<Scan>,
+    pub analyzer: Analyzer,
+    /// Where the spec came from (`analyzers/gke/x.yaml` or an override file).
+    pub origin: String,
+}
+
+/// A spec that cannot be used: names the file, the check and the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub file: String,
+    pub check: String,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if !self.check.is_empty() {
+            write!(f, ": check {}", self.check)?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": field `{}`", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// The whole catalog, sorted by id.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub checks: Vec<Check>,
+}
+
+impl Catalog {
+    /// The catalog compiled into the binary.
+    pub fn embedded() -> Result<Catalog, SpecError> {
+        let mut checks = Vec::new();
+        for (rel, text) in EMBEDDED {
+            checks.push(compile(&format!("analyzers/{rel}"), text)?);
+        }
+        Catalog::from_checks(checks)
+    }
+
+    /// The embedded catalog with every spec under `dir` added, or replacing the check of the
+    /// same id.
+    pub fn with_overrides(dir: &Path) -> Result<Catalog, SpecError> {
+        let mut cat = Catalog::embedded()?;
+        let mut files = Vec::new();
+        collect_yaml(dir, &mut files).map_err(|e| SpecError {
+            file: dir.display().to_string(),
+            check: String::new(),
+            field: String::new(),
+            message: format!("cannot read the analyzers folder: {e}"),
+        })?;
+        if files.is_empty() {
+            return Err(SpecError {
+                file: dir.display().to_string(),
+                check: String::new(),
+                field: String::new(),
+                message: "no .yaml spec files in this folder".into(),
+            });
+        }
+        files.sort();
+        for f in files {
+            let name = f.display().to_string();
+            let text = std::fs::read_to_string(&f).map_err(|e| SpecError {
+                file: name.clone(),
+                check: String::new(),
+                field: String::new(),
+                message: format!("cannot read: {e}"),
+            })?;
+            let check = compile(&name, &text)?;
+            match cat.checks.iter_mut().find(|c| c.spec.id == check.spec.id) {
+                Some(slot) => *slot = check,
+                None => cat.checks.push(check),
+            }
+        }
+        Catalog::from_checks(cat.checks)
+    }
+
+    fn from_checks(mut checks: Vec<Check>) -> Result<Catalog, SpecError> {
+        checks.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+        for w in checks.windows(2) {
+            if w[0].spec.id == w[1].spec.id {
+                return Err(SpecError {
+                    file: w[1].origin.clone(),
+                    check: w[1].spec.id.clone(),
+                    field: "id".into(),
+                    message: format!("the same id is already defined in {}", w[0].origin),
+                });
+            }
+        }
+        Ok(Catalog { checks })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.spec.id == id)
+    }
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            collect_yaml(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Parses and validates one spec file.
+pub fn compile(file: &str, text: &str) -> Result<Check, SpecError> {
+    let err = |check: &str, field: &str, message: String| SpecError {
+        file: file.to_string(),
+        check: check.to_string(),
+        field: field.to_string(),
+        message,
+    };
+    // Read the id first, so that every later error can name the check.
+    let id = yaml::parse_documents(text)
+        .ok()
+        .and_then(|d| {
+            d.first()
+                .and_then(|v| v.get("id"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let spec: CheckSpec = yaml::from_str(text).map_err(|e| {
+        let field = e
+            .split(':')
+            .next()
+            .filter(|f| !f.contains(' '))
+            .unwrap_or("")
+            .to_string();
+        err(&id, &field, e)
+    })?;
+    let id = spec.id.clone();
+    let valid_id = id.split_once('/').is_some_and(|(g, n)| {
+        !g.is_empty()
+            && !n.is_empty()
+            && id.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '/' | '-' | '.' | '_')
+            })
+    });
+    if !valid_id {
+        return Err(err(
+            &id,
+            "id",
+            "ids look like `group/name` in lower case (e.g. `gke/rbac-forbidden`)".into(),
+        ));
+    }
+    for (field, t) in [("title", &spec.title), ("explanation", &spec.explanation)] {
+        if t.trim().is_empty() {
+            return Err(err(&id, field, "must not be empty".into()));
+        }
+    }
+    let mut scans = Vec::new();
+    for (i, s) in spec.scan.iter().enumerate() {
+        let field = format!("scan[{i}]");
+        if scans.iter().any(|x: &Scan| x.name == s.name) {
+            return Err(err(
+                &id,
+                &format!("{field}.name"),
+                format!("scan name {:?} is used twice", s.name),
+            ));
+        }
+        let mut gs = GlobSetBuilder::new();
+        let mut file_globs = Vec::new();
+        for g in &s.files {
+            let expanded: Vec<&str> = if g == "@text" {
+                TEXT_SOURCES.to_vec()
+            } else {
+                vec![g.as_str()]
+            };
+            for g in expanded {
+                let glob = globset::GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| {
+                        err(
+                            &id,
+                            &format!("{field}.files"),
+                            format!("bad glob {g:?}: {e}"),
+                        )
+                    })?;
+                gs.add(glob);
+                file_globs.push(g.to_string());
+            }
+        }
+        if file_globs.is_empty() {
+            return Err(err(
+                &id,
+                &format!("{field}.files"),
+                "list at least one file glob".into(),
+            ));
+        }
+        let files = gs
+            .build()
+            .map_err(|e| err(&id, &format!("{field}.files"), e.to_string()))?;
+        let regex = regex::bytes::Regex::new(&s.regex)
+            .map_err(|e| err(&id, &format!("{field}.regex"), e.to_string()))?;
+        let exclude = match &s.exclude {
+            Some(x) => Some(
+                regex::bytes::Regex::new(x)
+                    .map_err(|e| err(&id, &format!("{field}.exclude"), e.to_string()))?,
+            ),
+            None => None,
+        };
+        scans.push(Scan {
+            name: s.name.clone(),
+            files,
+            file_globs,
+            regex,
+            exclude,
+        });
+    }
+    let analyzer = match &spec.analyzer {
+        None => Analyzer::NotImplemented,
+        Some(AnalyzerSpec::LogPattern {
+            scans: names,
+            group_by,
+        }) => {
+            if scans.is_empty() {
+                return Err(err(
+                    &id,
+                    "scan",
+                    "a log-pattern analyzer needs at least one scan".into(),
+                ));
+            }
+            for n in names {
+                if !scans.iter().any(|s| &s.name == n) {
+                    return Err(err(
+                        &id,
+                        "analyzer.scans",
+                        format!("no scan is named {n:?}"),
+                    ));
+                }
+            }
+            Analyzer::LogPattern {
+                scans: names.clone(),
+                group_by: group_by.clone(),
+            }
+        }
+        Some(AnalyzerSpec::ObjectMatch {
+            source,
+            all,
+            any,
+            vars,
+            evidence,
+        }) => {
+            let conds = |list: &[CondSpec], field: &str| -> Result<Vec<Cond>, SpecError> {
+                list.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        compile_cond(c).map_err(|m| err(&id, &format!("analyzer.{field}[{i}]"), m))
+                    })
+                    .collect()
+            };
+            let all = conds(all, "all")?;
+            let any = conds(any, "any")?;
+            if all.is_empty() && any.is_empty() {
+                return Err(err(
+                    &id,
+                    "analyzer",
+                    "an object-match analyzer needs `all` or `any` conditions".into(),
+                ));
+            }
+            let vars = vars
+                .iter()
+                .map(|(k, p)| {
+                    objpath::Path::parse(p)
+                        .map(|p| (k.clone(), p))
+                        .map_err(|m| err(&id, &format!("analyzer.vars.{k}"), m))
+                })
+                .collect::<Result<_, _>>()?;
+            let evidence = match evidence {
+                Some(p) => {
+                    Some(objpath::Path::parse(p).map_err(|m| err(&id, "analyzer.evidence", m))?)
+                }
+                None => None,
+            };
+            Analyzer::ObjectMatch {
+                source: source.clone(),
+                all,
+                any,
+                vars,
+                evidence,
+            }
+        }
+        Some(AnalyzerSpec::Builtin { name, params }) => match checks::builtin(name) {
+            Some(run) => Analyzer::Builtin {
+                name: name.clone(),
+                run,
+                params: params.clone(),
+            },
+            None => {
+                return Err(err(
+                    &id,
+                    "analyzer.name",
+                    format!(
+                        "unknown built-in analyzer {name:?}; known: {}",
+                        checks::builtin_names().join(", ")
+                    ),
+                ));
+            }
+        },
+    };
+    for (field, t) in [
+        ("summary", &spec.summary),
+        ("remediation", &spec.remediation),
+        ("detail", &spec.detail),
+    ] {
+        if t.matches('{').count() < t.matches("{{").count() * 2 {
+            return Err(err(&id, field, "unbalanced braces".into()));
+        }
+        let _ = template::names(t);
+    }
+    Ok(Check {
+        spec,
+        scans,
+        analyzer,
+        origin: file.to_string(),
+    })
+}
+
+fn compile_cond(c: &CondSpec) -> Result<Cond, String> {
+    let ops = [
+        c.equals.is_some(),
+        c.one_of.is_some(),
+        c.matches.is_some(),
+        c.exists.is_some(),
+        c.greater_than.is_some(),
+    ];
+    if ops.iter().filter(|x| **x).count() != 1 {
+        return Err("give exactly one of equals, in, matches, exists, greater_than".into());
+    }
+    Ok(Cond {
+        path: objpath::Path::parse(&c.path)?,
+        equals: c.equals.clone(),
+        one_of: c.one_of.clone(),
+        matches: match &c.matches {
+            Some(r) => Some(regex::Regex::new(r).map_err(|e| e.to_string())?),
+            None => None,
+        },
+        exists: c.exists,
+        greater_than: c.greater_than,
+    })
+}
+
+impl Cond {
+    /// True when some value reached by the path satisfies the operator.
+    pub fn holds(&self, obj: &Value) -> bool {
+        let vals = self.path.values(obj);
+        if let Some(want) = self.exists {
+            return want == vals.iter().any(|v| !v.is_null());
+        }
+        vals.iter().any(|v| {
+            if let Some(e) = &self.equals {
+                return *v == e;
+            }
+            if let Some(list) = &self.one_of {
+                return list.contains(v);
+            }
+            if let Some(r) = &self.matches {
+                return r.is_match(&objpath::to_text(v));
+            }
+            if let Some(n) = self.greater_than {
+                return v.as_f64().is_some_and(|x| x > n);
+            }
+            false
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str =
+        "id: test/x\nseverity: warning\ntitle: T\nexplanation: E\ndocs: {seed: s, section: S}\n";
+
+    #[test]
+    fn the_embedded_catalog_compiles() {
+        let cat = Catalog::embedded().unwrap();
+        assert!(!cat.checks.is_empty());
+    }
+
+    #[test]
+    fn errors_name_file_check_and_field() {
+        let e = compile(
+            "a.yaml",
+            &format!("{MINIMAL}analyzer: {{kind: builtin, name: nope}}\n"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.file.as_str(), e.check.as_str(), e.field.as_str()),
+            ("a.yaml", "test/x", "analyzer.name")
+        );
+        let e = compile(
+            "a.yaml",
+            &format!("{MINIMAL}scan: [{{name: a, files: [x], regex: '('}}]\n"),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "scan[0].regex");
+        let e = compile("a.yaml", &format!("{MINIMAL}colour: red\n")).unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+        assert_eq!(e.check, "test/x");
+        let e = compile("a.yaml", &MINIMAL.replace("test/x", "Bad Id")).unwrap_err();
+        assert_eq!(e.field, "id");
+        let e = compile("a.yaml", &format!("{MINIMAL}analyzer: {{kind: object-match, source: x, all: [{{path: a, equals: 1, exists: true}}]}}\n")).unwrap_err();
+        assert_eq!(e.field, "analyzer.all[0]");
+    }
+
+    #[test]
+    fn text_alias_expands() {
+        let c = compile("a.yaml", &format!("{MINIMAL}scan: [{{name: a, files: ['@text'], regex: 'x'}}]\nanalyzer: {{kind: log-pattern}}\n")).unwrap();
+        assert!(c.scans[0].files.is_match("captured/kubeadm-init.txt"));
+        assert!(c.scans[0].files.is_match("nodes/n1/journal/kubelet.log"));
+        assert!(!c.scans[0].files.is_match("kubectl/pods.json"));
+    }
+}
