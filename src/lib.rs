@@ -11,6 +11,7 @@ pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod facts;
+pub mod logline;
 pub mod manifest;
 pub mod model;
 pub mod objpath;

@@ -11,6 +11,12 @@ use std::sync::Arc;
 /// The KSA annotation that maps a Kubernetes service account to a Google service account.
 pub const WI_ANNOTATION: &str = "iam.gke.io/gcp-service-account";
 
+/// The GKE built-in analyzers, by the name their specs use.
+pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
+    ("metadata-server-crashloop", metadata_server_crashloop),
+    ("wi-binding-missing", wi_binding_missing),
+];
+
 /// The reason GKE-only checks give on other clusters.
 pub const NOT_GKE: &str = "not a GKE cluster: the manifest's mode is not gke and the bundle has no GKE cluster description (gcloud/cluster.json) or GKE system pods";
 

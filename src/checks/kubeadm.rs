@@ -5,6 +5,12 @@ use crate::facts::{TextFile, Unavailable};
 use crate::model::Evidence;
 use std::sync::Arc;
 
+/// The kubeadm built-in analyzers, by the name their specs use.
+pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
+    ("cgroup-driver-mismatch", cgroup_driver_mismatch),
+    ("coredns-loop", coredns_loop),
+];
+
 /// A node's kubelet settings, from `kubelet/config.yaml` and the flags in `kubelet/flags.env`
 /// (flags win, as they do in the kubelet).
 pub struct KubeletSettings {

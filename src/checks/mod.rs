@@ -20,20 +20,19 @@ use std::sync::Arc;
 /// A built-in analyzer. `Err` means a file it needs is unusable: "not evaluated" with that reason.
 pub type BuiltinFn = fn(&Ctx) -> Result<Outcome, Unavailable>;
 
-/// Built-in analyzers by the name specs use.
-pub const BUILTINS: &[(&str, BuiltinFn)] = &[
-    ("cgroup-driver-mismatch", kubeadm::cgroup_driver_mismatch),
-    ("coredns-loop", kubeadm::coredns_loop),
-    ("metadata-server-crashloop", gke::metadata_server_crashloop),
-    ("wi-binding-missing", gke::wi_binding_missing),
-];
+/// Built-in analyzers by the name specs use: each family keeps its own list.
+fn registry() -> impl Iterator<Item = &'static (&'static str, BuiltinFn)> {
+    gke::BUILTINS.iter().chain(kubeadm::BUILTINS.iter())
+}
 
 pub fn builtin(name: &str) -> Option<BuiltinFn> {
-    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    registry().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
 pub fn builtin_names() -> Vec<&'static str> {
-    BUILTINS.iter().map(|(n, _)| *n).collect()
+    let mut names: Vec<_> = registry().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    names
 }
 
 /// How a check ended, before its templates are filled.

@@ -1,0 +1,277 @@
+//! Reading one log line as the tools really print it: journald (`short-iso`, `short-iso-precise`,
+//! `short`), RFC 3339 prefixes (`kubectl logs --timestamps`, CoreDNS), Go's `log` prefix, klog
+//! headers (`E1120 09:30:43.552671    1187 file.go:123] msg`, possibly inside a journald line),
+//! and JSON log lines. Years missing from a format are taken from the bundle's collection time.
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+
+/// What could be read from one line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine<'a> {
+    pub time: Option<Timestamp>,
+    /// klog severity letter (I, W, E, F) when there is a klog header.
+    pub level: Option<char>,
+    /// The text after every recognised prefix.
+    pub message: &'a str,
+}
+
+/// Parses `line`; `reference` (the bundle's collection time) supplies years for formats without one.
+pub fn parse(line: &str, reference: Option<Timestamp>) -> LogLine<'_> {
+    let mut time = None;
+    let mut rest = line.trim_end_matches(['\r', '\n']);
+    if rest.starts_with('{') {
+        return json_line(rest);
+    }
+    if let Some((t, r)) = iso_prefix(rest) {
+        time = Some(t);
+        rest = r;
+        rest = strip_journal_ident(rest);
+    } else if let Some((t, r)) = syslog_prefix(rest, reference) {
+        time = Some(t);
+        rest = strip_journal_ident(r);
+    } else if let Some((t, r)) = go_log_prefix(rest) {
+        time = Some(t);
+        rest = r;
+    }
+    let mut level = None;
+    if let Some((lvl, t, r)) = klog_header(rest, reference.or(time)) {
+        level = Some(lvl);
+        time = time.or(Some(t));
+        rest = r;
+    }
+    LogLine {
+        time,
+        level,
+        message: rest,
+    }
+}
+
+/// `2026-11-20T09:30:43.552671+0000 `, `...+00:00 `, `...Z ` at the start of a line.
+fn iso_prefix(s: &str) -> Option<(Timestamp, &str)> {
+    let b = s.as_bytes();
+    if b.len() < 20 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    let end = s.find(' ').unwrap_or(s.len());
+    let t = parse_iso(&s[..end])?;
+    Some((t, s[end..].trim_start()))
+}
+
+/// Parses RFC 3339 and journald's offset without a colon (`+0000`).
+pub fn parse_iso(s: &str) -> Option<Timestamp> {
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Some(t);
+    }
+    // `+hhmm` → `+hh:mm`
+    let n = s.len();
+    if n > 5 {
+        let (head, off) = s.split_at(n - 5);
+        if (off.starts_with('+') || off.starts_with('-'))
+            && off[1..].bytes().all(|c| c.is_ascii_digit())
+        {
+            return format!("{head}{}:{}", &off[..3], &off[3..])
+                .parse::<Timestamp>()
+                .ok();
+        }
+    }
+    // No offset at all: UTC.
+    s.parse::<DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `Jun 12 12:23:42 ` (journald `short`).
+fn syslog_prefix(s: &str, reference: Option<Timestamp>) -> Option<(Timestamp, &str)> {
+    if s.len() < 16 {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| s.starts_with(m))? as i8 + 1;
+    let day: i8 = s.get(4..6)?.trim().parse().ok()?;
+    let (h, mi, se) = hms(s.get(7..15)?)?;
+    let t = with_year(month, day, h, mi, se, 0, reference)?;
+    Some((t, s[15..].trim_start()))
+}
+
+/// `2018/09/06 13:02:45 ` (Go's log package).
+fn go_log_prefix(s: &str) -> Option<(Timestamp, &str)> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'/' || b[7] != b'/' || b[10] != b' ' {
+        return None;
+    }
+    let y: i16 = s.get(0..4)?.parse().ok()?;
+    let mo: i8 = s.get(5..7)?.parse().ok()?;
+    let d: i8 = s.get(8..10)?.parse().ok()?;
+    let (h, mi, se) = hms(s.get(11..19)?)?;
+    let t = DateTime::new(y, mo, d, h, mi, se, 0)
+        .ok()?
+        .to_zoned(TimeZone::UTC)
+        .ok()?
+        .timestamp();
+    Some((t, s[19..].trim_start()))
+}
+
+fn hms(s: &str) -> Option<(i8, i8, i8)> {
+    let mut it = s.split(':');
+    let h = it.next()?.parse().ok()?;
+    let m = it.next()?.parse().ok()?;
+    let sec = it.next()?.parse().ok()?;
+    Some((h, m, sec))
+}
+
+/// Places a month/day without a year in the year that makes it not later than `reference`.
+fn with_year(
+    month: i8,
+    day: i8,
+    h: i8,
+    mi: i8,
+    se: i8,
+    nanos: i32,
+    reference: Option<Timestamp>,
+) -> Option<Timestamp> {
+    let refz = reference
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .to_zoned(TimeZone::UTC);
+    let mut year = if reference.is_some() {
+        refz.year()
+    } else {
+        1970
+    };
+    let mk = |y: i16| {
+        DateTime::new(y, month, day, h, mi, se, nanos)
+            .ok()
+            .and_then(|d| d.to_zoned(TimeZone::UTC).ok())
+            .map(|z| z.timestamp())
+    };
+    let mut t = mk(year)?;
+    // A line "from December" read against a January bundle is from last year.
+    if reference.is_some_and(|r| t.as_second() > r.as_second() + 86_400) {
+        year -= 1;
+        t = mk(year)?;
+    }
+    Some(t)
+}
+
+/// `hostname ident[pid]: ` after a journald timestamp.
+fn strip_journal_ident(s: &str) -> &str {
+    let Some((host, rest)) = s.split_once(' ') else {
+        return s;
+    };
+    if host.is_empty() || host.starts_with('[') {
+        return s;
+    }
+    match rest.find(": ") {
+        Some(i)
+            if !rest[..i].contains(' ')
+                && (rest[..i].ends_with(']')
+                    || rest[..i]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "-_.@".contains(c))) =>
+        {
+            &rest[i + 2..]
+        }
+        _ => s,
+    }
+}
+
+/// `E1120 09:30:43.552671    1187 file.go:123] msg`.
+fn klog_header(s: &str, reference: Option<Timestamp>) -> Option<(char, Timestamp, &str)> {
+    let b = s.as_bytes();
+    if b.len() < 22
+        || !matches!(b[0], b'I' | b'W' | b'E' | b'F')
+        || !b[1..5].iter().all(u8::is_ascii_digit)
+        || b[5] != b' '
+    {
+        return None;
+    }
+    let month: i8 = s.get(1..3)?.parse().ok()?;
+    let day: i8 = s.get(3..5)?.parse().ok()?;
+    let (h, mi, se) = hms(s.get(6..14)?)?;
+    let micros: i32 = s.get(15..21).and_then(|x| x.parse().ok()).unwrap_or(0);
+    let close = s.find("] ")?;
+    let t = with_year(month, day, h, mi, se, micros * 1000, reference)?;
+    Some((b[0] as char, t, &s[close + 2..]))
+}
+
+fn json_line(s: &str) -> LogLine<'_> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(s) else {
+        return LogLine {
+            time: None,
+            level: None,
+            message: s,
+        };
+    };
+    let time = ["time", "ts", "timestamp", "@timestamp"]
+        .iter()
+        .find_map(|k| match v.get(*k) {
+            Some(serde_json::Value::String(t)) => parse_iso(t),
+            Some(serde_json::Value::Number(n)) => n
+                .as_f64()
+                .and_then(|f| Timestamp::from_second(f as i64).ok()),
+            _ => None,
+        });
+    LogLine {
+        time,
+        level: None,
+        message: s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn journald_with_klog_inside() {
+        let l = parse(
+            "2026-11-20T09:30:43.552671+0000 cp-1 kubelet[4759]: F1120 09:30:43.552671    4759 server.go:274] failed to run Kubelet: x",
+            None,
+        );
+        assert_eq!(l.time, Some(ts("2026-11-20T09:30:43.552671Z")));
+        assert_eq!(l.level, Some('F'));
+        assert_eq!(l.message, "failed to run Kubelet: x");
+        let l = parse("2023-09-08T17:20:30+02:00 tarta r710[20911]: Highest", None);
+        assert_eq!(l.time, Some(ts("2023-09-08T15:20:30Z")));
+        assert_eq!(l.message, "Highest");
+    }
+
+    #[test]
+    fn formats_without_a_year_take_the_bundle_year() {
+        let r = Some(ts("2026-01-03T00:00:00Z"));
+        let l = parse("Dec 31 23:59:59 node kubelet[1]: hello", r);
+        assert_eq!(l.time, Some(ts("2025-12-31T23:59:59Z")));
+        assert_eq!(l.message, "hello");
+        let k = parse("E0102 10:00:00.000001       1 x.go:1] boom", r);
+        assert_eq!(k.time, Some(ts("2026-01-02T10:00:00.000001Z")));
+        assert_eq!(k.message, "boom");
+    }
+
+    #[test]
+    fn other_prefixes() {
+        let l = parse("2019-04-17T00:18:44.486Z [FATAL] plugin/loop: Loop", None);
+        assert_eq!(l.time, Some(ts("2019-04-17T00:18:44.486Z")));
+        assert_eq!(l.message, "[FATAL] plugin/loop: Loop");
+        let g = parse("2018/09/06 13:02:45 [FATAL] plugin/loop: Seen", None);
+        assert_eq!(g.time, Some(ts("2018-09-06T13:02:45Z")));
+        let j = parse(
+            r#"{"level":"error","ts":"2026-11-20T10:00:00Z","msg":"no creds"}"#,
+            None,
+        );
+        assert_eq!(j.time, Some(ts("2026-11-20T10:00:00Z")));
+        let plain = parse("[FATAL] plugin/loop: Loop", None);
+        assert_eq!(
+            (plain.time, plain.message),
+            (None, "[FATAL] plugin/loop: Loop")
+        );
+    }
+}
