@@ -204,6 +204,19 @@ impl Bundle {
             return Err(unreadable(path, format!("no file could be read: {first}")));
         }
         let (root, top_problem) = top_folder(dir.path());
+        // Entry names include the archive's top-level folder; reports speak bundle-relative paths.
+        if let Ok(top) = root.strip_prefix(dir.path())
+            && let Some(prefix) = top
+                .to_str()
+                .filter(|t| !t.is_empty())
+                .map(|t| format!("{t}/"))
+        {
+            for p in &mut problems {
+                if let Some(rest) = p.file.strip_prefix(&prefix) {
+                    p.file = rest.to_string();
+                }
+            }
+        }
         if let Some(p) = top_problem {
             problems.push(p);
         }
