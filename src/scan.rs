@@ -10,7 +10,6 @@ use crate::template::Vars;
 use rayon::prelude::*;
 use regex::bytes::RegexSet;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 
 /// Lines longer than this are matched on their first part only (a file of one enormous line
@@ -79,16 +78,7 @@ pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
         });
         work.push((f, id));
     }
-    let compiled: Vec<RegexSet> = set_list
-        .iter()
-        .map(|w| {
-            RegexSet::new(
-                w.iter()
-                    .map(|&(ci, si)| catalog.checks[ci].scans[si].regex.as_str()),
-            )
-            .expect("each regex compiled alone, so the set compiles")
-        })
-        .collect();
+    let compiled: Vec<Matcher> = set_list.iter().map(|w| Matcher::new(catalog, w)).collect();
 
     let per_file: Vec<FileScan> = work
         .par_iter()
@@ -126,8 +116,9 @@ fn scan_file(
     facts: &Facts,
     f: &BundleFile,
     wanted: &Wanted,
-    set: &RegexSet,
+    matcher: &Matcher,
 ) -> FileScan {
+    let set = &matcher.set;
     let file: Arc<str> = Arc::from(f.path.as_str());
     let mut out = Vec::new();
     let on_line = |line_no: usize, line: &[u8], out: &mut Vec<(usize, ScanMatch)>| {
@@ -192,49 +183,207 @@ fn scan_file(
     }
     let fh = std::fs::File::open(facts.bundle.disk_path(&f.path))
         .map_err(|e| (f.path.clone(), e.to_string()))?;
-    let mut r = BufReader::with_capacity(1 << 20, fh);
-    let mut line_no = 0usize;
-    let mut long: Vec<u8> = Vec::new();
-    loop {
-        let buf = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err((f.path.clone(), e.to_string())),
-        };
-        if buf.is_empty() {
-            if !long.is_empty() {
-                line_no += 1;
-                on_line(line_no, trim_cr(&long), &mut out);
-            }
-            break;
-        }
-        let mut consumed = 0;
-        let mut start = 0;
-        while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
-            let end = start + pos;
-            line_no += 1;
-            if long.is_empty() {
-                on_line(line_no, trim_cr(&buf[start..end]), &mut out);
-            } else {
-                let room = MAX_LINE.saturating_sub(long.len());
-                long.extend_from_slice(&buf[start..end.min(start + room)]);
-                on_line(line_no, trim_cr(&long), &mut out);
-                long.clear();
-            }
-            start = end + 1;
-            consumed = start;
-        }
-        if consumed < buf.len() {
-            let room = MAX_LINE.saturating_sub(long.len());
-            let rest = &buf[consumed..];
-            long.extend_from_slice(&rest[..rest.len().min(room)]);
-            consumed = buf.len();
-        }
-        r.consume(consumed);
-    }
+    for_each_candidate_line(fh, matcher.prefilter.as_ref(), |n, line| {
+        on_line(n, line, &mut out)
+    })
+    .map_err(|e| (f.path.clone(), e.to_string()))?;
     Ok(out)
+}
+
+/// The patterns that read one set of files: the exact per-line set, and a prefilter that finds
+/// candidate lines in whole blocks at the regex engine's full speed.
+struct Matcher {
+    set: RegexSet,
+    /// All patterns as one alternation in multi-line mode. Every line that one of the patterns
+    /// matches on its own contains a match of this regex starting in that line; `None` when the
+    /// alternation is too large to compile, and then every line is a candidate.
+    prefilter: Option<regex::bytes::Regex>,
+}
+
+impl Matcher {
+    fn new(catalog: &Catalog, wanted: &Wanted) -> Matcher {
+        let patterns: Vec<&str> = wanted
+            .iter()
+            .map(|&(ci, si)| catalog.checks[ci].scans[si].regex.as_str())
+            .collect();
+        let set = RegexSet::new(&patterns).expect("each regex compiled alone, so the set compiles");
+        let alternation = format!(
+            "(?mR:{})",
+            patterns
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|")
+        );
+        let prefilter = regex::bytes::RegexBuilder::new(&alternation)
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .ok();
+        Matcher { set, prefilter }
+    }
+}
+
+/// Reads `r` block by block and calls `on_line(line_number, line)` for every line that may
+/// match: each line containing the start of a prefilter match (every line when there is no
+/// prefilter). Lines keep their numbers; `\r\n` endings are trimmed; a line longer than
+/// [`MAX_LINE`] is seen through its first `MAX_LINE` bytes.
+pub(crate) fn for_each_candidate_line(
+    mut r: impl std::io::Read,
+    prefilter: Option<&regex::bytes::Regex>,
+    mut on_line: impl FnMut(usize, &[u8]),
+) -> std::io::Result<()> {
+    const BLOCK: usize = 4 << 20;
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + MAX_LINE);
+    // Lines fully consumed before buf[0].
+    let mut lines_before = 0usize;
+    // Inside an overlong line whose head was already handled.
+    let mut skipping = false;
+    loop {
+        let old = buf.len();
+        buf.resize(old + BLOCK, 0);
+        let n = loop {
+            match r.read(&mut buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        buf.truncate(old + n);
+        let eof = n == 0;
+        if skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                    lines_before += 1;
+                    skipping = false;
+                }
+                None => {
+                    buf.clear();
+                    if eof {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
+        }
+        let complete = if eof {
+            buf.len()
+        } else {
+            memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1)
+        };
+        let region = &buf[..complete];
+        scan_region(region, lines_before, prefilter, &mut on_line);
+        lines_before += memchr::memchr_iter(b'\n', region).count();
+        if eof {
+            return Ok(());
+        }
+        buf.drain(..complete);
+        if buf.len() > MAX_LINE {
+            on_line(lines_before + 1, trim_cr(&buf[..MAX_LINE]));
+            buf.clear();
+            skipping = true;
+        }
+    }
+}
+
+/// Calls `on_line` for the candidate lines of a region made of whole lines (the last one may
+/// lack its newline at the end of the file).
+fn scan_region(
+    region: &[u8],
+    lines_before: usize,
+    prefilter: Option<&regex::bytes::Regex>,
+    on_line: &mut impl FnMut(usize, &[u8]),
+) {
+    let mut pos = 0;
+    let mut counted = 0;
+    let mut line = lines_before;
+    while pos < region.len() {
+        let start = match prefilter {
+            Some(p) => match p.find_at(region, pos) {
+                Some(m) => m.start(),
+                None => return,
+            },
+            None => pos,
+        };
+        let ls = memchr::memrchr(b'\n', &region[pos..start]).map_or(pos, |i| pos + i + 1);
+        let le = memchr::memchr(b'\n', &region[start..]).map_or(region.len(), |i| start + i);
+        line += memchr::memchr_iter(b'\n', &region[counted..ls]).count();
+        counted = ls;
+        on_line(line + 1, trim_cr(&region[ls..le]));
+        pos = le + 1;
+    }
 }
 
 fn trim_cr(l: &[u8]) -> &[u8] {
     l.strip_suffix(b"\r").unwrap_or(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates(text: &[u8], pattern: Option<&str>) -> Vec<(usize, String)> {
+        let re = pattern.map(|p| regex::bytes::Regex::new(&format!("(?mR:{p})")).unwrap());
+        let mut out = Vec::new();
+        for_each_candidate_line(text, re.as_ref(), |n, l| {
+            out.push((n, String::from_utf8_lossy(l).into_owned()))
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn candidate_lines_keep_their_numbers() {
+        let text = b"alpha\r\nbeta loop\ngamma\nloop delta\nepsilon loop";
+        assert_eq!(
+            candidates(text, Some("loop")),
+            [
+                (2, "beta loop".into()),
+                (4, "loop delta".into()),
+                (5, "epsilon loop".into())
+            ]
+        );
+        assert_eq!(candidates(text, None).len(), 5);
+        assert_eq!(candidates(text, None)[0], (1, "alpha".into()));
+        assert!(candidates(b"", None).is_empty());
+    }
+
+    #[test]
+    fn a_match_spanning_lines_does_not_hide_a_later_line() {
+        // `a[^z]*b` matches across the newline from line 1 into line 2; line 2 matches alone too.
+        let got = candidates(b"a x\nab\nq", Some("a[^z]*b"));
+        assert_eq!(got, [(1, "a x".into()), (2, "ab".into())]);
+        let anchored = candidates(b"x MISSING\nebtables MISSING\r\n", Some(r"^(\S+) MISSING$"));
+        assert_eq!(
+            anchored,
+            [(1, "x MISSING".into()), (2, "ebtables MISSING".into())]
+        );
+    }
+
+    #[test]
+    fn overlong_lines_are_cut_not_buffered() {
+        let mut text = vec![b'x'; MAX_LINE + 10 * 1024 * 1024];
+        text.extend_from_slice(b" loop\nnext loop\n");
+        let got = candidates(&text, None);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, 1);
+        assert_eq!(got[0].1.len(), MAX_LINE);
+        assert_eq!(got[1], (2, "next loop".into()));
+    }
+
+    #[test]
+    fn blocks_boundaries_do_not_change_results() {
+        let mut text = Vec::new();
+        for i in 0..400_000 {
+            text.extend_from_slice(
+                format!("line {i} {}\n", if i % 99_991 == 0 { "hit" } else { "ok" }).as_bytes(),
+            );
+        }
+        let got: Vec<usize> = candidates(&text, Some("hit"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(got, [1, 99_992, 199_983, 299_974, 399_965]);
+    }
 }
