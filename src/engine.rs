@@ -28,7 +28,13 @@ pub fn run(catalog: &Catalog, facts: &Facts) -> Vec<CheckResult> {
                     _ => &serde_json::Value::Null,
                 },
             };
-            let outcome = evaluate(&ctx);
+            let outcome = match (evaluate(&ctx), scanned.unreadable[i].first()) {
+                // A pass is only a pass if every file the check needed was read.
+                (Outcome::Pass, Some((file, why))) => {
+                    Outcome::NotEvaluated(format!("{file} could not be read: {why}"))
+                }
+                (o, _) => o,
+            };
             finish(check, outcome, scanned.dropped[i])
         })
         .collect();
@@ -108,5 +114,44 @@ fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {
         severity: d.severity.unwrap_or(spec.severity),
         evidence,
         occurrences,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{Bundle, Limits};
+
+    #[test]
+    fn a_file_that_cannot_be_read_turns_a_pass_into_not_evaluated() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir
+            .path()
+            .join("kubectl/logs/kube-system/coredns-1/coredns.log");
+        std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+        std::fs::write(
+            dir.path().join("manifest.json"),
+            r#"{"format":1,"mode":"kubeadm","sources":[]}"#,
+        )
+        .unwrap();
+        std::fs::write(&log, "[INFO] plugin/reload: fine\n").unwrap();
+        let bundle = Bundle::open(dir.path(), &Limits::default()).unwrap();
+        let catalog = Catalog::embedded().unwrap();
+        let id = "kubeadm/coredns-loop";
+        let before = run(&catalog, &Facts::new(&bundle));
+        assert_eq!(
+            before.iter().find(|r| r.id == id).unwrap().status,
+            Status::Pass
+        );
+        // The file vanishes (or becomes unreadable) after the bundle was listed.
+        std::fs::remove_file(&log).unwrap();
+        let after = run(&catalog, &Facts::new(&bundle));
+        let r = after.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(r.status, Status::NotEvaluated);
+        assert!(
+            r.reason.contains("coredns.log could not be read"),
+            "{}",
+            r.reason
+        );
     }
 }

@@ -38,8 +38,8 @@ pub struct ScanResults {
     pub files_scanned: Vec<Vec<usize>>,
     /// Per check: matches beyond what was stored.
     pub dropped: Vec<usize>,
-    /// Files that could not be read, with the reason.
-    pub unreadable: Vec<(String, String)>,
+    /// Per check: files it should have read but could not, with the reason.
+    pub unreadable: Vec<Vec<(String, String)>>,
 }
 
 /// A file's matches tagged with their check index, or the file and why it could not be read.
@@ -89,9 +89,9 @@ pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
         matches: vec![Vec::new(); n],
         files_scanned,
         dropped: vec![0; n],
-        unreadable: Vec::new(),
+        unreadable: vec![Vec::new(); n],
     };
-    for r in per_file {
+    for (r, (_, id)) in per_file.into_iter().zip(&work) {
         match r {
             Ok(ms) => {
                 let mut per_check_count: HashMap<usize, usize> = HashMap::new();
@@ -105,7 +105,13 @@ pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
                     }
                 }
             }
-            Err(e) => out.unreadable.push(e),
+            Err(e) => {
+                let mut checks: Vec<usize> = set_list[*id].iter().map(|&(ci, _)| ci).collect();
+                checks.dedup();
+                for ci in checks {
+                    out.unreadable[ci].push(e.clone());
+                }
+            }
         }
     }
     out
