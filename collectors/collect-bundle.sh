@@ -1,0 +1,1357 @@
+#!/usr/bin/env bash
+# SC2016: awk programs and jsonpath templates are single-quoted on purpose.
+# SC2317: functions run through `step` (S_FN, S_FILTER, S_RETRY) or traps look unreachable.
+# shellcheck disable=SC2016,SC2317
+# collect-bundle.sh: gathers a kubetriage support bundle from a Kubernetes cluster (GKE or
+# kubeadm) or from one of its nodes, and packs it as <name>-<UTC timestamp>.tar.gz.
+#
+# It exists because support engineers work offline on what customers send: this script is the
+# half that runs at the customer's site. It needs nothing but bash 3.2+, kubectl, gcloud,
+# journalctl and the standard tools of a Linux or macOS machine (GNU or BSD), so that it runs
+# where customers really are. Every command is bounded in time, every result is recorded in
+# manifest.json, nothing that fails stops the collection, and secrets are redacted before
+# anything is written. Run it with --help for the options.
+
+COLLECTOR_NAME="collect-bundle"
+COLLECTOR_VERSION="0.1.0"
+
+# Everything the script parses itself (awk, sed, tr, sort) works on bytes, never on a locale.
+LC_ALL=C
+export LC_ALL
+
+usage() {
+    cat <<'EOF'
+Usage: collect-bundle.sh [OPTIONS]
+
+Collects a support bundle for kubetriage and writes <name>-<UTC timestamp>.tar.gz (one
+top-level folder inside). Progress goes to stderr; the path of the bundle is printed on
+stdout. Nothing is sent anywhere: read the bundle before you share it.
+
+What to collect
+  (default)              cluster side: kubectl (and gcloud when the cluster is GKE)
+  --node                 node side instead: run as root on a control-plane or worker node
+                         (journals, kubelet and kubeadm configuration, container runtime,
+                         binaries, network and DNS settings, CNI config, certificate
+                         fingerprints)
+  --also-cluster         with --node: collect the cluster side too, into the same bundle
+
+Cluster side
+  --kubeconfig FILE      kubeconfig for kubectl (default: kubectl's own choice)
+  --context NAME         kubeconfig context (default: the current context)
+  --project ID           GKE project; with --cluster and --location, marks the cluster as
+                         GKE even when the context name does not say so
+  --cluster NAME         GKE cluster name
+  --location LOCATION    GKE cluster location (a region or a zone)
+  --no-gcloud            never run gcloud, even for a GKE cluster
+  --max-logs N           collect at most N container logs (current and previous count
+                         separately; default 300)
+
+Node side
+  --node-name NAME       the node's name in the bundle (default: this machine's hostname)
+  --root DIR             read the node's files below DIR instead of / (a node disk mounted
+                         elsewhere); commands still run on this machine
+
+Bounds
+  --timeout SECONDS      time limit of each command (default 60)
+  --since DURATION       time window of logs and journals: 90m, 24h, 2d, 3600s (default 24h)
+  --log-bytes SIZE       largest log or journal file; the newest part is kept (default 10M)
+  --max-bytes SIZE       largest other file (default 256M)
+                         SIZE takes a K, M or G suffix (powers of 1024)
+
+Output
+  -o, --output DIR       where to write the bundle (default: the current directory)
+  --name NAME            first part of the bundle name (default: kubetriage-<cluster or node>)
+  --no-archive           leave the bundle as a folder instead of a .tar.gz
+  --redact FILE          print FILE with the same redaction applied to bundles (for terminal
+                         output you add to a bundle by hand) and the number of redactions
+                         on stderr, then exit
+  --dry-run              print every command that would run, run none (except reading the
+                         current context from the kubeconfig, which is local), and exit
+  -h, --help             show this help
+  --version              print the collector's version
+
+Exit status: 0 when a bundle was written, even a partial one (what failed is recorded in its
+manifest.json); 2 for a usage error; 1 when no bundle could be written.
+
+Secrets: Secret objects are never collected, certificates are replaced by fingerprints, and
+tokens, passwords, bearer and basic credentials, private keys, kubeconfig credentials, basic-auth
+URLs and the values of secret-named environment variables are redacted from every file; the
+manifest counts the redactions of each file. See collectors/README.md for the exact rules.
+EOF
+}
+
+die_usage() {
+    printf 'collect-bundle: %s\nRun collect-bundle.sh --help for the options.\n' "$1" >&2
+    exit 2
+}
+
+die() {
+    printf 'collect-bundle: %s\n' "$1" >&2
+    exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Options
+
+MODE_NODE=0
+ALSO_CLUSTER=0
+KUBECONFIG_OPT=""
+CONTEXT_OPT=""
+PROJECT_OPT=""
+CLUSTER_OPT=""
+LOCATION_OPT=""
+NO_GCLOUD=0
+MAX_LOGS=300
+NODE_NAME_OPT=""
+ROOT_OPT=""
+TIMEOUT_S=60
+SINCE_OPT="24h"
+LOG_BYTES_OPT="10M"
+MAX_BYTES_OPT="256M"
+OUTPUT_DIR="."
+NAME_OPT=""
+NO_ARCHIVE=0
+DRY_RUN=0
+REDACT_FILE=""
+
+# parse_size SIZE: prints the number of bytes, or fails.
+parse_size() {
+    case "$1" in
+        '' | *[!0-9KMGkmg]* | [!0-9]*) return 1 ;;
+    esac
+    _n=${1%[KMGkmg]}
+    case "$_n" in *[!0-9]*) return 1 ;; esac
+    case "$1" in
+        *[Kk]) echo $((_n * 1024)) ;;
+        *[Mm]) echo $((_n * 1024 * 1024)) ;;
+        *[Gg]) echo $((_n * 1024 * 1024 * 1024)) ;;
+        *) echo $((_n + 0)) ;;
+    esac
+}
+
+# parse_duration DURATION: prints seconds, or fails.
+parse_duration() {
+    case "$1" in
+        '' | *[!0-9smhd]* | [!0-9]*) return 1 ;;
+    esac
+    _n=${1%[smhd]}
+    case "$_n" in *[!0-9]*) return 1 ;; esac
+    case "$1" in
+        *d) echo $((_n * 86400)) ;;
+        *h) echo $((_n * 3600)) ;;
+        *m) echo $((_n * 60)) ;;
+        *) echo $((_n + 0)) ;;
+    esac
+}
+
+# need_value OPTION VALUE: options take one line of text, never a newline.
+need_value() {
+    if [ "$#" -lt 2 ] || [ -z "$2" ]; then
+        die_usage "$1 needs a value"
+    fi
+    case "$2" in
+        *'
+'*) die_usage "$1: the value must be on one line" ;;
+    esac
+}
+
+while [ "$#" -gt 0 ]; do
+    opt=$1
+    val=""
+    has_val=0
+    case "$opt" in
+        --*=*)
+            val=${opt#*=}
+            opt=${opt%%=*}
+            has_val=1
+            ;;
+    esac
+    case "$opt" in
+        --kubeconfig | --context | --project | --cluster | --location | --max-logs | \
+            --node-name | --root | --timeout | --since | --log-bytes | --max-bytes | \
+            -o | --output | --name | --redact)
+            if [ "$has_val" = 0 ]; then
+                [ "$#" -ge 2 ] || die_usage "$opt needs a value"
+                val=$2
+                shift
+            fi
+            need_value "$opt" "$val"
+            ;;
+        *)
+            [ "$has_val" = 0 ] || die_usage "$opt takes no value"
+            ;;
+    esac
+    case "$opt" in
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        --version)
+            echo "$COLLECTOR_NAME $COLLECTOR_VERSION"
+            exit 0
+            ;;
+        --node) MODE_NODE=1 ;;
+        --also-cluster) ALSO_CLUSTER=1 ;;
+        --kubeconfig) KUBECONFIG_OPT=$val ;;
+        --context) CONTEXT_OPT=$val ;;
+        --project) PROJECT_OPT=$val ;;
+        --cluster) CLUSTER_OPT=$val ;;
+        --location) LOCATION_OPT=$val ;;
+        --no-gcloud) NO_GCLOUD=1 ;;
+        --max-logs)
+            case "$val" in *[!0-9]*) die_usage "--max-logs takes a number, not '$val'" ;; esac
+            MAX_LOGS=$val
+            ;;
+        --node-name) NODE_NAME_OPT=$val ;;
+        --root) ROOT_OPT=$val ;;
+        --timeout)
+            case "$val" in *[!0-9]* | 0) die_usage "--timeout takes a number of seconds above 0, not '$val'" ;; esac
+            TIMEOUT_S=$val
+            ;;
+        --since)
+            parse_duration "$val" >/dev/null || die_usage "--since takes a duration such as 90m, 24h or 2d, not '$val'"
+            SINCE_OPT=$val
+            ;;
+        --log-bytes)
+            parse_size "$val" >/dev/null || die_usage "--log-bytes takes a size such as 512K or 10M, not '$val'"
+            LOG_BYTES_OPT=$val
+            ;;
+        --max-bytes)
+            parse_size "$val" >/dev/null || die_usage "--max-bytes takes a size such as 64M or 1G, not '$val'"
+            MAX_BYTES_OPT=$val
+            ;;
+        -o | --output) OUTPUT_DIR=$val ;;
+        --name) NAME_OPT=$val ;;
+        --no-archive) NO_ARCHIVE=1 ;;
+        --dry-run) DRY_RUN=1 ;;
+        --redact) REDACT_FILE=$val ;;
+        *) die_usage "unknown option: $opt" ;;
+    esac
+    shift
+done
+
+[ "$ALSO_CLUSTER" = 0 ] || [ "$MODE_NODE" = 1 ] || die_usage "--also-cluster goes with --node"
+SINCE_S=$(parse_duration "$SINCE_OPT")
+LOG_BYTES=$(parse_size "$LOG_BYTES_OPT")
+MAX_BYTES=$(parse_size "$MAX_BYTES_OPT")
+[ "$LOG_BYTES" -gt 0 ] || die_usage "--log-bytes must be above 0"
+[ "$MAX_BYTES" -gt 0 ] || die_usage "--max-bytes must be above 0"
+[ "$SINCE_S" -gt 0 ] || die_usage "--since must be above 0"
+ROOT=${ROOT_OPT%/}
+if [ -n "$ROOT_OPT" ] && [ ! -d "$ROOT_OPT" ]; then
+    die_usage "--root $ROOT_OPT is not a folder"
+fi
+
+DO_CLUSTER=1
+DO_NODE=0
+if [ "$MODE_NODE" = 1 ]; then
+    DO_NODE=1
+    DO_CLUSTER=$ALSO_CLUSTER
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Small portable helpers
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Strings shown on the terminal come from the cluster: only printable ASCII gets through.
+printable() { printf '%s' "$1" | tr -c ' -~' '?'; }
+
+# safe_name TEXT: one path component made only of [A-Za-z0-9._-], never . or ..
+safe_name() {
+    _s=$(printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_')
+    case "$_s" in
+        '') _s="_" ;;
+        .*) _s="_${_s#.}" ;;
+    esac
+    printf '%s' "$_s"
+}
+
+utc_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+
+# Milliseconds since the epoch, as precise as this shell and date allow.
+CLOCK_KIND=s
+if [ -n "${EPOCHREALTIME:-}" ]; then
+    CLOCK_KIND=bash
+else
+    case "$(date +%s%N 2>/dev/null)" in
+        *[!0-9]* | '') CLOCK_KIND=s ;;
+        *) CLOCK_KIND="date" ;;
+    esac
+fi
+now_ms() {
+    case "$CLOCK_KIND" in
+        bash)
+            _t=${EPOCHREALTIME}
+            _sec=${_t%[.,]*}
+            _frac=${_t#*[.,]}000
+            _frac=${_frac%"${_frac#???}"}
+            echo $((_sec * 1000 + 10#$_frac))
+            ;;
+        date)
+            _t=$(date +%s%N)
+            echo $((_t / 1000000))
+            ;;
+        *) echo $(($(date +%s) * 1000)) ;;
+    esac
+}
+
+file_size() {
+    if [ -f "$1" ]; then
+        _b=$(wc -c <"$1" | tr -d ' ')
+        echo $((_b + 0))
+    else
+        echo 0
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# awk programs. Every one runs with LC_ALL=C, so strings are bytes in any awk (gawk, mawk,
+# busybox, BSD).
+
+# JSON string escaping: quotes, backslashes and control characters are escaped, valid UTF-8 is
+# kept, and every byte that is not part of a valid UTF-8 sequence becomes U+FFFD.
+AWK_JSON_LIB='
+function json_init(   i) {
+    for (i = 1; i < 256; i++) ORD[sprintf("%c", i)] = i
+    BYTE_MODE = (length(sprintf("%c", 233)) == 1)
+    HEX = "0123456789abcdef"
+}
+function json_cont(s, i, lo, hi,   b) {
+    b = ORD[substr(s, i, 1)]
+    return (b >= lo && b <= hi)
+}
+function json_str(s,   out, i, n, c, b, need, lo, hi, k, ok) {
+    if (s !~ /[^ -~]/ && s !~ /["\\]/) return "\"" s "\""
+    out = ""
+    n = length(s)
+    i = 1
+    while (i <= n) {
+        c = substr(s, i, 1)
+        if (c == "\"") { out = out "\\\""; i++; continue }
+        if (c == "\\") { out = out "\\\\"; i++; continue }
+        if (c >= " " && c <= "~") { out = out c; i++; continue }
+        b = ORD[c]
+        if (b == 10) { out = out "\\n"; i++; continue }
+        if (b == 9) { out = out "\\t"; i++; continue }
+        if (b == 13) { out = out "\\r"; i++; continue }
+        if (b < 32 || b == 127) {
+            out = out "\\u00" substr(HEX, int(b / 16) + 1, 1) substr(HEX, b % 16 + 1, 1)
+            i++
+            continue
+        }
+        if (!BYTE_MODE) { out = out "?"; i++; continue }
+        need = 0; lo = 128; hi = 191
+        if (b >= 194 && b <= 223) need = 1
+        else if (b == 224) { need = 2; lo = 160 }
+        else if (b >= 225 && b <= 236) need = 2
+        else if (b == 237) { need = 2; hi = 159 }
+        else if (b >= 238 && b <= 239) need = 2
+        else if (b == 240) { need = 3; lo = 144 }
+        else if (b >= 241 && b <= 243) need = 3
+        else if (b == 244) { need = 3; hi = 143 }
+        ok = (need > 0 && i + need <= n)
+        if (ok && !json_cont(s, i + 1, lo, hi)) ok = 0
+        for (k = 2; ok && k <= need; k++) if (!json_cont(s, i + k, 128, 191)) ok = 0
+        if (ok) { out = out substr(s, i, need + 1); i += need + 1 }
+        else { out = out "\\ufffd"; i++ }
+    }
+    return "\"" out "\""
+}
+'
+
+# One manifest record. Strings come from the environment (never through awk -v, which would
+# interpret backslashes), the command from ARGV, numbers from -v.
+AWK_RECORD='
+BEGIN {
+    json_init()
+    rec = "{\"path\": " json_str(ENVIRON["R_PATH"]) ", \"command\": ["
+    for (i = 1; i < ARGC; i++) rec = rec (i > 1 ? ", " : "") json_str(ARGV[i])
+    rec = rec "], \"exit_code\": " rc ", \"started\": " json_str(ENVIRON["R_STARTED"])
+    rec = rec ", \"duration_ms\": " dur ", \"bytes\": " bytes
+    err = ""
+    f = ENVIRON["R_STDERR_FILE"]
+    if (f != "") {
+        first = 1
+        while ((getline line < f) > 0) { err = err (first ? "" : "\n") line; first = 0 }
+        close(f)
+    }
+    rec = rec ", \"stderr\": " json_str(err) ", \"redactions\": " red
+    rec = rec ", \"truncated\": " (trunc ? "true" : "false")
+    rec = rec ", \"bound\": " ENVIRON["R_BOUND"]
+    if (ENVIRON["R_ERROR"] != "") rec = rec ", \"error\": " json_str(ENVIRON["R_ERROR"])
+    if (ENVIRON["R_ATTEMPTS"] != "") rec = rec ", \"attempts\": [" ENVIRON["R_ATTEMPTS"] "]"
+    rec = rec "}"
+    print rec
+    exit
+}
+'
+
+# An earlier attempt of a source that was retried with other arguments.
+AWK_ATTEMPT='
+BEGIN {
+    json_init()
+    rec = "{\"command\": ["
+    for (i = 1; i < ARGC; i++) rec = rec (i > 1 ? ", " : "") json_str(ARGV[i])
+    err = ""
+    f = ENVIRON["R_STDERR_FILE"]
+    first = 1
+    while ((getline line < f) > 0) { err = err (first ? "" : "\n") line; first = 0 }
+    close(f)
+    print rec "], \"exit_code\": " rc ", \"stderr\": " json_str(err) "}"
+    exit
+}
+'
+
+# Plain strings from the environment as JSON: S1, S2... printed one per line.
+AWK_STRINGS='
+BEGIN {
+    json_init()
+    for (i = 1; i < ARGC; i++) print json_str(ENVIRON[ARGV[i]])
+    exit
+}
+'
+
+# Redaction. Reads a file, writes it with secrets replaced, and writes the number of
+# replacements to the file named by -v countfile. Matching is case-insensitive (on a lower-case
+# copy of each line, whose positions are the same bytes in the C locale).
+AWK_REDACT='
+function init() {
+    SECRET_KEY = "(password|passwd|passphrase|secret|token|apikey|api[_-]key|access[_-]?key|secret[_-]?key|private[_-]?key|client[_-]?key|certificate[_-]?key|key[_-]?data|certificate[_-]?data|certificate|credentials?|auth)"
+    KEYCHARS = "[a-z0-9_.-]*"
+    JSTR = "\"([^\"\\\\]|\\\\.)*\""
+    ENVNAME = "(pass|secret|token|apikey|api_key|api-key|_key|key_|credential|auth|private|cert)"
+    n = 0
+    in_block = 0
+}
+function is_plain(v) {
+    return (v ~ /^(true|false|null|~|yes|no|on|off|[0-9.]+|""|\x27\x27)?$/)
+}
+# kv(A, K, mode): every match of A is a key with its value; K (anchored) matches the part to
+# keep. mode 0: replace the rest. mode 1: the value is quoted, keep its last byte (the quote).
+# mode 2: keep the last byte (a URL @). mode 3: like 0 but leave plain values (true, 3).
+# mode 4: the value is inside an escaped JSON string, keep its closing \\\" (two bytes).
+# mode 5: the match ends with a boundary byte, keep it unless it is part of the value.
+function kv(A, K, mode,   out, rest, lrest, s, m, seg, plen, val, tail) {
+    out = ""; rest = line; lrest = tolower(line)
+    while (match(lrest, A)) {
+        s = RSTART; m = RLENGTH
+        if (m == 0) break
+        seg = substr(lrest, s, m)
+        if (!match(seg, K)) { out = out substr(rest, 1, s + m - 1); rest = substr(rest, s + m); lrest = substr(lrest, s + m); continue }
+        plen = RLENGTH
+        val = substr(rest, s + plen, m - plen)
+        tail = ""
+        if (mode == 1 || mode == 2) { tail = substr(val, length(val), 1); val = substr(val, 1, length(val) - 1) }
+        else if (mode == 5 && substr(val, length(val), 1) !~ /[A-Za-z0-9]/) { tail = substr(val, length(val), 1); val = substr(val, 1, length(val) - 1) }
+        else if (mode == 4) { tail = substr(val, length(val) - 1); val = substr(val, 1, length(val) - 2) }
+        if (val == "" || index(val, "[REDACTED") || ((mode == 3 || mode == 1) && is_plain(tolower(val)))) {
+            out = out substr(rest, 1, s + m - 1)
+        } else {
+            out = out substr(rest, 1, s + plen - 1) "[REDACTED]" tail
+            n++
+        }
+        rest = substr(rest, s + m); lrest = substr(lrest, s + m)
+    }
+    line = out rest
+}
+# whole(A, R): every match of A is replaced by R.
+function whole(A, R,   out, rest, lrest) {
+    out = ""; rest = line; lrest = tolower(line)
+    while (match(lrest, A)) {
+        if (RLENGTH == 0) break
+        out = out substr(rest, 1, RSTART - 1) R
+        n++
+        rest = substr(rest, RSTART + RLENGTH); lrest = substr(lrest, RSTART + RLENGTH)
+    }
+    line = out rest
+}
+BEGIN { init() }
+{
+    line = $0
+    l = tolower(line)
+    # Inside a multi-line PEM block: drop lines until its end.
+    if (in_block) {
+        if (l ~ /-----end [a-z0-9 ]*(private key|certificate[a-z ]*)( block)?-----/) {
+            match(l, /-----end [a-z0-9 ]*(private key|certificate[a-z ]*)( block)?-----/)
+            line = substr(line, RSTART + RLENGTH)
+            l = tolower(line)
+            in_block = 0
+        } else next
+    }
+    # PEM blocks on one line (JSON strings hold them with \n escapes).
+    whole("-----begin [a-z0-9 ]*private key( block)?-----.*-----end [a-z0-9 ]*private key( block)?-----", "[REDACTED PRIVATE KEY]")
+    whole("-----begin [a-z0-9 ]*certificate[a-z ]*-----([^-]|-[^-]|--[^-]|---[^-]|----[^-])*-----end [a-z0-9 ]*certificate[a-z ]*-----", "[REDACTED CERTIFICATE]")
+    # A PEM block that starts here and ends on a later line.
+    l = tolower(line)
+    if (match(l, /-----begin [a-z0-9 ]*(private key|certificate[a-z ]*)( block)?-----/)) {
+        line = substr(line, 1, RSTART - 1) (l ~ /private key/ ? "[REDACTED PRIVATE KEY]" : "[REDACTED CERTIFICATE]")
+        n++
+        in_block = 1
+        print line
+        next
+    }
+    # Base64 of a PEM block (kubeconfig *-data, clusterCaCertificate).
+    whole("ls0tls1crudjti[a-z0-9+/=]*", "[REDACTED BASE64 PEM]")
+    # JSON Web Tokens (service-account tokens), Google OAuth tokens and API keys.
+    whole("eyj[a-z0-9_-]+\\.eyj[a-z0-9_-]+\\.[a-z0-9_-]*", "[REDACTED JWT]")
+    whole("ya29\\.[a-z0-9_.-]+", "[REDACTED OAUTH TOKEN]")
+    whole("aiza[a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-]+", "[REDACTED API KEY]")
+    # Authorization headers.
+    kv("bearer[[:space:]]+[a-z0-9._~+/=-]+", "^bearer[[:space:]]+", 0)
+    kv("authorization[\"\x27]?[[:space:]]*[:=][[:space:]]*[\"\x27]?basic[[:space:]]+[a-z0-9+/=]+", "^authorization[\"\x27]?[[:space:]]*[:=][[:space:]]*[\"\x27]?basic[[:space:]]+", 0)
+    # user:password@ in URLs.
+    kv("[a-z][a-z0-9+.-]*://[^/@:[:space:]\"\x27]+:[^/@[:space:]\"\x27]+@", "^[a-z][a-z0-9+.-]*://[^/@:[:space:]\"\x27]+:", 2)
+    # kubeadm bootstrap tokens (the id before the dot is public, the rest is the secret).
+    kv("(^|[^a-z0-9])[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]\\.[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]([^a-z0-9]|$)", "^[^a-z0-9]?[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]\\.", 5)
+    # Environment variables with secret names, inline: "name": "DB_PASSWORD", "value": "..."
+    kv("\"name\"[[:space:]]*:[[:space:]]*\"[^\"]*" ENVNAME "[^\"]*\"[[:space:]]*,[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*" JSTR, "^\"name\"[[:space:]]*:[[:space:]]*\"[^\"]*\"[[:space:]]*,[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*\"", 1)
+    # ...and the same inside an escaped JSON string (last-applied-configuration).
+    kv("\\\\\"name\\\\\"[[:space:]]*:[[:space:]]*\\\\\"[^\"\\\\]*" ENVNAME "[^\"\\\\]*\\\\\"[[:space:]]*,[[:space:]]*\\\\\"value\\\\\"[[:space:]]*:[[:space:]]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"name\\\\\"[[:space:]]*:[[:space:]]*\\\\\"[^\"\\\\]*\\\\\"[[:space:]]*,[[:space:]]*\\\\\"value\\\\\"[[:space:]]*:[[:space:]]*\\\\\"", 4)
+    # JSON keys with secret names: "password": "...", and escaped \"token\":\"...\".
+    kv("\"" KEYCHARS SECRET_KEY "\"[[:space:]]*:[[:space:]]*" JSTR, "^\"" KEYCHARS SECRET_KEY "\"[[:space:]]*:[[:space:]]*\"", 1)
+    kv("\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[[:space:]]*:[[:space:]]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[[:space:]]*:[[:space:]]*\\\\\"", 4)
+    # YAML keys with secret names: token: ..., client-key-data: ...
+    kv("^[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+[^[:space:]{[|>&*#].*", "^[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+", 3)
+    # key=value (env files, flags, logfmt) and --flag value.
+    kv("(^|[^a-z0-9_.-])(--)?" KEYCHARS SECRET_KEY "=(\"[^\"]*\"|\x27[^\x27]*\x27|[^[:space:],;&\"\x27]+)", "^[^a-z0-9_.-]?(--)?" KEYCHARS SECRET_KEY "=", 3)
+    kv("--[a-z0-9-]*(token|password|secret|certificate-key)[[:space:]]+[^-[:space:]][^[:space:]]*", "^--[a-z0-9-]*(token|password|secret|certificate-key)[[:space:]]+", 3)
+    # Environment variables with secret names, one field a line (kubectl -o json, YAML).
+    l = tolower(line)
+    if (env_pending && l ~ /^[[:space:]]*"value"[[:space:]]*:[[:space:]]*"/) {
+        kv("^[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*" JSTR, "^[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*\"", 1)
+        env_pending = 0
+    } else if (env_pending && l ~ /^[[:space:]]*value[[:space:]]*:[[:space:]]*[^[:space:]]/) {
+        kv("^[[:space:]]*value[[:space:]]*:[[:space:]]*.+", "^[[:space:]]*value[[:space:]]*:[[:space:]]*", 3)
+        env_pending = 0
+    } else if (l ~ /^[[:space:]]*"name"[[:space:]]*:[[:space:]]*"[^"]*"[[:space:]]*,?[[:space:]]*$/ || l ~ /^[[:space:]]*(-[[:space:]]+)?name[[:space:]]*:[[:space:]]*[^[:space:]]+[[:space:]]*$/) {
+        v = l
+        sub(/^[^:]*:[[:space:]]*/, "", v)
+        env_pending = (v ~ ENVNAME)
+    } else if (l ~ /[{}]/ || l ~ /^[[:space:]]*-[[:space:]]/) {
+        env_pending = 0
+    }
+    print line
+}
+END { print n > countfile }
+'
+
+json_strings() { awk "$AWK_JSON_LIB$AWK_STRINGS" "$@"; }
+
+# redact IN OUT: writes OUT and prints the number of redactions.
+redact() {
+    _cf="$TMPD/redact-count"
+    echo 0 >"$_cf"
+    if ! tr '\000' '?' <"$1" | awk -v countfile="$_cf" "$AWK_REDACT" >"$2"; then
+        # A redactor that failed must never let the original through.
+        : >"$2"
+        echo 1
+        return
+    fi
+    cat "$_cf"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Running one source: bounded in time and size, redacted, recorded.
+
+# Timeouts: GNU-compatible timeout(1) when it works, else a watchdog that kills the command's
+# process group.
+HAVE_TIMEOUT=0
+if have timeout && timeout -k 1 5 sleep 0 >/dev/null 2>&1; then
+    HAVE_TIMEOUT=1
+fi
+
+PHASE=count     # count | print | run
+STEP_N=0
+TOTAL=0
+COUNTED=0
+CHILD=""
+WATCH=""
+INTERRUPTED=0
+LOGS_PLANNED=0
+LOGS_OVER=0
+
+on_interrupt() {
+    if [ "$INTERRUPTED" = 1 ]; then
+        printf '\ncollect-bundle: interrupted twice, stopping without a bundle\n' >&2
+        [ -n "$CHILD" ] && kill -KILL -- -"$CHILD" 2>/dev/null
+        [ -n "$WATCH" ] && kill -KILL -- -"$WATCH" 2>/dev/null
+        [ -n "${TMPD:-}" ] && rm -rf "$TMPD"
+        [ -n "${WORK:-}" ] && rm -rf "$WORK"
+        exit 130
+    fi
+    INTERRUPTED=1
+    printf '\ncollect-bundle: interrupted: finishing the bundle with what was collected (interrupt again to abandon it)\n' >&2
+    [ -n "$CHILD" ] && kill -TERM -- -"$CHILD" 2>/dev/null
+}
+
+# limit_stream MODE CAP OUT: keeps CAP+1 bytes of stdin (head: the first; tail: the last) and
+# drains the rest, so that the producer never dies of a closed pipe.
+limit_stream() {
+    if [ "$1" = tail ]; then
+        tail -c "$(($2 + 1))" >"$3"
+    else
+        head -c "$(($2 + 1))" >"$3"
+        cat >/dev/null
+    fi
+}
+
+# bounded FN MODE CAP ARGV...: runs ARGV (or shell function FN with ARGV) with stdout limited
+# into $TMPD/out and stderr into $TMPD/err. Sets RC and TIMED_OUT.
+bounded() {
+    _fn=$1 _mode=$2 _cap=$3
+    shift 3
+    rm -f "$TMPD/rc" "$TMPD/timedout" "$TMPD/out" "$TMPD/err"
+    : >"$TMPD/err"
+    TIMED_OUT=0
+    set -m
+    if [ -z "$_fn" ] && [ "$HAVE_TIMEOUT" = 1 ]; then
+        (
+            timeout -k 5 "$TIMEOUT_S" "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
+            echo "${PIPESTATUS[0]}" >"$TMPD/rc"
+        ) &
+        CHILD=$!
+        set +m
+        wait "$CHILD" 2>/dev/null
+        RC=$(cat "$TMPD/rc" 2>/dev/null)
+        case "$RC" in
+            124 | 137) TIMED_OUT=1 ;;
+        esac
+    else
+        if [ -n "$_fn" ]; then
+            (
+                "$_fn" "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
+                echo "${PIPESTATUS[0]}" >"$TMPD/rc"
+            ) &
+        else
+            (
+                "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
+                echo "${PIPESTATUS[0]}" >"$TMPD/rc"
+            ) &
+        fi
+        CHILD=$!
+        (
+            sleep "$TIMEOUT_S"
+            : >"$TMPD/timedout"
+            kill -TERM -- -"$CHILD" 2>/dev/null
+            sleep 5
+            kill -KILL -- -"$CHILD" 2>/dev/null
+        ) </dev/null >/dev/null 2>&1 &
+        WATCH=$!
+        set +m
+        wait "$CHILD" 2>/dev/null
+        kill -TERM -- -"$WATCH" 2>/dev/null
+        wait "$WATCH" 2>/dev/null
+        WATCH=""
+        RC=$(cat "$TMPD/rc" 2>/dev/null)
+        if [ -f "$TMPD/timedout" ]; then
+            TIMED_OUT=1
+            RC=124
+        fi
+    fi
+    CHILD=""
+    case "$RC" in
+        '' | *[!0-9]*) RC=143 ;;
+    esac
+    [ -f "$TMPD/out" ] || : >"$TMPD/out"
+}
+
+# Shown on the terminal and in --dry-run: argv with quotes where needed.
+show_argv() {
+    _out=""
+    for _a in "$@"; do
+        case "$_a" in
+            '' | *[!A-Za-z0-9_./:=@,+-]*) _a="'$(printf '%s' "$_a" | sed "s/'/'\\\\''/g")'" ;;
+        esac
+        _out="$_out${_out:+ }$_a"
+    done
+    printable "$_out"
+}
+
+# record PATH STARTED RC DURATION BYTES REDACTIONS TRUNCATED BOUND ERROR STDERR-FILE ARGV...
+record() {
+    _rp=$1 _rs=$2 _rc=$3 _rd=$4 _rb=$5 _rr=$6 _rt=$7 _rbound=$8 _rerr=$9 _rfile=${10}
+    shift 10
+    R_PATH=$_rp R_STARTED=$_rs R_BOUND=$_rbound R_ERROR=$_rerr R_STDERR_FILE=$_rfile \
+        awk -v rc="$_rc" -v dur="$_rd" -v bytes="$_rb" -v red="$_rr" -v trunc="$_rt" \
+        "$AWK_JSON_LIB$AWK_RECORD" "$@" >>"$SOURCES"
+    R_ATTEMPTS=""
+}
+export R_ATTEMPTS=""
+
+# Options of the next `step` (reset after each).
+S_FN=""
+S_FILTER=""
+S_RETRY=""
+S_SINCE=""
+
+# step KIND PATH ARGV...: one source. KIND: json, text (both keep the first --max-bytes), log
+# (keeps the newest --log-bytes). S_FN runs a shell function instead of ARGV[0] (ARGV is still
+# what is recorded); S_FILTER post-processes stdout; S_RETRY may ask for another attempt.
+step() {
+    _kind=$1 _rel=$2
+    shift 2
+    _fn=$S_FN _filter=$S_FILTER _retry=$S_RETRY _since=$S_SINCE
+    S_FN="" S_FILTER="" S_RETRY="" S_SINCE=""
+    case "$PHASE" in
+        count)
+            COUNTED=$((COUNTED + 1))
+            return 0
+            ;;
+        print)
+            printf '  %s\n      > %s\n' "$(show_argv "$@")" "$(printable "$_rel")"
+            return 0
+            ;;
+    esac
+    STEP_N=$((STEP_N + 1))
+    [ "$STEP_N" -le "$TOTAL" ] || TOTAL=$STEP_N
+    _cap=$MAX_BYTES _lmode=head _keep=first
+    if [ "$_kind" = log ]; then
+        _cap=$LOG_BYTES _lmode=tail _keep=newest
+    fi
+    _bound="{\"timeout_s\": $TIMEOUT_S, \"max_bytes\": $_cap, \"keep\": \"$_keep\""
+    [ -z "$_since" ] || _bound="$_bound, \"since\": \"$SINCE_OPT\""
+    _bound="$_bound}"
+    _out="$BUNDLE/$_rel"
+    _started=$(utc_now)
+    printf '[%d/%d] %s ... ' "$STEP_N" "$TOTAL" "$(show_argv "$@")" >&2
+    if [ "$INTERRUPTED" = 1 ]; then
+        : >"$TMPD/err"
+        record "$_rel" "$_started" 130 0 0 0 0 "$_bound" "skipped: the collection was interrupted" "$TMPD/err" "$@"
+        printf 'skipped (interrupted)\n' >&2
+        return 1
+    fi
+    if [ -z "$_fn" ] && ! have "$1"; then
+        : >"$TMPD/err"
+        record "$_rel" "$_started" 127 0 0 0 0 "$_bound" "skipped: $1 is not installed (not found on PATH)" "$TMPD/err" "$@"
+        printf 'missing (%s not installed)\n' "$(printable "$1")" >&2
+        return 1
+    fi
+    _t0=$(now_ms)
+    R_ATTEMPTS=""
+    while :; do
+        bounded "$_fn" "$_lmode" "$_cap" "$@"
+        if [ "$RC" != 0 ] && [ "$TIMED_OUT" = 0 ] && [ -n "$_retry" ] && [ "$INTERRUPTED" = 0 ] && "$_retry" "$@"; then
+            # The retry function set RETRY_ARGV: keep this attempt in the record.
+            tail -c 2048 "$TMPD/err" | tr '\000' '?' >"$TMPD/err.trim"
+            redact "$TMPD/err.trim" "$TMPD/err.red" >/dev/null
+            _att=$(R_STDERR_FILE="$TMPD/err.red" awk -v rc="$RC" "$AWK_JSON_LIB$AWK_ATTEMPT" "$@")
+            R_ATTEMPTS="$R_ATTEMPTS${R_ATTEMPTS:+, }$_att"
+            set -- "${RETRY_ARGV[@]}"
+            _retry=""
+            continue
+        fi
+        break
+    done
+    _t1=$(now_ms)
+    _dur=$((_t1 - _t0))
+    [ "$_dur" -ge 0 ] || _dur=0
+
+    # Size bound: cut what is over, at a line boundary for logs.
+    _trunc=0
+    _raw="$TMPD/out"
+    if [ "$(file_size "$_raw")" -gt "$_cap" ]; then
+        _trunc=1
+        if [ "$_lmode" = tail ]; then
+            tail -c "$_cap" "$_raw" | sed '1d' >"$TMPD/out.cut"
+        else
+            head -c "$_cap" "$_raw" >"$TMPD/out.cut"
+        fi
+        _raw="$TMPD/out.cut"
+    fi
+    if [ -n "$_filter" ] && [ "$RC" = 0 ]; then
+        "$_filter" <"$_raw" >"$TMPD/out.filtered" 2>/dev/null
+        _raw="$TMPD/out.filtered"
+    fi
+
+    # Redact what is kept (stdout and the stderr that goes into the manifest).
+    _red=0
+    _keep_file=1
+    if [ "$RC" != 0 ] && { [ "$_kind" = json ] || [ ! -s "$_raw" ]; }; then
+        # A failed command's JSON is not a document; an empty output is not data.
+        _keep_file=0
+    fi
+    if [ "$_keep_file" = 1 ]; then
+        mkdir -p "$(dirname "$_out")"
+        _red=$(redact "$_raw" "$_out")
+    fi
+    _errtrim="$TMPD/err.trim"
+    if [ "$(file_size "$TMPD/err")" -gt 2048 ]; then
+        { printf '[...] '; tail -c 2048 "$TMPD/err"; } | tr '\000' '?' >"$_errtrim"
+    else
+        tr '\000' '?' <"$TMPD/err" >"$_errtrim"
+    fi
+    _ered=$(redact "$_errtrim" "$TMPD/err.red")
+    _red=$((_red + _ered))
+    _bytes=0
+    [ "$_keep_file" = 0 ] || _bytes=$(file_size "$_out")
+
+    _error=""
+    _word="ok"
+    if [ "$TIMED_OUT" = 1 ]; then
+        _error="timed out after ${TIMEOUT_S}s"
+        _word="timed out"
+    elif [ "$RC" != 0 ]; then
+        if grep -qi 'forbidden\|permission_denied\|permission denied\|unauthorized\|403' "$TMPD/err.red" 2>/dev/null; then
+            _error="command failed: access denied"
+            _word="forbidden (exit $RC)"
+        else
+            _error="command failed"
+            _word="failed (exit $RC)"
+        fi
+        [ "$INTERRUPTED" = 0 ] || { _error="interrupted"; _word="interrupted"; }
+    fi
+    [ "$_trunc" = 0 ] || _word="$_word, truncated"
+    record "$_rel" "$_started" "$RC" "$_dur" "$_bytes" "$_red" "$_trunc" "$_bound" "$_error" "$TMPD/err.red" "$@"
+    printf '%s %d.%ds\n' "$_word" $((_dur / 1000)) $((_dur % 1000 / 100)) >&2
+    [ "$RC" = 0 ]
+}
+
+# skip_source PATH REASON ARGV...: a source that is not run at all, recorded with why.
+skip_source() {
+    case "$PHASE" in
+        count | print)
+            [ "$PHASE" = count ] && COUNTED=$((COUNTED + 1))
+            [ "$PHASE" = print ] && printf '  (skipped) %s\n' "$(printable "$2")"
+            return 0
+            ;;
+    esac
+    _rel=$1 _why=$2
+    shift 2
+    STEP_N=$((STEP_N + 1))
+    [ "$STEP_N" -le "$TOTAL" ] || TOTAL=$STEP_N
+    : >"$TMPD/err"
+    record "$_rel" "$(utc_now)" 0 0 0 0 0 "{\"timeout_s\": $TIMEOUT_S}" "skipped: $_why" "$TMPD/err" "$@"
+    printf '[%d/%d] %s ... skipped: %s\n' "$STEP_N" "$TOTAL" "$(show_argv "$@")" "$(printable "$_why")" >&2
+}
+
+# ---------------------------------------------------------------------------------------------
+# Cluster side
+
+KUBECTL=(kubectl)
+[ -z "$KUBECONFIG_OPT" ] || KUBECTL+=(--kubeconfig "$KUBECONFIG_OPT")
+[ -z "$CONTEXT_OPT" ] || KUBECTL+=(--context "$CONTEXT_OPT")
+KUBECTL+=("--request-timeout=${TIMEOUT_S}s")
+
+CTX_NAME=""
+CTX_CLUSTER=""
+GKE=0
+GKE_PROJECT=""
+GKE_CLUSTER=""
+GKE_LOCATION=""
+
+JP_PODS='{range .items[*]}{.metadata.namespace}{"\t"}{.metadata.name}{"\t"}{.status.phase}{"\t"}{range .status.conditions[?(@.type=="Ready")]}{.status}{end}{"\t"}{range .spec.initContainers[*]}{.name}{" "}{end}{"\t"}{range .spec.containers[*]}{.name}{" "}{end}{"\t"}{range .status.initContainerStatuses[*]}{.name}{"="}{.restartCount}{" "}{end}{range .status.containerStatuses[*]}{.name}{"="}{.restartCount}{" "}{end}{"\n"}{end}'
+JP_KSA='{range .items[*]}{.metadata.namespace}{"\t"}{.metadata.name}{"\t"}{.metadata.annotations.iam\.gke\.io/gcp-service-account}{"\n"}{end}'
+JP_NAMES='{range .items[*]}{.metadata.name}{"\n"}{end}'
+JP_ITEMS='{range .items[*]}{@}{"\n"}{end}'
+JP_CONTEXT='{.current-context}{"\t"}{.contexts[0].context.cluster}{"\n"}'
+
+# Reads the current context (local: kubectl config never calls the cluster).
+read_context() {
+    _line=$("${KUBECTL[@]}" config view --minify -o "jsonpath=$JP_CONTEXT" 2>/dev/null </dev/null) || _line=""
+    CTX_NAME=$(printf '%s' "$_line" | awk -F '\t' 'NR == 1 { print $1 }')
+    CTX_CLUSTER=$(printf '%s' "$_line" | awk -F '\t' 'NR == 1 { print $2 }')
+    [ -n "$CTX_NAME" ] || CTX_NAME=$CONTEXT_OPT
+}
+
+# GKE: from the options, else from a gke_PROJECT_LOCATION_CLUSTER context name.
+detect_gke() {
+    GKE_PROJECT=$PROJECT_OPT GKE_LOCATION=$LOCATION_OPT GKE_CLUSTER=$CLUSTER_OPT
+    case "$CTX_NAME" in
+        gke_*_*_*)
+            _rest=${CTX_NAME#gke_}
+            [ -n "$GKE_PROJECT" ] || GKE_PROJECT=${_rest%%_*}
+            _rest=${_rest#*_}
+            [ -n "$GKE_LOCATION" ] || GKE_LOCATION=${_rest%%_*}
+            [ -n "$GKE_CLUSTER" ] || GKE_CLUSTER=${_rest#*_}
+            ;;
+    esac
+    GKE=0
+    if [ -n "$GKE_PROJECT" ] && [ -n "$GKE_CLUSTER" ] && [ -n "$GKE_LOCATION" ]; then
+        GKE=1
+    elif [ -n "$PROJECT_OPT$CLUSTER_OPT$LOCATION_OPT" ]; then
+        die_usage "a GKE cluster needs --project, --cluster and --location (the context name '$(printable "$CTX_NAME")' does not provide them)"
+    fi
+}
+
+# Names listed one a line by a discovery source, or nothing when it failed.
+discovered() { [ -s "$BUNDLE/collector/$1" ] && cat "$BUNDLE/collector/$1"; }
+
+plan_cluster_discovery() {
+    step text collector/namespaces.txt "${KUBECTL[@]}" get namespaces -o "jsonpath=$JP_NAMES"
+    step text collector/pods.tsv "${KUBECTL[@]}" get pods --all-namespaces -o "jsonpath=$JP_PODS"
+    step text collector/serviceaccounts.tsv "${KUBECTL[@]}" get serviceaccounts --all-namespaces -o "jsonpath=$JP_KSA"
+}
+
+# Joins per-namespace item lines (one JSON object a line) into one List document.
+items_to_list() {
+    awk 'BEGIN { printf "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [" }
+         NF { printf "%s%s", (n++ ? ",\n" : "\n"), $0 }
+         END { printf "\n]}\n" }'
+}
+
+plan_cluster() {
+    step json kubectl/version.json "${KUBECTL[@]}" version -o json
+    for _r in nodes pods events serviceaccounts networkpolicies daemonsets deployments roles rolebindings; do
+        if [ "$_r" = nodes ]; then
+            step json kubectl/nodes.json "${KUBECTL[@]}" get nodes -o json
+        else
+            step json "kubectl/$_r.json" "${KUBECTL[@]}" get "$_r" --all-namespaces -o json
+        fi
+    done
+    step json kubectl/clusterroles.json "${KUBECTL[@]}" get clusterroles -o json
+    step json kubectl/clusterrolebindings.json "${KUBECTL[@]}" get clusterrolebindings -o json
+
+    # ConfigMaps of kube-system and of the Istio namespaces, joined into one list.
+    _cm_ns="kube-system"
+    if [ "$PHASE" = print ]; then
+        _cm_ns="kube-system istio-system"
+    else
+        for _ns in $(discovered namespaces.txt); do
+            case "$_ns" in
+                istio* | asm-* | *-asm | gke-asm*) _cm_ns="$_cm_ns $_ns" ;;
+            esac
+        done
+    fi
+    : >"$TMPD/cm-items" 2>/dev/null
+    for _ns in $_cm_ns; do
+        if step text "collector/configmaps/$(safe_name "$_ns").jsonl" "${KUBECTL[@]}" get configmaps -n "$_ns" -o "jsonpath=$JP_ITEMS"; then
+            cat "$BUNDLE/collector/configmaps/$(safe_name "$_ns").jsonl" >>"$TMPD/cm-items" 2>/dev/null
+            CM_OK=1
+        fi
+    done
+    if [ "$PHASE" = run ] && [ "${CM_OK:-0}" = 1 ]; then
+        items_to_list <"$TMPD/cm-items" >"$BUNDLE/kubectl/configmaps.json"
+    fi
+    plan_logs
+}
+
+# Container logs: pods that are not Ready first (any namespace), then the rest of kube-system.
+plan_logs() {
+    if [ "$PHASE" = print ]; then
+        step log "kubectl/logs/<namespace>/<pod>/<container>.log" "${KUBECTL[@]}" logs -n "<namespace>" "<pod>" -c "<container>" --timestamps "--since=${SINCE_S}s" "--tail=$((LOG_BYTES / 40 + 1000))"
+        step log "kubectl/logs/<namespace>/<pod>/<container>.previous.log" "${KUBECTL[@]}" logs -n "<namespace>" "<pod>" -c "<container>" --previous --timestamps "--since=${SINCE_S}s" "--tail=$((LOG_BYTES / 40 + 1000))"
+        printf '      (for every container of kube-system pods and of pods that are not Ready; --previous where it restarted)\n'
+        return 0
+    fi
+    [ -s "$BUNDLE/collector/pods.tsv" ] || return 0
+    LOGS_PLANNED=0
+    LOGS_OVER=0
+    {
+        awk -F '\t' '$3 != "Succeeded" && $4 != "True"' "$BUNDLE/collector/pods.tsv"
+        awk -F '\t' '$1 == "kube-system" && !($3 != "Succeeded" && $4 != "True")' "$BUNDLE/collector/pods.tsv"
+    } | awk -F '\t' -v OFS='\t' '{ for (i = 1; i <= 7; i++) if ($i == "") $i = "-"; print }' >"$TMPD/log-pods"
+    while IFS="$(printf '\t')" read -r _ns _pod _phase _ready _inits _ctrs _restarts; do
+        if [ -z "$_ns" ] || [ -z "$_pod" ]; then continue; fi
+        for _c in $_inits $_ctrs; do
+            [ "$_c" != "-" ] || continue
+            _dir="kubectl/logs/$(safe_name "$_ns")/$(safe_name "$_pod")"
+            _cn=$(safe_name "$_c")
+            log_step "$_dir/$_cn.log" "$_ns" "$_pod" "$_c"
+            case " $_restarts " in
+                *" $_c=0 "* | *" $_c= "*) ;;
+                *" $_c="*) log_step "$_dir/$_cn.previous.log" "$_ns" "$_pod" "$_c" --previous ;;
+            esac
+        done
+    done <"$TMPD/log-pods"
+    if [ "$LOGS_OVER" -gt 0 ]; then
+        skip_source kubectl/logs "$LOGS_OVER more container logs over --max-logs $MAX_LOGS" "${KUBECTL[@]}" logs
+    fi
+}
+
+log_step() {
+    if [ "$LOGS_PLANNED" -ge "$MAX_LOGS" ]; then
+        LOGS_OVER=$((LOGS_OVER + 1))
+        return 0
+    fi
+    LOGS_PLANNED=$((LOGS_PLANNED + 1))
+    _lp=$1
+    shift
+    S_SINCE=1
+    step log "$_lp" "${KUBECTL[@]}" logs -n "$1" "$2" -c "$3" ${4:+"$4"} --timestamps "--since=${SINCE_S}s" "--tail=$((LOG_BYTES / 40 + 1000))"
+}
+
+# gcloud: older releases know --zone/--region but not --location.
+RETRY_ARGV=()
+retry_location() {
+    grep -q 'unrecognized arguments: --location' "$TMPD/err" 2>/dev/null || return 1
+    RETRY_ARGV=()
+    for _a in "$@"; do
+        case "$_a" in
+            --location=*)
+                _loc=${_a#--location=}
+                case "$_loc" in
+                    *-*-*) _a="--zone=$_loc" ;;
+                    *) _a="--region=$_loc" ;;
+                esac
+                ;;
+        esac
+        RETRY_ARGV+=("$_a")
+    done
+    return 0
+}
+
+# A service-account email safe to use as a folder name and a gcloud argument.
+valid_gsa() {
+    case "$1" in
+        *[!A-Za-z0-9._@-]* | .* | *..* | *@*@* | @* | *@) return 1 ;;
+        *@*.*) return 0 ;;
+    esac
+    return 1
+}
+
+plan_gke() {
+    _p=$GKE_PROJECT _l=$GKE_LOCATION _c=$GKE_CLUSTER
+    if [ "$NO_GCLOUD" = 1 ]; then
+        skip_source gcloud/cluster.json "--no-gcloud was given" gcloud container clusters describe "$_c"
+        return 0
+    fi
+    S_RETRY=retry_location
+    step json gcloud/cluster.json gcloud container clusters describe "$_c" "--location=$_l" "--project=$_p" --format=json --quiet
+    S_RETRY=retry_location
+    step json gcloud/nodepools.json gcloud container node-pools list "--cluster=$_c" "--location=$_l" "--project=$_p" --format=json --quiet
+    step json gcloud/project.json gcloud projects describe "$_p" --format=json --quiet
+    step json gcloud/project-iam-policy.json gcloud projects get-iam-policy "$_p" --format=json --quiet
+    step json gcloud/services-enabled.json gcloud services list --enabled "--project=$_p" --format=json --quiet
+    S_RETRY=retry_location
+    step json gcloud/operations.json gcloud container operations list "--location=$_l" "--project=$_p" --sort-by=~startTime --limit=100 --format=json --quiet
+    if [ "$PHASE" = print ]; then
+        step json "gcloud/service-accounts/<gsa-email>/iam-policy.json" gcloud iam service-accounts get-iam-policy "<gsa-email>" --format=json --quiet
+        printf '      (for every GSA named by a iam.gke.io/gcp-service-account annotation)\n'
+        return 0
+    fi
+    [ -s "$BUNDLE/collector/serviceaccounts.tsv" ] || return 0
+    awk -F '\t' 'NF >= 3 && $3 != "" { print $3 }' "$BUNDLE/collector/serviceaccounts.tsv" | sort -u >"$TMPD/gsas"
+    while IFS= read -r _gsa; do
+        if valid_gsa "$_gsa"; then
+            step json "gcloud/service-accounts/$_gsa/iam-policy.json" gcloud iam service-accounts get-iam-policy "$_gsa" --format=json --quiet
+        else
+            skip_source "gcloud/service-accounts/$(safe_name "$_gsa")/iam-policy.json" "the annotation value is not a service-account email" gcloud iam service-accounts get-iam-policy "$_gsa"
+        fi
+    done <"$TMPD/gsas"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Node side
+
+PREFLIGHT_BINARIES="crictl conntrack ebtables ethtool ip iptables mount nsenter socat tc touch"
+
+probe_binaries() {
+    for _b in "$@"; do
+        _p=$(command -v "$_b" 2>/dev/null) || _p=""
+        printf '%s %s\n' "$_b" "${_p:-MISSING}"
+    done
+}
+
+# systemctl show output (Id=..., ActiveState=...) to "<unit> <state>" lines.
+states_filter() {
+    awk -F '=' '$1 == "Id" { id = $2; sub(/\.service$/, "", id) }
+                $1 == "ActiveState" { st = $2 }
+                NF == 0 { if (id != "") print id, st; id = ""; st = "" }
+                END { if (id != "") print id, st }'
+}
+
+# The packages whose versions matter (container runtime, kubelet, kubeadm), with release.
+packages_filter() {
+    awk '{ name = $1; sub(/-[0-9].*$/, "", name) }
+         name ~ /^(docker|docker-ce|docker-ce-cli|docker-engine|docker\.io|docker-common|docker-client|moby-engine|moby-containerd|containerd|containerd\.io|cri-o|cri-tools|runc|kubelet|kubeadm|kubectl|kubernetes-cni)$/' |
+        sort
+}
+
+dpkg_filter() {
+    awk '$3 == "install" && $5 == "installed" { print $1, $2 }' | packages_filter
+}
+
+# Fingerprints of PEM certificates: "<file> sha256:<hex>" (never a key).
+fp_of_pem() { # stdin: PEM text; prints lower-case hex
+    if have openssl; then
+        openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/^[^=]*=//' | tr -d ':' | tr 'A-F' 'a-f'
+    else
+        sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' | sed '/-----/d' |
+            base64 -d 2>/dev/null | { sha256sum 2>/dev/null || shasum -a 256; } | awk '{ print $1 }'
+    fi
+}
+
+fingerprints() {
+    _r=$ROOT
+    for _f in "$_r"/etc/kubernetes/pki/*.crt "$_r"/etc/kubernetes/pki/*/*.crt; do
+        [ -f "$_f" ] || continue
+        _h=$(fp_of_pem <"$_f")
+        [ -z "$_h" ] || printf '%s sha256:%s\n' "${_f#"$_r"}" "$_h"
+    done
+    for _k in "$_r"/etc/kubernetes/*.conf "$_r"/root/.kube/config; do
+        [ -f "$_k" ] || continue
+        awk '$1 == "certificate-authority-data:" { print $2 }' "$_k" | while IFS= read -r _b64; do
+            _h=$(printf '%s' "$_b64" | base64 -d 2>/dev/null | fp_of_pem)
+            [ -z "$_h" ] || printf '%s sha256:%s\n' "${_k#"$_r"}" "$_h"
+        done
+        awk '$1 == "certificate-authority:" { print $2 }' "$_k" | while IFS= read -r _ca; do
+            case "$_ca" in /*) ;; *) _ca="$(dirname "${_k#"$_r"}")/$_ca" ;; esac
+            [ -f "$_r$_ca" ] || continue
+            _h=$(fp_of_pem <"$_r$_ca")
+            [ -z "$_h" ] || printf '%s sha256:%s\n' "${_k#"$_r"}" "$_h"
+        done
+    done
+}
+
+NODE_NAME=""
+
+plan_node() {
+    _n="nodes/$NODE_NAME"
+    _r=$ROOT
+    for _u in kubelet docker containerd; do
+        S_SINCE=1
+        S_RETRY=retry_journal
+        step log "$_n/journal/$_u.log" journalctl -u "$_u" -o short-iso-precise --no-pager "--since=-${SINCE_S}s"
+    done
+    step text "$_n/kubelet/config.yaml" cat "$_r/var/lib/kubelet/config.yaml"
+    step text "$_n/kubelet/flags.env" cat "$_r/var/lib/kubelet/kubeadm-flags.env"
+    for _f in "$_r/etc/default/kubelet" "$_r/etc/sysconfig/kubelet"; do
+        [ -f "$_f" ] && step text "$_n/kubelet/extra-args.env" cat "$_f" && break
+    done
+
+    _kc=""
+    for _f in "$_r"/etc/kubernetes/kubeadm-config.yaml "$_r"/etc/kubernetes/kubeadm.yaml "$_r"/etc/kubernetes/kubeadm*.yaml; do
+        if [ -f "$_f" ]; then
+            _kc=$_f
+            break
+        fi
+    done
+    if [ -n "$_kc" ]; then
+        step text "$_n/kubeadm/config.yaml" cat "$_kc"
+    elif [ -f "$_r/etc/kubernetes/admin.conf" ]; then
+        step text "$_n/kubeadm/config.yaml" kubectl --kubeconfig "$_r/etc/kubernetes/admin.conf" "--request-timeout=${TIMEOUT_S}s" -n kube-system get configmap kubeadm-config "-o=jsonpath={.data.ClusterConfiguration}"
+    else
+        skip_source "$_n/kubeadm/config.yaml" "no kubeadm configuration file and no admin.conf on this node" cat /etc/kubernetes/kubeadm-config.yaml
+    fi
+
+    step json "$_n/runtime/docker-info.json" docker info --format '{{json .}}'
+    if have docker || ! have containerd; then
+        step text "$_n/runtime/version.txt" docker version
+        step text "$_n/runtime/containerd-version.txt" containerd --version
+    else
+        step text "$_n/runtime/version.txt" containerd --version
+    fi
+    if have dpkg-query; then
+        S_FILTER=dpkg_filter
+        step text "$_n/runtime/packages.txt" dpkg-query -W '-f=${Package} ${Version} ${Status}\n'
+    else
+        S_FILTER=packages_filter
+        step text "$_n/runtime/packages.txt" rpm -qa --qf '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n'
+    fi
+    if have crictl || ! have docker; then
+        step text "$_n/runtime/containers.txt" crictl ps -a
+        have docker && step text "$_n/runtime/docker-containers.txt" docker ps -a
+    else
+        step text "$_n/runtime/containers.txt" docker ps -a
+    fi
+    step text "$_n/runtime/containerd-config.toml" cat "$_r/etc/containerd/config.toml"
+
+    for _u in kubelet docker containerd; do
+        step text "$_n/systemd/$_u.service" systemctl cat "$_u.service" --no-pager
+    done
+    S_FILTER=states_filter
+    step text "$_n/systemd/states.txt" systemctl show -p Id -p ActiveState kubelet.service docker.service containerd.service
+    S_FN=probe_binaries
+    # shellcheck disable=SC2086
+    step text "$_n/probes/binaries.txt" command -v $PREFLIGHT_BINARIES
+
+    _osr="$_r/etc/os-release"
+    [ -f "$_osr" ] || _osr="$_r/usr/lib/os-release"
+    step text "$_n/os-release" cat "$_osr"
+    step text "$_n/mounts" cat "$_r/proc/mounts"
+    step text "$_n/resolv.conf" cat "$_r/etc/resolv.conf"
+    step text "$_n/hostname-i.txt" hostname -i
+    step text "$_n/ip-addr.txt" ip addr show
+    step text "$_n/getenforce.txt" getenforce
+    for _f in "$_r"/etc/cni/net.d/*; do
+        [ -f "$_f" ] || continue
+        step text "$_n/cni/$(safe_name "${_f##*/}")" cat "$_f"
+    done
+    for _f in "$_r"/etc/kubernetes/manifests/*; do
+        [ -f "$_f" ] || continue
+        step text "$_n/manifests/$(safe_name "${_f##*/}")" cat "$_f"
+    done
+    S_FN=fingerprints
+    step text "$_n/pki/fingerprints.txt" openssl x509 -noout -fingerprint -sha256 -in "/etc/kubernetes/pki/*.crt" "/etc/kubernetes/*.conf:certificate-authority-data"
+}
+
+# journalctl before systemd 234 has no short-iso-precise output.
+retry_journal() {
+    grep -qi 'output' "$TMPD/err" 2>/dev/null || return 1
+    RETRY_ARGV=()
+    for _a in "$@"; do
+        [ "$_a" = short-iso-precise ] && _a=short-iso
+        RETRY_ARGV+=("$_a")
+    done
+    return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+if [ -n "$REDACT_FILE" ]; then
+    { [ -f "$REDACT_FILE" ] && [ -r "$REDACT_FILE" ]; } || die "--redact: $(printable "$REDACT_FILE") is not a readable file"
+    TMPD=$(mktemp -d "${TMPDIR:-/tmp}/collect-bundle.XXXXXX") || die "cannot create a temporary folder"
+    _count=$(redact "$REDACT_FILE" "$TMPD/redacted")
+    cat "$TMPD/redacted"
+    rm -rf "$TMPD"
+    printf 'collect-bundle: %s redactions\n' "$_count" >&2
+    exit 0
+fi
+
+if [ "$DO_CLUSTER" = 1 ]; then
+    read_context
+    detect_gke
+fi
+if [ "$DO_NODE" = 1 ]; then
+    NODE_NAME=$NODE_NAME_OPT
+    [ -n "$NODE_NAME" ] || NODE_NAME=$(hostname 2>/dev/null | tr '[:upper:]' '[:lower:]')
+    [ -n "$NODE_NAME" ] || NODE_NAME=node
+    NODE_NAME=$(safe_name "$NODE_NAME")
+fi
+
+if [ "$DRY_RUN" = 1 ]; then
+    PHASE=print
+    TMPD=$(mktemp -d "${TMPDIR:-/tmp}/collect-bundle.XXXXXX") || die "cannot create a temporary folder"
+    BUNDLE="$TMPD/bundle"
+    echo "Commands collect-bundle would run (none has run):"
+    if [ "$DO_CLUSTER" = 1 ]; then
+        plan_cluster_discovery
+        plan_cluster
+        if [ "$GKE" = 1 ]; then plan_gke; fi
+    fi
+    if [ "$DO_NODE" = 1 ]; then plan_node; fi
+    rm -rf "$TMPD"
+    exit 0
+fi
+
+for _tool in awk sed tr head tail wc date mkdir cat grep sort mktemp; do
+    have "$_tool" || die "$_tool is needed and was not found on PATH"
+done
+mkdir -p "$OUTPUT_DIR" 2>/dev/null || die "cannot create the output folder $(printable "$OUTPUT_DIR"): choose another with --output"
+[ -w "$OUTPUT_DIR" ] || die "the output folder $(printable "$OUTPUT_DIR") is not writable: choose another with --output"
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+CREATED=$(utc_now)
+if [ -n "$NAME_OPT" ]; then
+    NAME=$(safe_name "$NAME_OPT")
+elif [ "$DO_CLUSTER" = 1 ] && [ -n "$GKE_CLUSTER" ]; then
+    NAME="kubetriage-$(safe_name "$GKE_CLUSTER")"
+elif [ "$DO_NODE" = 1 ]; then
+    NAME="kubetriage-$NODE_NAME"
+elif [ -n "$CTX_CLUSTER" ]; then
+    NAME="kubetriage-$(safe_name "$CTX_CLUSTER")"
+else
+    NAME="kubetriage"
+fi
+TOP="$NAME-$STAMP"
+WORK=$(mktemp -d "$OUTPUT_DIR/.collect-bundle.XXXXXX") || die "cannot create a folder in $(printable "$OUTPUT_DIR"): choose another with --output"
+TMPD="$WORK/tmp"
+BUNDLE="$WORK/$TOP"
+mkdir -p "$TMPD" "$BUNDLE" || die "cannot create the bundle folder in $(printable "$OUTPUT_DIR")"
+SOURCES="$TMPD/sources"
+: >"$SOURCES"
+trap on_interrupt INT TERM HUP
+
+[ "$HAVE_TIMEOUT" = 1 ] || printf 'collect-bundle: no working timeout(1) here: commands are bounded by a watchdog\n' >&2
+
+plan_all_count() {
+    PHASE=count
+    COUNTED=0
+    if [ "$DO_CLUSTER" = 1 ]; then
+        plan_cluster_discovery
+        plan_cluster
+        [ "$GKE" = 0 ] || plan_gke
+    fi
+    [ "$DO_NODE" = 0 ] || plan_node
+    TOTAL=$COUNTED
+}
+
+plan_all_count
+PHASE=run
+if [ "$DO_CLUSTER" = 1 ]; then
+    plan_cluster_discovery
+    # Now that the pods and service accounts are known, the total is too.
+    PHASE=count
+    COUNTED=$STEP_N
+    plan_cluster
+    [ "$GKE" = 0 ] || plan_gke
+    [ "$DO_NODE" = 0 ] || plan_node
+    TOTAL=$COUNTED
+    PHASE=run
+    plan_cluster
+    [ "$GKE" = 0 ] || plan_gke
+fi
+[ "$DO_NODE" = 0 ] || plan_node
+
+# The cluster kind for the manifest.
+KIND="generic"
+if [ "$DO_CLUSTER" = 1 ] && [ "$GKE" = 1 ]; then
+    KIND="gke"
+elif [ "$DO_CLUSTER" = 1 ] && grep -q '"name": *"kubeadm-config"' "$BUNDLE/kubectl/configmaps.json" 2>/dev/null; then
+    KIND="kubeadm"
+elif [ "$DO_NODE" = 1 ] && { [ -f "$ROOT/var/lib/kubelet/kubeadm-flags.env" ] || [ -f "$ROOT/etc/kubernetes/manifests/kube-apiserver.yaml" ] || [ -f "$ROOT/etc/kubernetes/kubelet.conf" ]; }; then
+    KIND="kubeadm"
+fi
+CL_NAME=$CTX_CLUSTER
+[ "$GKE" = 0 ] || CL_NAME=$GKE_CLUSTER
+
+write_manifest() {
+    _m="$BUNDLE/manifest.json"
+    {
+        printf '{\n  "format": 1,\n'
+        printf '  "collector": {"name": "%s", "version": "%s"},\n' "$COLLECTOR_NAME" "$COLLECTOR_VERSION"
+        printf '  "created": "%s",\n' "$CREATED"
+        printf '  "mode": "%s",\n' "$KIND"
+        _cl=""
+        if [ "$DO_CLUSTER" = 1 ]; then
+            _cl=$(S_CTX=$CTX_NAME S_NAME=$CL_NAME S_PROJECT=$GKE_PROJECT S_LOC=$GKE_LOCATION \
+                json_strings S_CTX S_NAME S_PROJECT S_LOC | awk '
+                    NR == 1 && $0 != "\"\"" { out = out sep "\"context\": " $0; sep = ", " }
+                    NR == 2 && $0 != "\"\"" { out = out sep "\"name\": " $0; sep = ", " }
+                    NR == 3 && $0 != "\"\"" { out = out sep "\"project\": " $0; sep = ", " }
+                    NR == 4 && $0 != "\"\"" { out = out sep "\"location\": " $0; sep = ", " }
+                    END { print out }')
+        fi
+        printf '  "cluster": {%s},\n' "$_cl"
+        if [ "$DO_NODE" = 1 ]; then
+            printf '  "node": {"name": "%s"},\n' "$NODE_NAME"
+        fi
+        printf '  "bounds": {"timeout_s": %s, "since": "%s", "log_bytes": %s, "max_bytes": %s, "max_logs": %s, "timeout_by": "%s"},\n' \
+            "$TIMEOUT_S" "$SINCE_OPT" "$LOG_BYTES" "$MAX_BYTES" "$MAX_LOGS" "$([ "$HAVE_TIMEOUT" = 1 ] && echo timeout || echo watchdog)"
+        printf '  "interrupted": %s,\n' "$([ "$INTERRUPTED" = 1 ] && echo true || echo false)"
+        printf '  "sources": [\n'
+        awk '{ printf "%s    %s", (NR > 1 ? ",\n" : ""), $0 } END { if (NR) printf "\n" }' "$SOURCES"
+        printf '  ]\n}\n'
+    } >"$_m"
+}
+write_manifest || die "cannot write manifest.json in $(printable "$BUNDLE")"
+
+rm -rf "$TMPD"
+trap - INT TERM HUP
+
+if [ "$NO_ARCHIVE" = 1 ]; then
+    mv "$BUNDLE" "$OUTPUT_DIR/$TOP" || die "cannot move the bundle into $(printable "$OUTPUT_DIR")"
+    rmdir "$WORK" 2>/dev/null
+    printf 'collect-bundle: %d sources recorded; bundle folder written\n' "$STEP_N" >&2
+    printf '%s\n' "$OUTPUT_DIR/$TOP"
+    exit 0
+fi
+
+ARCHIVE="$OUTPUT_DIR/$TOP.tar.gz"
+if (cd "$WORK" && tar -cf - "$TOP") | gzip -c >"$ARCHIVE.part" && [ -s "$ARCHIVE.part" ] && mv "$ARCHIVE.part" "$ARCHIVE"; then
+    rm -rf "$WORK"
+    printf 'collect-bundle: %d sources recorded; bundle written\n' "$STEP_N" >&2
+    printf '%s\n' "$ARCHIVE"
+    exit 0
+fi
+rm -f "$ARCHIVE.part"
+# No archive, but the folder is a bundle too.
+if mv "$BUNDLE" "$OUTPUT_DIR/$TOP" 2>/dev/null; then
+    rm -rf "$WORK"
+    printf 'collect-bundle: could not pack the archive (tar or gzip failed): the bundle is left as a folder\n' >&2
+    printf '%s\n' "$OUTPUT_DIR/$TOP"
+    exit 0
+fi
+die "could not write the bundle into $(printable "$OUTPUT_DIR")"
