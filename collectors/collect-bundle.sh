@@ -259,7 +259,7 @@ printable() { printf '%s' "$1" | tr -c ' -~' '?'; }
 
 # safe_name TEXT: one path component made only of [A-Za-z0-9._-], never . or ..
 safe_name() {
-    _s=$(printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_')
+    _s=$(printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_' | sed 's/\.\./__/g')
     case "$_s" in
         '') _s="_" ;;
         .*) _s="_${_s#.}" ;;
@@ -477,6 +477,7 @@ BEGIN { init() }
             line = substr(line, RSTART + RLENGTH)
             l = tolower(line)
             in_block = 0
+            if (line == "") next
         } else next
     }
     # PEM blocks on one line (JSON strings hold them with \n escapes).
@@ -513,11 +514,26 @@ BEGIN { init() }
     kv("\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[[:space:]]*:[[:space:]]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[[:space:]]*:[[:space:]]*\\\\\"", 4)
     # YAML keys with secret names: token: ..., client-key-data: ...
     kv("^[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+[^[:space:]{[|>&*#].*", "^[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+", 3)
+    # The same inside a JSON string, where lines are \n escapes (a kubeconfig in a ConfigMap).
+    kv("\\\\n[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+[^\\\\\"[:space:]{[|>&*#][^\\\\\"]*", "^\\\\n[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+", 3)
     # key=value (env files, flags, logfmt) and --flag value.
     kv("(^|[^a-z0-9_.-])(--)?" KEYCHARS SECRET_KEY "=(\"[^\"]*\"|\x27[^\x27]*\x27|[^[:space:],;&\"\x27]+)", "^[^a-z0-9_.-]?(--)?" KEYCHARS SECRET_KEY "=", 3)
     kv("--[a-z0-9-]*(token|password|secret|certificate-key)[[:space:]]+[^-[:space:]][^[:space:]]*", "^--[a-z0-9-]*(token|password|secret|certificate-key)[[:space:]]+", 3)
-    # Environment variables with secret names, one field a line (kubectl -o json, YAML).
+    # A secret flag and its value as two items of an argument list (JSON or YAML).
     l = tolower(line)
+    if (arg_pending && l ~ /^[[:space:]]*"([^"\\]|\\.)*",?[[:space:]]*$/) {
+        kv("^[[:space:]]*" JSTR, "^[[:space:]]*\"", 1)
+        arg_pending = 0
+        print line
+        next
+    } else if (arg_pending && l ~ /^[[:space:]]*-[[:space:]]+[^-[:space:]]/) {
+        kv("^[[:space:]]*-[[:space:]]+.+", "^[[:space:]]*-[[:space:]]+", 3)
+        arg_pending = 0
+        print line
+        next
+    }
+    arg_pending = (l ~ /^[[:space:]]*(-[[:space:]]+)?"?--[a-z0-9-]*(token|password|secret|certificate-key)"?,?[[:space:]]*$/)
+    # Environment variables with secret names, one field a line (kubectl -o json, YAML).
     if (env_pending && l ~ /^[[:space:]]*"value"[[:space:]]*:[[:space:]]*"/) {
         kv("^[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*" JSTR, "^[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*\"", 1)
         env_pending = 0
@@ -684,15 +700,17 @@ S_FN=""
 S_FILTER=""
 S_RETRY=""
 S_SINCE=""
+S_DEST=""
 
 # step KIND PATH ARGV...: one source. KIND: json, text (both keep the first --max-bytes), log
 # (keeps the newest --log-bytes). S_FN runs a shell function instead of ARGV[0] (ARGV is still
-# what is recorded); S_FILTER post-processes stdout; S_RETRY may ask for another attempt.
+# what is recorded); S_FILTER post-processes stdout; S_RETRY may ask for another attempt;
+# S_DEST writes the output there instead of PATH (a part of a file made of several sources).
 step() {
     _kind=$1 _rel=$2
     shift 2
-    _fn=$S_FN _filter=$S_FILTER _retry=$S_RETRY _since=$S_SINCE
-    S_FN="" S_FILTER="" S_RETRY="" S_SINCE=""
+    _fn=$S_FN _filter=$S_FILTER _retry=$S_RETRY _since=$S_SINCE _dest=$S_DEST
+    S_FN="" S_FILTER="" S_RETRY="" S_SINCE="" S_DEST=""
     case "$PHASE" in
         count)
             COUNTED=$((COUNTED + 1))
@@ -713,6 +731,7 @@ step() {
     [ -z "$_since" ] || _bound="$_bound, \"since\": \"$SINCE_OPT\""
     _bound="$_bound}"
     _out="$BUNDLE/$_rel"
+    [ -z "$_dest" ] || _out=$_dest
     _started=$(utc_now)
     printf '[%d/%d] %s ... ' "$STEP_N" "$TOTAL" "$(show_argv "$@")" >&2
     if [ "$INTERRUPTED" = 1 ]; then
@@ -784,6 +803,16 @@ step() {
     _ered=$(redact "$_errtrim" "$TMPD/err.red")
     _red=$((_red + _ered))
     _bytes=0
+    if [ "$_keep_file" = 1 ] && [ "$(file_size "$_out")" -gt "$_cap" ]; then
+        # Redaction markers can be longer than what they replace: the bound still holds.
+        _trunc=1
+        if [ "$_lmode" = tail ]; then
+            tail -c "$_cap" "$_out" | sed '1d' >"$TMPD/out.recut"
+        else
+            head -c "$_cap" "$_out" >"$TMPD/out.recut"
+        fi
+        mv "$TMPD/out.recut" "$_out"
+    fi
     [ "$_keep_file" = 0 ] || _bytes=$(file_size "$_out")
 
     _error=""
@@ -913,14 +942,20 @@ plan_cluster() {
             esac
         done
     fi
+    # Each namespace is its own source (recorded under the joined file's path); their items
+    # (one JSON object a line) are joined into one list.
     : >"$TMPD/cm-items" 2>/dev/null
+    _cm_ok=0
     for _ns in $_cm_ns; do
-        if step text "collector/configmaps/$(safe_name "$_ns").jsonl" "${KUBECTL[@]}" get configmaps -n "$_ns" -o "jsonpath=$JP_ITEMS"; then
-            cat "$BUNDLE/collector/configmaps/$(safe_name "$_ns").jsonl" >>"$TMPD/cm-items" 2>/dev/null
-            CM_OK=1
+        S_DEST="$TMPD/cm-part"
+        if step text kubectl/configmaps.json "${KUBECTL[@]}" get configmaps -n "$_ns" -o "jsonpath=$JP_ITEMS"; then
+            cat "$TMPD/cm-part" >>"$TMPD/cm-items" 2>/dev/null
+            _cm_ok=1
         fi
+        rm -f "$TMPD/cm-part"
     done
-    if [ "$PHASE" = run ] && [ "${CM_OK:-0}" = 1 ]; then
+    if [ "$PHASE" = run ] && [ "$_cm_ok" = 1 ]; then
+        mkdir -p "$BUNDLE/kubectl"
         items_to_list <"$TMPD/cm-items" >"$BUNDLE/kubectl/configmaps.json"
     fi
     plan_logs
@@ -994,7 +1029,7 @@ retry_location() {
 # A service-account email safe to use as a folder name and a gcloud argument.
 valid_gsa() {
     case "$1" in
-        *[!A-Za-z0-9._@-]* | .* | *..* | *@*@* | @* | *@) return 1 ;;
+        *[!A-Za-z0-9._@-]* | .* | -* | *..* | *@*@* | @* | *@) return 1 ;;
         *@*.*) return 0 ;;
     esac
     return 1
@@ -1036,7 +1071,8 @@ plan_gke() {
 
 PREFLIGHT_BINARIES="crictl conntrack ebtables ethtool ip iptables mount nsenter socat tc touch"
 
-probe_binaries() {
+probe_binaries() { # called with the recorded argv: command -v NAME...
+    shift 2
     for _b in "$@"; do
         _p=$(command -v "$_b" 2>/dev/null) || _p=""
         printf '%s %s\n' "$_b" "${_p:-MISSING}"
@@ -1208,7 +1244,7 @@ if [ "$DO_NODE" = 1 ]; then
     NODE_NAME=$NODE_NAME_OPT
     [ -n "$NODE_NAME" ] || NODE_NAME=$(hostname 2>/dev/null | tr '[:upper:]' '[:lower:]')
     [ -n "$NODE_NAME" ] || NODE_NAME=node
-    NODE_NAME=$(safe_name "$NODE_NAME")
+    NODE_NAME=$(safe_name "$(printf '%s' "$NODE_NAME" | tr '[:upper:]' '[:lower:]')")
 fi
 
 if [ "$DRY_RUN" = 1 ]; then

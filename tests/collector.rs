@@ -1,0 +1,1775 @@
+//! The collector script (`collectors/collect-bundle.sh`), run for real against fake `kubectl`,
+//! `gcloud`, `journalctl` and node tools that replay testdata bundles, record how they were
+//! called and simulate failures; and once against the real kubectl client and a loopback API
+//! server (`tests/collector/apiserver.rs`).
+
+#[path = "collector/support.rs"]
+mod support;
+
+#[path = "collector/apiserver.rs"]
+mod apiserver;
+
+use serde_json::{Value, json};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use support::*;
+
+const GKE_CONTEXT: &str = "gke_shop-prod-1234_us-central1-a_prod";
+
+// ---------------------------------------------------------------------------------------------
+// The script itself
+
+#[test]
+fn script_is_shellcheck_clean() {
+    let sc = which("shellcheck").expect(
+        "shellcheck is needed for this test: apt-get install shellcheck (.ci/run installs it)",
+    );
+    for f in [script(), repo().join("tests/collector/fake-cmd")] {
+        let out = Command::new(&sc)
+            .arg("--shell=bash")
+            .arg("--severity=style")
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "shellcheck {}:\n{}",
+            f.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+/// The script must run on macOS's bash 3.2: no construct of bash 4 or later.
+#[test]
+fn script_avoids_bash4_constructs() {
+    let text = fs::read_to_string(script()).unwrap();
+    let forbidden = [
+        ("declare -A", "associative arrays"),
+        ("local -A", "associative arrays"),
+        ("mapfile", "mapfile"),
+        ("readarray", "readarray"),
+        (",,}", "case conversion"),
+        ("^^}", "case conversion"),
+        ("|&", "|&"),
+        ("&>>", "&>>"),
+        ("coproc", "coproc"),
+        ("wait -n", "wait -n"),
+        (";;&", ";;&"),
+        ("declare -n", "namerefs"),
+        ("local -n", "namerefs"),
+        ("@Q}", "${var@Q}"),
+        ("printf '%(", "printf %(...)T"),
+        ("BASHPID", "BASHPID"),
+        ("$EPOCHSECONDS", "EPOCHSECONDS"),
+        ("globstar", "globstar"),
+    ];
+    for (i, line) in text.lines().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with('#') {
+            continue;
+        }
+        for (needle, what) in forbidden {
+            assert!(
+                !line.contains(needle),
+                "line {}: {what} needs bash 4 or later: {line}",
+                i + 1
+            );
+        }
+    }
+    // EPOCHREALTIME is bash 5: it may only be read behind a guard.
+    for (i, line) in text.lines().enumerate() {
+        if line.contains("EPOCHREALTIME") {
+            assert!(
+                line.contains("${EPOCHREALTIME:-}") || line.contains("_t=${EPOCHREALTIME}"),
+                "line {}: EPOCHREALTIME used without the bash-5 guard: {line}",
+                i + 1
+            );
+        }
+    }
+}
+
+/// `--help` documents every option the script accepts.
+#[test]
+fn help_explains_every_option() {
+    let sb = Sandbox::new(true);
+    let out = sb.run(&["--help"]);
+    assert_eq!(out.code, 0);
+    let text = fs::read_to_string(script()).unwrap();
+    let start = text
+        .find("    case \"$opt\" in\n        -h | --help)")
+        .unwrap();
+    let end = start + text[start..].find("\n    esac").unwrap();
+    let mut options = Vec::new();
+    for line in text[start..end].lines() {
+        let arm = line.trim();
+        if let Some(pat) = arm.split(')').next() {
+            for o in pat.split('|').map(str::trim) {
+                if o.starts_with('-') && !o.contains('*') {
+                    options.push(o.to_string());
+                }
+            }
+        }
+    }
+    assert!(options.len() >= 20, "found only {options:?}");
+    for o in options {
+        assert!(
+            out.stdout.contains(&o),
+            "--help does not explain {o}:\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_problem() {
+    let sb = Sandbox::new(true);
+    for (args, needle) in [
+        (&["--bogus"][..], "unknown option: --bogus"),
+        (&["--since", "yesterday"][..], "--since"),
+        (&["--log-bytes", "lots"][..], "--log-bytes"),
+        (&["--timeout", "0"][..], "--timeout"),
+        (&["--also-cluster"][..], "--also-cluster goes with --node"),
+        (
+            &["--project", "p"][..],
+            "--project, --cluster and --location",
+        ),
+    ] {
+        let out = sb.run(args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn no_bundle_is_exit_1_with_the_reason() {
+    let sb = Sandbox::new(true);
+    let blocker = sb.path().join("a-file");
+    fs::write(&blocker, "not a folder").unwrap();
+    let out = sb.run(&["-o", blocker.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("--output"), "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster side against fakes
+
+/// A GKE-looking sandbox whose kubectl answers from the gke-wi-binding-missing bundle.
+fn gke_sandbox(with_timeout: bool) -> Sandbox {
+    let mut sb = Sandbox::new(with_timeout);
+    sb.fake_tool("kubectl");
+    replay_cluster(&mut sb, &testdata().join("gke-wi-binding-missing"));
+    sb
+}
+
+#[test]
+fn every_command_is_recorded_and_failures_do_not_stop_collection() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.rule("kubectl *get events --all-namespaces -o json*")
+        .stderr("Error from server (Forbidden): events is forbidden: User \"dev@example.com\" cannot list resource \"events\" in API group \"\" at the cluster scope\n")
+        .exit(1);
+    replay_cluster(&mut sb, &testdata().join("gke-wi-binding-missing"));
+    // No gcloud on PATH at all: a GKE context still collects, and records gcloud as missing.
+    let c = sb.collect(&["--context", GKE_CONTEXT]);
+
+    let m = &c.manifest;
+    assert_eq!(m["format"], 1);
+    assert_eq!(m["collector"]["name"], "collect-bundle");
+    assert_eq!(m["mode"], "gke");
+    assert_eq!(m["cluster"]["context"], GKE_CONTEXT);
+    assert_eq!(m["cluster"]["name"], "prod");
+    assert_eq!(m["cluster"]["project"], "shop-prod-1234");
+    assert_eq!(m["cluster"]["location"], "us-central1-a");
+    let created = m["created"].as_str().unwrap();
+    assert!(
+        created.parse::<jiff::Timestamp>().is_ok() && created.ends_with('Z'),
+        "{created}"
+    );
+
+    for s in c.sources() {
+        for key in [
+            "path",
+            "command",
+            "exit_code",
+            "started",
+            "duration_ms",
+            "bytes",
+            "stderr",
+            "redactions",
+            "bound",
+        ] {
+            assert!(!s[key].is_null(), "{key} missing in {s}");
+        }
+        assert!(s["bound"]["timeout_s"].as_u64().unwrap() > 0, "{s}");
+        let path = s["path"].as_str().unwrap();
+        let ok = s["exit_code"] == 0 && s.get("error").is_none();
+        if ok && path.ends_with(".json") {
+            assert!(
+                c.has(path),
+                "{path} recorded as collected but not in the bundle"
+            );
+            assert_eq!(
+                s["bytes"].as_u64().unwrap(),
+                fs::metadata(c.top.join(path)).unwrap().len(),
+                "{path}: bytes"
+            );
+        }
+    }
+
+    let sas = c.source("kubectl/serviceaccounts.json");
+    assert_eq!(
+        sas["command"],
+        json!([
+            "kubectl",
+            "--context",
+            GKE_CONTEXT,
+            "--request-timeout=60s",
+            "get",
+            "serviceaccounts",
+            "--all-namespaces",
+            "-o",
+            "json"
+        ])
+    );
+    assert_eq!(sas["exit_code"], 0);
+    assert_eq!(
+        c.json("kubectl/serviceaccounts.json"),
+        read_json(&testdata().join("gke-wi-binding-missing/kubectl/serviceaccounts.json"))
+    );
+
+    let events = c.source("kubectl/events.json");
+    assert_eq!(events["exit_code"], 1);
+    assert_eq!(events["error"], "command failed: access denied");
+    assert!(
+        events["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("(Forbidden): events is forbidden")
+    );
+    assert!(!c.has("kubectl/events.json"));
+
+    // A source the fake does not know fails like a real error, and collection goes on.
+    let nodes = c.source("kubectl/nodes.json");
+    assert_eq!(nodes["exit_code"], 1);
+    assert_eq!(nodes["error"], "command failed");
+
+    let cluster = c.source("gcloud/cluster.json");
+    assert_eq!(cluster["exit_code"], 127);
+    assert!(
+        cluster["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("skipped: gcloud is not installed"),
+        "{cluster}"
+    );
+    assert!(!c.top.join("gcloud").exists());
+
+    // Progress on stderr, one line a source.
+    assert!(
+        c.stderr
+            .contains("get events --all-namespaces -o json ... forbidden (exit 1)"),
+        "{}",
+        c.stderr
+    );
+    assert!(
+        c.stderr.lines().any(|l| l.starts_with('[')
+            && l.contains("get serviceaccounts --all-namespaces -o json ... ok ")),
+        "{}",
+        c.stderr
+    );
+    // Secret objects are never asked for.
+    for call in sb.calls() {
+        assert!(
+            !call.iter().any(|a| a.starts_with("secret")),
+            "Secrets must never be collected: {call:?}"
+        );
+    }
+}
+
+#[test]
+fn archive_is_named_by_utc_time_with_one_top_level_folder() {
+    let sb = gke_sandbox(true);
+    let c = sb.collect(&["--context", GKE_CONTEXT, "--name", "acme support"]);
+    let name = c.archive.file_name().unwrap().to_str().unwrap();
+    let stem = name.strip_suffix(".tar.gz").expect(name);
+    assert_eq!(c.top.file_name().unwrap().to_str().unwrap(), stem);
+    let (prefix, stamp) = stem.rsplit_once('-').unwrap();
+    assert_eq!(prefix, "acme_support");
+    assert_eq!(stamp.len(), 16, "{stamp}");
+    assert!(
+        jiff::civil::DateTime::strptime("%Y%m%dT%H%M%SZ", stamp).is_ok(),
+        "{stamp}"
+    );
+    // Nothing but the archive is left in the output folder.
+    let left: Vec<_> = fs::read_dir(&sb.out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from(name)]);
+}
+
+#[test]
+fn no_archive_leaves_a_bundle_folder() {
+    let sb = gke_sandbox(true);
+    let out = sb.run(&[
+        "--context",
+        GKE_CONTEXT,
+        "--no-archive",
+        "-o",
+        sb.out.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let dir = Path::new(out.stdout.trim_end());
+    assert!(dir.join("manifest.json").is_file());
+    assert!(dir.join("kubectl/serviceaccounts.json").is_file());
+}
+
+#[test]
+fn gcloud_sources_cover_every_gsa_named_by_an_annotation() {
+    let mut sb = gke_sandbox(true);
+    sb.fake_tool("gcloud");
+    // Older gcloud releases reject --location: the script retries with --zone.
+    sb.rule("gcloud container clusters describe * --location=*")
+        .stderr("ERROR: (gcloud.container.clusters.describe) unrecognized arguments: --location=us-central1-a\n")
+        .exit(2);
+    replay_gcloud(&mut sb, &testdata().join("gke-wi-binding-missing"));
+    let c = sb.collect(&["--context", GKE_CONTEXT]);
+
+    let sa = read_json(&testdata().join("gke-wi-binding-missing/kubectl/serviceaccounts.json"));
+    let mut gsas: Vec<String> = sa["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].as_str())
+        .map(str::to_string)
+        .collect();
+    gsas.sort();
+    gsas.dedup();
+    assert!(gsas.len() >= 3);
+    for g in &gsas {
+        let path = format!("gcloud/service-accounts/{g}/iam-policy.json");
+        let rec = c.source(&path);
+        assert_eq!(
+            rec["command"],
+            json!([
+                "gcloud",
+                "iam",
+                "service-accounts",
+                "get-iam-policy",
+                g,
+                "--format=json",
+                "--quiet"
+            ])
+        );
+        assert_eq!(
+            c.json(&path),
+            read_json(&testdata().join("gke-wi-binding-missing").join(&path))
+        );
+    }
+    for f in [
+        "cluster.json",
+        "nodepools.json",
+        "project.json",
+        "project-iam-policy.json",
+        "services-enabled.json",
+        "operations.json",
+    ] {
+        let rec = c.source(&format!("gcloud/{f}"));
+        let cmd: Vec<&str> = rec["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(cmd[0], "gcloud");
+        assert!(cmd.contains(&"--format=json"), "{cmd:?}");
+    }
+    let cl = c.source("gcloud/cluster.json");
+    assert_eq!(cl["exit_code"], 0);
+    assert!(
+        cl["command"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("--zone=us-central1-a")),
+        "{cl}"
+    );
+    assert_eq!(cl["attempts"][0]["exit_code"], 2);
+    assert!(
+        cl["attempts"][0]["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("unrecognized arguments")
+    );
+    // The same description, but for the CA certificate, which never leaves.
+    let mut got = c.json("gcloud/cluster.json");
+    let mut want = read_json(&testdata().join("gke-wi-binding-missing/gcloud/cluster.json"));
+    assert_eq!(got["masterAuth"]["clusterCaCertificate"], "[REDACTED]");
+    got["masterAuth"].take();
+    want["masterAuth"].take();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_hostile_annotation_never_becomes_a_path_or_an_argument() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.fake_tool("gcloud");
+    sb.rule("kubectl *get serviceaccounts --all-namespaces -o jsonpath=*")
+        .stdout("default\tevil\t../../../etc/passwd\ndefault\tflag\t--impersonate-service-account=x@y.iam.gserviceaccount.com\n");
+    sb.rule("gcloud *").stdout("{}\n");
+    let c = sb.collect(&["--context", GKE_CONTEXT]);
+    for call in sb.calls() {
+        if call[0] == "gcloud" && call.get(1).map(String::as_str) == Some("iam") {
+            panic!("an invalid GSA reached gcloud: {call:?}");
+        }
+    }
+    let skipped: Vec<&Value> = c
+        .sources()
+        .iter()
+        .filter(|s| {
+            s["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("gcloud/service-accounts/")
+        })
+        .collect();
+    assert_eq!(skipped.len(), 2);
+    for s in skipped {
+        let path = s["path"].as_str().unwrap();
+        assert!(
+            Path::new(path)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_))),
+            "{s}"
+        );
+        assert!(!path.contains(".."), "{s}");
+        assert!(s["error"].as_str().unwrap().starts_with("skipped:"), "{s}");
+    }
+    assert!(!sb.out.join("etc").exists() && !sb.path().join("etc").exists());
+}
+
+/// A command that hangs is killed at the bound, with GNU timeout and with the watchdog the
+/// script falls back on where timeout(1) is missing; nothing it started is left running.
+#[test]
+fn a_hanging_command_is_killed_at_the_timeout() {
+    for (with_timeout, secs) in [(true, 611), (false, 613)] {
+        let mut sb = Sandbox::new(with_timeout);
+        sb.fake_tool("kubectl");
+        sb.rule("kubectl *get daemonsets --all-namespaces -o json*")
+            .sleep(secs)
+            .stdout("{}");
+        replay_cluster(&mut sb, &testdata().join("gke-wi-binding-missing"));
+        let c = sb.collect(&["--context", GKE_CONTEXT, "--timeout", "2"]);
+        let ds = c.source("kubectl/daemonsets.json");
+        assert_eq!(ds["error"], "timed out after 2s", "{ds}");
+        assert_eq!(ds["exit_code"], 124);
+        assert_eq!(ds["bound"]["timeout_s"], 2);
+        assert!(!c.has("kubectl/daemonsets.json"));
+        assert_eq!(
+            c.manifest["bounds"]["timeout_by"],
+            if with_timeout { "timeout" } else { "watchdog" }
+        );
+        if !with_timeout {
+            assert!(c.stderr.contains("bounded by a watchdog"), "{}", c.stderr);
+        }
+        assert!(c.stderr.contains("... timed out"), "{}", c.stderr);
+        // The sources after the hang were still collected.
+        assert_eq!(c.source("kubectl/deployments.json")["exit_code"], 1);
+        assert_eq!(c.source("kubectl/serviceaccounts.json")["exit_code"], 0);
+        assert!(
+            !sleeping(secs),
+            "a `sleep {secs}` started by the hung command is still running"
+        );
+    }
+}
+
+/// Whether a `sleep SECS` process is alive (Linux /proc).
+fn sleeping(secs: u32) -> bool {
+    let want = format!("sleep\0{secs}\0");
+    fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(Result::ok).any(|e| {
+                fs::read(e.path().join("cmdline"))
+                    .map(|c| c == want.as_bytes())
+                    .unwrap_or(false)
+            })
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn huge_outputs_are_bounded_and_logs_keep_their_newest_part() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
+        .stdout("shop\tapi-7d9\tRunning\tFalse\t\tapi \tapi=0 \n");
+    sb.rule("kubectl *logs -n shop api-7d9 -c api *")
+        .bytes(3 * 1024 * 1024);
+    sb.rule("kubectl *get nodes -o json*")
+        .bytes(2 * 1024 * 1024);
+    let c = sb.collect(&[
+        "--context",
+        "dev",
+        "--log-bytes",
+        "512K",
+        "--max-bytes",
+        "1M",
+        "--since",
+        "90m",
+    ]);
+
+    let log = c.source("kubectl/logs/shop/api-7d9/api.log");
+    assert_eq!(log["truncated"], true);
+    assert_eq!(log["bound"]["max_bytes"], 512 * 1024);
+    assert_eq!(log["bound"]["keep"], "newest");
+    assert_eq!(log["bound"]["since"], "90m");
+    let args: Vec<&str> = log["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(args.contains(&"--since=5400s"), "{args:?}");
+    assert!(args.contains(&"--timestamps"), "{args:?}");
+    let text = c.read("kubectl/logs/shop/api-7d9/api.log");
+    assert!(text.len() <= 512 * 1024, "{}", text.len());
+    assert!(text.len() > 500 * 1024, "{}", text.len());
+    assert!(text.ends_with("the newest line\n"));
+    assert!(
+        text.lines()
+            .all(|l| l == "the newest line" || l.starts_with("0123456789 a fake log")),
+        "the cut must fall on a line boundary"
+    );
+    assert_eq!(log["bytes"].as_u64().unwrap(), text.len() as u64);
+
+    let nodes = c.source("kubectl/nodes.json");
+    assert_eq!(nodes["truncated"], true);
+    assert_eq!(nodes["bound"]["keep"], "first");
+    assert_eq!(nodes["bytes"], 1024 * 1024);
+    assert_eq!(
+        fs::metadata(c.top.join("kubectl/nodes.json"))
+            .unwrap()
+            .len(),
+        1024 * 1024
+    );
+    assert_eq!(c.manifest["bounds"]["log_bytes"], 512 * 1024);
+    assert_eq!(c.manifest["bounds"]["since"], "90m");
+}
+
+#[test]
+fn logs_of_not_ready_and_kube_system_pods_with_previous_runs() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
+        .stdout(
+            "kube-system\tcoredns-1\tRunning\tTrue\t\tcoredns \tcoredns=4 \n\
+         shop\tapi-1\tPending\tFalse\twait-db \tapi sidecar \twait-db=0 api=2 sidecar=0 \n\
+         shop\tweb-1\tRunning\tTrue\t\tweb \tweb=7 \n\
+         batch\tjob-1\tSucceeded\tFalse\t\tjob \tjob=0 \n\
+         shop\tnew-1\tPending\t\t\tnew \t\n",
+        );
+    sb.rule("kubectl *logs *")
+        .stdout("2026-11-20T10:00:00.000000000Z hello\n");
+    let c = sb.collect(&["--context", "dev", "--max-logs", "6"]);
+    let logs: Vec<&str> = c
+        .sources()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .filter(|p| p.starts_with("kubectl/logs/"))
+        .collect();
+    assert_eq!(
+        logs,
+        vec![
+            "kubectl/logs/shop/api-1/wait-db.log",
+            "kubectl/logs/shop/api-1/api.log",
+            "kubectl/logs/shop/api-1/api.previous.log",
+            "kubectl/logs/shop/api-1/sidecar.log",
+            "kubectl/logs/shop/new-1/new.log",
+            "kubectl/logs/kube-system/coredns-1/coredns.log",
+        ]
+    );
+    let over = c.source("kubectl/logs");
+    assert_eq!(
+        over["error"],
+        "skipped: 1 more container logs over --max-logs 6"
+    );
+    let prev = c.source("kubectl/logs/shop/api-1/api.previous.log");
+    assert!(
+        prev["command"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("--previous"))
+    );
+    assert_eq!(
+        c.read("kubectl/logs/shop/api-1/api.log"),
+        "2026-11-20T10:00:00.000000000Z hello\n"
+    );
+}
+
+#[test]
+fn configmaps_of_kube_system_and_istio_namespaces_make_one_list() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.rule("kubectl *get namespaces -o jsonpath=*")
+        .stdout("default\nistio-system\nkube-system\nshop\n");
+    sb.rule("kubectl *get configmaps -n kube-system -o jsonpath=*").stdout(
+        "{\"apiVersion\":\"v1\",\"data\":{\"ClusterConfiguration\":\"kind: ClusterConfiguration\\n\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"kubeadm-config\",\"namespace\":\"kube-system\"}}\n\
+         {\"apiVersion\":\"v1\",\"data\":{\"Corefile\":\".:53 {\\n    forward . /etc/resolv.conf\\n}\\n\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"coredns\",\"namespace\":\"kube-system\"}}\n",
+    );
+    sb.rule("kubectl *get configmaps -n istio-system -o jsonpath=*")
+        .stdout("{\"apiVersion\":\"v1\",\"data\":{\"mesh\":\"defaultConfig: {}\\n\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"istio\",\"namespace\":\"istio-system\"}}\n");
+    let c = sb.collect(&["--context", "kubernetes-admin@kubernetes"]);
+    let list = c.json("kubectl/configmaps.json");
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["kubeadm-config", "coredns", "istio"]);
+    assert_eq!(c.manifest["mode"], "kubeadm");
+    for call in sb.calls() {
+        if call.contains(&"configmaps".to_string()) {
+            let ns = &call[call.iter().position(|a| a == "-n").unwrap() + 1];
+            assert!(ns == "kube-system" || ns == "istio-system", "{call:?}");
+        }
+    }
+}
+
+#[test]
+fn dry_run_lists_commands_and_runs_none() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.fake_tool("gcloud");
+    sb.rule("kubectl *config view --minify*")
+        .stdout(format!("{GKE_CONTEXT}\t{GKE_CONTEXT}\n"));
+    let out = sb.run(&["--dry-run", "-o", sb.out.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for needle in [
+        "get pods --all-namespaces -o json",
+        "get serviceaccounts --all-namespaces -o json",
+        "logs -n '<namespace>' '<pod>' -c '<container>'",
+        "gcloud container clusters describe prod --location=us-central1-a --project=shop-prod-1234",
+        "gcloud iam service-accounts get-iam-policy '<gsa-email>'",
+        "> kubectl/pods.json",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "{needle} missing:\n{}",
+            out.stdout
+        );
+    }
+    let calls = sb.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0][0], "kubectl");
+    assert!(calls[0].contains(&"config".to_string()));
+    assert_eq!(fs::read_dir(&sb.out).unwrap().count(), 0);
+
+    let out = sb.run(&["--dry-run", "--node", "--node-name", "cp-1"]);
+    assert_eq!(out.code, 0);
+    for needle in [
+        "journalctl -u kubelet",
+        "systemctl show",
+        "command -v crictl",
+        "nodes/cp-1/pki/fingerprints.txt",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "{needle} missing:\n{}",
+            out.stdout
+        );
+    }
+    assert_eq!(sb.calls().len(), 1);
+}
+
+#[test]
+fn without_kubectl_a_bundle_is_still_written() {
+    let sb = Sandbox::new(false);
+    let c = sb.collect(&[]);
+    assert_eq!(c.manifest["mode"], "generic");
+    let pods = c.source("kubectl/pods.json");
+    assert_eq!(pods["exit_code"], 127);
+    assert!(
+        pods["error"]
+            .as_str()
+            .unwrap()
+            .contains("kubectl is not installed")
+    );
+    assert!(c.sources().len() > 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifest JSON: written without jq, it must stay valid for any bytes a command prints.
+
+#[test]
+fn manifest_strings_are_escaped_for_any_bytes() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    let mut nasty: Vec<u8> = Vec::new();
+    nasty
+        .extend_from_slice(b"quote \" backslash \\ tab \t cr \r bell \x07 del \x7f esc \x1b[31m\n");
+    nasty.extend_from_slice("utf-8 日本語 ok\n".as_bytes());
+    nasty.extend_from_slice(b"invalid \xff \xc3( \xe2\x82 \xed\xa0\x80 end\n");
+    nasty.extend_from_slice(b"nul \x00 byte\n");
+    sb.rule("kubectl *get nodes -o json*")
+        .stderr(&nasty)
+        .exit(3);
+    let ctx = "we\"ird\\ctx\u{1}";
+    let c = sb.collect(&["--context", ctx]);
+    let rec = c.source("kubectl/nodes.json");
+    assert_eq!(rec["exit_code"], 3);
+    let err = rec["stderr"].as_str().unwrap();
+    assert!(
+        err.contains("quote \" backslash \\ tab \t cr \r bell \u{7} del \u{7f} esc \u{1b}[31m"),
+        "{err:?}"
+    );
+    assert!(err.contains("utf-8 日本語 ok"), "{err:?}");
+    assert!(
+        err.contains("invalid \u{fffd} \u{fffd}( \u{fffd}\u{fffd} \u{fffd}\u{fffd}\u{fffd} end"),
+        "{err:?}"
+    );
+    assert!(!err.contains('\0'));
+    assert_eq!(c.manifest["cluster"]["context"], ctx);
+    assert!(rec["command"].as_array().unwrap().contains(&json!(ctx)));
+    // The terminal never sees the raw bytes.
+    assert!(!c.stderr.contains('\u{1}'), "{:?}", c.stderr);
+}
+
+#[test]
+fn stderr_is_trimmed_to_its_last_2_kib() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    let mut long = "x".repeat(10_000);
+    long.push_str("\nthe last line\n");
+    sb.rule("kubectl *get nodes -o json*").stderr(long).exit(1);
+    let c = sb.collect(&["--context", "dev"]);
+    let err = c.source("kubectl/nodes.json")["stderr"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(err.len() <= 2048 + 16, "{}", err.len());
+    assert!(err.starts_with("[...] "));
+    assert!(err.ends_with("the last line"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redaction
+
+/// Secrets planted in every kind of source are gone from every file of the bundle, counted, and
+/// what is not secret survives.
+#[test]
+fn planted_secrets_never_leave() {
+    let mut sb = Sandbox::new(true);
+    for t in ["kubectl", "gcloud", "journalctl", "systemctl", "hostname"] {
+        sb.fake_tool(t);
+    }
+    let secrets = planted();
+    let jwt =
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6ImFiYyJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2lnbmF0dXJlLXBsYW50ZWQ";
+    let pods = json!({"apiVersion": "v1", "kind": "List", "items": [{
+    "metadata": {"name": "api-1", "namespace": "shop", "annotations": {
+        "kubectl.kubernetes.io/last-applied-configuration":
+            "{\"spec\":{\"containers\":[{\"env\":[{\"name\":\"STRIPE_API_KEY\",\"value\":\"sk_live_PLANTED01\"}]}]},\"password\":\"PLANTED02\"}"}},
+    "spec": {
+        "automountServiceAccountToken": true,
+        "containers": [{"name": "api", "args": ["--db-password=PLANTED03", "--token", "PLANTED04"],
+            "env": [
+                {"name": "DB_PASSWORD", "value": "PLANTED05"},
+                {"name": "AWS_SECRET_ACCESS_KEY", "value": "PLANTED06"},
+                {"name": "LOG_LEVEL", "value": "debug-visible"},
+                {"name": "GCE_METADATA_HOST", "value": "169.254.169.254"},
+                {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "db-creds", "key": "password"}}}
+            ]}],
+        "volumes": [{"name": "creds", "secret": {"secretName": "db-creds"}}]
+    }}]});
+    sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
+        .stdout("shop\tapi-1\tRunning\tFalse\t\tapi \tapi=0 \n");
+    sb.rule("kubectl *get pods --all-namespaces -o json*")
+        .stdout(serde_json::to_string_pretty(&pods).unwrap());
+    sb.rule("kubectl *logs -n shop api-1 *").stdout(format!(
+        "2026-11-20T10:00:00Z GET https://svc:PLANTED07@db.internal/x Authorization: Bearer {jwt}\n\
+         2026-11-20T10:00:01Z joined with kubeadm join 10.0.0.1:6443 --token abcdef.planted08planted --discovery-token-ca-cert-hash sha256:0123abcd\n\
+         2026-11-20T10:00:02Z config loaded: password=PLANTED09 user=visible-user\n\
+         2026-11-20T10:00:03Z fetched ya29.PLANTED10-oauth-token and AIzaSyPLANTED11aaaaaaaaaaaaaaaaaaaaaaaaa\n\
+         2026-11-20T10:00:04Z Authorization: Basic cGxhbnRlZDEyOnNlY3JldA==\n\
+         2026-11-20T10:00:05Z -----BEGIN RSA PRIVATE KEY-----\n\
+         MIIEPLANTED13PrivateKeyBody\n\
+         -----END RSA PRIVATE KEY-----\n\
+         2026-11-20T10:00:06Z still here\n"
+    ));
+    sb.rule("kubectl *get configmaps -n kube-system -o jsonpath=*").stdout(format!(
+        "{}\n",
+        serde_json::to_string(&json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "kube-root-ca.crt", "namespace": "kube-system"},
+            "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIPLANTED14CertBody\n-----END CERTIFICATE-----\n",
+                     "kubeconfig": "users:\n- name: admin\n  user:\n    token: PLANTED15\n    client-key-data: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tPLANTED16\n"}}))
+        .unwrap()
+    ));
+    sb.rule("kubectl *get nodes -o json*")
+        .stderr(format!(
+            "error: You must be logged in (token {jwt} expired)\n"
+        ))
+        .exit(1);
+    sb.rule("gcloud container clusters describe *").stdout(
+        serde_json::to_string_pretty(&json!({"name": "prod", "masterAuth": {
+            "clusterCaCertificate": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tPLANTED17",
+            "password": "PLANTED18", "username": "admin"}, "currentMasterVersion": "1.27.3-gke.100"}))
+        .unwrap(),
+    );
+    sb.rule("gcloud *").stdout("{}\n");
+    // Node side: a kubeconfig-holding CNI file, a kubelet config and a journal.
+    sb.root_file(
+        "etc/cni/net.d/calico-kubeconfig",
+        "apiVersion: v1\nkind: Config\nusers:\n- name: calico\n  user:\n    token: \"PLANTED19\"\nclusters:\n- cluster:\n    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tPLANTED20\n",
+    );
+    sb.root_file(
+        "var/lib/kubelet/config.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\nauthentication:\n  anonymous:\n    enabled: false\nstaticPodPath: /etc/kubernetes/manifests\n",
+    );
+    sb.root_file(
+        "etc/kubernetes/kubeadm-config.yaml",
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nbootstrapTokens:\n- token: \"abcdef.planted21planted\"\n  ttl: 24h0m0s\ncertificateKey: \"PLANTED22\"\n---\nkind: ClusterConfiguration\nclusterName: kubernetes\n",
+    );
+    sb.rule("journalctl *-u kubelet *").stdout(
+        "2026-11-20T10:00:00.000001+0000 cp-1 kubelet[1]: I1120 10:00:00.000001 1 flags.go:1] FLAG: --bootstrap-token=\"PLANTED23\"\n\
+         2026-11-20T10:00:00.000002+0000 cp-1 kubelet[1]: I1120 10:00:00.000002 1 server.go:1] Version: v1.28.2\n",
+    );
+    sb.rule("journalctl *").stdout("-- No entries --\n");
+    sb.rule("systemctl *").stdout("");
+    let c = sb.collect(&[
+        "--context",
+        "dev",
+        "--node",
+        "--also-cluster",
+        "--node-name",
+        "cp-1",
+        "--root",
+        sb.root.to_str().unwrap(),
+        "--project",
+        "shop-prod-1234",
+        "--cluster",
+        "prod",
+        "--location",
+        "us-central1",
+    ]);
+
+    for (rel, bytes) in c.files() {
+        let text = String::from_utf8_lossy(&bytes);
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{s} leaked into {rel}:\n{text}");
+        }
+        assert!(!text.contains(jwt), "the JWT leaked into {rel}");
+        assert!(!text.contains("MIIE"), "key material leaked into {rel}");
+    }
+
+    let p = c.read("kubectl/pods.json");
+    for kept in [
+        "debug-visible",
+        "169.254.169.254",
+        "\"automountServiceAccountToken\": true",
+        "\"secretName\": \"db-creds\"",
+        "\"name\": \"DB_PASSWORD\"",
+    ] {
+        assert!(p.contains(kept), "{kept} must survive:\n{p}");
+    }
+    assert!(
+        c.source("kubectl/pods.json")["redactions"]
+            .as_u64()
+            .unwrap()
+            >= 6
+    );
+    let log = c.read("kubectl/logs/shop/api-1/api.log");
+    for kept in [
+        "visible-user",
+        "--discovery-token-ca-cert-hash sha256:0123abcd",
+        "abcdef.[REDACTED]",
+        "still here",
+        "https://svc:[REDACTED]@db.internal/x",
+    ] {
+        assert!(log.contains(kept), "{kept} must survive:\n{log}");
+    }
+    assert!(
+        c.source("kubectl/logs/shop/api-1/api.log")["redactions"]
+            .as_u64()
+            .unwrap()
+            >= 7
+    );
+    assert!(
+        c.source("kubectl/nodes.json")["redactions"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        c.source("kubectl/nodes.json")["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("You must be logged in")
+    );
+    assert!(c.read("gcloud/cluster.json").contains("1.27.3-gke.100"));
+    assert!(
+        c.read("gcloud/cluster.json")
+            .contains("\"username\": \"admin\"")
+    );
+    assert!(
+        c.source("nodes/cp-1/cni/calico-kubeconfig")["redactions"]
+            .as_u64()
+            .unwrap()
+            >= 2
+    );
+    assert!(
+        c.read("nodes/cp-1/kubelet/config.yaml")
+            .contains("enabled: false")
+    );
+    assert_eq!(c.source("nodes/cp-1/kubelet/config.yaml")["redactions"], 0);
+    assert!(
+        c.read("nodes/cp-1/kubeadm/config.yaml")
+            .contains("clusterName: kubernetes")
+    );
+}
+
+/// The strings planted by `planted_secrets_never_leave` that must not survive anywhere.
+fn planted() -> Vec<String> {
+    let mut v: Vec<String> = (1..=23)
+        .filter(|n| ![8, 21].contains(n))
+        .map(|n| format!("PLANTED{n:02}"))
+        .collect();
+    v.push("planted08planted".into());
+    v.push("planted21planted".into());
+    v.push("cGxhbnRlZDEyOnNlY3JldA".into());
+    v
+}
+
+/// `--redact` applies the bundle's redaction to a file a person adds by hand.
+#[test]
+fn redact_option_rules() {
+    let sb = Sandbox::new(true);
+    let cases: &[(&str, &str)] = &[
+        ("password: hunter2", "password: [REDACTED]"),
+        ("  client-key-data: QUJD", "  client-key-data: [REDACTED]"),
+        ("    token: 'abc'", "    token: [REDACTED]"),
+        ("enabled: true", "enabled: true"),
+        (
+            "automountServiceAccountToken: false",
+            "automountServiceAccountToken: false",
+        ),
+        ("\"apiKey\": \"k-123\",", "\"apiKey\": \"[REDACTED]\","),
+        ("\"secretName\": \"db\"", "\"secretName\": \"db\""),
+        ("\"token\": \"a\\\"b\"", "\"token\": \"[REDACTED]\""),
+        ("\"token\": \"\"", "\"token\": \"\""),
+        ("export DB_PASSWORD=s3cr3t", "export DB_PASSWORD=[REDACTED]"),
+        (
+            "KUBELET_EXTRA_ARGS=--node-ip=10.0.0.5",
+            "KUBELET_EXTRA_ARGS=--node-ip=10.0.0.5",
+        ),
+        (
+            "--enable-bootstrap-token-auth=true",
+            "--enable-bootstrap-token-auth=true",
+        ),
+        (
+            "kubeadm join --token abcdef.0123456789abcdef --certificate-key 0011aa",
+            "kubeadm join --token abcdef.[REDACTED] --certificate-key [REDACTED]",
+        ),
+        (
+            "curl -H 'Authorization: Bearer abc.def-ghi'",
+            "curl -H 'Authorization: Bearer [REDACTED]'",
+        ),
+        (
+            "git clone https://user:pw@example.com/r.git",
+            "git clone https://user:[REDACTED]@example.com/r.git",
+        ),
+        ("https://example.com/a@b", "https://example.com/a@b"),
+        (
+            "x509: certificate signed by unknown authority",
+            "x509: certificate signed by unknown authority",
+        ),
+        (
+            "I1120 server.go:1] Using cgroup driver setting received from the CRI runtime",
+            "I1120 server.go:1] Using cgroup driver setting received from the CRI runtime",
+        ),
+        (
+            "{\"name\":\"GITHUB_TOKEN\",\"value\":\"ghp_x\"}",
+            "{\"name\":\"GITHUB_TOKEN\",\"value\":\"[REDACTED]\"}",
+        ),
+        (
+            "{\"name\":\"REGION\",\"value\":\"eu\"}",
+            "{\"name\":\"REGION\",\"value\":\"eu\"}",
+        ),
+        (
+            "key: -----BEGIN EC PRIVATE KEY-----\\nAAAA\\n-----END EC PRIVATE KEY-----\\n",
+            "key: [REDACTED PRIVATE KEY]\\n",
+        ),
+        (
+            "Normal  Pulled  kubelet  Successfully pulled image",
+            "Normal  Pulled  kubelet  Successfully pulled image",
+        ),
+    ];
+    let input: String = cases.iter().map(|(i, _)| format!("{i}\n")).collect();
+    let f = sb.path().join("captured.txt");
+    fs::write(&f, &input).unwrap();
+    let out = sb.run(&["--redact", f.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let got: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(got.len(), cases.len(), "{}", out.stdout);
+    for ((input, want), got) in cases.iter().zip(got) {
+        assert_eq!(got, *want, "redacting {input:?}");
+    }
+    let changed = cases.iter().filter(|(i, w)| i != w).count();
+    assert!(
+        out.stderr.contains(&format!("{} redactions", changed + 1)),
+        "{changed} lines changed (one twice): {}",
+        out.stderr
+    );
+
+    // A PEM block over several lines is dropped whole, even when it never ends.
+    fs::write(
+        &f,
+        "before\n-----BEGIN PRIVATE KEY-----\nAAAA\nBBBB\n-----END PRIVATE KEY-----\nafter\n-----BEGIN CERTIFICATE-----\nCCCC\n",
+    )
+    .unwrap();
+    let out = sb.run(&["--redact", f.to_str().unwrap()]);
+    assert_eq!(
+        out.stdout,
+        "before\n[REDACTED PRIVATE KEY]\nafter\n[REDACTED CERTIFICATE]\n"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node side
+
+#[test]
+fn node_side_collects_the_bundle_layout() {
+    let mut sb = Sandbox::new(true);
+    for t in [
+        "journalctl",
+        "systemctl",
+        "docker",
+        "crictl",
+        "rpm",
+        "hostname",
+        "ip",
+        "conntrack",
+        "iptables",
+        "mount",
+        "nsenter",
+        "tc",
+        "touch",
+    ] {
+        sb.fake_tool(t);
+    }
+    let has_openssl = sb.real_tool("openssl");
+    assert!(has_openssl, "the tests need openssl to make a certificate");
+
+    // journalctl of systemd < 234 rejects short-iso-precise.
+    sb.rule("journalctl -u kubelet -o short-iso-precise *")
+        .stderr("Unknown output format 'short-iso-precise'.\n")
+        .exit(1);
+    sb.rule("journalctl -u kubelet -o short-iso *").stdout(
+        "2026-11-20T09:30:00+0000 cp-1 kubelet[4759]: F1120 09:30:00.511159    4759 server.go:274] failed to run Kubelet: misconfiguration: kubelet cgroup driver: \"cgroupfs\" is different from docker cgroup driver: \"systemd\"\n",
+    );
+    sb.rule("journalctl *").stdout("-- No entries --\n");
+    sb.rule("docker info *")
+        .stdout("{\"CgroupDriver\":\"systemd\",\"ServerVersion\":\"1.13.1\"}\n");
+    sb.rule("docker version*")
+        .stdout("Client:\n Version:         1.13.1\n");
+    sb.rule("containerd --version*")
+        .stdout("containerd github.com/containerd/containerd 1.6.21\n");
+    sb.rule("crictl ps -a*").stdout("CONTAINER  IMAGE  CREATED  STATE  NAME  ATTEMPT  POD ID  POD\n0a1b2c  sha256:11  1 min ago  Exited  etcd  5  9f8e  etcd-cp-1\n");
+    sb.rule("rpm -qa *").stdout(
+        "bash-4.2.46-34.el7.x86_64\ndocker-1.13.1-84.git07f3374.el7.centos.x86_64\ndocker-client-1.13.1-84.git07f3374.el7.centos.x86_64\nkubelet-1.17.3-0.x86_64\nkubeadm-1.17.3-0.x86_64\nopenssl-1.0.2k-19.el7.x86_64\n",
+    );
+    sb.rule("systemctl cat kubelet.service*").stdout(
+        "# /usr/lib/systemd/system/kubelet.service\n[Service]\nExecStart=/usr/bin/kubelet\n",
+    );
+    sb.rule("systemctl cat docker.service*")
+        .stdout("[Service]\nMountFlags=slave\n");
+    sb.rule("systemctl cat *")
+        .stderr("No files found for containerd.service.\n")
+        .exit(1);
+    sb.rule("systemctl show *").stdout(
+        "Id=kubelet.service\nActiveState=activating\n\nId=docker.service\nActiveState=active\n\nActiveState=inactive\nId=containerd.service\n",
+    );
+    sb.rule("hostname -i*").stdout("127.0.1.1\n");
+    sb.rule("ip addr show*").stdout(
+        "2: eth0: <BROADCAST,MULTICAST,UP> mtu 1500\n    inet 10.0.2.15/24 scope global eth0\n",
+    );
+
+    sb.root_file(
+        "etc/os-release",
+        "NAME=\"CentOS Linux\"\nID=\"centos\"\nVERSION_ID=\"7\"\n",
+    );
+    sb.root_file(
+        "proc/mounts",
+        "/dev/sda1 / xfs rw 0 0\n/dev/sda2 /usr ext4 ro 0 0\n",
+    );
+    sb.root_file("etc/resolv.conf", "nameserver 127.0.0.53\n");
+    sb.root_file(
+        "var/lib/kubelet/config.yaml",
+        "kind: KubeletConfiguration\ncgroupDriver: cgroupfs\n",
+    );
+    sb.root_file(
+        "var/lib/kubelet/kubeadm-flags.env",
+        "KUBELET_KUBEADM_ARGS=\"--network-plugin=cni\"\n",
+    );
+    sb.root_file("etc/containerd/config.toml", "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n");
+    sb.root_file(
+        "etc/cni/net.d/10-flannel.conflist",
+        "{\"name\": \"cbr0\", \"plugins\": [{\"type\": \"flannel\"}, {\"type\": \"portmap\"}]}\n",
+    );
+    sb.root_file("etc/kubernetes/kubeadm-config.yaml", "apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\netcd:\n  external:\n    endpoints: [\"https://10.0.0.9:2379\"]\n");
+    sb.root_file("etc/kubernetes/manifests/kube-controller-manager.yaml", "spec:\n  containers:\n  - command:\n    - kube-controller-manager\n    - --flex-volume-plugin-dir=/usr/libexec/kubernetes/kubelet-plugins/volume/exec/\n");
+
+    // A real CA and key, and a kubeconfig that embeds the CA and a client key.
+    let pki = sb.root.join("etc/kubernetes/pki");
+    fs::create_dir_all(&pki).unwrap();
+    let st = Command::new(which("openssl").unwrap())
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=kubernetes",
+        ])
+        .arg("-keyout")
+        .arg(pki.join("ca.key"))
+        .arg("-out")
+        .arg(pki.join("ca.crt"))
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let ca_pem = fs::read(pki.join("ca.crt")).unwrap();
+    let key_pem = fs::read_to_string(pki.join("ca.key")).unwrap();
+    let b64 = |b: &[u8]| -> String {
+        let out = Command::new(which("base64").unwrap())
+            .arg("-w0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(b)?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    sb.root_file(
+        "etc/kubernetes/admin.conf",
+        format!(
+            "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {}\n    server: https://10.0.0.1:6443\n  name: kubernetes\nusers:\n- name: kubernetes-admin\n  user:\n    client-key-data: {}\n",
+            b64(&ca_pem),
+            b64(key_pem.as_bytes())
+        ),
+    );
+    let expected_fp = der_sha256(&pki.join("ca.crt"));
+
+    let c = sb.collect(&[
+        "--node",
+        "--node-name",
+        "CP-1",
+        "--root",
+        sb.root.to_str().unwrap(),
+        "--since",
+        "2d",
+    ]);
+    let n = "nodes/cp-1";
+    assert_eq!(c.manifest["mode"], "kubeadm");
+    assert_eq!(c.manifest["node"]["name"], "cp-1");
+    assert!(c.manifest["cluster"].as_object().unwrap().is_empty());
+
+    // Journals: bounded by time, newest kept, and retried with the older output format.
+    let j = c.source(&format!("{n}/journal/kubelet.log"));
+    assert_eq!(j["exit_code"], 0);
+    assert_eq!(
+        j["command"],
+        json!([
+            "journalctl",
+            "-u",
+            "kubelet",
+            "-o",
+            "short-iso",
+            "--no-pager",
+            "--since=-172800s"
+        ])
+    );
+    assert_eq!(j["attempts"][0]["exit_code"], 1);
+    assert_eq!(j["attempts"][0]["command"][4], "short-iso-precise");
+    assert_eq!(j["bound"]["since"], "2d");
+    assert_eq!(j["bound"]["keep"], "newest");
+    assert!(
+        c.read(&format!("{n}/journal/kubelet.log"))
+            .contains("is different from docker cgroup driver")
+    );
+
+    for (rel, needle) in [
+        ("kubelet/config.yaml", "cgroupDriver: cgroupfs"),
+        ("kubelet/flags.env", "--network-plugin=cni"),
+        ("kubeadm/config.yaml", "external:"),
+        ("runtime/docker-info.json", "\"CgroupDriver\":\"systemd\""),
+        ("runtime/version.txt", "1.13.1"),
+        ("runtime/containers.txt", "etcd-cp-1"),
+        ("runtime/containerd-config.toml", "SystemdCgroup = true"),
+        ("systemd/kubelet.service", "ExecStart=/usr/bin/kubelet"),
+        ("systemd/docker.service", "MountFlags=slave"),
+        ("os-release", "ID=\"centos\""),
+        ("mounts", "/usr ext4 ro"),
+        ("resolv.conf", "127.0.0.53"),
+        ("hostname-i.txt", "127.0.1.1"),
+        ("ip-addr.txt", "10.0.2.15"),
+        ("cni/10-flannel.conflist", "portmap"),
+        (
+            "manifests/kube-controller-manager.yaml",
+            "flex-volume-plugin-dir",
+        ),
+    ] {
+        assert!(
+            c.read(&format!("{n}/{rel}")).contains(needle),
+            "{rel} lacks {needle}"
+        );
+    }
+    assert_eq!(
+        c.read(&format!("{n}/runtime/packages.txt")),
+        "docker-1.13.1-84.git07f3374.el7.centos.x86_64\ndocker-client-1.13.1-84.git07f3374.el7.centos.x86_64\nkubeadm-1.17.3-0.x86_64\nkubelet-1.17.3-0.x86_64\n"
+    );
+    assert_eq!(
+        c.read(&format!("{n}/systemd/states.txt")),
+        "kubelet activating\ndocker active\ncontainerd inactive\n"
+    );
+    assert_eq!(
+        c.source(&format!("{n}/systemd/containerd.service"))["exit_code"],
+        1
+    );
+    assert!(!c.has(&format!("{n}/systemd/containerd.service")));
+
+    let probes = c.read(&format!("{n}/probes/binaries.txt"));
+    let lines: Vec<&str> = probes.lines().collect();
+    assert_eq!(lines.len(), 11);
+    assert!(lines.contains(&"ebtables MISSING"), "{probes}");
+    assert!(lines.contains(&"socat MISSING"));
+    assert!(lines.contains(&"ethtool MISSING"));
+    assert!(lines.contains(&format!("crictl {}", sb.bin.join("crictl").display()).as_str()));
+    assert!(lines.contains(&format!("conntrack {}", sb.bin.join("conntrack").display()).as_str()));
+
+    // getenforce is not installed: recorded as missing, nothing written.
+    let ge = c.source(&format!("{n}/getenforce.txt"));
+    assert_eq!(ge["exit_code"], 127);
+    assert!(!c.has(&format!("{n}/getenforce.txt")));
+
+    // Fingerprints, never key material.
+    let fps = c.read(&format!("{n}/pki/fingerprints.txt"));
+    assert!(
+        fps.contains(&format!(
+            "/etc/kubernetes/pki/ca.crt sha256:{expected_fp}\n"
+        )),
+        "{fps}"
+    );
+    assert!(
+        fps.contains(&format!(
+            "/etc/kubernetes/admin.conf sha256:{expected_fp}\n"
+        )),
+        "{fps}"
+    );
+    let key_body: String = key_pem.lines().nth(1).unwrap().to_string();
+    for (rel, bytes) in c.files() {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("PRIVATE KEY"), "{rel} holds a private key");
+        assert!(!text.contains(&key_body), "{rel} holds key material");
+    }
+}
+
+/// sha256 of a certificate's DER, computed another way than the script does.
+fn der_sha256(pem: &Path) -> String {
+    let der = Command::new(which("openssl").unwrap())
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(pem)
+        .output()
+        .unwrap()
+        .stdout;
+    let mut c = Command::new(which("sha256sum").unwrap())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(&der).unwrap();
+    }
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn fingerprints_without_openssl_match() {
+    let sb = Sandbox::new(true);
+    let pki = sb.root.join("etc/kubernetes/pki/etcd");
+    fs::create_dir_all(&pki).unwrap();
+    let st = Command::new(which("openssl").expect("the tests need openssl"))
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=etcd-ca",
+        ])
+        .arg("-keyout")
+        .arg(pki.join("ca.key"))
+        .arg("-out")
+        .arg(pki.join("ca.crt"))
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    let c = sb.collect(&[
+        "--node",
+        "--node-name",
+        "w1",
+        "--root",
+        sb.root.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        c.read("nodes/w1/pki/fingerprints.txt"),
+        format!(
+            "/etc/kubernetes/pki/etcd/ca.crt sha256:{}\n",
+            der_sha256(&pki.join("ca.crt"))
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round trip: collecting from fakes that replay a testdata bundle gives the same findings as
+// analyzing that bundle directly.
+
+#[test]
+fn round_trip_gke_bundle() {
+    let bundle = testdata().join("gke-wi-binding-missing");
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.fake_tool("gcloud");
+    replay_cluster(&mut sb, &bundle);
+    replay_gcloud(&mut sb, &bundle);
+    let c = sb.collect(&["--context", GKE_CONTEXT]);
+    assert_same_findings(&bundle, &c.archive);
+}
+
+#[test]
+fn round_trip_kubeadm_node_bundle() {
+    let bundle = testdata().join("kubeadm-coredns-loop");
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    replay_cluster(&mut sb, &bundle);
+    let node = "cp-1";
+    replay_node_files(&sb, &bundle.join("nodes").join(node));
+    let c = sb.collect(&[
+        "--context",
+        "kubernetes-admin@kubernetes",
+        "--node",
+        "--also-cluster",
+        "--node-name",
+        node,
+        "--root",
+        sb.root.to_str().unwrap(),
+    ]);
+    assert_same_findings(&bundle, &c.archive);
+}
+
+fn analyze(path: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubetriage"))
+        .args(["--format", "json", "--fail-on", "never"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "kubetriage {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// checks[].id, status and findings[].summary: what the user would be told.
+fn verdicts(report: &Value) -> Vec<(String, String, Vec<String>)> {
+    let mut v: Vec<_> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut f: Vec<String> = c["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["summary"].as_str().unwrap().to_string())
+                .collect();
+            f.sort();
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+                f,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn assert_same_findings(original: &Path, collected: &Path) {
+    let a = verdicts(&analyze(original));
+    let b = verdicts(&analyze(collected));
+    assert!(
+        a.iter().any(|(_, _, f)| !f.is_empty()),
+        "the round trip needs a bundle with findings"
+    );
+    assert_eq!(a, b, "analyzing the collected bundle must tell the same");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay of testdata bundles through the fakes
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+}
+
+/// Rules so that fake kubectl answers the script's queries from `bundle`'s kubectl/ files.
+fn replay_cluster(sb: &mut Sandbox, bundle: &Path) {
+    let k = bundle.join("kubectl");
+    let empty = json!({"items": []});
+    let load = |f: &str| -> Value {
+        let p = k.join(f);
+        if p.is_file() {
+            read_json(&p)
+        } else {
+            empty.clone()
+        }
+    };
+    let pods = load("pods.json");
+    let sas = load("serviceaccounts.json");
+    let cms = load("configmaps.json");
+
+    // Discovery queries (jsonpath), as the real kubectl would print them.
+    let mut namespaces: Vec<String> = [&pods, &sas, &cms]
+        .iter()
+        .flat_map(|l| l["items"].as_array().cloned().unwrap_or_default())
+        .filter_map(|i| i["metadata"]["namespace"].as_str().map(str::to_string))
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    sb.rule("kubectl *get namespaces -o jsonpath=*").stdout(
+        namespaces
+            .iter()
+            .map(|n| format!("{n}\n"))
+            .collect::<String>(),
+    );
+    sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
+        .stdout(pods_tsv(&pods));
+    sb.rule("kubectl *get serviceaccounts --all-namespaces -o jsonpath=*")
+        .stdout(ksa_tsv(&sas));
+    if k.join("configmaps.json").is_file() {
+        for ns in &namespaces {
+            sb.rule(&format!(
+                "kubectl *get configmaps -n {} -o jsonpath=*",
+                lit(ns)
+            ))
+            .stdout(items_lines(&cms, ns));
+        }
+    }
+
+    if k.join("version.json").is_file() {
+        sb.rule("kubectl *version -o json*")
+            .stdout_from(&k.join("version.json"));
+    }
+    for res in [
+        "pods",
+        "events",
+        "serviceaccounts",
+        "networkpolicies",
+        "daemonsets",
+        "deployments",
+        "roles",
+        "rolebindings",
+    ] {
+        let f = k.join(format!("{res}.json"));
+        if f.is_file() {
+            sb.rule(&format!("kubectl *get {res} --all-namespaces -o json*"))
+                .stdout_from(&f);
+        }
+    }
+    for res in ["nodes", "clusterroles", "clusterrolebindings"] {
+        let f = k.join(format!("{res}.json"));
+        if f.is_file() {
+            sb.rule(&format!("kubectl *get {res} -o json*"))
+                .stdout_from(&f);
+        }
+    }
+    // Container logs, previous runs first (their pattern is the narrower).
+    let logs = k.join("logs");
+    if logs.is_dir() {
+        for ns in fs::read_dir(&logs).unwrap() {
+            let ns = ns.unwrap().path();
+            for pod in fs::read_dir(&ns).unwrap() {
+                let pod = pod.unwrap().path();
+                let mut files: Vec<_> = fs::read_dir(&pod)
+                    .unwrap()
+                    .map(|f| f.unwrap().path())
+                    .collect();
+                files.sort_by_key(|f| !f.to_string_lossy().ends_with(".previous.log"));
+                for f in files {
+                    let name = f.file_name().unwrap().to_str().unwrap();
+                    let nsn = ns.file_name().unwrap().to_str().unwrap();
+                    let podn = pod.file_name().unwrap().to_str().unwrap();
+                    let pattern = if let Some(c) = name.strip_suffix(".previous.log") {
+                        format!(
+                            "kubectl *logs -n {} {} -c {} --previous *",
+                            lit(nsn),
+                            lit(podn),
+                            lit(c)
+                        )
+                    } else {
+                        let c = name.strip_suffix(".log").unwrap();
+                        format!(
+                            "kubectl *logs -n {} {} -c {} --timestamps *",
+                            lit(nsn),
+                            lit(podn),
+                            lit(c)
+                        )
+                    };
+                    sb.rule(&pattern).stdout_from(&f);
+                }
+            }
+        }
+    }
+}
+
+/// Rules so that fake gcloud answers from `bundle`'s gcloud/ files.
+fn replay_gcloud(sb: &mut Sandbox, bundle: &Path) {
+    let g = bundle.join("gcloud");
+    for (file, pattern) in [
+        ("cluster.json", "gcloud container clusters describe *"),
+        ("nodepools.json", "gcloud container node-pools list *"),
+        ("project.json", "gcloud projects describe *"),
+        (
+            "project-iam-policy.json",
+            "gcloud projects get-iam-policy *",
+        ),
+        ("services-enabled.json", "gcloud services list --enabled *"),
+        ("operations.json", "gcloud container operations list *"),
+    ] {
+        if g.join(file).is_file() {
+            sb.rule(pattern).stdout_from(&g.join(file));
+        }
+    }
+    let sa = g.join("service-accounts");
+    if sa.is_dir() {
+        for d in fs::read_dir(&sa).unwrap() {
+            let d = d.unwrap().path();
+            let email = d.file_name().unwrap().to_str().unwrap().to_string();
+            sb.rule(&format!(
+                "gcloud iam service-accounts get-iam-policy {} *",
+                lit(&email)
+            ))
+            .stdout_from(&d.join("iam-policy.json"));
+        }
+    }
+}
+
+/// Puts a testdata node's files where a node keeps them, below the sandbox's root.
+fn replay_node_files(sb: &Sandbox, node: &Path) {
+    for (rel, on_node) in [
+        ("kubelet/config.yaml", "var/lib/kubelet/config.yaml"),
+        ("kubelet/flags.env", "var/lib/kubelet/kubeadm-flags.env"),
+        ("kubeadm/config.yaml", "etc/kubernetes/kubeadm-config.yaml"),
+        (
+            "runtime/containerd-config.toml",
+            "etc/containerd/config.toml",
+        ),
+        ("os-release", "etc/os-release"),
+        ("mounts", "proc/mounts"),
+        ("resolv.conf", "etc/resolv.conf"),
+    ] {
+        let f = node.join(rel);
+        if f.is_file() {
+            sb.root_file(on_node, fs::read(&f).unwrap());
+        }
+    }
+    let cni = node.join("cni");
+    if cni.is_dir() {
+        for f in fs::read_dir(&cni).unwrap() {
+            let f = f.unwrap().path();
+            sb.root_file(
+                &format!("etc/cni/net.d/{}", f.file_name().unwrap().to_str().unwrap()),
+                fs::read(&f).unwrap(),
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real kubectl client against a loopback API server.
+
+#[test]
+fn real_kubectl_against_a_loopback_api_server() {
+    let kubectl = which("kubectl").expect(
+        "the real kubectl is needed for this test (.ci/run installs it when it is missing)",
+    );
+    let server = apiserver::ApiServer::start();
+    let sb = Sandbox::new(true);
+    std::os::unix::fs::symlink(&kubectl, sb.bin.join("kubectl")).unwrap();
+    let kubeconfig = sb.path().join("kubeconfig");
+    fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: http://127.0.0.1:{port}\n  name: loop\ncontexts:\n- context:\n    cluster: loop\n    user: tester\n  name: loop-ctx\ncurrent-context: loop-ctx\nusers:\n- name: tester\n  user:\n    token: {token}\n",
+            port = server.port,
+            token = apiserver::TOKEN
+        ),
+    )
+    .unwrap();
+    let c = sb.collect(&[
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--timeout",
+        "30",
+    ]);
+
+    assert_eq!(c.manifest["cluster"]["context"], "loop-ctx");
+    assert_eq!(c.manifest["cluster"]["name"], "loop");
+    assert_eq!(c.manifest["mode"], "kubeadm");
+
+    // The script's jsonpath queries, evaluated by the real client.
+    assert_eq!(
+        c.read("collector/pods.tsv"),
+        pods_tsv(&apiserver::pods()),
+        "the pod query"
+    );
+    assert_eq!(
+        c.read("collector/serviceaccounts.tsv"),
+        ksa_tsv(&apiserver::serviceaccounts())
+    );
+    assert_eq!(
+        c.read("collector/namespaces.txt"),
+        "default\nistio-system\nkube-system\nshop\n"
+    );
+
+    // Lists come back as kubectl prints them.
+    let pods = c.json("kubectl/pods.json");
+    assert_eq!(pods["kind"], "List");
+    assert_eq!(pods["items"], apiserver::pods()["items"]);
+    assert_eq!(
+        c.json("kubectl/nodes.json")["items"][0]["metadata"]["name"],
+        "cp-1"
+    );
+    assert_eq!(
+        c.json("kubectl/daemonsets.json")["items"][0]["metadata"]["name"],
+        "kube-proxy"
+    );
+    assert_eq!(
+        c.json("kubectl/clusterrolebindings.json")["items"][0]["metadata"]["name"],
+        "kubeadm:get-nodes"
+    );
+    assert!(c.json("kubectl/version.json")["serverVersion"]["gitVersion"] == "v1.28.3");
+
+    // ConfigMaps of kube-system and istio-system, re-joined from the client's `{@}` output.
+    let cms = c.json("kubectl/configmaps.json");
+    let mut names: Vec<(String, String)> = cms["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["metadata"]["namespace"].as_str().unwrap().to_string(),
+                i["metadata"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            ("istio-system".to_string(), "istio".to_string()),
+            ("kube-system".to_string(), "coredns".to_string()),
+            ("kube-system".to_string(), "kubeadm-config".to_string()),
+        ]
+    );
+    assert_eq!(
+        cms["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["metadata"]["name"] == "coredns")
+            .unwrap()["data"]["Corefile"],
+        apiserver::COREFILE
+    );
+
+    // Logs: current and previous, with the bounds passed to the server.
+    let log = c.source("kubectl/logs/kube-system/coredns-5d78c9869d-8xk2p/coredns.log");
+    assert_eq!(log["exit_code"], 0, "{log}");
+    assert_eq!(
+        c.read("kubectl/logs/kube-system/coredns-5d78c9869d-8xk2p/coredns.log"),
+        apiserver::log_text("coredns", false)
+    );
+    assert_eq!(
+        c.read("kubectl/logs/kube-system/coredns-5d78c9869d-8xk2p/coredns.previous.log"),
+        apiserver::log_text("coredns", true)
+    );
+    assert!(c.has("kubectl/logs/shop/api-6f7-abc/api.log"));
+    assert!(
+        !c.has("kubectl/logs/shop/web-1/web.log"),
+        "ready pods outside kube-system get no logs"
+    );
+
+    // A forbidden list is recorded with the server's message.
+    let ev = c.source("kubectl/events.json");
+    assert_eq!(ev["error"], "command failed: access denied");
+    assert!(
+        ev["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("events is forbidden"),
+        "{ev}"
+    );
+
+    let requests = server.requests();
+    let log_req = requests
+        .iter()
+        .find(|r| r.contains("/pods/coredns-5d78c9869d-8xk2p/log") && r.contains("previous=true"))
+        .expect("a --previous log request");
+    for q in [
+        "container=coredns",
+        "sinceSeconds=86400",
+        "timestamps=true",
+        "tailLines=",
+    ] {
+        assert!(log_req.contains(q), "{q} not in {log_req}");
+    }
+    assert!(
+        requests.iter().all(|r| !r.contains("secrets")),
+        "{requests:?}"
+    );
+
+    for (rel, bytes) in c.files() {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(apiserver::TOKEN),
+            "the kubeconfig token leaked into {rel}"
+        );
+    }
+}
