@@ -12,6 +12,17 @@
 # manifest.json, nothing that fails stops the collection, and secrets are redacted before
 # anything is written. Run it with --help for the options.
 
+if [ -z "${BASH_VERSION:-}" ]; then
+    echo "collect-bundle: run this script with bash (bash collect-bundle.sh ...), not sh" >&2
+    exit 2
+fi
+case "$BASH_VERSION" in
+    [12].* | 3.[01].*)
+        echo "collect-bundle: bash 3.2 or later is needed (this is $BASH_VERSION)" >&2
+        exit 2
+        ;;
+esac
+
 COLLECTOR_NAME="collect-bundle"
 COLLECTOR_VERSION="0.1.0"
 
@@ -590,6 +601,7 @@ LOGS_OVER=0
 on_interrupt() {
     if [ "$INTERRUPTED" = 1 ]; then
         printf '\ncollect-bundle: interrupted twice, stopping without a bundle\n' >&2
+        [ -s "$TMPD/tpid" ] && kill -KILL "$(cat "$TMPD/tpid")" 2>/dev/null
         [ -n "$CHILD" ] && kill -KILL -- -"$CHILD" 2>/dev/null
         [ -n "$WATCH" ] && kill -KILL -- -"$WATCH" 2>/dev/null
         [ -n "${TMPD:-}" ] && rm -rf "$TMPD"
@@ -598,6 +610,7 @@ on_interrupt() {
     fi
     INTERRUPTED=1
     printf '\ncollect-bundle: interrupted: finishing the bundle with what was collected (interrupt again to abandon it)\n' >&2
+    [ -s "$TMPD/tpid" ] && kill -TERM "$(cat "$TMPD/tpid")" 2>/dev/null
     [ -n "$CHILD" ] && kill -TERM -- -"$CHILD" 2>/dev/null
 }
 
@@ -617,13 +630,16 @@ limit_stream() {
 bounded() {
     _fn=$1 _mode=$2 _cap=$3
     shift 3
-    rm -f "$TMPD/rc" "$TMPD/timedout" "$TMPD/out" "$TMPD/err"
+    rm -f "$TMPD/rc" "$TMPD/timedout" "$TMPD/out" "$TMPD/err" "$TMPD/tpid"
     : >"$TMPD/err"
     TIMED_OUT=0
     set -m
     if [ -z "$_fn" ] && [ "$HAVE_TIMEOUT" = 1 ]; then
+        # timeout(1) puts itself in a process group of its own: its pid is kept (exec keeps
+        # the pid of the shell that writes it) so that an interrupt can reach it.
         (
-            timeout -k 5 "$TIMEOUT_S" "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
+            "$BASH" -c 'echo "$$" >"$0"; exec "$@"' "$TMPD/tpid" timeout -k 5 "$TIMEOUT_S" "$@" </dev/null 2>"$TMPD/err" |
+                limit_stream "$_mode" "$_cap" "$TMPD/out"
             echo "${PIPESTATUS[0]}" >"$TMPD/rc"
         ) &
         CHILD=$!
@@ -684,6 +700,26 @@ show_argv() {
     printable "$_out"
 }
 
+# The progress label: argv without kubectl's connection flags, cut to a line's width.
+show_label() {
+    if [ "$1" = kubectl ] && [ "$#" -ge "${#KUBECTL[@]}" ]; then
+        _same=1
+        _i=0
+        for _a in "$@"; do
+            [ "$_i" -lt "${#KUBECTL[@]}" ] || break
+            [ "$_a" = "${KUBECTL[$_i]}" ] || _same=0
+            _i=$((_i + 1))
+        done
+        if [ "$_same" = 1 ]; then
+            shift "${#KUBECTL[@]}"
+            set -- kubectl "$@"
+        fi
+    fi
+    _l=$(show_argv "$@")
+    [ "${#_l}" -le 110 ] || _l="${_l:0:107}..."
+    printf '%s' "$_l"
+}
+
 # record PATH STARTED RC DURATION BYTES REDACTIONS TRUNCATED BOUND ERROR STDERR-FILE ARGV...
 record() {
     _rp=$1 _rs=$2 _rc=$3 _rd=$4 _rb=$5 _rr=$6 _rt=$7 _rbound=$8 _rerr=$9 _rfile=${10}
@@ -733,7 +769,7 @@ step() {
     _out="$BUNDLE/$_rel"
     [ -z "$_dest" ] || _out=$_dest
     _started=$(utc_now)
-    printf '[%d/%d] %s ... ' "$STEP_N" "$TOTAL" "$(show_argv "$@")" >&2
+    printf '[%d/%d] %s ... ' "$STEP_N" "$TOTAL" "$(show_label "$@")" >&2
     if [ "$INTERRUPTED" = 1 ]; then
         : >"$TMPD/err"
         record "$_rel" "$_started" 130 0 0 0 0 "$_bound" "skipped: the collection was interrupted" "$TMPD/err" "$@"
@@ -851,7 +887,7 @@ skip_source() {
     [ "$STEP_N" -le "$TOTAL" ] || TOTAL=$STEP_N
     : >"$TMPD/err"
     record "$_rel" "$(utc_now)" 0 0 0 0 0 "{\"timeout_s\": $TIMEOUT_S}" "skipped: $_why" "$TMPD/err" "$@"
-    printf '[%d/%d] %s ... skipped: %s\n' "$STEP_N" "$TOTAL" "$(show_argv "$@")" "$(printable "$_why")" >&2
+    printf '[%d/%d] %s ... skipped: %s\n' "$STEP_N" "$TOTAL" "$(show_label "$@")" "$(printable "$_why")" >&2
 }
 
 # ---------------------------------------------------------------------------------------------

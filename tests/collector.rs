@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 use support::*;
 
 const GKE_CONTEXT: &str = "gke_shop-prod-1234_us-central1-a_prod";
@@ -487,18 +488,77 @@ fn a_hanging_command_is_killed_at_the_timeout() {
     }
 }
 
-/// Whether a `sleep SECS` process is alive (Linux /proc).
+/// An interrupt stops the collection, but still writes the bundle of what was collected.
+#[test]
+fn an_interrupt_still_writes_the_bundle() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.rule("kubectl *get daemonsets --all-namespaces -o json*")
+        .sleep(617)
+        .stdout("{}");
+    replay_cluster(&mut sb, &testdata().join("gke-wi-binding-missing"));
+    let mut sent = false;
+    let out = sb.run_until(
+        &["--context", GKE_CONTEXT, "-o", sb.out.to_str().unwrap()],
+        Duration::from_secs(120),
+        |pid| {
+            let hung = sb
+                .calls()
+                .iter()
+                .any(|c| c.contains(&"daemonsets".to_string()));
+            if hung && !sent {
+                std::thread::sleep(Duration::from_millis(300));
+                let st = Command::new(sb.bin.join("bash"))
+                    .arg("-c")
+                    .arg(format!("kill -INT {pid}"))
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+                sent = true;
+            }
+        },
+    );
+    assert!(sent, "the script never reached the hanging command");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("interrupted"), "{}", out.stderr);
+    let dest = sb.path().join("unpacked");
+    fs::create_dir_all(&dest).unwrap();
+    let top = unpack(Path::new(out.stdout.trim_end()), &dest);
+    let m = read_json(&top.join("manifest.json"));
+    assert_eq!(m["interrupted"], true);
+    let sources = m["sources"].as_array().unwrap();
+    let find = |p: &str| sources.iter().find(|s| s["path"] == p).unwrap();
+    assert_eq!(find("kubectl/daemonsets.json")["error"], "interrupted");
+    assert_eq!(
+        find("kubectl/deployments.json")["error"],
+        "skipped: the collection was interrupted"
+    );
+    assert!(top.join("kubectl/serviceaccounts.json").is_file());
+    assert!(!sleeping(617), "the interrupted command is still running");
+}
+
+/// Whether a `sleep SECS` process is still alive (Linux /proc) 10 seconds after the script
+/// ended: a killed process takes a moment to go.
 fn sleeping(secs: u32) -> bool {
     let want = format!("sleep\0{secs}\0");
-    fs::read_dir("/proc")
-        .map(|d| {
-            d.filter_map(Result::ok).any(|e| {
-                fs::read(e.path().join("cmdline"))
-                    .map(|c| c == want.as_bytes())
-                    .unwrap_or(false)
+    let alive = || {
+        fs::read_dir("/proc")
+            .map(|d| {
+                d.filter_map(Result::ok).any(|e| {
+                    fs::read(e.path().join("cmdline"))
+                        .map(|c| c == want.as_bytes())
+                        .unwrap_or(false)
+                })
             })
-        })
-        .unwrap_or(false)
+            .unwrap_or(false)
+    };
+    for _ in 0..100 {
+        if !alive() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    true
 }
 
 #[test]
@@ -718,6 +778,8 @@ fn manifest_strings_are_escaped_for_any_bytes() {
     sb.rule("kubectl *get nodes -o json*")
         .stderr(&nasty)
         .exit(3);
+    sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
+        .stdout("shop\tevil\u{1b}[31m-pod\u{7}\tRunning\tFalse\t\tapi \tapi=0 \n");
     let ctx = "we\"ird\\ctx\u{1}";
     let c = sb.collect(&["--context", ctx]);
     let rec = c.source("kubectl/nodes.json");
@@ -735,8 +797,19 @@ fn manifest_strings_are_escaped_for_any_bytes() {
     assert!(!err.contains('\0'));
     assert_eq!(c.manifest["cluster"]["context"], ctx);
     assert!(rec["command"].as_array().unwrap().contains(&json!(ctx)));
-    // The terminal never sees the raw bytes.
-    assert!(!c.stderr.contains('\u{1}'), "{:?}", c.stderr);
+    // The terminal never sees the raw bytes, and no path holds them.
+    assert!(
+        c.stderr.contains("logs -n shop 'evil?[31m-pod?'"),
+        "{}",
+        c.stderr
+    );
+    assert!(
+        !c.stderr.contains('\u{1b}') && !c.stderr.contains('\u{7}'),
+        "{:?}",
+        c.stderr
+    );
+    let log = c.source("kubectl/logs/shop/evil__31m-pod_/api.log");
+    assert_eq!(log["command"][7], "evil\u{1b}[31m-pod\u{7}");
 }
 
 #[test]

@@ -153,6 +153,17 @@ impl Sandbox {
 
     /// Runs the script with `args`; fails the test if it runs past `deadline`.
     pub fn run_with_deadline(&self, args: &[&str], deadline: Duration) -> Output {
+        self.run_until(args, deadline, |_| {})
+    }
+
+    /// Like `run_with_deadline`, calling `during` with the script's pid while it runs (every
+    /// 50 ms until it ends).
+    pub fn run_until(
+        &self,
+        args: &[&str],
+        deadline: Duration,
+        mut during: impl FnMut(u32),
+    ) -> Output {
         let mut child = Command::new(self.bin.join("bash"))
             .arg(script())
             .args(args)
@@ -189,6 +200,7 @@ impl Sandbox {
                 let _ = child.wait();
                 panic!("the collector ran past {deadline:?}: it must bound every command");
             }
+            during(child.id());
             std::thread::sleep(Duration::from_millis(50));
         };
         let stdout = String::from_utf8_lossy(&t_out.join().unwrap()).into_owned();
