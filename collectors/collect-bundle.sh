@@ -434,6 +434,7 @@ function init() {
     ENVNAME = "(pass|secret|token|apikey|api_key|api-key|_key|key_|credential|auth|private|cert)"
     n = 0
     in_block = 0
+    block_indent = -1
 }
 function is_plain(v) {
     return (v ~ /^(true|false|null|~|yes|no|on|off|[0-9.]+|""|\x27\x27)?$/)
@@ -481,6 +482,22 @@ BEGIN { init() }
 {
     line = $0
     l = tolower(line)
+    # The lines of a YAML block scalar under a secret key (token: |): more indented than it.
+    if (block_indent >= 0) {
+        match(line, /^[ ]*/)
+        if (line ~ /^[[:space:]]*$/ || RLENGTH > block_indent) {
+            if (!block_done) { print substr(line, 1, RLENGTH) "[REDACTED]"; n++; block_done = 1 }
+            next
+        }
+        block_indent = -1
+    }
+    if (l ~ ("^[ ]*(-[ ]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]*[|>][-+0-9]*[[:space:]]*$")) {
+        match(line, /^[ ]*/)
+        block_indent = RLENGTH
+        block_done = 0
+        print line
+        next
+    }
     # Inside a multi-line PEM block: drop lines until its end.
     if (in_block) {
         if (l ~ /-----end [a-z0-9 ]*(private key|certificate[a-z ]*)( block)?-----/) {

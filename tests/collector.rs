@@ -1109,6 +1109,19 @@ fn redact_option_rules() {
         out.stdout,
         "before\n[REDACTED PRIVATE KEY]\nafter\n[REDACTED CERTIFICATE]\n"
     );
+
+    // YAML block scalars under a secret key, and secret flags whose value is the next item.
+    fs::write(
+        &f,
+        "user:\n  token: |\n    line-one\n    line-two\n  name: kept\nargs:\n- --token\n- flagvalue\n- --v=2\n\"args\": [\n    \"--password\",\n    \"jsonvalue\",\n    \"--verbose\"\n]\n",
+    )
+    .unwrap();
+    let out = sb.run(&["--redact", f.to_str().unwrap()]);
+    assert_eq!(
+        out.stdout,
+        "user:\n  token: |\n    [REDACTED]\n  name: kept\nargs:\n- --token\n- [REDACTED]\n- --v=2\n\"args\": [\n    \"--password\",\n    \"[REDACTED]\",\n    \"--verbose\"\n]\n"
+    );
+    assert!(out.stderr.contains("3 redactions"), "{}", out.stderr);
 }
 
 // ---------------------------------------------------------------------------------------------
