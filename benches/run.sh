@@ -77,7 +77,7 @@ for v in $variants; do
   read -r tx _ < <(measure tar -C "$tmp" -xzf "$dir.tar.gz")
   rm -rf "$tmp"
   read -r ktar ktar_mem < <(measure "$kt" --format json --fail-on never "$dir.tar.gz")
-  read -r rgt _ < <(measure rg -c -f "$out/patterns.txt" "$dir/bundle")
+  read -r rgt _ < <(measure rg --no-ignore --hidden -c -f "$out/patterns.txt" "$dir/bundle")
   read -r kdir kdir_mem < <(measure "$kt" --format json --fail-on never "$dir/bundle")
   echo "| $v | $size | ${gz}s | ${tx}s | ${ktar}s | $(ratio "$ktar" "$gz") | ${rgt}s | ${kdir}s | $(ratio "$kdir" "$rgt") | $(mib "$ktar_mem") / $(mib "$kdir_mem") MiB |"
 done
