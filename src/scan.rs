@@ -316,7 +316,8 @@ fn scan_region(
         let le = memchr::memchr(b'\n', &region[start..]).map_or(region.len(), |i| start + i);
         line += memchr::memchr_iter(b'\n', &region[counted..ls]).count();
         counted = ls;
-        on_line(line + 1, trim_cr(&region[ls..le]));
+        // Every line is seen through at most its first MAX_LINE bytes, wherever blocks fall.
+        on_line(line + 1, trim_cr(&region[ls..le.min(ls + MAX_LINE)]));
         pos = le + 1;
     }
 }
@@ -369,6 +370,10 @@ mod tests {
 
     #[test]
     fn overlong_lines_are_cut_not_buffered() {
+        // Longer than a line but shorter than a block, and longer than a block.
+        let mut short = vec![b'y'; MAX_LINE + 100];
+        short.extend_from_slice(b" loop\n");
+        assert_eq!(candidates(&short, None)[0].1.len(), MAX_LINE);
         let mut text = vec![b'x'; MAX_LINE + 10 * 1024 * 1024];
         text.extend_from_slice(b" loop\nnext loop\n");
         let got = candidates(&text, None);
