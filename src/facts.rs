@@ -181,7 +181,9 @@ impl JsonDoc {
         let line_span =
             |&(s, e): &(usize, usize)| (text.line_of(s), text.line_of(e.saturating_sub(1).max(s)));
         // Large lists are parsed item by item in parallel, from the spans found above.
-        if let (Some(first), Some(last)) = (spans.first(), spans.last()) {
+        if let (Some(first), Some(last), false) =
+            (spans.first(), spans.last(), crate::scan::slow_path())
+        {
             let skeleton = format!("{}{}", &text.text[..first.0], &text.text[last.1..]);
             let parsed: Result<Vec<Value>, _> = spans
                 .par_iter()

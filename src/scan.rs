@@ -196,6 +196,12 @@ fn scan_file(
     Ok(out)
 }
 
+/// Set `KUBETRIAGE_SLOW_PATH` to turn the speed-ups off (no prefilter: every line is matched
+/// on its own; JSON lists parsed whole). Results must not change: the tests compare both paths.
+pub fn slow_path() -> bool {
+    std::env::var_os("KUBETRIAGE_SLOW_PATH").is_some()
+}
+
 /// The patterns that read one set of files: the exact per-line set, and a prefilter that finds
 /// candidate lines in whole blocks at the regex engine's full speed.
 struct Matcher {
@@ -221,11 +227,15 @@ impl Matcher {
                 .collect::<Vec<_>>()
                 .join("|")
         );
-        let prefilter = regex::bytes::RegexBuilder::new(&alternation)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .ok();
+        let prefilter = (!slow_path())
+            .then(|| {
+                regex::bytes::RegexBuilder::new(&alternation)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(64 << 20)
+                    .build()
+                    .ok()
+            })
+            .flatten();
         Matcher { set, prefilter }
     }
 }
