@@ -485,13 +485,13 @@ BEGIN { init() }
     # The lines of a YAML block scalar under a secret key (token: |): more indented than it.
     if (block_indent >= 0) {
         match(line, /^[ ]*/)
-        if (line ~ /^[[:space:]]*$/ || RLENGTH > block_indent) {
+        if (line ~ /^[ \t]*$/ || RLENGTH > block_indent) {
             if (!block_done) { print substr(line, 1, RLENGTH) "[REDACTED]"; n++; block_done = 1 }
             next
         }
         block_indent = -1
     }
-    if (l ~ ("^[ ]*(-[ ]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]*[|>][-+0-9]*[[:space:]]*$")) {
+    if (l ~ ("^[ ]*(-[ ]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]*[|>][-+0-9]*[ \t]*$")) {
         match(line, /^[ ]*/)
         block_indent = RLENGTH
         block_done = 0
@@ -527,52 +527,52 @@ BEGIN { init() }
     whole("ya29\\.[a-z0-9_.-]+", "[REDACTED OAUTH TOKEN]")
     whole("aiza[a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-]+", "[REDACTED API KEY]")
     # Authorization headers.
-    kv("bearer[[:space:]]+[a-z0-9._~+/=-]+", "^bearer[[:space:]]+", 0)
-    kv("authorization[\"\x27]?[[:space:]]*[:=][[:space:]]*[\"\x27]?basic[[:space:]]+[a-z0-9+/=]+", "^authorization[\"\x27]?[[:space:]]*[:=][[:space:]]*[\"\x27]?basic[[:space:]]+", 0)
+    kv("bearer[ \t]+[a-z0-9._~+/=-]+", "^bearer[ \t]+", 0)
+    kv("authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+[a-z0-9+/=]+", "^authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+", 0)
     # user:password@ in URLs.
-    kv("[a-z][a-z0-9+.-]*://[^/@:[:space:]\"\x27]+:[^/@[:space:]\"\x27]+@", "^[a-z][a-z0-9+.-]*://[^/@:[:space:]\"\x27]+:", 2)
+    kv("[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]+:[^/@ \t\"\x27]+@", "^[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]+:", 2)
     # kubeadm bootstrap tokens (the id before the dot is public, the rest is the secret).
     kv("(^|[^a-z0-9])[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]\\.[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]([^a-z0-9]|$)", "^[^a-z0-9]?[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]\\.", 5)
     # Environment variables with secret names, inline: "name": "DB_PASSWORD", "value": "..."
-    kv("\"name\"[[:space:]]*:[[:space:]]*\"[^\"]*" ENVNAME "[^\"]*\"[[:space:]]*,[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*" JSTR, "^\"name\"[[:space:]]*:[[:space:]]*\"[^\"]*\"[[:space:]]*,[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*\"", 1)
+    kv("\"name\"[ \t]*:[ \t]*\"[^\"]*" ENVNAME "[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^\"name\"[ \t]*:[ \t]*\"[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*\"", 1)
     # ...and the same inside an escaped JSON string (last-applied-configuration).
-    kv("\\\\\"name\\\\\"[[:space:]]*:[[:space:]]*\\\\\"[^\"\\\\]*" ENVNAME "[^\"\\\\]*\\\\\"[[:space:]]*,[[:space:]]*\\\\\"value\\\\\"[[:space:]]*:[[:space:]]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"name\\\\\"[[:space:]]*:[[:space:]]*\\\\\"[^\"\\\\]*\\\\\"[[:space:]]*,[[:space:]]*\\\\\"value\\\\\"[[:space:]]*:[[:space:]]*\\\\\"", 4)
+    kv("\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*" ENVNAME "[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*\\\\\"", 4)
     # JSON keys with secret names: "password": "...", and escaped \"token\":\"...\".
-    kv("\"" KEYCHARS SECRET_KEY "\"[[:space:]]*:[[:space:]]*" JSTR, "^\"" KEYCHARS SECRET_KEY "\"[[:space:]]*:[[:space:]]*\"", 1)
-    kv("\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[[:space:]]*:[[:space:]]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[[:space:]]*:[[:space:]]*\\\\\"", 4)
+    kv("\"" KEYCHARS SECRET_KEY "\"[ \t]*:[ \t]*" JSTR, "^\"" KEYCHARS SECRET_KEY "\"[ \t]*:[ \t]*\"", 1)
+    kv("\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[ \t]*:[ \t]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[ \t]*:[ \t]*\\\\\"", 4)
     # YAML keys with secret names: token: ..., client-key-data: ...
-    kv("^[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+[^[:space:]{[|>&*#].*", "^[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+", 3)
+    kv("^[ \t]*(-[ \t]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]+[^ \t{[|>&*#].*", "^[ \t]*(-[ \t]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]+", 3)
     # The same inside a JSON string, where lines are \n escapes (a kubeconfig in a ConfigMap).
-    kv("\\\\n[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+[^\\\\\"[:space:]{[|>&*#][^\\\\\"]*", "^\\\\n[[:space:]]*(-[[:space:]]+)?" KEYCHARS SECRET_KEY "[[:space:]]*:[[:space:]]+", 3)
+    kv("\\\\n[ \t]*(-[ \t]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]+[^\\\\\" \t{[|>&*#][^\\\\\"]*", "^\\\\n[ \t]*(-[ \t]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]+", 3)
     # key=value (env files, flags, logfmt) and --flag value.
-    kv("(^|[^a-z0-9_.-])(--)?" KEYCHARS SECRET_KEY "=(\"[^\"]*\"|\x27[^\x27]*\x27|[^[:space:],;&\"\x27]+)", "^[^a-z0-9_.-]?(--)?" KEYCHARS SECRET_KEY "=", 3)
-    kv("--[a-z0-9-]*(token|password|secret|certificate-key)[[:space:]]+[^-[:space:]][^[:space:]]*", "^--[a-z0-9-]*(token|password|secret|certificate-key)[[:space:]]+", 3)
+    kv("(^|[^a-z0-9_.-])(--)?" KEYCHARS SECRET_KEY "=(\"[^\"]*\"|\x27[^\x27]*\x27|[^ \t,;&\"\x27]+)", "^[^a-z0-9_.-]?(--)?" KEYCHARS SECRET_KEY "=", 3)
+    kv("--[a-z0-9-]*(token|password|secret|certificate-key)[ \t]+[^- \t][^ \t]*", "^--[a-z0-9-]*(token|password|secret|certificate-key)[ \t]+", 3)
     # A secret flag and its value as two items of an argument list (JSON or YAML).
     l = tolower(line)
-    if (arg_pending && l ~ /^[[:space:]]*"([^"\\]|\\.)*",?[[:space:]]*$/) {
-        kv("^[[:space:]]*" JSTR, "^[[:space:]]*\"", 1)
+    if (arg_pending && l ~ /^[ \t]*"([^"\\]|\\.)*",?[ \t]*$/) {
+        kv("^[ \t]*" JSTR, "^[ \t]*\"", 1)
         arg_pending = 0
         print line
         next
-    } else if (arg_pending && l ~ /^[[:space:]]*-[[:space:]]+[^-[:space:]]/) {
-        kv("^[[:space:]]*-[[:space:]]+.+", "^[[:space:]]*-[[:space:]]+", 3)
+    } else if (arg_pending && l ~ /^[ \t]*-[ \t]+[^- \t]/) {
+        kv("^[ \t]*-[ \t]+.+", "^[ \t]*-[ \t]+", 3)
         arg_pending = 0
         print line
         next
     }
-    arg_pending = (l ~ /^[[:space:]]*(-[[:space:]]+)?"?--[a-z0-9-]*(token|password|secret|certificate-key)"?,?[[:space:]]*$/)
+    arg_pending = (l ~ /^[ \t]*(-[ \t]+)?"?--[a-z0-9-]*(token|password|secret|certificate-key)"?,?[ \t]*$/)
     # Environment variables with secret names, one field a line (kubectl -o json, YAML).
-    if (env_pending && l ~ /^[[:space:]]*"value"[[:space:]]*:[[:space:]]*"/) {
-        kv("^[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*" JSTR, "^[[:space:]]*\"value\"[[:space:]]*:[[:space:]]*\"", 1)
+    if (env_pending && l ~ /^[ \t]*"value"[ \t]*:[ \t]*"/) {
+        kv("^[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^[ \t]*\"value\"[ \t]*:[ \t]*\"", 1)
         env_pending = 0
-    } else if (env_pending && l ~ /^[[:space:]]*value[[:space:]]*:[[:space:]]*[^[:space:]]/) {
-        kv("^[[:space:]]*value[[:space:]]*:[[:space:]]*.+", "^[[:space:]]*value[[:space:]]*:[[:space:]]*", 3)
+    } else if (env_pending && l ~ /^[ \t]*value[ \t]*:[ \t]*[^ \t]/) {
+        kv("^[ \t]*value[ \t]*:[ \t]*.+", "^[ \t]*value[ \t]*:[ \t]*", 3)
         env_pending = 0
-    } else if (l ~ /^[[:space:]]*"name"[[:space:]]*:[[:space:]]*"[^"]*"[[:space:]]*,?[[:space:]]*$/ || l ~ /^[[:space:]]*(-[[:space:]]+)?name[[:space:]]*:[[:space:]]*[^[:space:]]+[[:space:]]*$/) {
+    } else if (l ~ /^[ \t]*"name"[ \t]*:[ \t]*"[^"]*"[ \t]*,?[ \t]*$/ || l ~ /^[ \t]*(-[ \t]+)?name[ \t]*:[ \t]*[^ \t]+[ \t]*$/) {
         v = l
-        sub(/^[^:]*:[[:space:]]*/, "", v)
+        sub(/^[^:]*:[ \t]*/, "", v)
         env_pending = (v ~ ENVNAME)
-    } else if (l ~ /[{}]/ || l ~ /^[[:space:]]*-[[:space:]]/) {
+    } else if (l ~ /[{}]/ || l ~ /^[ \t]*-[ \t]/) {
         env_pending = 0
     }
     print line

@@ -26,7 +26,11 @@ fn script_is_shellcheck_clean() {
     let sc = which("shellcheck").expect(
         "shellcheck is needed for this test: apt-get install shellcheck (.ci/run installs it)",
     );
-    for f in [script(), repo().join("tests/collector/fake-cmd")] {
+    for f in [
+        script(),
+        repo().join("tests/collector/fake-cmd"),
+        repo().join(".ci/install-collector-tools"),
+    ] {
         let out = Command::new(&sc)
             .arg("--shell=bash")
             .arg("--severity=style")
@@ -767,7 +771,10 @@ fn without_kubectl_a_bundle_is_still_written() {
 
 #[test]
 fn manifest_strings_are_escaped_for_any_bytes() {
-    let mut sb = Sandbox::new(true);
+    check_escaping(Sandbox::new(true));
+}
+
+fn check_escaping(mut sb: Sandbox) {
     sb.fake_tool("kubectl");
     let mut nasty: Vec<u8> = Vec::new();
     nasty
@@ -1020,7 +1027,33 @@ fn planted() -> Vec<String> {
 /// `--redact` applies the bundle's redaction to a file a person adds by hand.
 #[test]
 fn redact_option_rules() {
-    let sb = Sandbox::new(true);
+    check_redaction(&Sandbox::new(true));
+}
+
+/// The script's awk programs (redaction, JSON escaping, filters) give the same results with the
+/// awks customers have: gawk, mawk, the one true awk of macOS and the BSDs, and busybox.
+#[test]
+fn every_awk_gives_the_same_results() {
+    for (name, argv) in [
+        ("gawk", &["gawk"][..]),
+        ("mawk", &["mawk"][..]),
+        ("original-awk", &["original-awk"][..]),
+        ("busybox", &["busybox", "awk"][..]),
+    ] {
+        let prog = which(argv[0]).unwrap_or_else(|| {
+            panic!("{name} is needed for this test: bash .ci/install-collector-tools installs it")
+        });
+        let make = || {
+            let sb = Sandbox::new(true);
+            sb.use_awk(&prog, &argv[1..]);
+            sb
+        };
+        check_redaction(&make());
+        check_escaping(make());
+    }
+}
+
+fn check_redaction(sb: &Sandbox) {
     let cases: &[(&str, &str)] = &[
         ("password: hunter2", "password: [REDACTED]"),
         ("  client-key-data: QUJD", "  client-key-data: [REDACTED]"),

@@ -119,6 +119,23 @@ impl Sandbox {
         fs::set_permissions(&dst, fs::Permissions::from_mode(0o755)).unwrap();
     }
 
+    /// Makes `awk` in the sandbox run `prog` with `args` first (another awk implementation).
+    pub fn use_awk(&self, prog: &Path, args: &[&str]) {
+        let dst = self.bin.join("awk");
+        let _ = fs::remove_file(&dst);
+        let mut script = format!(
+            "#!{}\nexec '{}'",
+            self.bin.join("bash").display(),
+            prog.display()
+        );
+        for a in args {
+            script.push_str(&format!(" '{a}'"));
+        }
+        script.push_str(" \"$@\"\n");
+        fs::write(&dst, script).unwrap();
+        fs::set_permissions(&dst, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
     /// Links a real program from the test's PATH into the sandbox.
     pub fn real_tool(&self, name: &str) -> bool {
         match which(name) {
