@@ -598,10 +598,12 @@ redact() {
 # ---------------------------------------------------------------------------------------------
 # Running one source: bounded in time and size, redacted, recorded.
 
-# Timeouts: GNU-compatible timeout(1) when it works, else a watchdog that kills the command's
-# process group.
+# Timeouts: GNU timeout(1) when it is there, else a watchdog that kills the command's process
+# group.
 HAVE_TIMEOUT=0
-if have timeout && timeout -k 1 5 sleep 0 >/dev/null 2>&1; then
+# Only GNU's kills the command's whole process group (busybox's, for one, kills the command
+# alone and leaves its children holding the output open).
+if have timeout && timeout --version 2>/dev/null | grep -q 'GNU coreutils' && timeout -k 1 5 sleep 0 >/dev/null 2>&1; then
     HAVE_TIMEOUT=1
 fi
 
@@ -650,58 +652,57 @@ bounded() {
     rm -f "$TMPD/rc" "$TMPD/timedout" "$TMPD/out" "$TMPD/err" "$TMPD/tpid"
     : >"$TMPD/err"
     TIMED_OUT=0
+    _wait=$TIMEOUT_S
     set -m
     if [ -z "$_fn" ] && [ "$HAVE_TIMEOUT" = 1 ]; then
         # timeout(1) puts itself in a process group of its own: its pid is kept (exec keeps
-        # the pid of the shell that writes it) so that an interrupt can reach it.
+        # the pid of the shell that writes it) so that an interrupt can reach it. The watchdog
+        # below stays as a backstop, for what timeout cannot reach.
         (
             "$BASH" -c 'echo "$$" >"$0"; exec "$@"' "$TMPD/tpid" timeout -k 5 "$TIMEOUT_S" "$@" </dev/null 2>"$TMPD/err" |
                 limit_stream "$_mode" "$_cap" "$TMPD/out"
             echo "${PIPESTATUS[0]}" >"$TMPD/rc"
         ) &
-        CHILD=$!
-        set +m
-        wait "$CHILD" 2>/dev/null
-        RC=$(cat "$TMPD/rc" 2>/dev/null)
-        case "$RC" in
-            124 | 137) TIMED_OUT=1 ;;
-        esac
-    else
-        if [ -n "$_fn" ]; then
-            (
-                "$_fn" "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
-                echo "${PIPESTATUS[0]}" >"$TMPD/rc"
-            ) &
-        else
-            (
-                "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
-                echo "${PIPESTATUS[0]}" >"$TMPD/rc"
-            ) &
-        fi
-        CHILD=$!
+        _wait=$((TIMEOUT_S + 15))
+    elif [ -n "$_fn" ]; then
         (
-            sleep "$TIMEOUT_S"
-            : >"$TMPD/timedout"
-            kill -TERM -- -"$CHILD" 2>/dev/null
-            sleep 5
-            kill -KILL -- -"$CHILD" 2>/dev/null
-        ) </dev/null >/dev/null 2>&1 &
-        WATCH=$!
-        set +m
-        wait "$CHILD" 2>/dev/null
-        kill -TERM -- -"$WATCH" 2>/dev/null
-        wait "$WATCH" 2>/dev/null
-        WATCH=""
-        RC=$(cat "$TMPD/rc" 2>/dev/null)
-        if [ -f "$TMPD/timedout" ]; then
-            TIMED_OUT=1
-            RC=124
-        fi
+            "$_fn" "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
+            echo "${PIPESTATUS[0]}" >"$TMPD/rc"
+        ) &
+    else
+        (
+            "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
+            echo "${PIPESTATUS[0]}" >"$TMPD/rc"
+        ) &
     fi
+    CHILD=$!
+    # The watchdog: kills the whole process group of the command and of its output limiter.
+    (
+        sleep "$_wait"
+        : >"$TMPD/timedout"
+        kill -TERM -- -"$CHILD" 2>/dev/null
+        sleep 5
+        kill -KILL -- -"$CHILD" 2>/dev/null
+    ) </dev/null >/dev/null 2>&1 &
+    WATCH=$!
+    set +m
+    wait "$CHILD" 2>/dev/null
+    kill -TERM -- -"$WATCH" 2>/dev/null
+    wait "$WATCH" 2>/dev/null
+    WATCH=""
     CHILD=""
+    RC=$(cat "$TMPD/rc" 2>/dev/null)
     case "$RC" in
         '' | *[!0-9]*) RC=143 ;;
     esac
+    if [ -f "$TMPD/timedout" ]; then
+        TIMED_OUT=1
+        RC=124
+    elif [ -z "$_fn" ] && [ "$HAVE_TIMEOUT" = 1 ]; then
+        case "$RC" in
+            124 | 137) TIMED_OUT=1 ;;
+        esac
+    fi
     [ -f "$TMPD/out" ] || : >"$TMPD/out"
 }
 
@@ -1343,7 +1344,7 @@ SOURCES="$TMPD/sources"
 : >"$SOURCES"
 trap on_interrupt INT TERM HUP
 
-[ "$HAVE_TIMEOUT" = 1 ] || printf 'collect-bundle: no working timeout(1) here: commands are bounded by a watchdog\n' >&2
+[ "$HAVE_TIMEOUT" = 1 ] || printf 'collect-bundle: no GNU timeout(1) here: commands are bounded by a watchdog\n' >&2
 
 plan_all_count() {
     PHASE=count

@@ -565,6 +565,59 @@ fn sleeping(secs: u32) -> bool {
     true
 }
 
+/// With busybox's tools instead of GNU's (and busybox's timeout, then none): the same bundle.
+#[test]
+fn a_busybox_userland_collects_the_same() {
+    for with_timeout in [true, false] {
+        let mut sb = Sandbox::busybox(with_timeout);
+        sb.fake_tool("kubectl");
+        sb.fake_tool("gcloud");
+        sb.rule("kubectl *get daemonsets --all-namespaces -o json*")
+            .sleep(if with_timeout { 619 } else { 621 })
+            .stdout("{}");
+        sb.rule("kubectl *get events --all-namespaces -o json*")
+            .stderr("Error from server (Forbidden): events is forbidden\n")
+            .exit(1);
+        sb.rule("kubectl *get nodes -o json*")
+            .bytes(3 * 1024 * 1024);
+        replay_cluster(&mut sb, &testdata().join("gke-wi-binding-missing"));
+        replay_gcloud(&mut sb, &testdata().join("gke-wi-binding-missing"));
+        let c = sb.collect(&[
+            "--context",
+            GKE_CONTEXT,
+            "--timeout",
+            "2",
+            "--max-bytes",
+            "1M",
+        ]);
+        assert_eq!(c.manifest["mode"], "gke");
+        assert_eq!(
+            c.source("kubectl/daemonsets.json")["error"],
+            "timed out after 2s"
+        );
+        assert_eq!(
+            c.source("kubectl/events.json")["error"],
+            "command failed: access denied"
+        );
+        assert_eq!(c.source("kubectl/nodes.json")["bytes"], 1024 * 1024);
+        assert_eq!(c.source("kubectl/nodes.json")["truncated"], true);
+        assert_eq!(
+            c.json("kubectl/serviceaccounts.json"),
+            read_json(&testdata().join("gke-wi-binding-missing/kubectl/serviceaccounts.json"))
+        );
+        assert!(c.has(
+            "gcloud/service-accounts/payments-api@shop-prod-1234.iam.gserviceaccount.com/iam-policy.json"
+        ));
+        let started = c.source("kubectl/version.json")["started"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(started.parse::<jiff::Timestamp>().is_ok(), "{started}");
+        assert!(!sleeping(if with_timeout { 619 } else { 621 }));
+        assert_same_findings(&testdata().join("gke-wi-binding-missing"), &c.archive);
+    }
+}
+
 #[test]
 fn huge_outputs_are_bounded_and_logs_keep_their_newest_part() {
     let mut sb = Sandbox::new(true);

@@ -78,6 +78,16 @@ pub struct Sandbox {
 impl Sandbox {
     /// A sandbox whose PATH has the standard tools (and `timeout` when `with_timeout`).
     pub fn new(with_timeout: bool) -> Sandbox {
+        Sandbox::with_userland(with_timeout, false)
+    }
+
+    /// A sandbox whose standard tools are busybox's (a userland that is neither GNU nor BSD);
+    /// bash stays bash.
+    pub fn busybox(with_timeout: bool) -> Sandbox {
+        Sandbox::with_userland(with_timeout, true)
+    }
+
+    fn with_userland(with_timeout: bool, busybox: bool) -> Sandbox {
         let dir = tempfile::tempdir().expect("temp dir");
         let bin = dir.path().join("bin");
         let fake = dir.path().join("fake");
@@ -90,8 +100,15 @@ impl Sandbox {
         if with_timeout {
             tools.push("timeout");
         }
+        let bb = busybox.then(|| {
+            which("busybox")
+                .expect("busybox is needed: bash .ci/install-collector-tools installs it")
+        });
         for t in tools {
-            let p = which(t).unwrap_or_else(|| panic!("the tests need `{t}` on PATH"));
+            let p = match &bb {
+                Some(bb) if t != "bash" => bb.clone(),
+                _ => which(t).unwrap_or_else(|| panic!("the tests need `{t}` on PATH")),
+            };
             std::os::unix::fs::symlink(p, bin.join(t)).unwrap();
         }
         fs::write(fake.join("rules"), "").unwrap();
