@@ -875,7 +875,7 @@ step() {
         _error="timed out after ${TIMEOUT_S}s"
         _word="timed out"
     elif [ "$RC" != 0 ]; then
-        if grep -qi 'forbidden\|permission_denied\|permission denied\|unauthorized\|403' "$TMPD/err.red" 2>/dev/null; then
+        if grep -qiE 'forbidden|permission_denied|permission denied|unauthorized|403' "$TMPD/err.red" 2>/dev/null; then
             _error="command failed: access denied"
             _word="forbidden (exit $RC)"
         else
