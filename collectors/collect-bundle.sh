@@ -308,8 +308,8 @@ now_ms() {
 }
 
 file_size() {
-    if [ -f "$1" ]; then
-        _b=$(wc -c <"$1" | tr -d ' ')
+    if [ -s "$1" ]; then
+        _b=$(wc -c <"$1")
         echo $((_b + 0))
     else
         echo 0
@@ -708,10 +708,14 @@ bounded() {
 
 # Shown on the terminal and in --dry-run: argv with quotes where needed.
 show_argv() {
+    _sq="'" _sq_esc="'\\''"
     _out=""
     for _a in "$@"; do
         case "$_a" in
-            '' | *[!A-Za-z0-9_./:=@,+-]*) _a="'$(printf '%s' "$_a" | sed "s/'/'\\\\''/g")'" ;;
+            '' | *[!A-Za-z0-9_./:=@,+-]*)
+                _a=${_a//$_sq/$_sq_esc}
+                _a="'$_a'"
+                ;;
         esac
         _out="$_out${_out:+ }$_a"
     done
@@ -854,8 +858,12 @@ step() {
     else
         tr '\000' '?' <"$TMPD/err" >"$_errtrim"
     fi
-    _ered=$(redact "$_errtrim" "$TMPD/err.red")
-    _red=$((_red + _ered))
+    if [ -s "$_errtrim" ]; then
+        _ered=$(redact "$_errtrim" "$TMPD/err.red")
+        _red=$((_red + _ered))
+    else
+        : >"$TMPD/err.red"
+    fi
     _bytes=0
     if [ "$_keep_file" = 1 ] && [ "$(file_size "$_out")" -gt "$_cap" ]; then
         # Redaction markers can be longer than what they replace: the bound still holds.
