@@ -261,7 +261,7 @@ if [ "$MODE_NODE" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Small portable helpers
+# Small portable functions
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
