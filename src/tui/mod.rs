@@ -57,6 +57,8 @@ pub struct Job {
     rx: Receiver<anyhow::Result<Analysis>>,
     handle: Option<thread::JoinHandle<()>>,
     archive_len: u64,
+    /// A result that arrived before the UI started.
+    early: Option<anyhow::Result<Analysis>>,
 }
 
 impl Job {
@@ -80,6 +82,20 @@ impl Job {
             rx,
             handle: Some(handle),
             archive_len,
+            early: None,
+        }
+    }
+
+    /// Waits up to `d` for the result: a small bundle then shows at once, and a bundle that
+    /// cannot be opened fails before the screen is taken over.
+    pub fn wait_briefly(&mut self, d: Duration) -> anyhow::Result<()> {
+        match self.rx.recv_timeout(d) {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(a)) => {
+                self.early = Some(Ok(a));
+                Ok(())
+            }
+            Err(_) => Ok(()),
         }
     }
 
@@ -103,7 +119,11 @@ fn poll_job(app: &mut App, job: &mut Job) -> anyhow::Result<()> {
     app.loading.archive_read = job.progress.open.archive_read.load(Ordering::Relaxed);
     app.loading.archive_len = job.archive_len;
     app.loading.ticks = app.loading.ticks.wrapping_add(1);
-    match job.rx.try_recv() {
+    let received = match job.early.take() {
+        Some(r) => Ok(r),
+        None => job.rx.try_recv(),
+    };
+    match received {
         Ok(Ok(a)) => {
             app.set_analysis(a);
             if let Some(h) = job.handle.take() {
@@ -260,6 +280,7 @@ where
 pub fn run_terminal(config: &Config, catalog: Catalog) -> anyhow::Result<u8> {
     let catalog = Arc::new(catalog);
     let mut job = Job::start(config, catalog.clone());
+    job.wait_briefly(Duration::from_millis(200))?;
     let mut terminal = match setup() {
         Ok(t) => t,
         Err(e) => {

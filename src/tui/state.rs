@@ -254,8 +254,8 @@ impl Model {
     }
 }
 
-/// Not-evaluated checks that a missing source explains: their reason names the file, or the
-/// files they read include it.
+/// Not-evaluated checks that a missing source explains: their reason names the file, or they
+/// read it and their reason is about missing data (not, say, "not implemented").
 fn affected_checks(
     path: &str,
     results: &[crate::model::CheckResult],
@@ -265,13 +265,17 @@ fn affected_checks(
     let mut ids = Vec::new();
     for c in results.iter().filter(|c| c.status == Status::NotEvaluated) {
         let named = c.reason.contains(path);
-        let reads = catalog.get(&c.id).is_some_and(|k| {
-            k.spec.reads.iter().any(|g| {
-                globset::Glob::new(g)
-                    .map(|g| g.compile_matcher().is_match(path))
-                    .unwrap_or(false)
-            })
-        });
+        let about_data = ["not collected", "not in the bundle", "missing", "no "]
+            .iter()
+            .any(|w| c.reason.contains(w));
+        let reads = about_data
+            && catalog.get(&c.id).is_some_and(|k| {
+                k.spec.reads.iter().any(|g| {
+                    globset::Glob::new(g)
+                        .map(|g| g.compile_matcher().is_match(path))
+                        .unwrap_or(false)
+                })
+            });
         if named || reads {
             ids.push(escape(&c.id).into_owned());
         }

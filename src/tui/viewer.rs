@@ -521,6 +521,7 @@ impl Viewer {
         let at = s.matches.binary_search(&self.cursor).ok();
         Some(match at {
             Some(i) => format!("match {}/{}{more}", i + 1, s.count),
+            None if s.count == 1 && s.done => "1 match".to_string(),
             None => format!("{}{more} matches", s.count),
         })
     }
