@@ -584,3 +584,89 @@ fn the_ui_shows_progress_before_the_analysis_ends() {
     press(&mut app, "q");
     assert!(app.quit);
 }
+
+/// Events from a script, one per frame (a pause between two, so that the loop draws); when it
+/// runs out, ctrl-c.
+struct Script(std::collections::VecDeque<Event>, bool);
+
+impl kubetriage::tui::Events for Script {
+    fn next(&mut self, _timeout: std::time::Duration) -> std::io::Result<Option<Event>> {
+        self.1 = !self.1;
+        if !self.1 {
+            return Ok(None);
+        }
+        Ok(Some(self.0.pop_front().unwrap_or(Event::Key(
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        ))))
+    }
+}
+
+fn key(c: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+#[test]
+fn the_event_loop_analyzes_an_archive_in_the_background_and_reaches_the_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("coredns.tar.gz");
+    {
+        let f = std::fs::File::create(&archive).unwrap();
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        b.append_dir_all("coredns", testdata("kubeadm-coredns-loop"))
+            .unwrap();
+        b.into_inner().unwrap().finish().unwrap();
+    }
+    let cat = catalog();
+    let config = Config {
+        bundle: archive.clone(),
+        format: Format::Tui,
+        fail_on: FailOn::Never,
+        analyzers: None,
+        limits: Limits::default(),
+        threads: None,
+    };
+    let mut job = kubetriage::tui::Job::start(&config, cat.clone());
+    job.wait_briefly(std::time::Duration::from_secs(60))
+        .unwrap();
+    let mut app = App::new(cat);
+    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    let mut events = Script([key(KeyCode::Enter), key(KeyCode::Enter)].into(), false);
+    kubetriage::tui::run_loop(&mut t, &mut app, &mut events, &mut job).unwrap();
+    assert!(app.quit);
+    let v = viewer(&app);
+    assert_eq!(
+        v.rel,
+        "kubectl/logs/kube-system/coredns-5d78c9869d-8xk2p/coredns.log"
+    );
+    assert_eq!(v.cursor, 5);
+    // The viewer reads from the archive's private unpack folder, alive while the UI runs.
+    assert!(text(&t).contains("[FATAL] plugin/loop"));
+    assert_eq!(
+        app.loading.archive_read,
+        std::fs::metadata(&archive).unwrap().len(),
+        "the progress counted the whole archive"
+    );
+    job.stop();
+}
+
+#[test]
+fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("bundle.zip");
+    std::fs::write(&bogus, b"PK\x03\x04 not really").unwrap();
+    let cat = catalog();
+    let config = Config {
+        bundle: bogus,
+        format: Format::Tui,
+        fail_on: FailOn::Never,
+        analyzers: None,
+        limits: Limits::default(),
+        threads: None,
+    };
+    let mut job = kubetriage::tui::Job::start(&config, cat.clone());
+    let err = job
+        .wait_briefly(std::time::Duration::from_secs(60))
+        .unwrap_err();
+    assert!(err.to_string().contains("zip archive"), "{err}");
+}

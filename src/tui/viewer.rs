@@ -708,7 +708,8 @@ pub fn skip_columns(s: &str, left: usize) -> &str {
         }
         cols += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
     }
-    ""
+    // The empty tail of `s` itself, so that callers can tell where it starts in `s`.
+    &s[s.len()..]
 }
 
 #[cfg(test)]
@@ -863,6 +864,10 @@ mod tests {
         assert_eq!(split_at_width("日本語", 5), vec!["日本", "語"]);
         assert_eq!(split_at_width("", 5), vec![""]);
         assert_eq!(skip_columns("日本語", 2), "本語");
+        let s = "abc";
+        let tail = skip_columns(s, 10);
+        assert_eq!(tail, "");
+        assert_eq!(tail.as_ptr() as usize - s.as_ptr() as usize, 3);
         assert_eq!(wrapped_rows("abcdefgh", 4), 2);
     }
 }
