@@ -6,6 +6,7 @@ use crate::engine;
 use crate::facts::Facts;
 use crate::manifest::Manifest;
 use crate::report::{self, Report};
+use crate::scan::ScanProgress;
 use crate::spec::Catalog;
 use clap::Parser;
 use std::io::{self, Write};
@@ -139,6 +140,8 @@ pub struct Progress {
     pub phase: AtomicU8,
     /// Unpacking an archive: bytes read so far, and a way to stop it.
     pub open: OpenProgress,
+    /// Scanning the text files.
+    pub scan: ScanProgress,
 }
 
 pub const PHASE_OPENING: u8 = 0;
@@ -159,7 +162,7 @@ pub fn analyze_bundle(
     progress.phase.store(PHASE_CHECKING, Ordering::Relaxed);
     let (manifest, report) = {
         let facts = Facts::new(&bundle);
-        let results = engine::run(cat, &facts);
+        let results = engine::run_with_progress(cat, &facts, Some(&progress.scan));
         (
             facts.manifest().cloned(),
             Report::new(&bundle, &facts, results),

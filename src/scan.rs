@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use regex::bytes::RegexSet;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Lines longer than this are matched on their first part only (a file of one enormous line
 /// must not exhaust memory).
@@ -48,7 +49,25 @@ type FileScan = Result<Vec<(usize, ScanMatch)>, (String, String)>;
 /// (check index, scan index) pairs that read one file.
 type Wanted = Vec<(usize, usize)>;
 
+/// How far a scan has come, for a UI to show while it runs (it never changes what is found).
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    /// Bytes of the files to scan, known once the files are chosen.
+    pub bytes_total: AtomicU64,
+    /// Bytes of the files scanned so far.
+    pub bytes_done: AtomicU64,
+}
+
 pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
+    run_with_progress(catalog, facts, None)
+}
+
+/// Like [`run`], counting the bytes scanned into `progress` as files finish.
+pub fn run_with_progress(
+    catalog: &Catalog,
+    facts: &Facts,
+    progress: Option<&ScanProgress>,
+) -> ScanResults {
     let n = catalog.checks.len();
     let mut files_scanned: Vec<Vec<usize>> = catalog
         .checks
@@ -80,9 +99,19 @@ pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
     }
     let compiled: Vec<Matcher> = set_list.iter().map(|w| Matcher::new(catalog, w)).collect();
 
+    if let Some(p) = progress {
+        let total = work.iter().map(|(f, _)| f.size).sum();
+        p.bytes_total.store(total, Ordering::Relaxed);
+    }
     let per_file: Vec<FileScan> = work
         .par_iter()
-        .map(|(f, id)| scan_file(catalog, facts, f, &set_list[*id], &compiled[*id]))
+        .map(|(f, id)| {
+            let r = scan_file(catalog, facts, f, &set_list[*id], &compiled[*id]);
+            if let Some(p) = progress {
+                p.bytes_done.fetch_add(f.size, Ordering::Relaxed);
+            }
+            r
+        })
         .collect();
 
     let mut out = ScanResults {

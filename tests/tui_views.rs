@@ -647,6 +647,8 @@ fn the_event_loop_analyzes_an_archive_in_the_background_and_reaches_the_evidence
         std::fs::metadata(&archive).unwrap().len(),
         "the progress counted the whole archive"
     );
+    assert!(app.loading.scan_total > 0);
+    assert_eq!(app.loading.scan_done, app.loading.scan_total);
     job.stop();
 }
 

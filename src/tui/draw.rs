@@ -215,6 +215,14 @@ pub fn loading_text(app: &App) -> String {
             )
         }
         PHASE_OPENING => format!("{spin} opening the bundle…"),
+        PHASE_CHECKING if l.scan_total > 0 && l.scan_done < l.scan_total => {
+            let pct = l.scan_done.saturating_mul(100) / l.scan_total;
+            format!(
+                "{spin} scanning the logs and text files: {pct}% ({} of {})",
+                human_bytes(l.scan_done),
+                human_bytes(l.scan_total)
+            )
+        }
         PHASE_CHECKING => format!("{spin} running the checks…"),
         _ => format!("{spin} finishing…"),
     }

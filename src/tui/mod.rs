@@ -118,6 +118,8 @@ fn poll_job(app: &mut App, job: &mut Job) -> anyhow::Result<()> {
     app.loading.phase = job.progress.phase.load(Ordering::Relaxed);
     app.loading.archive_read = job.progress.open.archive_read.load(Ordering::Relaxed);
     app.loading.archive_len = job.archive_len;
+    app.loading.scan_done = job.progress.scan.bytes_done.load(Ordering::Relaxed);
+    app.loading.scan_total = job.progress.scan.bytes_total.load(Ordering::Relaxed);
     app.loading.ticks = app.loading.ticks.wrapping_add(1);
     let received = match job.early.take() {
         Some(r) => Ok(r),

@@ -386,6 +386,8 @@ pub struct Loading {
     pub phase: u8,
     pub archive_read: u64,
     pub archive_len: u64,
+    pub scan_done: u64,
+    pub scan_total: u64,
     /// Frames drawn while loading, for the spinner.
     pub ticks: u64,
 }
