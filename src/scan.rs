@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use regex::bytes::RegexSet;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Lines longer than this are matched on their first part only (a file of one enormous line
 /// must not exhaust memory).
@@ -56,6 +56,9 @@ pub struct ScanProgress {
     pub bytes_total: AtomicU64,
     /// Bytes of the files scanned so far.
     pub bytes_done: AtomicU64,
+    /// Set to stop early (the user quit): reads then fail, so the results are incomplete and
+    /// must be thrown away.
+    pub cancel: AtomicBool,
 }
 
 pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
@@ -106,9 +109,22 @@ pub fn run_with_progress(
     let per_file: Vec<FileScan> = work
         .par_iter()
         .map(|(f, id)| {
-            let r = scan_file(catalog, facts, f, &set_list[*id], &compiled[*id]);
+            let mut read = 0;
+            let r = scan_file(
+                catalog,
+                facts,
+                f,
+                &set_list[*id],
+                &compiled[*id],
+                Counter {
+                    progress,
+                    read: &mut read,
+                },
+            );
             if let Some(p) = progress {
-                p.bytes_done.fetch_add(f.size, Ordering::Relaxed);
+                // Whatever the reads did not count (a file read another way, or cut short).
+                p.bytes_done
+                    .fetch_add(f.size.saturating_sub(read), Ordering::Relaxed);
             }
             r
         })
@@ -146,12 +162,43 @@ pub fn run_with_progress(
     out
 }
 
+/// Counts the bytes a scan reads into its progress as it goes (the largest logs take long).
+struct Counter<'a> {
+    progress: Option<&'a ScanProgress>,
+    read: &'a mut u64,
+}
+
+/// A reader that reports to a [`Counter`].
+struct Counted<'a, R> {
+    inner: R,
+    counter: Counter<'a>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self
+            .counter
+            .progress
+            .is_some_and(|p| p.cancel.load(Ordering::Relaxed))
+        {
+            return Err(std::io::Error::other("the scan was cancelled"));
+        }
+        let n = self.inner.read(buf)?;
+        *self.counter.read += n as u64;
+        if let Some(p) = self.counter.progress {
+            p.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
 fn scan_file(
     catalog: &Catalog,
     facts: &Facts,
     f: &BundleFile,
     wanted: &Wanted,
     matcher: &Matcher,
+    counter: Counter,
 ) -> FileScan {
     let set = &matcher.set;
     let file: Arc<str> = Arc::from(f.path.as_str());
@@ -218,6 +265,7 @@ fn scan_file(
     }
     let fh = std::fs::File::open(facts.bundle.disk_path(&f.path))
         .map_err(|e| (f.path.clone(), e.to_string()))?;
+    let fh = Counted { inner: fh, counter };
     for_each_candidate_line(fh, matcher.prefilter.as_ref(), |n, line| {
         on_line(n, line, &mut out)
     })

@@ -99,10 +99,11 @@ impl Job {
         }
     }
 
-    /// Stops unpacking if it is still under way and waits for the thread, so that the private
-    /// unpack folder is removed before the process ends.
+    /// Stops unpacking or scanning if still under way and waits for the thread, so that the
+    /// private unpack folder is removed before the process ends.
     pub fn stop(&mut self) {
         self.progress.open.cancel.store(true, Ordering::Relaxed);
+        self.progress.scan.cancel.store(true, Ordering::Relaxed);
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
