@@ -2,7 +2,7 @@
 //! all text drawn was escaped when it entered the state (see `state::Model` and `viewer`).
 
 use super::keys::{self, Mode, Tab};
-use super::state::{App, CheckRow, CheckView, CollRow, Group, Pane, Screen};
+use super::state::{App, CheckRow, CheckView, CollRow, Pane, Screen};
 use super::viewer::{self, Viewer};
 use crate::app::{PHASE_CHECKING, PHASE_OPENING};
 use crate::bundle::human_bytes;
@@ -1014,11 +1014,7 @@ fn footer(f: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled(*k, KEY));
         spans.push(Span::raw(format!(" {what}  ")));
     }
-    let _ = Group::ALL;
-    f.render_widget(
-        Paragraph::new(Line::from(spans)).style(DIM.remove_modifier(Modifier::all())),
-        area,
-    );
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn help(f: &mut Frame, app: &App, body: Rect) {

@@ -297,11 +297,12 @@ fn file_tree(a: &Analysis) -> Vec<FileEntry> {
         .map(|f| (f.path.clone(), f.size, false))
         .collect();
     if let Some(m) = &a.manifest {
+        let mut added = std::collections::HashSet::new();
         for s in &m.sources {
             if !s.path.is_empty()
                 && !s.path.ends_with('/')
                 && a.bundle.file(&s.path).is_none()
-                && !paths.iter().any(|p| p.0 == s.path)
+                && added.insert(s.path.as_str())
             {
                 paths.push((s.path.clone(), 0, true));
             }
@@ -363,16 +364,19 @@ fn file_tree(a: &Analysis) -> Vec<FileEntry> {
             marks,
         });
     }
-    // Folder sizes: the sum of their files.
-    for i in (0..out.len()).rev() {
+    // Folder sizes: the sum of their files (one pass, with the open folders on a stack).
+    let mut open: Vec<usize> = Vec::new();
+    for i in 0..out.len() {
+        while open.last().is_some_and(|&j| out[j].depth >= out[i].depth) {
+            open.pop();
+        }
         if out[i].is_dir {
-            let depth = out[i].depth;
-            out[i].size = out[i + 1..]
-                .iter()
-                .take_while(|e| e.depth > depth)
-                .filter(|e| !e.is_dir)
-                .map(|e| e.size)
-                .sum();
+            open.push(i);
+        } else {
+            let size = out[i].size;
+            for &j in &open {
+                out[j].size += size;
+            }
         }
     }
     out
@@ -622,18 +626,17 @@ impl App {
         if !needle.is_empty() {
             // Matching files and the folders that lead to them, folding ignored.
             let mut keep = vec![false; m.files.len()];
+            let mut open: Vec<usize> = Vec::new();
             for (i, e) in m.files.iter().enumerate() {
-                if !e.is_dir && e.path.to_lowercase().contains(&needle) {
+                while open.last().is_some_and(|&j| m.files[j].depth >= e.depth) {
+                    open.pop();
+                }
+                if e.is_dir {
+                    open.push(i);
+                } else if e.path.to_lowercase().contains(&needle) {
                     keep[i] = true;
-                    let mut depth = e.depth;
-                    for j in (0..i).rev() {
-                        if depth == 0 {
-                            break;
-                        }
-                        if m.files[j].is_dir && m.files[j].depth < depth {
-                            keep[j] = true;
-                            depth = m.files[j].depth;
-                        }
+                    for &j in &open {
+                        keep[j] = true;
                     }
                 }
             }
