@@ -168,6 +168,10 @@ pub fn analyze_bundle(
             Report::new(&bundle, &facts, results),
         )
     };
+    if progress.scan.cancel.load(Ordering::Relaxed) {
+        // Files the scan stopped reading would look unreadable: these results are not real.
+        anyhow::bail!("the analysis was cancelled");
+    }
     progress.phase.store(PHASE_DONE, Ordering::Relaxed);
     Ok(Analysis {
         bundle,
