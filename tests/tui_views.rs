@@ -672,3 +672,26 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
         .unwrap_err();
     assert!(err.to_string().contains("zip archive"), "{err}");
 }
+
+#[test]
+fn a_bundle_without_a_manifest_says_so_in_the_collection_view() {
+    let mut app = app_for(&testdata("foreign").join("troubleshoot-testdata-support-bundle.tar.gz"));
+    let s = text(&screen(&mut app, 120, 20));
+    assert!(s.contains("warning(s): see p"), "{s}");
+    press(&mut app, "p");
+    let s = text(&screen(&mut app, 120, 20));
+    assert!(
+        s.contains("warning: manifest.json is not in the bundle"),
+        "{s}"
+    );
+    // Its files still browse and open (from the archive's private unpack folder).
+    press(&mut app, "b/version<enter>G<enter>");
+    let v = viewer(&app);
+    assert!(
+        v.rel.ends_with("version.yaml") || v.rel.contains("version"),
+        "{}",
+        v.rel
+    );
+    assert!(v.error.is_none());
+    assert!(!text(&screen(&mut app, 120, 20)).contains("(empty file)"));
+}
