@@ -44,7 +44,9 @@ impl Tmux {
         out
     }
 
-    /// Starts `argv` in a 160×36 pane that stays visible after the program exits.
+    /// Starts `argv` in a 160×36 pane, under a shell that then prints `kubetriage-exit=CODE` on
+    /// the normal screen and lingers, so that the last output is surely read before the pane
+    /// closes.
     fn start(&self, argv: &[&str]) {
         let mut args = vec![
             "new-session",
@@ -58,9 +60,19 @@ impl Tmux {
             "sleep 600",
         ];
         self.cmd(&args);
+        // Keys arrive as typed: an escape is an escape, not the start of a sequence.
+        self.cmd(&["set-option", "-s", "escape-time", "0"]);
         self.cmd(&["set-option", "-t", "t", "remain-on-exit", "on"]);
         self.cmd(&["select-pane", "-t", "t", "-T", "before"]);
-        args = vec!["respawn-pane", "-k", "-t", "t"];
+        args = vec![
+            "respawn-pane",
+            "-k",
+            "-t",
+            "t",
+            "sh",
+            "-c",
+            "\"$0\" \"$@\"; echo kubetriage-exit=$?; sleep 600",
+        ];
         args.extend_from_slice(argv);
         self.cmd(&args);
     }
@@ -95,7 +107,10 @@ impl Tmux {
                 return screen;
             }
             if start.elapsed() > Duration::from_secs(20) {
-                panic!("timed out waiting for {what}; the pane shows:\n{screen}");
+                let pid = self.show(
+                    "#{pane_pid} dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal} #{pane_current_command}",
+                );
+                panic!("timed out waiting for {what} ({pid}); the pane shows:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -152,11 +167,9 @@ fn reaches_an_evidence_line_and_restores_the_terminal() {
     t.keys(&["Escape", "Escape", "q"]);
     t.wait_for("the check list again", |s| s.contains("Findings (1)"));
     t.keys(&["q"]);
-    let after = t.wait_for("the program to end", |_| {
-        t.show("#{pane_dead}") == "1" && !t.show("#{pane_dead_status}").is_empty()
-    });
+    let after = t.wait_for("the program to end", |s| s.contains("kubetriage-exit="));
     // A finding at or above the default --fail-on: exit code 1, as the text report gives.
-    assert_eq!(t.show("#{pane_dead_status}"), "1");
+    assert!(after.contains("kubetriage-exit=1"), "{after}");
     assert!(
         !after.contains("Findings (1)"),
         "the alternate screen was left:\n{after}"
@@ -174,7 +187,8 @@ fn ctrl_c_quits_from_a_prompt() {
         s.contains("filter checks: /q")
     });
     t.keys(&["C-c"]);
-    t.wait_for("the program to end", |_| t.show("#{pane_dead}") == "1");
+    // The exit code is the report's: findings at or above --fail-on give 1.
+    t.wait_for("the program to end", |s| s.contains("kubetriage-exit=1"));
 }
 
 /// A bundle whose log lines carry escape sequences (a window-title change, a screen clear,
@@ -207,7 +221,7 @@ fn escape_sequences_in_a_bundle_are_shown_not_obeyed() {
     // below can tell.
     let control = Tmux::new();
     control.start(&["cat", log.to_str().unwrap()]);
-    control.wait_for("cat to end", |_| control.show("#{pane_dead}") == "1");
+    control.wait_for("cat to end", |s| s.contains("kubetriage-exit=0"));
     let title = control.show("#{pane_title}");
     assert!(
         title.starts_with("pwned"),
@@ -236,6 +250,6 @@ fn escape_sequences_in_a_bundle_are_shown_not_obeyed() {
         "the title must not change"
     );
     t.keys(&["C-c"]);
-    t.wait_for("the program to end", |_| t.show("#{pane_dead}") == "1");
+    t.wait_for("the program to end", |s| s.contains("kubetriage-exit="));
     assert_eq!(t.show("#{pane_title}"), "before");
 }
