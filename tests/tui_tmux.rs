@@ -62,6 +62,8 @@ impl Tmux {
         self.cmd(&args);
         // Keys arrive as typed: an escape is an escape, not the start of a sequence.
         self.cmd(&["set-option", "-s", "escape-time", "0"]);
+        // Applications may set the clipboard (OSC 52): it lands in a tmux buffer.
+        self.cmd(&["set-option", "-s", "set-clipboard", "on"]);
         self.cmd(&["set-option", "-t", "t", "remain-on-exit", "on"]);
         self.cmd(&["select-pane", "-t", "t", "-T", "before"]);
         args = vec![
@@ -150,6 +152,15 @@ fn reaches_an_evidence_line_and_restores_the_terminal() {
     assert!(list.contains("3 critical"), "{list}");
     t.keys(&["Enter"]);
     t.wait_for("the check detail", |s| s.contains("Evidence (6)"));
+    // `y` copies the finding through the terminal.
+    t.keys(&["y"]);
+    t.wait_for("the copy message", |s| s.contains("copied finding 1 of 3"));
+    let buffer = String::from_utf8_lossy(&t.cmd(&["show-buffer"]).stdout).into_owned();
+    assert!(
+        buffer.starts_with("CoreDNS forwards queries back to itself")
+            && buffer.contains("kubectl -n kube-system delete pod -l k8s-app=kube-dns"),
+        "{buffer}"
+    );
     t.keys(&["Enter"]);
     let viewer = t.wait_for("the evidence line", |s| {
         s.lines().any(|l| {

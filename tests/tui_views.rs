@@ -249,6 +249,20 @@ fn drill_down_to_an_evidence_line_and_back_out() {
     let y = s.lines().position(|l| l.starts_with(">*")).unwrap() as u16;
     let cell = &t.backend().buffer()[(20, y)];
     assert_ne!(cell.bg, ratatui::style::Color::Reset);
+    // `y` copies the selected evidence's finding, for the customer.
+    press(&mut app, "<esc>y");
+    let copied = app.clipboard.take().unwrap();
+    assert!(
+        copied.starts_with("CoreDNS forwards queries back to itself"),
+        "{copied}"
+    );
+    assert!(
+        copied.contains("Node cp-1: the kubelet gives pods /etc/resolv.conf"),
+        "{copied}"
+    );
+    assert!(copied.contains("kubectl -n kube-system delete pod -l k8s-app=kube-dns"));
+    assert!(text(&screen(&mut app, 110, 34)).contains("copied finding 3 of 3"));
+    press(&mut app, "<enter>");
     // Back out: viewer → detail → list → quit.
     press(&mut app, "<esc>");
     assert!(matches!(app.stack.last(), Some(Screen::Detail(_))));
@@ -631,8 +645,23 @@ fn the_event_loop_analyzes_an_archive_in_the_background_and_reaches_the_evidence
         .unwrap();
     let mut app = App::new(cat);
     let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
-    let mut events = Script([key(KeyCode::Enter), key(KeyCode::Enter)].into(), false);
-    kubetriage::tui::run_loop(&mut t, &mut app, &mut events, &mut job).unwrap();
+    let mut events = Script(
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Char('y')),
+            key(KeyCode::Enter),
+        ]
+        .into(),
+        false,
+    );
+    let mut copied = Vec::new();
+    kubetriage::tui::run_loop(&mut t, &mut app, &mut events, &mut job, &mut |s: &str| {
+        copied.push(s.to_string());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(copied.len(), 1, "y copies once");
+    assert!(copied[0].contains("What to do:"), "{}", copied[0]);
     assert!(app.quit);
     let v = viewer(&app);
     assert_eq!(

@@ -61,6 +61,8 @@ pub enum Action {
     NextEvidence,
     PrevEvidence,
     Wrap,
+    /// Copy the selected finding (summary and what to do) to the clipboard.
+    Copy,
     GoTab(Tab),
     PromptInput(char),
     PromptBackspace,
@@ -123,6 +125,7 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('b') if mode == Mode::Viewer => Action::PageUp,
         KeyCode::Char(' ') if matches!(mode, Mode::Checks | Mode::Files) => Action::Toggle,
         KeyCode::Char('w') if mode == Mode::Viewer => Action::Wrap,
+        KeyCode::Char('y') if mode == Mode::Detail => Action::Copy,
         KeyCode::Char('e') | KeyCode::Char(']') if mode == Mode::Viewer => Action::NextEvidence,
         KeyCode::Char('E') | KeyCode::Char('[') if mode == Mode::Viewer => Action::PrevEvidence,
         KeyCode::Char('f') if mode == Mode::Checks => Action::FindingsOnly,
@@ -180,6 +183,10 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("ctrl-d/ctrl-u", "scroll the text"),
             ("g/G", "first / last"),
             ("enter", "open the evidence line in the file"),
+            (
+                "y",
+                "copy the selected evidence's finding (summary, what to do) to the clipboard",
+            ),
             ("esc q", "back to the list"),
             ("ctrl-c", "quit"),
         ],
@@ -237,6 +244,7 @@ pub fn footer(mode: Mode) -> &'static [(&'static str, &'static str)] {
         ],
         Mode::Detail => &[
             ("enter", "show line"),
+            ("y", "copy"),
             ("tab", "pane"),
             ("j/k", "move"),
             ("esc", "back"),

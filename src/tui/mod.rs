@@ -236,12 +236,13 @@ pub fn render<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(
 }
 
 /// The event loop: draw, wait for a key (or do a slice of background work), repeat, until
-/// the user quits. Returns when `app.quit` is set.
+/// the user quits. Returns when `app.quit` is set. Text the user copies goes to `copy`.
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     events: &mut dyn Events,
     job: &mut Job,
+    copy: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -264,6 +265,9 @@ where
         let mut next = events.next(timeout)?;
         while let Some(ev) = next {
             handle_event(app, ev);
+            if let Some(text) = app.clipboard.take() {
+                copy(&text)?;
+            }
             if app.quit {
                 return Ok(());
             }
@@ -296,7 +300,13 @@ pub fn run_terminal(config: &Config, catalog: Catalog) -> anyhow::Result<u8> {
     let guard = Restore;
     let mut ui = App::new(catalog);
     ui.loading.source = crate::sanitize::escape(&config.bundle.display().to_string()).into_owned();
-    let result = run_loop(&mut terminal, &mut ui, &mut TerminalEvents, &mut job);
+    let result = run_loop(
+        &mut terminal,
+        &mut ui,
+        &mut TerminalEvents,
+        &mut job,
+        &mut osc52,
+    );
     drop(guard);
     job.stop();
     result?;
@@ -304,6 +314,38 @@ pub fn run_terminal(config: &Config, catalog: Catalog) -> anyhow::Result<u8> {
         Some(a) => app::exit_code(&a.report, config.fail_on),
         None => app::EXIT_CLEAN,
     })
+}
+
+/// Puts `text` on the clipboard through the terminal (OSC 52), which works over ssh and in
+/// tmux (with `set-clipboard on`). The text travels base64-encoded, so nothing in it can act as
+/// a terminal sequence.
+fn osc52(text: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut out = io::stdout();
+    write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()))?;
+    out.flush()
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 type RealTerminal = Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>;
@@ -358,5 +400,23 @@ struct Restore;
 impl Drop for Restore {
     fn drop(&mut self) {
         restore_terminal();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_encodes_like_rfc_4648() {
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(raw.as_bytes()), enc);
+        }
     }
 }

@@ -494,6 +494,8 @@ pub struct App {
     pub quit: bool,
     /// Rows of the list or pane last laid out (for paging).
     pub page_rows: usize,
+    /// Text to put on the clipboard; the event loop hands it to the terminal.
+    pub clipboard: Option<String>,
 }
 
 impl App {
@@ -516,6 +518,7 @@ impl App {
             message: None,
             quit: false,
             page_rows: 10,
+            clipboard: None,
         }
     }
 
@@ -1009,6 +1012,10 @@ impl App {
                     self.open_evidence(check, fi, ei);
                 }
             }
+            Action::Copy => {
+                let finding = items.get(d.selected).map(|&(fi, _)| fi).unwrap_or(0);
+                self.copy_finding(check, finding);
+            }
             other => match d.focus {
                 Pane::Evidence => {
                     let before = d.selected;
@@ -1034,6 +1041,31 @@ impl App {
                 }
             },
         }
+    }
+
+    /// Puts a finding's words for the customer on the clipboard: the check, the summary, the
+    /// detail and what to do (escaped text, as shown).
+    fn copy_finding(&mut self, check: usize, finding: usize) {
+        let Some(c) = self.model.as_ref().and_then(|m| m.checks.get(check)) else {
+            return;
+        };
+        let Some(f) = c.findings.get(finding) else {
+            self.message = Some("nothing to copy: this check has no finding".into());
+            return;
+        };
+        let mut text = format!("{} ({})\n\n{}\n", c.title, c.id, f.summary);
+        if !f.detail.is_empty() {
+            text.push_str(&format!("\n{}\n", f.detail));
+        }
+        if !f.remediation.is_empty() {
+            text.push_str(&format!("\nWhat to do:\n{}\n", f.remediation));
+        }
+        self.clipboard = Some(text);
+        self.message = Some(format!(
+            "copied finding {} of {} to the clipboard (through the terminal: OSC 52)",
+            finding + 1,
+            c.findings.len()
+        ));
     }
 
     /// Opens the file of one evidence item, with every evidence range of the check in that
