@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// A private tmux server (its own socket in a temp folder) with one session.
+/// A private tmux server (its own socket in a temp folder) with one pane.
 struct Tmux {
     _dir: tempfile::TempDir,
     socket: PathBuf,
