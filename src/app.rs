@@ -1,15 +1,18 @@
 //! The program: arguments → config → bundle → facts → checks → report, and the exit code.
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, OpenProgress};
 use crate::cli::{Args, Command, Config, FailOn, Format};
 use crate::engine;
 use crate::facts::Facts;
+use crate::manifest::Manifest;
 use crate::report::{self, Report};
+use crate::scan::ScanProgress;
 use crate::spec::Catalog;
 use clap::Parser;
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Exit codes, as ripgrep and friends use them.
 pub const EXIT_CLEAN: u8 = 0;
@@ -100,9 +103,13 @@ fn run(args: &Args) -> anyhow::Result<u8> {
             .build_global()?;
     }
     let cat = catalog(config.analyzers.as_deref())?;
+    if config.format == Format::Tui {
+        drop(out);
+        return crate::tui::run_terminal(&config, cat);
+    }
     let report = analyze(&config, &cat)?;
     match config.format {
-        Format::Text => report::text::write(&report, &mut out)?,
+        Format::Text | Format::Tui => report::text::write(&report, &mut out)?,
         Format::Json => report::json::write(&report, &mut out)?,
         Format::Markdown => report::markdown::write(&report, &mut out)?,
     }
@@ -112,10 +119,65 @@ fn run(args: &Args) -> anyhow::Result<u8> {
 
 /// Opens the bundle and runs the catalog over it.
 pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<Report> {
-    let bundle = Bundle::open(&config.bundle, &config.limits)?;
-    let facts = Facts::new(&bundle);
-    let results = engine::run(cat, &facts);
-    Ok(Report::new(&bundle, &facts, results))
+    Ok(analyze_bundle(config, cat, &Progress::default())?.report)
+}
+
+/// A bundle analyzed and kept open: the terminal UI reads evidence files from it (an archive
+/// stays unpacked in its private folder) for as long as the `Analysis` lives.
+#[derive(Debug)]
+pub struct Analysis {
+    pub bundle: Bundle,
+    /// The collector's records, for per-file status (failed, redacted, bounded).
+    pub manifest: Option<Manifest>,
+    pub report: Report,
+}
+
+/// How far a run has come, for a UI that shows itself before the analysis ends.
+/// Only read for display: it never changes what the analysis finds.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// One of the `PHASE_*` values.
+    pub phase: AtomicU8,
+    /// Unpacking an archive: bytes read so far, and a way to stop it.
+    pub open: OpenProgress,
+    /// Scanning the text files.
+    pub scan: ScanProgress,
+}
+
+pub const PHASE_OPENING: u8 = 0;
+pub const PHASE_CHECKING: u8 = 1;
+pub const PHASE_DONE: u8 = 2;
+
+/// Opens the bundle, runs the catalog over it, and keeps the bundle open with the report.
+pub fn analyze_bundle(
+    config: &Config,
+    cat: &Catalog,
+    progress: &Progress,
+) -> anyhow::Result<Analysis> {
+    progress.phase.store(PHASE_OPENING, Ordering::Relaxed);
+    let bundle = Bundle::open_with_progress(&config.bundle, &config.limits, Some(&progress.open))?;
+    if progress.open.cancel.load(Ordering::Relaxed) {
+        anyhow::bail!("the analysis was cancelled");
+    }
+    progress.phase.store(PHASE_CHECKING, Ordering::Relaxed);
+    let (manifest, report) = {
+        let facts = Facts::new(&bundle);
+        let results = engine::run_with_progress(cat, &facts, Some(&progress.scan));
+        (
+            facts.manifest().cloned(),
+            Report::new(&bundle, &facts, results),
+        )
+    };
+    if progress.scan.cancel.load(Ordering::Relaxed) {
+        // Files the scan stopped reading would look unreadable: these results are not real.
+        anyhow::bail!("the analysis was cancelled");
+    }
+    progress.phase.store(PHASE_DONE, Ordering::Relaxed);
+    Ok(Analysis {
+        bundle,
+        manifest,
+        report,
+    })
 }
 
 pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {

@@ -13,6 +13,7 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use thiserror::Error;
 
 /// Bounds applied while unpacking an archive (folders are read in place, so they need none).
@@ -107,6 +108,16 @@ fn unreadable(path: &Path, message: impl Into<String>) -> OpenError {
 
 impl Bundle {
     pub fn open(path: &Path, limits: &Limits) -> Result<Bundle, OpenError> {
+        Self::open_with_progress(path, limits, None)
+    }
+
+    /// Like [`Bundle::open`], reporting how far unpacking has come through `progress` (and
+    /// stopping early, as if the archive ended, when it is cancelled).
+    pub fn open_with_progress(
+        path: &Path,
+        limits: &Limits,
+        archive_read: Option<&OpenProgress>,
+    ) -> Result<Bundle, OpenError> {
         let meta = fs::metadata(path).map_err(|e| {
             unreadable(
                 path,
@@ -121,9 +132,9 @@ impl Bundle {
             .map_err(|e| unreadable(path, format!("cannot read: {e}")))?;
         let head = &head[..n];
         if head.starts_with(&[0x1f, 0x8b]) {
-            Self::open_archive(path, Format::TarGz, limits)
+            Self::open_archive(path, Format::TarGz, limits, archive_read)
         } else if head.len() >= 262 && &head[257..262] == b"ustar" {
-            Self::open_archive(path, Format::Tar, limits)
+            Self::open_archive(path, Format::Tar, limits, archive_read)
         } else if head.starts_with(b"PK\x03\x04") {
             Err(unreadable(
                 path,
@@ -175,15 +186,21 @@ impl Bundle {
         })
     }
 
-    fn open_archive(path: &Path, format: Format, limits: &Limits) -> Result<Bundle, OpenError> {
+    fn open_archive(
+        path: &Path,
+        format: Format,
+        limits: &Limits,
+        archive_read: Option<&OpenProgress>,
+    ) -> Result<Bundle, OpenError> {
         let file =
             fs::File::open(path).map_err(|e| unreadable(path, format!("cannot open: {e}")))?;
         let compressed = Rc::new(Cell::new(0u64));
         let counted = CountingReader {
             inner: io::BufReader::with_capacity(1 << 20, file),
             count: compressed.clone(),
+            progress: archive_read,
         };
-        let reader: Box<dyn Read> = match format {
+        let reader: Box<dyn Read + '_> = match format {
             Format::TarGz => Box::new(MultiGzDecoder::new(counted)),
             _ => Box::new(counted),
         };
@@ -263,16 +280,35 @@ fn read_prefix(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Counts the compressed bytes consumed, to spot decompression bombs by their ratio.
-struct CountingReader<R> {
-    inner: R,
-    count: Rc<Cell<u64>>,
+/// Lets another thread watch the unpacking of an archive, and stop it.
+#[derive(Debug, Default)]
+pub struct OpenProgress {
+    /// Bytes of the archive read so far.
+    pub archive_read: AtomicU64,
+    /// Set to stop unpacking: the archive then reads as if it ended there.
+    pub cancel: AtomicBool,
 }
 
-impl<R: Read> Read for CountingReader<R> {
+/// Counts the compressed bytes consumed, to spot decompression bombs by their ratio.
+struct CountingReader<'p, R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+    /// Mirrors `count` for another thread to display.
+    progress: Option<&'p OpenProgress>,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(p) = self.progress
+            && p.cancel.load(Ordering::Relaxed)
+        {
+            return Err(io::Error::other("unpacking was cancelled"));
+        }
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
+        if let Some(p) = self.progress {
+            p.archive_read.store(self.count.get(), Ordering::Relaxed);
+        }
         Ok(n)
     }
 }
@@ -280,7 +316,7 @@ impl<R: Read> Read for CountingReader<R> {
 /// Unpacks regular files and folders into `dest`. Returns how many files were written, or a
 /// fatal message (a bomb or too many entries). Everything else is a recorded problem.
 fn unpack(
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + '_>,
     dest: &Path,
     limits: &Limits,
     compressed: &Rc<Cell<u64>>,

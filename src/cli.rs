@@ -20,7 +20,8 @@ pub struct Args {
     /// The bundle: a folder, or a .tar.gz/.tgz/.tar archive (detected by content).
     pub bundle: Option<PathBuf>,
 
-    /// Output format. `auto` is text (the same off a terminal).
+    /// Output format. `auto` is the terminal UI when stdin and stdout are terminals, text
+    /// otherwise; `tui` forces the terminal UI.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
     pub format: FormatArg,
 
@@ -71,6 +72,7 @@ pub enum FormatArg {
     Text,
     Json,
     Markdown,
+    Tui,
 }
 
 /// The format actually written.
@@ -79,6 +81,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// The interactive terminal UI (see `tui`).
+    Tui,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,10 +150,13 @@ impl Args {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Tui => Format::Tui,
             FormatArg::Auto => {
-                let _on_terminal =
-                    std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
-                Format::Text
+                if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+                    Format::Tui
+                } else {
+                    Format::Text
+                }
             }
         };
         Config {

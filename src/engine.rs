@@ -12,7 +12,16 @@ use rayon::prelude::*;
 
 /// Every check's result, sorted by severity then id.
 pub fn run(catalog: &Catalog, facts: &Facts) -> Vec<CheckResult> {
-    let scanned = scan::run(catalog, facts);
+    run_with_progress(catalog, facts, None)
+}
+
+/// Like [`run`], reporting the scan's progress (for a UI that shows itself meanwhile).
+pub fn run_with_progress(
+    catalog: &Catalog,
+    facts: &Facts,
+    progress: Option<&scan::ScanProgress>,
+) -> Vec<CheckResult> {
+    let scanned = scan::run_with_progress(catalog, facts, progress);
     let mut results: Vec<CheckResult> = catalog
         .checks
         .par_iter()

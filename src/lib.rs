@@ -3,7 +3,7 @@
 //! The data flows in one direction, module by module:
 //! `bundle` (open a folder or archive safely) → `facts` (parse each file once) and `scan` (one
 //! pass over the text files for every log pattern) → `checks` run by `engine` against the
-//! catalog loaded by `spec` → `model` results → `report` (text, JSON, Markdown).
+//! catalog loaded by `spec` → `model` results → `report` (text, JSON, Markdown) or the terminal UI (`tui`).
 
 pub mod app;
 pub mod bundle;
@@ -21,5 +21,6 @@ pub mod sanitize;
 pub mod scan;
 pub mod spec;
 pub mod template;
+pub mod tui;
 pub mod version;
 pub mod yaml;

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use regex::bytes::RegexSet;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Lines longer than this are matched on their first part only (a file of one enormous line
 /// must not exhaust memory).
@@ -48,7 +49,28 @@ type FileScan = Result<Vec<(usize, ScanMatch)>, (String, String)>;
 /// (check index, scan index) pairs that read one file.
 type Wanted = Vec<(usize, usize)>;
 
+/// How far a scan has come, for a UI to show while it runs (it never changes what is found).
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    /// Bytes of the files to scan, known once the files are chosen.
+    pub bytes_total: AtomicU64,
+    /// Bytes of the files scanned so far.
+    pub bytes_done: AtomicU64,
+    /// Set to stop early (the user quit): reads then fail, so the results are incomplete and
+    /// must be thrown away.
+    pub cancel: AtomicBool,
+}
+
 pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
+    run_with_progress(catalog, facts, None)
+}
+
+/// Like [`run`], counting the bytes scanned into `progress` as files finish.
+pub fn run_with_progress(
+    catalog: &Catalog,
+    facts: &Facts,
+    progress: Option<&ScanProgress>,
+) -> ScanResults {
     let n = catalog.checks.len();
     let mut files_scanned: Vec<Vec<usize>> = catalog
         .checks
@@ -80,9 +102,32 @@ pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
     }
     let compiled: Vec<Matcher> = set_list.iter().map(|w| Matcher::new(catalog, w)).collect();
 
+    if let Some(p) = progress {
+        let total = work.iter().map(|(f, _)| f.size).sum();
+        p.bytes_total.store(total, Ordering::Relaxed);
+    }
     let per_file: Vec<FileScan> = work
         .par_iter()
-        .map(|(f, id)| scan_file(catalog, facts, f, &set_list[*id], &compiled[*id]))
+        .map(|(f, id)| {
+            let mut read = 0;
+            let r = scan_file(
+                catalog,
+                facts,
+                f,
+                &set_list[*id],
+                &compiled[*id],
+                Counter {
+                    progress,
+                    read: &mut read,
+                },
+            );
+            if let Some(p) = progress {
+                // Whatever the reads did not count (a file read another way, or cut short).
+                p.bytes_done
+                    .fetch_add(f.size.saturating_sub(read), Ordering::Relaxed);
+            }
+            r
+        })
         .collect();
 
     let mut out = ScanResults {
@@ -117,12 +162,43 @@ pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
     out
 }
 
+/// Counts the bytes a scan reads into its progress as it goes (the largest logs take long).
+struct Counter<'a> {
+    progress: Option<&'a ScanProgress>,
+    read: &'a mut u64,
+}
+
+/// A reader that reports to a [`Counter`].
+struct Counted<'a, R> {
+    inner: R,
+    counter: Counter<'a>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self
+            .counter
+            .progress
+            .is_some_and(|p| p.cancel.load(Ordering::Relaxed))
+        {
+            return Err(std::io::Error::other("the scan was cancelled"));
+        }
+        let n = self.inner.read(buf)?;
+        *self.counter.read += n as u64;
+        if let Some(p) = self.counter.progress {
+            p.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
 fn scan_file(
     catalog: &Catalog,
     facts: &Facts,
     f: &BundleFile,
     wanted: &Wanted,
     matcher: &Matcher,
+    counter: Counter,
 ) -> FileScan {
     let set = &matcher.set;
     let file: Arc<str> = Arc::from(f.path.as_str());
@@ -189,6 +265,7 @@ fn scan_file(
     }
     let fh = std::fs::File::open(facts.bundle.disk_path(&f.path))
         .map_err(|e| (f.path.clone(), e.to_string()))?;
+    let fh = Counted { inner: fh, counter };
     for_each_candidate_line(fh, matcher.prefilter.as_ref(), |n, line| {
         on_line(n, line, &mut out)
     })

@@ -1,0 +1,1063 @@
+//! Rendering only: turns the state into a frame. Nothing here reads files or changes the state;
+//! all text drawn was escaped when it entered the state (see `state::Model` and `viewer`).
+
+use super::keys::{self, Mode, Tab};
+use super::state::{App, CheckRow, CheckView, CollRow, Pane, Screen};
+use super::viewer::{self, Viewer};
+use crate::app::{PHASE_CHECKING, PHASE_OPENING};
+use crate::bundle::human_bytes;
+use crate::manifest::SourceStatus;
+use crate::model::{Severity, Status};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+/// Below this, the UI says how large it needs to be instead of drawing.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Where each part of the screen goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub header: Rect,
+    pub tabs: Rect,
+    pub body: Rect,
+    pub status: Rect,
+    pub footer: Rect,
+}
+
+fn row(area: Rect, y: u16, height: u16) -> Rect {
+    Rect {
+        x: area.x,
+        y: area.y.saturating_add(y),
+        width: area.width,
+        height,
+    }
+}
+
+/// The screen's parts, or None when the terminal is too small.
+pub fn areas(area: Rect) -> Option<Areas> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    let h = area.height;
+    Some(Areas {
+        header: row(area, 0, 2),
+        tabs: row(area, 2, 1),
+        body: row(area, 3, h - 5),
+        status: row(area, h - 2, 1),
+        footer: row(area, h - 1, 1),
+    })
+}
+
+/// The detail view's text pane and evidence pane (title row, then list).
+pub fn detail_areas(body: Rect, evidence_items: usize) -> (Rect, Option<(Rect, Rect)>) {
+    if evidence_items == 0 || body.height < 6 {
+        return (body, None);
+    }
+    let want = (evidence_items as u16).saturating_add(1);
+    let ev_h = want.clamp(3, (body.height * 2 / 5).max(3));
+    let text_h = body.height - ev_h;
+    let text = row(body, 0, text_h);
+    let title = row(body, text_h, 1);
+    let list = row(body, text_h + 1, ev_h - 1);
+    (text, Some((title, list)))
+}
+
+fn sev_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+        Severity::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        Severity::Warning => Style::new().fg(Color::Yellow),
+        Severity::Info => Style::new().fg(Color::Blue),
+    }
+}
+
+fn status_style(s: Status) -> Style {
+    match s {
+        Status::Finding => Style::new().fg(Color::Red),
+        Status::NotEvaluated => Style::new().fg(Color::DarkGray),
+        Status::Pass => Style::new().fg(Color::Green),
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Finding => "finding",
+        Status::NotEvaluated => "not eval",
+        Status::Pass => "pass",
+    }
+}
+
+const SELECTED: Style = Style::new().add_modifier(Modifier::REVERSED);
+const DIM: Style = Style::new().fg(Color::DarkGray);
+const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
+const KEY: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+
+/// Draws the whole UI.
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    let Some(a) = areas(area) else {
+        too_small(f, area);
+        return;
+    };
+    header(f, app, a.header);
+    tabs(f, app, a.tabs);
+    match app.stack.last() {
+        Some(Screen::Detail(d)) => detail(f, app, d, a.body),
+        Some(Screen::Viewer(v)) => viewer(f, v, a.body),
+        None => match app.tab {
+            Tab::Checks => checks(f, app, a.body),
+            Tab::Files => files(f, app, a.body),
+            Tab::Collection => collection(f, app, a.body),
+        },
+    }
+    status(f, app, a.status);
+    footer(f, app, a.footer);
+    if app.help {
+        help(f, app, a.body);
+    }
+}
+
+fn too_small(f: &mut Frame, area: Rect) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let text = format!(
+        "kubetriage needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is {}×{}. Enlarge the window (ctrl-c quits).",
+        area.width, area.height
+    );
+    f.render_widget(
+        Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+        area,
+    );
+}
+
+fn header(f: &mut Frame, app: &App, area: Rect) {
+    let mut lines = Vec::new();
+    match &app.model {
+        Some(m) => {
+            let mut first = vec![
+                Span::styled(" kubetriage ", BOLD),
+                Span::raw(format!("{} ({})", m.source, m.format)),
+            ];
+            if !m.cluster.is_empty() {
+                first.push(Span::styled("  cluster ", DIM));
+                first.push(Span::raw(m.cluster.clone()));
+            }
+            first.push(Span::styled("  mode ", DIM));
+            first.push(Span::raw(m.mode.clone()));
+            first.push(Span::styled("  collected ", DIM));
+            first.push(Span::raw(m.created.clone()));
+            lines.push(Line::from(first));
+            let s = &m.summary;
+            let mut second = vec![Span::styled(" findings ", DIM)];
+            for (sev, n) in [
+                (Severity::Critical, s.critical),
+                (Severity::Error, s.error),
+                (Severity::Warning, s.warning),
+                (Severity::Info, s.info),
+            ] {
+                let style = if n > 0 { sev_style(sev) } else { DIM };
+                second.push(Span::styled(format!("{n} {sev}"), style));
+                second.push(Span::raw("  "));
+            }
+            second.push(Span::styled("│ ", DIM));
+            second.push(Span::raw(format!("{} not evaluated", s.not_evaluated)));
+            second.push(Span::styled("  │ ", DIM));
+            let failures = m.sources.len();
+            let style = if failures > 0 {
+                Style::new().fg(Color::Yellow)
+            } else {
+                Style::default()
+            };
+            second.push(Span::styled(
+                format!("{failures} collection failures"),
+                style,
+            ));
+            if !m.warnings.is_empty() {
+                second.push(Span::styled("  │ ", DIM));
+                second.push(Span::styled(
+                    format!("{} warning(s): see p", m.warnings.len()),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
+            lines.push(Line::from(second));
+        }
+        None => {
+            lines.push(Line::from(vec![
+                Span::styled(" kubetriage ", BOLD),
+                Span::raw(app.loading.source.clone()),
+            ]));
+            lines.push(Line::from(vec![
+                Span::raw(" "),
+                Span::styled(loading_text(app), Style::new().fg(Color::Yellow)),
+            ]));
+        }
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+/// The progress line while the analysis runs.
+pub fn loading_text(app: &App) -> String {
+    const SPIN: [char; 4] = ['|', '/', '-', '\\'];
+    let l = &app.loading;
+    let spin = SPIN[(l.ticks % 4) as usize];
+    match l.phase {
+        PHASE_OPENING if l.archive_len > 0 => {
+            let pct = l.archive_read.saturating_mul(100) / l.archive_len.max(1);
+            format!(
+                "{spin} unpacking the archive: {pct}% ({} of {})",
+                human_bytes(l.archive_read),
+                human_bytes(l.archive_len)
+            )
+        }
+        PHASE_OPENING => format!("{spin} opening the bundle…"),
+        PHASE_CHECKING if l.scan_total > 0 && l.scan_done < l.scan_total => {
+            let pct = l.scan_done.saturating_mul(100) / l.scan_total;
+            format!(
+                "{spin} scanning the logs and text files: {pct}% ({} of {})",
+                human_bytes(l.scan_done),
+                human_bytes(l.scan_total)
+            )
+        }
+        PHASE_CHECKING => format!("{spin} running the checks…"),
+        _ => format!("{spin} finishing…"),
+    }
+}
+
+fn tabs(f: &mut Frame, app: &App, area: Rect) {
+    let mut spans = vec![Span::raw(" ")];
+    if app.stack.is_empty() {
+        let (nc, nf, np) = match &app.model {
+            Some(m) => (
+                m.checks.len(),
+                m.files.iter().filter(|e| !e.is_dir).count(),
+                m.sources.len() + m.problems.len(),
+            ),
+            None => (0, 0, 0),
+        };
+        for (t, label) in [
+            (Tab::Checks, format!("Checks ({nc})")),
+            (Tab::Files, format!("Bundle files ({nf})")),
+            (Tab::Collection, format!("Collection problems ({np})")),
+        ] {
+            if t == app.tab {
+                spans.push(Span::styled(
+                    format!("[{label}]"),
+                    SELECTED.add_modifier(Modifier::BOLD),
+                ));
+            } else {
+                spans.push(Span::styled(format!(" {label} "), DIM));
+            }
+            spans.push(Span::raw(" "));
+        }
+    } else {
+        let root = match app.tab {
+            Tab::Checks => "Checks",
+            Tab::Files => "Bundle files",
+            Tab::Collection => "Collection problems",
+        };
+        spans.push(Span::styled(root, DIM));
+        for s in &app.stack {
+            spans.push(Span::styled(" › ", DIM));
+            match s {
+                Screen::Detail(d) => {
+                    let id = app
+                        .model
+                        .as_ref()
+                        .and_then(|m| m.checks.get(d.check))
+                        .map(|c| c.id.clone())
+                        .unwrap_or_default();
+                    spans.push(Span::styled(id, BOLD));
+                }
+                Screen::Viewer(v) => spans.push(Span::styled(v.title.clone(), BOLD)),
+            }
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn waiting(f: &mut Frame, app: &App, area: Rect) {
+    let text = vec![
+        Line::raw(""),
+        Line::raw(format!("  {}", loading_text(app))),
+        Line::raw(""),
+        Line::styled(
+            "  The results appear here as soon as the checks finish.",
+            DIM,
+        ),
+    ];
+    f.render_widget(Paragraph::new(text), area);
+}
+
+fn marker(selected: bool) -> Span<'static> {
+    if selected {
+        Span::raw("›")
+    } else {
+        Span::raw(" ")
+    }
+}
+
+fn checks(f: &mut Frame, app: &App, area: Rect) {
+    let Some(m) = &app.model else {
+        waiting(f, app, area);
+        return;
+    };
+    let rows = app.check_rows();
+    if rows.is_empty() {
+        let why = if app.checks.filter.is_empty() {
+            "  No check matches the current filters (f, 1-4)."
+        } else {
+            "  No check matches the filter: esc clears it."
+        };
+        f.render_widget(
+            Paragraph::new(vec![Line::raw(""), Line::styled(why, DIM)]),
+            area,
+        );
+        return;
+    }
+    let id_w = rows
+        .iter()
+        .filter_map(|r| match r {
+            CheckRow::Check(i) => Some(viewer::width_of(&m.checks[*i].id)),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(10)
+        .min(44);
+    let mut lines = Vec::new();
+    for (ri, r) in rows
+        .iter()
+        .enumerate()
+        .skip(app.checks.offset)
+        .take(area.height as usize)
+    {
+        let sel = ri == app.checks.selected;
+        let line = match r {
+            CheckRow::Group(g, n) => {
+                let folded = app.checks.collapsed[*g as usize];
+                let icon = if folded { "▸" } else { "▾" };
+                let total = m.count(*g);
+                let count = if *n == total {
+                    format!("({n})")
+                } else {
+                    format!("({n} of {total})")
+                };
+                Line::from(vec![
+                    marker(sel),
+                    Span::styled(format!("{icon} {} {count}", g.title()), BOLD),
+                ])
+            }
+            CheckRow::Check(i) => {
+                let c = &m.checks[*i];
+                let n = match c.status {
+                    Status::Finding => c.findings.len().to_string(),
+                    _ => "-".to_string(),
+                };
+                let width = area.width as usize;
+                let fixed = 1 + 2 + 9 + 9 + id_w + 2 + 6;
+                let title_w = width.saturating_sub(fixed);
+                Line::from(vec![
+                    marker(sel),
+                    Span::raw("  "),
+                    Span::styled(
+                        format!("{:<9}", status_word(c.status)),
+                        status_style(c.status),
+                    ),
+                    Span::styled(format!("{:<9}", c.severity.as_str()), sev_style(c.severity)),
+                    Span::styled(pad(&c.id, id_w), BOLD),
+                    Span::raw("  "),
+                    Span::raw(pad(&c.title, title_w)),
+                    Span::raw(format!("{n:>5} ")),
+                ])
+            }
+        };
+        lines.push(if sel { line.style(SELECTED) } else { line });
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+/// `s` cut or padded to exactly `w` columns.
+fn pad(s: &str, w: usize) -> String {
+    let cut = truncate(s, w);
+    let used = viewer::width_of(&cut);
+    format!("{cut}{}", " ".repeat(w.saturating_sub(used)))
+}
+
+/// `s` cut to `w` columns, with `…` when it was longer.
+fn truncate(s: &str, w: usize) -> String {
+    if viewer::width_of(s) <= w {
+        return s.to_string();
+    }
+    if w == 0 {
+        return String::new();
+    }
+    let head = viewer::split_at_width(s, w - 1)
+        .into_iter()
+        .next()
+        .unwrap_or("");
+    format!("{head}…")
+}
+
+/// Word-wraps `text` at `width` columns with `indent` spaces before each row.
+fn wrap_into(out: &mut Vec<Line<'static>>, text: &str, width: usize, indent: usize, style: Style) {
+    let avail = width.saturating_sub(indent).max(8);
+    let pad = " ".repeat(indent);
+    for para in text.split('\n') {
+        if para.trim().is_empty() {
+            out.push(Line::raw(""));
+            continue;
+        }
+        let mut cur = String::new();
+        let lead: String = para.chars().take_while(|c| *c == ' ').collect();
+        for word in para.split(' ').filter(|w| !w.is_empty()) {
+            let need = if cur.is_empty() {
+                viewer::width_of(&lead) + viewer::width_of(word)
+            } else {
+                viewer::width_of(&cur) + 1 + viewer::width_of(word)
+            };
+            if need > avail && !cur.is_empty() {
+                out.push(Line::styled(format!("{pad}{cur}"), style));
+                cur.clear();
+            }
+            if cur.is_empty() {
+                cur.push_str(&lead);
+                let mut w = word;
+                while viewer::width_of(&cur) + viewer::width_of(w) > avail {
+                    let room = avail.saturating_sub(viewer::width_of(&cur)).max(1);
+                    let piece = viewer::split_at_width(w, room)[0];
+                    cur.push_str(piece);
+                    out.push(Line::styled(format!("{pad}{cur}"), style));
+                    cur.clear();
+                    w = &w[piece.len()..];
+                    if w.is_empty() {
+                        break;
+                    }
+                }
+                cur.push_str(w);
+            } else {
+                cur.push(' ');
+                cur.push_str(word);
+            }
+        }
+        if !cur.is_empty() {
+            out.push(Line::styled(format!("{pad}{cur}"), style));
+        }
+    }
+}
+
+/// Hard-wraps verbatim text (commands) at `width` without re-flowing it.
+fn verbatim_into(
+    out: &mut Vec<Line<'static>>,
+    text: &str,
+    width: usize,
+    indent: usize,
+    style: Style,
+) {
+    let avail = width.saturating_sub(indent).max(8);
+    let pad = " ".repeat(indent);
+    for l in text.split('\n') {
+        for piece in viewer::split_at_width(l, avail) {
+            out.push(Line::styled(format!("{pad}{piece}"), style));
+        }
+    }
+}
+
+/// The detail text of a check at `width` columns, and the row where each finding starts.
+pub fn detail_text(c: &CheckView, width: usize) -> (Vec<Line<'static>>, Vec<usize>) {
+    let mut out = Vec::new();
+    out.push(Line::from(vec![
+        Span::styled(
+            format!("{} ", status_word(c.status).to_uppercase()),
+            status_style(c.status).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!("{} ", c.severity), sev_style(c.severity)),
+        Span::styled(c.id.clone(), BOLD),
+    ]));
+    wrap_into(&mut out, &c.title, width, 0, BOLD);
+    out.push(Line::raw(""));
+    match c.status {
+        Status::NotEvaluated => {
+            wrap_into(
+                &mut out,
+                &format!("Not evaluated: {}", c.reason),
+                width,
+                0,
+                Style::new().fg(Color::Yellow),
+            );
+            out.push(Line::raw(""));
+        }
+        Status::Pass => {
+            wrap_into(
+                &mut out,
+                "Passed: the check had its data and the problem is absent.",
+                width,
+                0,
+                Style::new().fg(Color::Green),
+            );
+            out.push(Line::raw(""));
+        }
+        Status::Finding => {}
+    }
+    if !c.explanation.is_empty() {
+        out.push(Line::styled("Why it matters", BOLD));
+        wrap_into(&mut out, &c.explanation, width, 2, Style::default());
+        out.push(Line::raw(""));
+    }
+    if !c.docs.is_empty() {
+        wrap_into(&mut out, &format!("Reference: {}", c.docs), width, 0, DIM);
+    }
+    if !c.reads.is_empty() {
+        wrap_into(
+            &mut out,
+            &format!("Reads: {}", c.reads.join(", ")),
+            width,
+            0,
+            DIM,
+        );
+    }
+    let mut starts = Vec::new();
+    let n = c.findings.len();
+    for (i, fnd) in c.findings.iter().enumerate() {
+        out.push(Line::raw(""));
+        starts.push(out.len());
+        let occ = if fnd.occurrences > 1 {
+            format!(" · {} occurrences", fnd.occurrences)
+        } else {
+            String::new()
+        };
+        out.push(Line::from(vec![
+            Span::styled(format!("Finding {} of {n}", i + 1), BOLD),
+            Span::raw(" · "),
+            Span::styled(fnd.severity.as_str(), sev_style(fnd.severity)),
+            Span::raw(occ),
+        ]));
+        wrap_into(&mut out, &fnd.summary, width, 2, Style::default());
+        if !fnd.detail.is_empty() {
+            wrap_into(&mut out, &fnd.detail, width, 2, DIM);
+        }
+        if !fnd.remediation.is_empty() {
+            out.push(Line::styled("  What to do:", BOLD));
+            verbatim_into(
+                &mut out,
+                &fnd.remediation,
+                width,
+                4,
+                Style::new().fg(Color::Cyan),
+            );
+        }
+        let places = fnd.evidence.len();
+        let more = if fnd.occurrences > places {
+            format!(" ({} shown of {})", places, fnd.occurrences)
+        } else {
+            String::new()
+        };
+        out.push(Line::styled(
+            format!("  Evidence: {places} place(s){more}, listed below"),
+            DIM,
+        ));
+    }
+    (out, starts)
+}
+
+fn detail(f: &mut Frame, app: &App, d: &super::state::DetailState, body: Rect) {
+    let Some(c) = app.model.as_ref().and_then(|m| m.checks.get(d.check)) else {
+        return;
+    };
+    let items = app.evidence_items(d.check);
+    let (text_area, ev) = detail_areas(body, items.len());
+    let (lines, _) = detail_text(c, text_area.width as usize);
+    let shown: Vec<Line> = lines
+        .into_iter()
+        .skip(d.scroll)
+        .take(text_area.height as usize)
+        .collect();
+    f.render_widget(Paragraph::new(shown), text_area);
+    let Some((title, list)) = ev else { return };
+    let focus = if d.focus == Pane::Evidence {
+        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    } else {
+        DIM
+    };
+    f.render_widget(
+        Block::new()
+            .borders(Borders::TOP)
+            .border_style(focus)
+            .title(Span::styled(
+                format!(
+                    " Evidence ({}) — enter shows the line in its file ",
+                    items.len()
+                ),
+                focus,
+            )),
+        title,
+    );
+    let mut rows = Vec::new();
+    for (k, &(fi, ei)) in items
+        .iter()
+        .enumerate()
+        .skip(d.offset)
+        .take(list.height as usize)
+    {
+        let e = &c.findings[fi].evidence[ei];
+        let sel = k == d.selected && d.focus == Pane::Evidence;
+        let range = if e.end_line > e.line {
+            format!("{}-{}", e.line, e.end_line)
+        } else {
+            e.line.to_string()
+        };
+        let line = Line::from(vec![
+            marker(k == d.selected),
+            Span::styled(format!(" #{} ", fi + 1), DIM),
+            Span::styled(format!("{}:{range}", e.file_shown), BOLD),
+            Span::raw("  "),
+            Span::styled(e.excerpt.clone(), DIM),
+        ]);
+        rows.push(if sel { line.style(SELECTED) } else { line });
+    }
+    f.render_widget(Paragraph::new(rows), list);
+}
+
+/// Width of the viewer's gutter: two marks, the line number, a space.
+pub fn gutter_width(v: &Viewer) -> usize {
+    let biggest = v
+        .total_lines()
+        .unwrap_or_else(|| v.known_lines())
+        .max(v.top + v.rows)
+        .max(9999);
+    biggest.to_string().len() + 4
+}
+
+fn viewer(f: &mut Frame, v: &Viewer, area: Rect) {
+    if let Some(e) = &v.error {
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::raw(""),
+                Line::styled(format!("  {e}"), Style::new().fg(Color::Red)),
+            ]),
+            area,
+        );
+        return;
+    }
+    if v.window.is_empty() {
+        let what = if v.len == 0 {
+            "  (empty file)"
+        } else {
+            "  reading…"
+        };
+        f.render_widget(Paragraph::new(vec![Line::styled(what, DIM)]), area);
+        return;
+    }
+    let gw = gutter_width(v);
+    let text_w = (area.width as usize).saturating_sub(gw).max(1);
+    let num_w = gw - 4;
+    let hl = Style::new().bg(Color::Yellow).fg(Color::Black);
+    let mut rows: Vec<Line> = Vec::new();
+    for l in &v.window {
+        if rows.len() >= area.height as usize {
+            break;
+        }
+        let cur = l.number == v.cursor;
+        let ev = v.is_evidence(l.number);
+        let mut base = Style::default();
+        if ev {
+            base = base.bg(Color::Rgb(80, 60, 0)).fg(Color::White);
+        }
+        if cur {
+            base = base.add_modifier(Modifier::REVERSED);
+        }
+        let matches: Vec<(usize, usize)> = v
+            .search
+            .as_ref()
+            .map(|s| {
+                s.display
+                    .find_iter(&l.text)
+                    .map(|m| (m.start(), m.end()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let pieces: Vec<&str> = if v.wrap {
+            viewer::split_at_width(&l.text, text_w)
+        } else {
+            vec![viewer::skip_columns(&l.text, v.left)]
+        };
+        for (pi, piece) in pieces.iter().enumerate() {
+            if rows.len() >= area.height as usize {
+                break;
+            }
+            let gutter = if pi == 0 {
+                format!(
+                    "{}{}{:>num_w$} ",
+                    if cur { '>' } else { ' ' },
+                    if ev { '*' } else { ' ' },
+                    l.number
+                )
+            } else {
+                format!("  {:>num_w$} ", "")
+            };
+            let gstyle = if ev {
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+            } else {
+                DIM
+            };
+            let mut spans = vec![Span::styled(gutter, gstyle), Span::styled("│", DIM)];
+            let start = piece.as_ptr() as usize - l.text.as_ptr() as usize;
+            spans.extend(highlight(piece, start, &matches, base, hl));
+            if pi == pieces.len() - 1 && l.cut > 0 {
+                spans.push(Span::styled(format!(" … [{} more bytes]", l.cut), DIM));
+            }
+            rows.push(Line::from(spans));
+        }
+    }
+    f.render_widget(Paragraph::new(rows), area);
+}
+
+/// Spans of `piece` (which starts at byte `start` of its line) with the match ranges styled.
+fn highlight(
+    piece: &str,
+    start: usize,
+    matches: &[(usize, usize)],
+    base: Style,
+    hl: Style,
+) -> Vec<Span<'static>> {
+    let end = start + piece.len();
+    let mut out = Vec::new();
+    let mut at = start;
+    for &(a, b) in matches {
+        let (a, b) = (a.max(start), b.min(end));
+        if a >= b || a < at {
+            continue;
+        }
+        if a > at {
+            out.push(Span::styled(piece[at - start..a - start].to_string(), base));
+        }
+        out.push(Span::styled(piece[a - start..b - start].to_string(), hl));
+        at = b;
+    }
+    if at < end {
+        out.push(Span::styled(piece[at - start..].to_string(), base));
+    }
+    out
+}
+
+fn files(f: &mut Frame, app: &App, area: Rect) {
+    let Some(m) = &app.model else {
+        waiting(f, app, area);
+        return;
+    };
+    let rows = app.file_rows();
+    if rows.is_empty() {
+        let why = if app.files.filter.is_empty() {
+            "  The bundle has no files."
+        } else {
+            "  No file matches the filter: esc clears it."
+        };
+        f.render_widget(
+            Paragraph::new(vec![Line::raw(""), Line::styled(why, DIM)]),
+            area,
+        );
+        return;
+    }
+    let width = area.width as usize;
+    let name_w = rows
+        .iter()
+        .map(|&i| m.files[i].depth * 2 + 2 + viewer::width_of(&m.files[i].name))
+        .max()
+        .unwrap_or(20)
+        .min(width.saturating_sub(36).max(10));
+    let mut lines = Vec::new();
+    for (ri, &i) in rows
+        .iter()
+        .enumerate()
+        .skip(app.files.offset)
+        .take(area.height as usize)
+    {
+        let e = &m.files[i];
+        let sel = ri == app.files.selected;
+        let icon = if e.is_dir {
+            if app.files.collapsed.contains(&e.path) && app.files.filter.is_empty() {
+                "▸ "
+            } else {
+                "▾ "
+            }
+        } else {
+            "  "
+        };
+        let name = format!(
+            "{}{icon}{}{}",
+            "  ".repeat(e.depth),
+            e.name,
+            if e.is_dir { "/" } else { "" }
+        );
+        let size = if e.missing {
+            "-".to_string()
+        } else {
+            human_bytes(e.size)
+        };
+        let mark_style = if e.marks.iter().any(|m| {
+            m.starts_with("failed")
+                || m.starts_with("timeout")
+                || m.starts_with("skipped")
+                || m.starts_with("not in")
+        }) {
+            Style::new().fg(Color::Red)
+        } else {
+            Style::new().fg(Color::Yellow)
+        };
+        let name_style = if e.missing {
+            DIM
+        } else if e.is_dir {
+            BOLD
+        } else {
+            Style::default()
+        };
+        let line = Line::from(vec![
+            marker(sel),
+            Span::styled(pad(&name, name_w), name_style),
+            Span::styled(format!(" {size:>10}  "), DIM),
+            Span::styled(e.marks.join(", "), mark_style),
+        ]);
+        lines.push(if sel { line.style(SELECTED) } else { line });
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn collection(f: &mut Frame, app: &App, area: Rect) {
+    let Some(m) = &app.model else {
+        waiting(f, app, area);
+        return;
+    };
+    let rows = app.coll_rows();
+    let mut lines: Vec<Line> = Vec::new();
+    for w in &m.warnings {
+        lines.push(Line::styled(
+            format!(" warning: {w}"),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if rows.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "  The collector got everything it recorded, and the bundle opened without problems.",
+            DIM,
+        ));
+        f.render_widget(Paragraph::new(lines), area);
+        return;
+    }
+    let reserved = lines.len();
+    let avail = (area.height as usize).saturating_sub(reserved);
+    for (ri, r) in rows.iter().enumerate().skip(app.coll.offset).take(avail) {
+        let sel = ri == app.coll.selected;
+        let line = match *r {
+            CollRow::Source(i) => {
+                let s = &m.sources[i];
+                let style = match s.status {
+                    SourceStatus::Timeout | SourceStatus::Failed => Style::new().fg(Color::Red),
+                    _ => Style::new().fg(Color::Yellow),
+                };
+                let after = if s.affected.is_empty() {
+                    " (no check left not evaluated)".to_string()
+                } else {
+                    String::new()
+                };
+                Line::from(vec![
+                    marker(sel),
+                    Span::styled(format!(" {:<8} ", s.status.as_str()), style),
+                    Span::styled(s.path_shown.clone(), BOLD),
+                    Span::raw("  "),
+                    Span::raw(s.detail.clone()),
+                    Span::styled(after, DIM),
+                ])
+            }
+            CollRow::Affected(_, c) => {
+                let c = &m.checks[c];
+                Line::from(vec![
+                    marker(sel),
+                    Span::styled("          ↳ not evaluated: ", DIM),
+                    Span::styled(c.id.clone(), BOLD),
+                    Span::raw("  "),
+                    Span::styled(c.title.clone(), DIM),
+                ])
+            }
+            CollRow::Problem(i) => {
+                let (file, problem) = &m.problems[i];
+                Line::from(vec![
+                    marker(sel),
+                    Span::styled(" bundle   ", Style::new().fg(Color::Yellow)),
+                    Span::styled(file.clone(), BOLD),
+                    Span::raw(": "),
+                    Span::raw(problem.clone()),
+                ])
+            }
+        };
+        lines.push(if sel { line.style(SELECTED) } else { line });
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn status(f: &mut Frame, app: &App, area: Rect) {
+    if let Some(p) = &app.prompt {
+        let label = match p.kind {
+            super::state::PromptKind::ChecksFilter => "filter checks: /",
+            super::state::PromptKind::FilesFilter => "filter files: /",
+            super::state::PromptKind::ViewerSearch => "search: /",
+        };
+        let shown = crate::sanitize::escape(&p.text);
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!(" {label}"), KEY),
+                Span::raw(shown.into_owned()),
+                Span::styled("▏", KEY),
+            ])),
+            area,
+        );
+        return;
+    }
+    let mut spans = vec![Span::raw(" ")];
+    if let Some(msg) = &app.message {
+        spans.push(Span::styled(msg.clone(), Style::new().fg(Color::Yellow)));
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    match app.stack.last() {
+        Some(Screen::Viewer(v)) => {
+            let total = match v.total_lines() {
+                Some(t) => t.to_string(),
+                None => format!("{}+ ({}% indexed)", v.known_lines(), v.indexed_percent()),
+            };
+            let mut parts = vec![format!("line {}/{total}", v.cursor)];
+            if !v.evidence.is_empty() {
+                let at = v
+                    .evidence_at_cursor()
+                    .map(|i| format!("evidence {}/{}", i + 1, v.evidence.len()))
+                    .unwrap_or_else(|| format!("{} evidence range(s)", v.evidence.len()));
+                parts.push(at);
+            }
+            if let Some(s) = &v.search {
+                parts.push(format!("/{}", s.pattern));
+            }
+            if let Some(c) = v.match_counter() {
+                parts.push(c);
+            }
+            if v.left > 0 && !v.wrap {
+                parts.push(format!("col {}", v.left + 1));
+            }
+            if v.wrap {
+                parts.push("wrap".into());
+            }
+            if let Some(p) = v.pending {
+                parts.push(format!(
+                    "going to {}…",
+                    match p {
+                        super::viewer::Pending::End => "the end".to_string(),
+                        super::viewer::Pending::Line(n) => format!("line {n}"),
+                        _ => "the next match".to_string(),
+                    }
+                ));
+            }
+            spans.push(Span::styled(parts.join(" · "), DIM));
+            if let Some(n) = &v.note {
+                spans.push(Span::raw("  "));
+                spans.push(Span::styled(n.clone(), Style::new().fg(Color::Yellow)));
+            }
+        }
+        Some(Screen::Detail(_)) => {}
+        None => match app.tab {
+            Tab::Checks => {
+                let mut parts = Vec::new();
+                if !app.checks.filter.is_empty() {
+                    parts.push(format!(
+                        "filter /{}",
+                        crate::sanitize::escape(&app.checks.filter)
+                    ));
+                }
+                if app.checks.findings_only {
+                    parts.push("findings only".to_string());
+                }
+                let hidden: Vec<&str> = Severity::ALL
+                    .iter()
+                    .zip(app.checks.hidden)
+                    .filter(|(_, h)| *h)
+                    .map(|(s, _)| s.as_str())
+                    .collect();
+                if !hidden.is_empty() {
+                    parts.push(format!("hiding {}", hidden.join(", ")));
+                }
+                if !parts.is_empty() {
+                    spans.push(Span::styled(
+                        parts.join(" · "),
+                        Style::new().fg(Color::Cyan),
+                    ));
+                }
+            }
+            Tab::Files => {
+                if !app.files.filter.is_empty() {
+                    spans.push(Span::styled(
+                        format!("filter /{}", crate::sanitize::escape(&app.files.filter)),
+                        Style::new().fg(Color::Cyan),
+                    ));
+                }
+            }
+            Tab::Collection => {}
+        },
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn footer(f: &mut Frame, app: &App, area: Rect) {
+    let mode = app.mode();
+    let mut spans = vec![Span::raw(" ")];
+    for (k, what) in keys::footer(mode) {
+        spans.push(Span::styled(*k, KEY));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn help(f: &mut Frame, app: &App, body: Rect) {
+    let mode = app.help_mode();
+    let entries = keys::help(mode);
+    let key_w = entries
+        .iter()
+        .map(|(k, _)| viewer::width_of(k))
+        .max()
+        .unwrap_or(4);
+    let title = match mode {
+        Mode::Checks => "Keys: check list",
+        Mode::Files => "Keys: bundle files",
+        Mode::Collection => "Keys: collection problems",
+        Mode::Detail => "Keys: check detail",
+        Mode::Viewer => "Keys: file viewer",
+        _ => "Keys",
+    };
+    let mut lines: Vec<Line> = entries
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {:<key_w$}  ", k), KEY),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " ctrl-c quits from anywhere; esc or ? closes this help",
+        DIM,
+    ));
+    let w = (lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 2).min(body.width);
+    let h = (lines.len() as u16 + 2).min(body.height);
+    let area = Rect {
+        x: body.x + (body.width - w) / 2,
+        y: body.y + (body.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(format!(" {title} "))),
+        area,
+    );
+}

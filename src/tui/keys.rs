@@ -1,0 +1,328 @@
+//! Keys → actions. A pure function of the key and of what is on screen: no I/O, no state
+//! change, so that the whole key map is testable and documented in one place (the help screen
+//! and the footer are generated from the tables below).
+//!
+//! The conventions are the ones users bring from k9s, less and lnav: `j`/`k`, `g`/`G`,
+//! `ctrl-d`/`ctrl-u`, `enter` drills down, `esc` goes back, `q` quits at the top, `/` searches.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// What is in front of the user, as far as keys are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A text prompt (filter or search) is open: letters go to it.
+    Prompt,
+    Help,
+    Checks,
+    Files,
+    Collection,
+    Detail,
+    Viewer,
+}
+
+/// Which top-level view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Checks,
+    Files,
+    Collection,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    /// `q`: back one screen, or quit at the top.
+    Back,
+    /// `esc`: clear the active filter or search first, then back.
+    Escape,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    HalfPageDown,
+    HalfPageUp,
+    PageDown,
+    PageUp,
+    Left,
+    Right,
+    Enter,
+    /// Collapse or expand a group or folder.
+    Toggle,
+    NextPane,
+    PrevPane,
+    /// `/`: open the filter or search prompt.
+    Search,
+    NextMatch,
+    PrevMatch,
+    Help,
+    FindingsOnly,
+    /// Show or hide one severity (index into `Severity::ALL`).
+    Severity(usize),
+    NextEvidence,
+    PrevEvidence,
+    Wrap,
+    /// Copy the selected finding (summary and what to do) to the clipboard.
+    Copy,
+    GoTab(Tab),
+    PromptInput(char),
+    PromptBackspace,
+    PromptClear,
+    PromptSubmit,
+    PromptCancel,
+}
+
+/// The action of `key` in `mode`, if it has one.
+pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
+        return Some(Action::Quit);
+    }
+    if mode == Mode::Prompt {
+        return match key.code {
+            KeyCode::Esc => Some(Action::PromptCancel),
+            KeyCode::Enter => Some(Action::PromptSubmit),
+            KeyCode::Backspace => Some(Action::PromptBackspace),
+            KeyCode::Char('u') if ctrl => Some(Action::PromptClear),
+            KeyCode::Char(c) if !ctrl && !alt => Some(Action::PromptInput(c)),
+            _ => None,
+        };
+    }
+    if mode == Mode::Help {
+        return match key.code {
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => Some(Action::Help),
+            _ => None,
+        };
+    }
+    let top_level = matches!(mode, Mode::Checks | Mode::Files | Mode::Collection);
+    let a = match key.code {
+        KeyCode::Char('d') if ctrl => Action::HalfPageDown,
+        KeyCode::Char('u') if ctrl => Action::HalfPageUp,
+        KeyCode::Char('f') if ctrl => Action::PageDown,
+        KeyCode::Char('b') if ctrl => Action::PageUp,
+        _ if ctrl || alt => return None,
+        KeyCode::Char('q') => Action::Back,
+        KeyCode::Esc => Action::Escape,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('j') | KeyCode::Down => Action::Down,
+        KeyCode::Char('k') | KeyCode::Up => Action::Up,
+        KeyCode::Char('g') | KeyCode::Home => Action::Top,
+        KeyCode::Char('G') | KeyCode::End => Action::Bottom,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::Char('h') | KeyCode::Left => Action::Left,
+        KeyCode::Char('l') | KeyCode::Right => Action::Right,
+        KeyCode::Enter => Action::Enter,
+        KeyCode::Tab => Action::NextPane,
+        KeyCode::BackTab => Action::PrevPane,
+        KeyCode::Char('/') => Action::Search,
+        KeyCode::Char('n') => Action::NextMatch,
+        KeyCode::Char('N') => Action::PrevMatch,
+        KeyCode::Char(' ') if mode == Mode::Viewer => Action::PageDown,
+        KeyCode::Char('b') if mode == Mode::Viewer => Action::PageUp,
+        KeyCode::Char(' ') if matches!(mode, Mode::Checks | Mode::Files) => Action::Toggle,
+        KeyCode::Char('w') if mode == Mode::Viewer => Action::Wrap,
+        KeyCode::Char('y') if mode == Mode::Detail => Action::Copy,
+        KeyCode::Char('e') | KeyCode::Char(']') if mode == Mode::Viewer => Action::NextEvidence,
+        KeyCode::Char('E') | KeyCode::Char('[') if mode == Mode::Viewer => Action::PrevEvidence,
+        KeyCode::Char('f') if mode == Mode::Checks => Action::FindingsOnly,
+        KeyCode::Char(c @ '1'..='4') if mode == Mode::Checks => {
+            Action::Severity(c as usize - '1' as usize)
+        }
+        KeyCode::Char('c') if top_level => Action::GoTab(Tab::Checks),
+        KeyCode::Char('b') if top_level => Action::GoTab(Tab::Files),
+        KeyCode::Char('p') if top_level => Action::GoTab(Tab::Collection),
+        _ => return None,
+    };
+    Some(a)
+}
+
+/// The keys of each view, for `?`: (keys, what they do).
+pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
+    match mode {
+        Mode::Checks => &[
+            ("j/k ↑/↓", "move"),
+            ("g/G", "first / last"),
+            ("ctrl-d/ctrl-u PgDn/PgUp", "half page / page"),
+            ("enter", "open the check (on a group: collapse or expand)"),
+            ("space h/l", "collapse or expand the group"),
+            ("/", "filter by id or title as you type"),
+            ("f", "findings only"),
+            ("1 2 3 4", "show or hide critical, error, warning, info"),
+            ("esc", "clear the filter"),
+            ("tab c b p", "checks, bundle files, collection problems"),
+            ("q ctrl-c", "quit"),
+        ],
+        Mode::Files => &[
+            ("j/k ↑/↓", "move"),
+            ("g/G", "first / last"),
+            ("ctrl-d/ctrl-u PgDn/PgUp", "half page / page"),
+            ("enter", "open the file (on a folder: collapse or expand)"),
+            ("space h/l", "collapse or expand the folder"),
+            ("/", "filter by path as you type"),
+            ("esc", "clear the filter"),
+            ("tab c b p", "checks, bundle files, collection problems"),
+            ("q ctrl-c", "quit"),
+        ],
+        Mode::Collection => &[
+            ("j/k ↑/↓", "move"),
+            ("g/G", "first / last"),
+            (
+                "enter",
+                "open the check it left not evaluated, or the file if collected",
+            ),
+            ("tab c b p", "checks, bundle files, collection problems"),
+            ("q ctrl-c", "quit"),
+        ],
+        Mode::Detail => &[
+            ("j/k ↑/↓", "move in the focused pane"),
+            ("tab", "switch between the text and the evidence"),
+            ("ctrl-d/ctrl-u", "scroll the text"),
+            ("g/G", "first / last"),
+            ("enter", "open the evidence line in the file"),
+            (
+                "y",
+                "copy the selected evidence's finding (summary, what to do) to the clipboard",
+            ),
+            ("esc q", "back to the list"),
+            ("ctrl-c", "quit"),
+        ],
+        Mode::Viewer => &[
+            ("j/k ↑/↓", "move a line"),
+            ("ctrl-d/ctrl-u", "half page down / up"),
+            ("space/b PgDn/PgUp", "page down / up"),
+            ("g/G", "first / last line"),
+            ("e/E ]/[", "next / previous evidence line"),
+            (
+                "/",
+                "search (regex; case-insensitive unless it has a capital)",
+            ),
+            ("n/N", "next / previous match"),
+            ("h/l ←/→", "scroll sideways"),
+            ("w", "wrap long lines on or off"),
+            ("esc", "clear the search, then back"),
+            ("q", "back"),
+            ("ctrl-c", "quit"),
+        ],
+        Mode::Prompt => &[
+            ("enter", "keep"),
+            ("esc", "cancel"),
+            ("backspace ctrl-u", "delete a character / all"),
+        ],
+        Mode::Help => &[("esc ? q", "close the help")],
+    }
+}
+
+/// The main keys of each view, for the footer.
+pub fn footer(mode: Mode) -> &'static [(&'static str, &'static str)] {
+    match mode {
+        Mode::Checks => &[
+            ("enter", "open"),
+            ("/", "filter"),
+            ("f", "findings only"),
+            ("1-4", "severity"),
+            ("tab", "files/problems"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+        Mode::Files => &[
+            ("enter", "open"),
+            ("/", "filter"),
+            ("space", "fold"),
+            ("tab", "next view"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+        Mode::Collection => &[
+            ("enter", "open"),
+            ("tab", "next view"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+        Mode::Detail => &[
+            ("enter", "show line"),
+            ("y", "copy"),
+            ("tab", "pane"),
+            ("j/k", "move"),
+            ("esc", "back"),
+            ("?", "help"),
+        ],
+        Mode::Viewer => &[
+            ("e/E", "evidence"),
+            ("/", "search"),
+            ("n/N", "match"),
+            ("g/G", "top/end"),
+            ("w", "wrap"),
+            ("esc", "back"),
+            ("?", "help"),
+        ],
+        Mode::Prompt => &[("enter", "keep"), ("esc", "cancel")],
+        Mode::Help => &[("esc", "close")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    #[test]
+    fn letters_go_to_an_open_prompt() {
+        for c in ['q', 'j', 'n', '/', '?', 'G'] {
+            assert_eq!(
+                action(Mode::Prompt, key(KeyCode::Char(c))),
+                Some(Action::PromptInput(c))
+            );
+        }
+        assert_eq!(
+            action(Mode::Prompt, key(KeyCode::Esc)),
+            Some(Action::PromptCancel)
+        );
+        assert_eq!(action(Mode::Prompt, ctrl('c')), Some(Action::Quit));
+    }
+
+    #[test]
+    fn ctrl_c_quits_everywhere() {
+        for m in [
+            Mode::Prompt,
+            Mode::Help,
+            Mode::Checks,
+            Mode::Files,
+            Mode::Collection,
+            Mode::Detail,
+            Mode::Viewer,
+        ] {
+            assert_eq!(action(m, ctrl('c')), Some(Action::Quit), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn the_same_letter_means_what_the_view_needs() {
+        let b = key(KeyCode::Char('b'));
+        assert_eq!(action(Mode::Viewer, b), Some(Action::PageUp));
+        assert_eq!(action(Mode::Checks, b), Some(Action::GoTab(Tab::Files)));
+        assert_eq!(action(Mode::Detail, b), None);
+        assert_eq!(action(Mode::Checks, ctrl('d')), Some(Action::HalfPageDown));
+        assert_eq!(action(Mode::Viewer, ctrl('u')), Some(Action::HalfPageUp));
+        assert_eq!(
+            action(Mode::Checks, key(KeyCode::Char('3'))),
+            Some(Action::Severity(2))
+        );
+        assert_eq!(action(Mode::Help, key(KeyCode::Char('j'))), None);
+        let release = KeyEvent {
+            kind: KeyEventKind::Release,
+            ..key(KeyCode::Char('j'))
+        };
+        assert_eq!(action(Mode::Checks, release), None);
+    }
+}

@@ -1,0 +1,266 @@
+//! End to end: the real binary in a real terminal (tmux), driven by keys as a person would.
+//! It must reach an evidence line, leave the terminal as it found it, and show escape
+//! sequences from a bundle as text without obeying them (the pane's title stays unchanged).
+//!
+//! tmux is required: `.ci/run` installs it. Without it these tests fail, never pass silently.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// A private tmux server (its own socket in a temp folder) with one pane.
+struct Tmux {
+    _dir: tempfile::TempDir,
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn new() -> Tmux {
+        let version = Command::new("tmux").arg("-V").output();
+        assert!(
+            version.as_ref().is_ok_and(|o| o.status.success()),
+            "tmux is required for the end-to-end UI tests: install it (.ci/run does) — {version:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tmux.sock");
+        Tmux { _dir: dir, socket }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Output {
+        let out = Command::new("tmux")
+            .env_remove("TMUX")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("-f")
+            .arg("/dev/null")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Starts `argv` in a 160×36 pane, under a shell that then prints `kubetriage-exit=CODE` on
+    /// the normal screen and lingers, so that the last output is surely read before the pane
+    /// closes.
+    fn start(&self, argv: &[&str]) {
+        let mut args = vec![
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "160",
+            "-y",
+            "36",
+            "sleep 600",
+        ];
+        self.cmd(&args);
+        // Keys arrive as typed: an escape is an escape, not the start of a sequence.
+        self.cmd(&["set-option", "-s", "escape-time", "0"]);
+        // Applications may set the clipboard (OSC 52): it lands in a tmux buffer.
+        self.cmd(&["set-option", "-s", "set-clipboard", "on"]);
+        self.cmd(&["set-option", "-t", "t", "remain-on-exit", "on"]);
+        self.cmd(&["select-pane", "-t", "t", "-T", "before"]);
+        args = vec![
+            "respawn-pane",
+            "-k",
+            "-t",
+            "t",
+            "sh",
+            "-c",
+            "\"$0\" \"$@\"; echo kubetriage-exit=$?; sleep 600",
+        ];
+        args.extend_from_slice(argv);
+        self.cmd(&args);
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "t", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
+    }
+
+    fn show(&self, format: &str) -> String {
+        String::from_utf8_lossy(
+            &self
+                .cmd(&["display-message", "-p", "-t", "t", format])
+                .stdout,
+        )
+        .trim_end()
+        .to_string()
+    }
+
+    /// Waits until the pane shows something `ok` accepts, and returns it.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if ok(&screen) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let pid = self.show(
+                    "#{pane_pid} dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal} #{pane_current_command}",
+                );
+                panic!("timed out waiting for {what} ({pid}); the pane shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kubetriage")
+}
+
+fn testdata(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn reaches_an_evidence_line_and_restores_the_terminal() {
+    let t = Tmux::new();
+    let bundle = testdata("kubeadm-coredns-loop");
+    t.start(&[bin(), &bundle]);
+    let list = t.wait_for("the check list", |s| {
+        s.contains("Findings (1)") && s.contains("kubeadm/coredns-loop")
+    });
+    assert!(list.contains("3 critical"), "{list}");
+    t.keys(&["Enter"]);
+    t.wait_for("the check detail", |s| s.contains("Evidence (6)"));
+    // `y` copies the finding through the terminal.
+    t.keys(&["y"]);
+    t.wait_for("the copy message", |s| s.contains("copied finding 1 of 3"));
+    let buffer = String::from_utf8_lossy(&t.cmd(&["show-buffer"]).stdout).into_owned();
+    assert!(
+        buffer.starts_with("CoreDNS forwards queries back to itself")
+            && buffer.contains("kubectl -n kube-system delete pod -l k8s-app=kube-dns"),
+        "{buffer}"
+    );
+    t.keys(&["Enter"]);
+    let viewer = t.wait_for("the evidence line", |s| {
+        s.lines().any(|l| {
+            l.starts_with(">*") && l.contains("[FATAL] plugin/loop: Loop (127.0.0.1:53003")
+        })
+    });
+    assert!(
+        viewer.contains("coredns-5d78c9869d-8xk2p/coredns.log"),
+        "{viewer}"
+    );
+    assert!(viewer.contains("line 5/5"), "{viewer}");
+    // Search, then back out with esc and quit with q from the top.
+    t.keys(&["/", "loop", "Enter"]);
+    t.wait_for("the match counter", |s| s.contains("match 1/1"));
+    t.keys(&["Escape", "Escape", "q"]);
+    t.wait_for("the check list again", |s| s.contains("Findings (1)"));
+    t.keys(&["q"]);
+    let after = t.wait_for("the program to end", |s| s.contains("kubetriage-exit="));
+    // A finding at or above the default --fail-on: exit code 1, as the text report gives.
+    assert!(after.contains("kubetriage-exit=1"), "{after}");
+    assert!(
+        !after.contains("Findings (1)"),
+        "the alternate screen was left:\n{after}"
+    );
+}
+
+#[test]
+fn ctrl_c_quits_from_a_prompt() {
+    let t = Tmux::new();
+    let bundle = testdata("kubeadm-coredns-loop");
+    t.start(&[bin(), "--format", "tui", &bundle]);
+    t.wait_for("the check list", |s| s.contains("Findings (1)"));
+    t.keys(&["/", "q"]);
+    t.wait_for("the prompt to take the q", |s| {
+        s.contains("filter checks: /q")
+    });
+    t.keys(&["C-c"]);
+    // The exit code is the report's: findings at or above --fail-on give 1.
+    t.wait_for("the program to end", |s| s.contains("kubetriage-exit=1"));
+}
+
+/// A bundle whose log lines carry escape sequences (a window-title change, a screen clear,
+/// colours) on the line that proves a finding.
+fn hostile_bundle(dir: &Path) -> PathBuf {
+    let root = dir.join("hostile");
+    let log = root.join("kubectl/logs/kube-system/coredns-x/coredns.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::fs::write(
+        root.join("manifest.json"),
+        br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &log,
+        b"[INFO] starting\n\
+[FATAL] plugin/loop: Loop (127.0.0.1:1 -> :53) detected \x1b]0;pwned\x07 \x1b]2;pwned2\x1b\\ \x1b[2J \x1b[31mred\x1b[0m end\n",
+    )
+    .unwrap();
+    root
+}
+
+#[test]
+fn escape_sequences_in_a_bundle_are_shown_not_obeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = hostile_bundle(dir.path());
+    let log = bundle.join("kubectl/logs/kube-system/coredns-x/coredns.log");
+
+    // The control: the same bytes printed raw do change this pane's title, so the check
+    // below can tell.
+    let control = Tmux::new();
+    control.start(&["cat", log.to_str().unwrap()]);
+    control.wait_for("cat to end", |s| s.contains("kubetriage-exit=0"));
+    let title = control.show("#{pane_title}");
+    assert!(
+        title.starts_with("pwned"),
+        "raw output sets the title: {title:?}"
+    );
+
+    let t = Tmux::new();
+    t.start(&[bin(), bundle.to_str().unwrap()]);
+    t.wait_for("the check list", |s| s.contains("kubeadm/coredns-loop"));
+    t.keys(&["Enter"]);
+    t.wait_for("the check detail", |s| s.contains("Evidence (1)"));
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the evidence line", |s| {
+        s.lines().any(|l| l.starts_with(">*"))
+    });
+    let line = screen.lines().find(|l| l.starts_with(">*")).unwrap();
+    assert!(
+        line.contains(
+            r"detected \x1b]0;pwned\x07 \x1b]2;pwned2\x1b\ \x1b[2J \x1b[31mred\x1b[0m end"
+        ),
+        "{screen}"
+    );
+    assert_eq!(
+        t.show("#{pane_title}"),
+        "before",
+        "the title must not change"
+    );
+    t.keys(&["C-c"]);
+    t.wait_for("the program to end", |s| s.contains("kubetriage-exit="));
+    assert_eq!(t.show("#{pane_title}"), "before");
+}
