@@ -56,6 +56,18 @@ enum Tool {
     Crictl,
 }
 
+/// Whether the list is `docker ps` output (else `crictl ps`): Docker's header has STATUS and
+/// NAMES columns, its Kubernetes containers are named `k8s_...`.
+pub fn is_docker(file: &TextFile) -> bool {
+    file.lines().any(|(_, l)| {
+        let t = l.trim();
+        (t.starts_with("CONTAINER") && t.contains("STATUS"))
+            || t.split_whitespace()
+                .last()
+                .is_some_and(|n| n.starts_with("k8s_"))
+    })
+}
+
 /// Every container row of the list; header, blank and unreadable lines are skipped.
 pub fn parse(file: &TextFile) -> Vec<Row> {
     let mut tool = None;

@@ -33,7 +33,7 @@ pub fn control_plane_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         match ctx.facts.text(&path) {
             Ok(list) => {
                 lists_read += 1;
-                let docker = list.text.contains("NAMES");
+                let docker = containers::is_docker(&list);
                 let mut by_component: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
                 for row in containers::parse(&list) {
                     if let Some(c) = COMPONENTS.iter().find(|c| **c == row.name) {

@@ -97,9 +97,9 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .push((restarts, p.item_line_evidence(item, "\"restartCount\"")));
         }
     }
-    if pods.is_none() && events.is_none() && ctx.scanned("reset-by-peer") == 0 {
+    if pods.is_none() && events.is_none() && signs.is_empty() {
         return Ok(Outcome::NotEvaluated(
-            "neither kubectl/pods.json, kubectl/events.json nor a kubelet journal (nodes/*/journal/kubelet.log) is in the bundle"
+            "neither kubectl/pods.json nor kubectl/events.json is in the bundle, and no kubelet journal (nodes/*/journal/kubelet.log) shows etcd's probe failing"
                 .into(),
         ));
     }
