@@ -38,6 +38,7 @@ pub fn reset_hang_runtime_stopped(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             None => hangs.push((m.file.to_string(), vec![line_evidence(m)])),
         }
     }
+    hangs.sort_by(|a, b| a.0.cmp(&b.0));
     if hangs.is_empty() {
         if ctx.scanned("removing") == 0 {
             return Ok(Outcome::NotEvaluated(
@@ -75,7 +76,7 @@ pub fn reset_hang_runtime_stopped(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 "Without the runtime's state the cause is not certain; a stopped runtime is the usual one.".into(),
             );
             d.summary = Some(
-                "kubeadm reset stopped at removing the Kubernetes containers ({file}); the container runtime's service state was not collected (nodes/*/systemd/states.txt)"
+                "kubeadm reset could not remove the Kubernetes containers ({file}); the container runtime's service state was not collected (nodes/*/systemd/states.txt)"
                     .into(),
             );
         } else {
