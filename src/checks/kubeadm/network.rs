@@ -123,6 +123,9 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     )
                 };
                 d.vars.insert("node_detail".into(), detail);
+                if !*by_ip {
+                    d.remediation = Some(BY_NAME_REMEDIATION.into());
+                }
                 d.vars.insert(
                     "candidates".into(),
                     if candidates.is_empty() {
@@ -181,6 +184,12 @@ fn find_node<'d>(doc: &'d JsonDoc, ip: &str, host: &str) -> Option<(&'d JsonDoc,
         })
         .map(|item| (doc, item, false))
 }
+
+/// When the API server reached the kubelet by name, the name's resolution is stale, not the
+/// node's registered address.
+const BY_NAME_REMEDIATION: &str = "The API server reached node {node} through its host name, which resolves to {ip}, an address the node does not register. Either fix the name (DNS, or /etc/hosts on the control-plane nodes) so it resolves to the node's InternalIP, or make the API server prefer the registered address: in /etc/kubernetes/manifests/kube-apiserver.yaml set
+    --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname
+(kubeadm's default; keep it in the ClusterConfiguration's apiServer.extraArgs so upgrades keep it). If the node really moved to {ip}, set --node-ip={ip} for its kubelet in {extra_args_file} and restart the kubelet.";
 
 const UNINITIALIZED: &str = "node.cloudprovider.kubernetes.io/uninitialized";
 

@@ -50,7 +50,11 @@ pub fn x509_unknown_authority(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let authority = d
             .vars
             .get("authority")
-            .map(|a| format!(" (it offered a certificate for the authority \"{a}\")"))
+            .map(|a| {
+                format!(
+                    " (its trusted CA \"{a}\" has the right name but did not sign the server's certificate)"
+                )
+            })
             .unwrap_or_default();
         d.vars.insert("authority_note".into(), authority);
         let n = d.evidence.len();
