@@ -155,11 +155,11 @@ fn config_example(flag: &str, meant: &[(String, Vec<String>)], v1beta4: Option<b
     };
     let beta3: String = pairs
         .iter()
-        .map(|(k, v)| format!("\n          {k}: \"{v}\""))
+        .map(|(k, v)| format!("\n        {k}: \"{v}\""))
         .collect();
     let beta4: String = pairs
         .iter()
-        .map(|(k, v)| format!("\n        - name: {k}\n          value: \"{v}\""))
+        .map(|(k, v)| format!("\n      - name: {k}\n        value: \"{v}\""))
         .collect();
     let three = format!(
         "    apiVersion: kubeadm.k8s.io/v1beta3\n    kind: ClusterConfiguration\n    {section}:\n      extraArgs:{beta3}"

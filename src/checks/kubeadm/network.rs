@@ -244,14 +244,14 @@ pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 if tainted {
                     d.evidence.push(doc.item_line_evidence(item, UNINITIALIZED));
                     format!(
-                        " Node {node} still carries the {UNINITIALIZED} taint: the cloud controller manager has not initialised it, so it had no address when kube-proxy started."
+                        "Node {node} still carries the {UNINITIALIZED} taint: the cloud controller manager has not initialised it, so it had no address when kube-proxy started."
                     )
                 } else if let Some((_, a)) = internal {
                     format!(
-                        " Node {node} has InternalIP {a} now, but this kube-proxy read its node before that and keeps 127.0.0.1 until its pod is recreated."
+                        "Node {node} has InternalIP {a} now, but this kube-proxy read its node before that and keeps 127.0.0.1 until its pod is recreated."
                     )
                 } else {
-                    format!(" Node {node} has no InternalIP in its status.")
+                    format!("Node {node} has no InternalIP in its status.")
                 }
             }
             None => String::new(),

@@ -146,6 +146,6 @@ fn external_endpoints(d: &Value) -> Option<String> {
     Some(if eps.is_empty() {
         "(no endpoints listed)".into()
     } else {
-        eps.join(", ")
+        eps.join(",")
     })
 }
