@@ -8,6 +8,21 @@ use super::{OsFamily, OsRelease, not_kubeadm};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
 
+/// Every binary a matched line reports missing: output wrapped by other tools (Ansible's JSON
+/// `"stderr"`) holds several warnings on one line.
+fn binaries_in(m: &crate::scan::ScanMatch) -> Vec<String> {
+    let re =
+        regex::Regex::new(r"([A-Za-z0-9_.+-]+) not found in system path").expect("fixed pattern");
+    let mut out: Vec<String> = re
+        .captures_iter(&m.text)
+        .map(|c| c[1].to_string())
+        .collect();
+    if out.is_empty() {
+        out.push(m.captures["binary"].clone());
+    }
+    out
+}
+
 pub fn preflight_missing_binaries(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if let Some(o) = not_kubeadm(ctx) {
         return Ok(o);
@@ -41,9 +56,10 @@ pub fn preflight_missing_binaries(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .iter()
             .filter(|m| path_vars(&m.file).get("node") == Some(node))
         {
-            let b = m.captures["binary"].clone();
-            if !missing.contains(&b) {
-                missing.push(b);
+            for b in binaries_in(m) {
+                if !missing.contains(&b) {
+                    missing.push(b);
+                }
             }
             d = d.evidence(line_evidence(m));
         }
@@ -59,7 +75,6 @@ pub fn preflight_missing_binaries(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .iter()
         .filter(|m| !path_vars(&m.file).contains_key("node"))
     {
-        let b = m.captures["binary"].clone();
         let i = match files.iter().position(|(f, _, _)| **f == *m.file) {
             Some(i) => i,
             None => {
@@ -68,8 +83,10 @@ pub fn preflight_missing_binaries(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             }
         };
         let (_, missing, d) = &mut files[i];
-        if !missing.contains(&b) {
-            missing.push(b);
+        for b in binaries_in(m) {
+            if !missing.contains(&b) {
+                missing.push(b);
+            }
         }
         d.evidence.push(line_evidence(m));
     }
