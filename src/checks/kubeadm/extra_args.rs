@@ -51,13 +51,16 @@ fn analyse(value: &str) -> (Option<Problem>, Vec<(String, Vec<String>)>) {
     (problem, meant)
 }
 
-/// Every `--<component>-extra-args` value on a command line.
-fn flags_in(line: &str) -> Vec<(String, String)> {
-    let re = regex::Regex::new(
+static FLAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
         r#"(--(?:apiserver|controller-manager|scheduler)-extra-args)(?:=|\s+)("[^"]*"|'[^']*'|[^\s"']+)"#,
     )
-    .expect("a fixed pattern");
-    re.captures_iter(line)
+    .expect("a fixed pattern")
+});
+
+/// Every `--<component>-extra-args` value on a command line.
+fn flags_in(line: &str) -> Vec<(String, String)> {
+    FLAG.captures_iter(line)
         .map(|c| (c[1].to_string(), c[2].trim_matches(['"', '\'']).to_string()))
         .collect()
 }

@@ -8,12 +8,14 @@ use super::{OsFamily, OsRelease, not_kubeadm};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
 
+static NOT_FOUND: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"([A-Za-z0-9_.+-]+) not found in system path").expect("fixed pattern")
+});
+
 /// Every binary a matched line reports missing: output wrapped by other tools (Ansible's JSON
 /// `"stderr"`) holds several warnings on one line.
 fn binaries_in(m: &crate::scan::ScanMatch) -> Vec<String> {
-    let re =
-        regex::Regex::new(r"([A-Za-z0-9_.+-]+) not found in system path").expect("fixed pattern");
-    let mut out: Vec<String> = re
+    let mut out: Vec<String> = NOT_FOUND
         .captures_iter(&m.text)
         .map(|c| c[1].to_string())
         .collect();
