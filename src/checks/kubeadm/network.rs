@@ -77,6 +77,12 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     for d in &mut drafts {
         let ip = d.vars["ip"].trim_matches(['[', ']']).to_string();
         d.vars.insert("ip".into(), ip.clone());
+        let endpoint = if ip.contains(':') {
+            format!("[{ip}]:10250")
+        } else {
+            format!("{ip}:10250")
+        };
+        d.vars.insert("endpoint".into(), endpoint);
         let host = d.vars.get("host").cloned().unwrap_or_default();
         let found = nodes.as_ref().and_then(|doc| find_node(doc, &ip, &host));
         let (node, os) = match &found {

@@ -69,7 +69,6 @@ pub fn x509_unknown_authority(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         else {
             continue;
         };
-        fingerprints += 1;
         let entries: Vec<(usize, &str, String)> = f
             .lines()
             .filter_map(|(n, l)| {
@@ -82,6 +81,8 @@ pub fn x509_unknown_authority(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         else {
             continue;
         };
+        // Only a file with the cluster CA can show a kubeconfig's CA to be wrong.
+        fingerprints += 1;
         for (n, file, fp) in &entries {
             if !is_kubeconfig(file) || fp == ca_fp {
                 continue;
@@ -113,7 +114,7 @@ pub fn x509_unknown_authority(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     if ctx.scanned("x509") == 0 && fingerprints == 0 {
         return Ok(Outcome::NotEvaluated(
-            "no captured command output (captured/), kubelet journal (nodes/*/journal/kubelet.log) or certificate fingerprints (nodes/*/pki/fingerprints.txt) are in the bundle"
+            "no captured command output (captured/), kubelet journal (nodes/*/journal/kubelet.log) or certificate fingerprints with the cluster CA (nodes/*/pki/fingerprints.txt) are in the bundle"
                 .into(),
         ));
     }
