@@ -221,6 +221,16 @@ pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     };
     for d in &mut drafts {
         d.vars.insert("role_taint".into(), role.into());
+        // kube-proxy 1.16 exits instead of falling back to the loopback address.
+        if d.evidence
+            .iter()
+            .all(|e| e.excerpt.contains("unable to get node IP"))
+        {
+            d.summary = Some(
+                "kube-proxy pod {pod} on {node} exited because it could not find its node's IP ({count} line(s))"
+                    .into(),
+            );
+        }
         let pod = d.vars["pod"].clone();
         let node = pods
             .as_ref()
