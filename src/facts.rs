@@ -1,7 +1,8 @@
 //! Parsed facts from the bundle, shared by every check.
 //!
-//! Each structured file is read and parsed at most once, on first use, whatever number of checks
-//! asks for it; the result (or the reason it is unusable) is cached. A file that is absent,
+//! Each structured file is read and parsed on first use and the result (or the reason it is
+//! unusable) is cached for every later check; only checks asking at the same moment may parse
+//! it twice, never wait for each other. A file that is absent,
 //! failed to collect or does not parse is an [`Unavailable`] whose reason names the file: that
 //! is what a check reports as "not evaluated".
 
@@ -390,7 +391,14 @@ impl<T> Cache<T> {
             let mut map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             map.entry(path.to_string()).or_default().clone()
         };
-        slot.get_or_init(|| load().map(Arc::new)).clone()
+        if let Some(done) = slot.get() {
+            return done.clone();
+        }
+        // Parse outside the slot: a parse runs rayon jobs, and a thread waiting inside one may
+        // steal a check that asks for this very file (or one another waiting thread is
+        // parsing). Blocking on the slot there never returns; parsing twice in a race does.
+        let loaded = load().map(Arc::new);
+        slot.get_or_init(|| loaded).clone()
     }
 }
 
@@ -629,6 +637,29 @@ fn newest_time_in(v: &Value, newest: &mut Option<jiff::Timestamp>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_asked_for_while_it_is_being_parsed_does_not_hang() {
+        // The same thread asks again from inside the parse, as a rayon worker does when it
+        // steals a check while waiting for its parse jobs.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let cache: Cache<String> = Cache::new();
+            let outer = cache.get("kubectl/pods.json", || {
+                let inner = cache.get("kubectl/pods.json", || Ok("inner".to_string()));
+                assert_eq!(*inner.unwrap(), "inner");
+                Ok("outer".to_string())
+            });
+            let again = cache.get("kubectl/pods.json", || Ok("third".to_string()));
+            let _ = tx.send((outer.unwrap(), again.unwrap()));
+        });
+        let (outer, again) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("a nested request for a file being parsed must not block");
+        // Whichever parse finished first is kept, and every later caller gets it.
+        assert_eq!(*outer, "inner");
+        assert_eq!(*again, "inner");
+    }
 
     #[test]
     fn list_shapes_and_item_lines() {

@@ -304,6 +304,17 @@ fn garbage_json_and_invalid_utf8_are_not_evaluated_with_the_file_named() {
         "{}",
         wi["reason"]
     );
+    // kubeadm checks stay out of GKE bundles: read the same log as a kubeadm bundle.
+    assert_eq!(
+        check(&report, "kubeadm/coredns-loop")["status"],
+        "not-evaluated"
+    );
+    std::fs::write(
+        b.join("manifest.json"),
+        br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#,
+    )
+    .unwrap();
+    let (_, report) = run_json(&b, &[]);
     let lp = check(&report, "kubeadm/coredns-loop");
     assert_eq!(
         lp["status"], "finding",

@@ -1,15 +1,220 @@
 //! Built-in analyzers for the kubeadm checks (seed `001_a843213bd4746882.txt`).
+//!
+//! This module holds the helpers the kubeadm checks share (cluster kind, a node's OS and kubelet
+//! settings) and the checks on kubelet configuration; the other checks live in submodules by
+//! the part of the cluster they look at.
+
+mod containers;
+mod control_plane;
+mod etcd_docker;
+mod extra_args;
+mod join;
+mod network;
+mod preflight;
+mod reset;
+mod upgrade;
+mod x509;
 
 use super::{Ctx, Draft, Outcome, group_matches};
-use crate::facts::{TextFile, Unavailable};
+use crate::facts::{Mode, TextFile, Unavailable};
 use crate::model::Evidence;
 use std::sync::Arc;
 
 /// The kubeadm built-in analyzers, by the name their specs use.
 pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
     ("cgroup-driver-mismatch", cgroup_driver_mismatch),
+    (
+        "control-plane-crashloop",
+        control_plane::control_plane_crashloop,
+    ),
     ("coredns-loop", coredns_loop),
+    (
+        "etcd-restart-docker-1.13.1-84",
+        etcd_docker::etcd_restart_docker,
+    ),
+    ("extra-args-comma", extra_args::extra_args_comma),
+    ("join-rbac-get-nodes", join::join_rbac_get_nodes),
+    ("kube-proxy-no-node-ip", network::kube_proxy_no_node_ip),
+    ("kubelet-unreachable-ip", network::kubelet_unreachable_ip),
+    (
+        "preflight-missing-binaries",
+        preflight::preflight_missing_binaries,
+    ),
+    (
+        "reset-hang-runtime-stopped",
+        reset::reset_hang_runtime_stopped,
+    ),
+    (
+        "upgrade-plan-external-etcd",
+        upgrade::upgrade_plan_external_etcd,
+    ),
+    ("x509-unknown-authority", x509::x509_unknown_authority),
 ];
+
+/// The "not evaluated" reason of every kubeadm check on a GKE bundle.
+pub const NOT_KUBEADM: &str = "not a kubeadm-built cluster: the bundle comes from GKE (manifest mode gke or a GKE cluster description), whose control plane Google runs";
+
+/// kubeadm checks stay out of GKE bundles: a GKE control plane is not the customer's to fix, and
+/// its nodes are not set up by kubeadm.
+pub fn not_kubeadm(ctx: &Ctx) -> Option<Outcome> {
+    (ctx.facts.mode() == Mode::Gke).then(|| Outcome::NotEvaluated(NOT_KUBEADM.into()))
+}
+
+/// A node's operating system, from `nodes/<node>/os-release`.
+#[derive(Debug, Clone)]
+pub struct OsRelease {
+    pub id: String,
+    pub id_like: Vec<String>,
+    pub version_id: String,
+    pub pretty_name: String,
+}
+
+/// How packages are installed on a node's distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsFamily {
+    Debian,
+    RedHat,
+    Suse,
+    Unknown,
+}
+
+impl OsRelease {
+    pub fn read(ctx: &Ctx, node: &str) -> Option<OsRelease> {
+        let f = ctx.facts.text(&format!("nodes/{node}/os-release")).ok()?;
+        Some(OsRelease::parse(&f.text))
+    }
+
+    pub fn parse(text: &str) -> OsRelease {
+        let mut os = OsRelease {
+            id: String::new(),
+            id_like: Vec::new(),
+            version_id: String::new(),
+            pretty_name: String::new(),
+        };
+        for line in text.lines() {
+            let Some((k, v)) = line.trim().split_once('=') else {
+                continue;
+            };
+            let v = v.trim().trim_matches(['"', '\'']).to_string();
+            match k.trim() {
+                "ID" => os.id = v.to_ascii_lowercase(),
+                "ID_LIKE" => {
+                    os.id_like = v
+                        .split_whitespace()
+                        .map(|s| s.to_ascii_lowercase())
+                        .collect()
+                }
+                "VERSION_ID" => os.version_id = v,
+                "PRETTY_NAME" => os.pretty_name = v,
+                _ => {}
+            }
+        }
+        os
+    }
+
+    pub fn family(&self) -> OsFamily {
+        let all: Vec<&str> = std::iter::once(self.id.as_str())
+            .chain(self.id_like.iter().map(String::as_str))
+            .collect();
+        let any = |names: &[&str]| all.iter().any(|a| names.contains(a));
+        if any(&["debian", "ubuntu"]) {
+            OsFamily::Debian
+        } else if any(&[
+            "rhel",
+            "centos",
+            "fedora",
+            "rocky",
+            "almalinux",
+            "ol",
+            "amzn",
+        ]) {
+            OsFamily::RedHat
+        } else if any(&["suse", "opensuse", "sles", "sle-micro"]) {
+            OsFamily::Suse
+        } else {
+            OsFamily::Unknown
+        }
+    }
+
+    /// A name for the node's system in remediation text.
+    pub fn name(&self) -> String {
+        if !self.pretty_name.is_empty() {
+            self.pretty_name.clone()
+        } else if !self.id.is_empty() {
+            format!("{} {}", self.id, self.version_id)
+                .trim()
+                .to_string()
+        } else {
+            "an unidentified distribution".into()
+        }
+    }
+
+    /// Red Hat family releases before 8 (CentOS/RHEL 7, Amazon Linux 2) install with yum;
+    /// later ones and Fedora with dnf.
+    fn uses_yum(&self) -> bool {
+        let major: u64 = self
+            .version_id
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        match self.id.as_str() {
+            "fedora" => false,
+            "amzn" => major < 2022,
+            _ => major != 0 && major < 8,
+        }
+    }
+
+    /// The command that installs `packages` on this distribution.
+    pub fn install_command(&self, packages: &[String]) -> String {
+        let list = packages.join(" ");
+        match self.family() {
+            OsFamily::Debian => format!("sudo apt-get update && sudo apt-get install -y {list}"),
+            OsFamily::RedHat if self.uses_yum() => format!("sudo yum install -y {list}"),
+            OsFamily::RedHat => format!("sudo dnf install -y {list}"),
+            OsFamily::Suse => format!("sudo zypper install -y {list}"),
+            OsFamily::Unknown => format!(
+                "install {list} with the distribution's package manager (apt-get install on Debian/Ubuntu, yum or dnf install on CentOS/RHEL/Fedora)"
+            ),
+        }
+    }
+
+    /// The file the kubelet's systemd drop-in reads `KUBELET_EXTRA_ARGS` from.
+    pub fn kubelet_extra_args_file(&self) -> &'static str {
+        match self.family() {
+            OsFamily::Debian => "/etc/default/kubelet",
+            OsFamily::RedHat | OsFamily::Suse => "/etc/sysconfig/kubelet",
+            OsFamily::Unknown => {
+                "/etc/default/kubelet (Debian/Ubuntu) or /etc/sysconfig/kubelet (CentOS/RHEL/Fedora)"
+            }
+        }
+    }
+}
+
+/// Whether any text source (pasted output, pod logs, journals) is in the bundle: a check that
+/// looks for an error line can only pass when there was text to look in.
+pub fn has_text(ctx: &Ctx, scan: &str) -> bool {
+    ctx.scanned(scan) > 0
+}
+
+/// The API server's version from `kubectl/version.json` (`serverVersion.gitVersion`), with the
+/// evidence line.
+pub fn server_version(ctx: &Ctx) -> Option<(crate::version::Version, Evidence)> {
+    let doc = ctx.json("kubectl/version.json").ok()?;
+    let git = crate::objpath::str_at(&doc.value, "serverVersion.gitVersion")?;
+    let v = crate::version::Version::parse(git)?;
+    let line = doc
+        .text
+        .find_line_in(
+            doc.text
+                .find_line_in(1, doc.text.line_count(), "\"serverVersion\"")
+                .unwrap_or(1),
+            doc.text.line_count(),
+            "\"gitVersion\"",
+        )
+        .unwrap_or(1);
+    Some((v, doc.text.evidence(line, line)))
+}
 
 /// A node's kubelet settings, from `kubelet/config.yaml` and the flags in `kubelet/flags.env`
 /// (flags win, as they do in the kubelet).
@@ -64,6 +269,9 @@ impl KubeletSettings {
 /// `kubeadm/coredns-loop`: CoreDNS's loop plugin fired, or a node's kubelet hands pods a
 /// resolv.conf whose only resolver is a local stub, and CoreDNS forwards to that file.
 pub fn coredns_loop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
     let mut drafts = group_matches(ctx.matches_of("loop"), |v| v["pod"].clone());
     let pods = ctx.list("kubectl/pods.json").ok();
     for d in &mut drafts {
@@ -178,6 +386,9 @@ fn driver(s: &str) -> String {
 /// `kubeadm/cgroup-driver-mismatch`: the kubelet's cgroup driver differs from the runtime's,
 /// from the kubelet's own error lines or from the configured drivers.
 pub fn cgroup_driver_mismatch(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
     let mut drafts: Vec<Draft> = Vec::new();
     // Log evidence, one finding per node (all its lines as evidence).
     let log_lines: Vec<_> = ["misconfiguration", "cgroups-path", "cgroup-parent"]
@@ -339,4 +550,50 @@ fn runtime_driver(
         driver(d),
         doc.text.evidence_for("\"CgroupDriver\""),
     ))
+}
+
+/// An installed package's version on a node, from `nodes/<node>/runtime/packages.txt` as
+/// `rpm -q` (`docker-1.13.1-84.git07f3374.el7.centos.x86_64`) or `dpkg-query` (`kubeadm
+/// 1.18.5-00`, also with dpkg -l's `ii` status column) print it.
+pub fn package_version(
+    ctx: &Ctx,
+    node: &str,
+    name: &str,
+) -> Option<(crate::version::Version, Evidence)> {
+    let f = ctx
+        .facts
+        .text(&format!("nodes/{node}/runtime/packages.txt"))
+        .ok()?;
+    for (n, line) in f.lines() {
+        if let Some(v) = package_line_version(line, name) {
+            return Some((v, f.evidence(n, n)));
+        }
+    }
+    None
+}
+
+/// The version of package `name` on one line of package-manager output, if the line is about it.
+pub fn package_line_version(line: &str, name: &str) -> Option<crate::version::Version> {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let tokens: &[&str] = match tokens.first() {
+        Some(s) if s.len() == 2 && s.chars().all(|c| c.is_ascii_lowercase()) => &tokens[1..],
+        _ => &tokens[..],
+    };
+    let first = tokens.first()?;
+    let rpm_form = tokens
+        .get(1)
+        .is_none_or(|t| !t.starts_with(|c: char| c.is_ascii_digit()));
+    if rpm_form {
+        // rpm: name-version-release.arch in one word.
+        let rest = first.strip_prefix(name)?.strip_prefix('-')?;
+        if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+        return crate::version::Version::parse(rest);
+    }
+    // dpkg: name (maybe name:arch) then version.
+    if first.split(':').next() != Some(name) {
+        return None;
+    }
+    crate::version::Version::parse(tokens[1])
 }

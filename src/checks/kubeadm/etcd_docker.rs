@@ -1,0 +1,177 @@
+//! `kubeadm/etcd-restart-docker-1.13.1-84`: the runc shipped in CentOS 7's Docker 1.13.1-84
+//! breaks `exec` into containers, so etcd's exec liveness probe fails and the kubelet restarts
+//! it. `docker version` prints only 1.13.1: the `-84` release is in the package record.
+
+use super::{not_kubeadm, package_version, pod_node};
+use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
+use crate::facts::Unavailable;
+use crate::model::Evidence;
+use crate::objpath::str_at;
+use crate::version::Version;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const ERROR: &str = "read parent: connection reset by peer";
+
+/// Docker 1.13.1 release 84, whatever its git and distribution suffix.
+fn is_bad_release(v: &Version) -> bool {
+    v.parts.len() >= 4 && v.parts[..4] == [1, 13, 1, 84]
+}
+
+fn is_etcd(pod: &Value) -> bool {
+    str_at(pod, "metadata.namespace") == Some("kube-system")
+        && (str_at(pod, "metadata.labels.component") == Some("etcd")
+            || str_at(pod, "metadata.name").is_some_and(|n| n.starts_with("etcd-")))
+}
+
+#[derive(Default)]
+struct NodeSigns {
+    errors: Vec<Evidence>,
+    restarts: Vec<(u64, Evidence)>,
+}
+
+pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let pods = ctx.list("kubectl/pods.json").ok();
+    let events = ctx.list("kubectl/events.json").ok();
+    let mut signs: BTreeMap<String, NodeSigns> = BTreeMap::new();
+    let etcd_node = |name: &str| -> String {
+        pods.as_ref()
+            .and_then(|p| pod_node(p, "kube-system", name))
+            .unwrap_or_else(|| name.trim_start_matches("etcd-").to_string())
+    };
+    if let Some(ev) = &events {
+        for item in &ev.items {
+            let v = &item.value;
+            let name = str_at(v, "involvedObject.name").unwrap_or("");
+            if !str_at(v, "message").is_some_and(|m| m.contains(ERROR)) || !name.starts_with("etcd")
+            {
+                continue;
+            }
+            let node = pods
+                .as_ref()
+                .and_then(|p| pod_node(p, "kube-system", name))
+                .or_else(|| str_at(v, "source.host").map(str::to_string))
+                .unwrap_or_else(|| etcd_node(name));
+            signs
+                .entry(node)
+                .or_default()
+                .errors
+                .push(ev.item_line_evidence(item, ERROR));
+        }
+    }
+    let etcd_pod_re = regex::Regex::new(r"(etcd-[a-z0-9.-]+?)_kube-system").expect("fixed pattern");
+    for m in ctx.matches_of("reset-by-peer") {
+        let node = path_vars(&m.file)
+            .get("node")
+            .cloned()
+            .or_else(|| etcd_pod_re.captures(&m.text).map(|c| etcd_node(&c[1])));
+        if let Some(node) = node {
+            signs.entry(node).or_default().errors.push(line_evidence(m));
+        }
+    }
+    if let Some(p) = &pods {
+        for item in p.items.iter().filter(|i| is_etcd(&i.value)) {
+            let restarts: u64 = item
+                .value
+                .pointer("/status/containerStatuses")
+                .and_then(Value::as_array)
+                .map(|cs| {
+                    cs.iter()
+                        .filter_map(|c| c.get("restartCount").and_then(Value::as_u64))
+                        .sum()
+                })
+                .unwrap_or(0);
+            if restarts == 0 {
+                continue;
+            }
+            let Some(node) = str_at(&item.value, "spec.nodeName") else {
+                continue;
+            };
+            signs
+                .entry(node.to_string())
+                .or_default()
+                .restarts
+                .push((restarts, p.item_line_evidence(item, "\"restartCount\"")));
+        }
+    }
+    if pods.is_none() && events.is_none() && signs.is_empty() {
+        return Ok(Outcome::NotEvaluated(
+            "neither kubectl/pods.json nor kubectl/events.json is in the bundle, and no kubelet journal (nodes/*/journal/kubelet.log) shows etcd's probe failing"
+                .into(),
+        ));
+    }
+    let mut drafts = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for (node, s) in signs {
+        let docker = ["docker", "docker-common", "docker-client"]
+            .iter()
+            .find_map(|p| package_version(ctx, &node, p));
+        let Some((version, pkg_ev)) = docker else {
+            if !s.errors.is_empty() {
+                unknown.push(node);
+            }
+            continue;
+        };
+        if !is_bad_release(&version) {
+            continue;
+        }
+        let restarts: u64 = s.restarts.iter().map(|(n, _)| n).sum();
+        let mut d = Draft::new()
+            .var("node", node.as_str())
+            .var("docker", version.text.as_str())
+            .var("restarts", restarts.to_string())
+            .var("errors", s.errors.len().to_string());
+        d.evidence = s.errors;
+        d.evidence.extend(s.restarts.into_iter().map(|(_, e)| e));
+        d.evidence.push(pkg_ev);
+        drafts.push(d);
+    }
+    if !drafts.is_empty() {
+        return Ok(Outcome::Findings(drafts));
+    }
+    if !unknown.is_empty() {
+        return Ok(Outcome::NotEvaluated(format!(
+            "etcd on {} fails its probe with \"{ERROR}\", but Docker's package release is not in the bundle (nodes/{}/runtime/packages.txt)",
+            unknown.join(", "),
+            unknown[0]
+        )));
+    }
+    Ok(Outcome::Pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::kubeadm::package_line_version;
+
+    #[test]
+    fn only_release_84_is_bad() {
+        let v = |l: &str| package_line_version(l, "docker").unwrap();
+        assert!(is_bad_release(&v(
+            "docker-1.13.1-84.git07f3374.el7.centos.x86_64"
+        )));
+        assert!(!is_bad_release(&v(
+            "docker-1.13.1-75.git8633870.el7.centos.x86_64"
+        )));
+        assert!(!is_bad_release(&v(
+            "docker-1.13.1-208.git7d71120.el7_9.x86_64"
+        )));
+        assert!(
+            package_line_version(
+                "docker-client-1.13.1-84.git07f3374.el7.centos.x86_64",
+                "docker"
+            )
+            .is_none()
+        );
+        assert!(package_line_version("package docker is not installed", "docker").is_none());
+        let deb = package_line_version(
+            "ii  kubeadm  1.18.5-00  amd64  Kubernetes Cluster Bootstrapping Tool",
+            "kubeadm",
+        )
+        .unwrap();
+        assert_eq!(deb.major_minor(), (1, 18));
+    }
+}

@@ -1,0 +1,278 @@
+//! Node addresses: the API server dialling a kubelet at an address it cannot route to
+//! (`kubeadm/kubelet-unreachable-ip`), and kube-proxy starting before its node had one
+//! (`kubeadm/kube-proxy-no-node-ip`).
+
+use super::{OsRelease, not_kubeadm, pod_node, server_version};
+use crate::checks::{Ctx, Outcome, group_matches};
+use crate::facts::{Item, JsonDoc, Unavailable};
+use crate::objpath::str_at;
+use serde_json::Value;
+
+/// A node's addresses by type (`InternalIP`, `ExternalIP`, `Hostname`).
+fn addresses(node: &Value) -> Vec<(String, String)> {
+    node.pointer("/status/addresses")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| {
+                    Some((
+                        str_at(x, "type")?.to_string(),
+                        str_at(x, "address")?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn node_name(item: &Item) -> &str {
+    str_at(&item.value, "metadata.name").unwrap_or("")
+}
+
+/// Addresses other than `ip` on the node's interfaces, from `nodes/<node>/ip-addr.txt`
+/// (`ip addr show` output): "10.19.0.41 (eth1)".
+fn interface_addresses(ctx: &Ctx, node: &str, ip: &str) -> Vec<String> {
+    let Ok(f) = ctx.facts.text(&format!("nodes/{node}/ip-addr.txt")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (_, line) in f.lines() {
+        let t: Vec<&str> = line.split_whitespace().collect();
+        if t.first() != Some(&"inet") && t.first() != Some(&"inet6") {
+            continue;
+        }
+        let Some(addr) = t.get(1).and_then(|a| a.split('/').next()) else {
+            continue;
+        };
+        if addr == ip
+            || addr.starts_with("127.")
+            || addr == "::1"
+            || addr.starts_with("fe80:")
+            || !t.contains(&"global")
+        {
+            continue;
+        }
+        let dev = t.last().copied().unwrap_or("");
+        out.push(format!("{addr} ({dev})"));
+    }
+    out
+}
+
+pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let mut drafts = group_matches(ctx.matches_of("no-route"), |v| {
+        v["ip"].trim_matches(['[', ']']).to_string()
+    });
+    if drafts.is_empty() {
+        if ctx.scanned("no-route") == 0 {
+            return Ok(Outcome::NotEvaluated(
+                "no captured command output (captured/) or logs are in the bundle".into(),
+            ));
+        }
+        return Ok(Outcome::Pass);
+    }
+    let nodes = ctx.list("kubectl/nodes.json").ok();
+    for d in &mut drafts {
+        let ip = d.vars["ip"].trim_matches(['[', ']']).to_string();
+        d.vars.insert("ip".into(), ip.clone());
+        let endpoint = if ip.contains(':') {
+            format!("[{ip}]:10250")
+        } else {
+            format!("{ip}:10250")
+        };
+        d.vars.insert("endpoint".into(), endpoint);
+        let host = d.vars.get("host").cloned().unwrap_or_default();
+        let found = nodes.as_ref().and_then(|doc| find_node(doc, &ip, &host));
+        let (node, os) = match &found {
+            Some((doc, item, by_ip)) => {
+                let name = node_name(item).to_string();
+                let addrs = addresses(&item.value);
+                let internal: Vec<&str> = addrs
+                    .iter()
+                    .filter(|(t, _)| t == "InternalIP")
+                    .map(|(_, a)| a.as_str())
+                    .collect();
+                let needle = if *by_ip {
+                    format!("\"{ip}\"")
+                } else {
+                    internal
+                        .first()
+                        .map(|a| format!("\"{a}\""))
+                        .unwrap_or_else(|| "\"InternalIP\"".into())
+                };
+                d.evidence.push(doc.item_line_evidence(item, &needle));
+                let mut candidates: Vec<String> = addrs
+                    .iter()
+                    .filter(|(t, a)| t != "Hostname" && *a != ip)
+                    .map(|(t, a)| format!("{a} ({t})"))
+                    .collect();
+                for c in interface_addresses(ctx, &name, &ip) {
+                    let a = c.split(' ').next().unwrap_or("");
+                    if !candidates.iter().any(|x| x.starts_with(&format!("{a} "))) {
+                        candidates.push(c);
+                    }
+                }
+                let detail = if *by_ip {
+                    format!(
+                        "Node {name} registered {ip} as its InternalIP, and the API server cannot route to that address."
+                    )
+                } else {
+                    format!(
+                        "The calls went to node {name} by name but dialled {ip}; the node now registers InternalIP {}. The name resolves to an address the node no longer (or never) answered on.",
+                        if internal.is_empty() {
+                            "none".to_string()
+                        } else {
+                            internal.join(", ")
+                        }
+                    )
+                };
+                d.vars.insert("node_detail".into(), detail);
+                if !*by_ip {
+                    d.remediation = Some(BY_NAME_REMEDIATION.into());
+                }
+                d.vars.insert(
+                    "candidates".into(),
+                    if candidates.is_empty() {
+                        "its other addresses were not collected; list them with `ip addr show`, not ifconfig, which hides secondary addresses".into()
+                    } else {
+                        format!("other addresses of the node: {}", candidates.join(", "))
+                    },
+                );
+                (name.clone(), OsRelease::read(ctx, &name))
+            }
+            None => {
+                d.vars.insert(
+                    "node_detail".into(),
+                    match &nodes {
+                        Some(_) => format!(
+                            "No node in kubectl/nodes.json has the address {ip} or the name {host}."
+                        ),
+                        None => "kubectl/nodes.json is not in the bundle, so the node could not be named.".into(),
+                    },
+                );
+                d.vars.insert(
+                    "candidates".into(),
+                    "list the node's addresses with `ip addr show`".into(),
+                );
+                ("the node with that address".to_string(), None)
+            }
+        };
+        d.vars.insert("node".into(), node);
+        let file = os.as_ref().map(|o| o.kubelet_extra_args_file()).unwrap_or(
+            "/etc/default/kubelet (Debian/Ubuntu) or /etc/sysconfig/kubelet (CentOS/RHEL/Fedora)",
+        );
+        d.vars.insert("extra_args_file".into(), file.to_string());
+    }
+    Ok(Outcome::Findings(drafts))
+}
+
+/// The node the API server dialled: by InternalIP (`true`), else by the URL's host name.
+fn find_node<'d>(doc: &'d JsonDoc, ip: &str, host: &str) -> Option<(&'d JsonDoc, &'d Item, bool)> {
+    if let Some(item) = doc.items.iter().find(|i| {
+        addresses(&i.value)
+            .iter()
+            .any(|(t, a)| t == "InternalIP" && a == ip)
+    }) {
+        return Some((doc, item, true));
+    }
+    if host.is_empty() {
+        return None;
+    }
+    doc.items
+        .iter()
+        .find(|i| {
+            node_name(i) == host
+                || addresses(&i.value)
+                    .iter()
+                    .any(|(t, a)| t == "Hostname" && a == host)
+        })
+        .map(|item| (doc, item, false))
+}
+
+/// When the API server reached the kubelet by name, the name's resolution is stale, not the
+/// node's registered address.
+const BY_NAME_REMEDIATION: &str = "The API server reached node {node} through its host name, which resolves to {ip}, an address the node does not register. Either fix the name (DNS, or /etc/hosts on the control-plane nodes) so it resolves to the node's InternalIP, or make the API server prefer the registered address: in /etc/kubernetes/manifests/kube-apiserver.yaml set
+    --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname
+(kubeadm's default; keep it in the ClusterConfiguration's apiServer.extraArgs so upgrades keep it). If the node really moved to {ip}, set --node-ip={ip} for its kubelet in {extra_args_file} and restart the kubelet.";
+
+const UNINITIALIZED: &str = "node.cloudprovider.kubernetes.io/uninitialized";
+
+pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let mut drafts = group_matches(ctx.matches_of("no-node-ip"), |v| v["pod"].clone());
+    if drafts.is_empty() {
+        if ctx.scanned("no-node-ip") == 0 {
+            return Ok(Outcome::NotEvaluated(
+                "no kube-proxy logs (kubectl/logs/kube-system/kube-proxy-*/) are in the bundle"
+                    .into(),
+            ));
+        }
+        return Ok(Outcome::Pass);
+    }
+    let pods = ctx.list("kubectl/pods.json").ok();
+    let nodes = ctx.list("kubectl/nodes.json").ok();
+    let role = match server_version(ctx) {
+        Some((v, _)) if v.major_minor() < (1, 24) => "node-role.kubernetes.io/master",
+        _ => "node-role.kubernetes.io/control-plane",
+    };
+    for d in &mut drafts {
+        d.vars.insert("role_taint".into(), role.into());
+        // kube-proxy 1.16 exits instead of falling back to the loopback address.
+        if d.evidence
+            .iter()
+            .all(|e| e.excerpt.contains("unable to get node IP"))
+        {
+            d.summary = Some(
+                "kube-proxy pod {pod} on {node} exited because it could not find its node's IP ({count} line(s))"
+                    .into(),
+            );
+        }
+        let pod = d.vars["pod"].clone();
+        let node = pods
+            .as_ref()
+            .and_then(|p| pod_node(p, "kube-system", &pod))
+            .or_else(|| d.vars.get("hostname").cloned());
+        let Some(node) = node else {
+            d.vars.insert("node".into(), "the node it runs on".into());
+            d.vars.insert("cause".into(), String::new());
+            continue;
+        };
+        d.vars.insert("node".into(), node.clone());
+        let item = nodes.as_ref().and_then(|doc| {
+            doc.items
+                .iter()
+                .find(|i| node_name(i) == node)
+                .map(|i| (doc, i))
+        });
+        let cause = match item {
+            Some((doc, item)) => {
+                let addrs = addresses(&item.value);
+                let internal = addrs.iter().find(|(t, _)| t == "InternalIP");
+                let tainted = item
+                    .value
+                    .pointer("/spec/taints")
+                    .and_then(Value::as_array)
+                    .is_some_and(|t| t.iter().any(|x| str_at(x, "key") == Some(UNINITIALIZED)));
+                if tainted {
+                    d.evidence.push(doc.item_line_evidence(item, UNINITIALIZED));
+                    format!(
+                        "Node {node} still carries the {UNINITIALIZED} taint: the cloud controller manager has not initialised it, so it had no address when kube-proxy started."
+                    )
+                } else if let Some((_, a)) = internal {
+                    format!(
+                        "Node {node} has InternalIP {a} now, but this kube-proxy read its node before that and keeps 127.0.0.1 until its pod is recreated."
+                    )
+                } else {
+                    format!("Node {node} has no InternalIP in its status.")
+                }
+            }
+            None => String::new(),
+        };
+        d.vars.insert("cause".into(), cause);
+    }
+    Ok(Outcome::Findings(drafts))
+}

@@ -1,0 +1,237 @@
+//! `kubeadm/preflight-missing-binaries`: tools kubeadm's preflight and the kubelet expect are
+//! not in the system path, from kubeadm's own warnings or the node's `command -v` probe.
+//!
+//! kubeadm v1.32 stopped checking for ebtables and socat and v1.33 for ethtool, ip, iptables
+//! and tc, so on newer clusters only the node probe shows them missing.
+
+use super::{OsFamily, OsRelease, not_kubeadm};
+use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
+use crate::facts::Unavailable;
+
+static NOT_FOUND: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"([A-Za-z0-9_.+-]+) not found in system path").expect("fixed pattern")
+});
+
+/// Every binary a matched line reports missing: output wrapped by other tools (Ansible's JSON
+/// `"stderr"`) holds several warnings on one line.
+fn binaries_in(m: &crate::scan::ScanMatch) -> Vec<String> {
+    let mut out: Vec<String> = NOT_FOUND
+        .captures_iter(&m.text)
+        .map(|c| c[1].to_string())
+        .collect();
+    if out.is_empty() {
+        out.push(m.captures["binary"].clone());
+    }
+    out
+}
+
+pub fn preflight_missing_binaries(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let nodes = ctx.facts.nodes();
+    let mut drafts = Vec::new();
+    let mut probes = 0;
+    let text_matches = ctx.matches_of("not-found");
+    for node in &nodes {
+        let Ok(probe) = ctx.facts.text(&format!("nodes/{node}/probes/binaries.txt")) else {
+            continue;
+        };
+        probes += 1;
+        let mut missing: Vec<String> = Vec::new();
+        let mut d = Draft::new();
+        for (n, line) in probe.lines() {
+            let mut it = line.split_whitespace();
+            let (Some(name), Some(loc)) = (it.next(), it.next()) else {
+                continue;
+            };
+            if name.starts_with('#') || !loc.eq_ignore_ascii_case("MISSING") {
+                continue;
+            }
+            if !missing.iter().any(|m| m == name) {
+                missing.push(name.to_string());
+            }
+            d = d.evidence(probe.evidence(n, n));
+        }
+        // kubeadm's warnings in this node's own journals belong to the same finding.
+        for m in text_matches
+            .iter()
+            .filter(|m| path_vars(&m.file).get("node") == Some(node))
+        {
+            for b in binaries_in(m) {
+                if !missing.contains(&b) {
+                    missing.push(b);
+                }
+            }
+            d = d.evidence(line_evidence(m));
+        }
+        if missing.is_empty() {
+            continue;
+        }
+        let os = OsRelease::read(ctx, node);
+        drafts.push(finish(d, node, &missing, os.as_ref()));
+    }
+    // kubeadm output pasted or recorded elsewhere: one finding per file.
+    let mut files: Vec<(String, Vec<String>, Draft)> = Vec::new();
+    for m in text_matches
+        .iter()
+        .filter(|m| !path_vars(&m.file).contains_key("node"))
+    {
+        let i = match files.iter().position(|(f, _, _)| **f == *m.file) {
+            Some(i) => i,
+            None => {
+                files.push((m.file.to_string(), Vec::new(), Draft::new()));
+                files.len() - 1
+            }
+        };
+        let (_, missing, d) = &mut files[i];
+        for b in binaries_in(m) {
+            if !missing.contains(&b) {
+                missing.push(b);
+            }
+        }
+        d.evidence.push(line_evidence(m));
+    }
+    let shared_os = shared_os(ctx, &nodes);
+    for (file, missing, d) in files {
+        let mut d = finish(d, "", &missing, shared_os.as_ref());
+        d.vars.insert("file".into(), file);
+        d.summary = Some(
+            "kubeadm's preflight checks found {binaries} missing from the system path ({file})"
+                .into(),
+        );
+        drafts.push(d);
+    }
+    if !drafts.is_empty() {
+        return Ok(Outcome::Findings(drafts));
+    }
+    if probes == 0 && ctx.matches_of("preflight-ran").is_empty() {
+        return Ok(Outcome::NotEvaluated(
+            "no node probe (nodes/*/probes/binaries.txt) and no kubeadm preflight output (captured/) is in the bundle"
+                .into(),
+        ));
+    }
+    Ok(Outcome::Pass)
+}
+
+/// The OS every node with an os-release agrees on, when they agree.
+fn shared_os(ctx: &Ctx, nodes: &[String]) -> Option<OsRelease> {
+    let all: Vec<OsRelease> = nodes
+        .iter()
+        .filter_map(|n| OsRelease::read(ctx, n))
+        .collect();
+    let first = all.first()?;
+    all.iter()
+        .all(|o| o.family() == first.family() && o.uses_yum() == first.uses_yum())
+        .then(|| first.clone())
+}
+
+fn finish(mut d: Draft, node: &str, missing: &[String], os: Option<&OsRelease>) -> Draft {
+    let where_ = if node.is_empty() {
+        "On the node where kubeadm ran".to_string()
+    } else {
+        format!("On node {node}")
+    };
+    let install = match os {
+        Some(os) if os.family() != OsFamily::Unknown => {
+            let mut pkgs: Vec<String> = Vec::new();
+            for b in missing {
+                let p = package(b, os);
+                if !pkgs.contains(&p) {
+                    pkgs.push(p);
+                }
+            }
+            format!(
+                "{where_} ({}), run:\n    {}",
+                os.name(),
+                os.install_command(&pkgs)
+            )
+        }
+        _ => {
+            let deb = package_list(missing, OsFamily::Debian, false);
+            let rpm = package_list(missing, OsFamily::RedHat, false);
+            format!(
+                "{where_} (its os-release was not collected), run on Debian/Ubuntu:\n    sudo apt-get update && sudo apt-get install -y {deb}\nor on CentOS/RHEL/Fedora:\n    sudo yum install -y {rpm}"
+            )
+        }
+    };
+    d.vars.insert("node".into(), node.to_string());
+    d.vars.insert("binaries".into(), missing.join(", "));
+    d.vars.insert("install".into(), install);
+    d
+}
+
+fn package_list(missing: &[String], family: OsFamily, legacy: bool) -> String {
+    let mut pkgs: Vec<String> = Vec::new();
+    for b in missing {
+        let p = package_for(b, family, legacy);
+        if !pkgs.contains(&p) {
+            pkgs.push(p);
+        }
+    }
+    pkgs.join(" ")
+}
+
+fn package(binary: &str, os: &OsRelease) -> String {
+    package_for(binary, os.family(), os.uses_yum())
+}
+
+/// The package that ships `binary` on a distribution family (`legacy`: a yum-era Red Hat
+/// release, where tc is still part of iproute).
+fn package_for(binary: &str, family: OsFamily, legacy: bool) -> String {
+    let deb = family == OsFamily::Debian;
+    let rpm = matches!(family, OsFamily::RedHat);
+    match binary {
+        "ip" => if deb { "iproute2" } else { "iproute" }.into(),
+        "tc" if deb => "iproute2".into(),
+        "tc" if rpm && !legacy => "iproute-tc".into(),
+        "tc" => if family == OsFamily::Suse {
+            "iproute2"
+        } else {
+            "iproute"
+        }
+        .into(),
+        "conntrack" if deb => "conntrack".into(),
+        "conntrack" => "conntrack-tools".into(),
+        "nsenter" | "mount" | "losetup" => "util-linux".into(),
+        "touch" => "coreutils".into(),
+        "crictl" => "cri-tools".into(),
+        "ip6tables" => "iptables".into(),
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_follow_the_distribution() {
+        let ubuntu = OsRelease::parse("ID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\"\n");
+        let centos7 =
+            OsRelease::parse("ID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"7\"\n");
+        let rocky9 =
+            OsRelease::parse("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n");
+        assert_eq!(package("conntrack", &ubuntu), "conntrack");
+        assert_eq!(package("conntrack", &centos7), "conntrack-tools");
+        assert_eq!(package("tc", &centos7), "iproute");
+        assert_eq!(package("tc", &rocky9), "iproute-tc");
+        assert_eq!(package("ip", &ubuntu), "iproute2");
+        let pk = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(
+            centos7
+                .install_command(&pk(&["ebtables"]))
+                .starts_with("sudo yum install")
+        );
+        assert!(
+            rocky9
+                .install_command(&pk(&["ebtables"]))
+                .starts_with("sudo dnf install")
+        );
+        assert!(
+            ubuntu
+                .install_command(&pk(&["ethtool"]))
+                .contains("apt-get install -y ethtool")
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! `kubeadm/upgrade-plan-external-etcd`: kubeadm before 1.19 times out in `upgrade plan` when
+//! it checks an external etcd's version. Harmless: `kubeadm upgrade apply` works.
+
+use super::{not_kubeadm, package_version};
+use crate::checks::{Ctx, Draft, Outcome, line_evidence};
+use crate::facts::Unavailable;
+use crate::model::Evidence;
+use crate::objpath::str_at;
+use crate::version::Version;
+use serde_json::Value;
+
+pub fn upgrade_plan_external_etcd(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let fatal = ctx.matches_of("plan-fatal");
+    if fatal.is_empty() {
+        if ctx.scanned("plan-fatal") == 0 {
+            return Ok(Outcome::NotEvaluated(
+                "no kubeadm upgrade plan output (captured/) is in the bundle".into(),
+            ));
+        }
+        return Ok(Outcome::Pass);
+    }
+    let Some(etcd) = external_etcd(ctx) else {
+        return Ok(Outcome::NotEvaluated(
+            "the kubeadm ClusterConfiguration is not in the bundle (nodes/*/kubeadm/config.yaml, or the kubeadm-config ConfigMap in kubectl/configmaps.json), so whether etcd is external is unknown"
+                .into(),
+        ));
+    };
+    let Some((endpoints, etcd_ev)) = etcd else {
+        // Stacked etcd: the timeout has another cause.
+        return Ok(Outcome::Pass);
+    };
+    let versions = ctx.matches_of("kubeadm-version");
+    let mut drafts = Vec::new();
+    let mut files: Vec<&str> = fatal.iter().map(|m| &*m.file).collect();
+    files.dedup();
+    for file in files {
+        // The version line of the same output first, else any recorded kubeadm version.
+        let from_output = versions
+            .iter()
+            .filter(|m| &*m.file == file)
+            .chain(versions.iter())
+            .find_map(|m| {
+                let v = m
+                    .captures
+                    .get("version")
+                    .or_else(|| m.captures.get("gitversion"))?;
+                Some((Version::parse(v)?, line_evidence(m)))
+            });
+        let version = from_output.or_else(|| {
+            ctx.facts
+                .nodes()
+                .iter()
+                .find_map(|n| package_version(ctx, n, "kubeadm"))
+        });
+        let Some((version, version_ev)) = version else {
+            return Ok(Outcome::NotEvaluated(format!(
+                "{file} shows kubeadm upgrade plan timing out on a cluster with external etcd, but kubeadm's version is not in the bundle (the plan output's \"[upgrade/versions] kubeadm version:\" line, or nodes/*/runtime/packages.txt)"
+            )));
+        };
+        if version.major_minor() >= (1, 19) {
+            continue;
+        }
+        let mut d = Draft::new()
+            .var("file", file)
+            .var("version", version.text.as_str())
+            .var("endpoints", endpoints.as_str());
+        d.evidence = fatal
+            .iter()
+            .filter(|m| &*m.file == file)
+            .map(|m| line_evidence(m))
+            .collect();
+        d.evidence.push(version_ev);
+        d.evidence.push(etcd_ev.clone());
+        drafts.push(d);
+    }
+    if drafts.is_empty() {
+        return Ok(Outcome::Pass);
+    }
+    Ok(Outcome::Findings(drafts))
+}
+
+/// `None`: no ClusterConfiguration found; `Some(None)`: etcd is local (stacked);
+/// `Some(Some((endpoints, evidence)))`: external etcd.
+fn external_etcd(ctx: &Ctx) -> Option<Option<(String, Evidence)>> {
+    let mut found = false;
+    for node in ctx.facts.nodes() {
+        let Ok(doc) = ctx.facts.yaml(&format!("nodes/{node}/kubeadm/config.yaml")) else {
+            continue;
+        };
+        for d in &doc.docs {
+            if !is_cluster_config(d) {
+                continue;
+            }
+            found = true;
+            if let Some(eps) = external_endpoints(d) {
+                return Some(Some((eps, doc.text.evidence_for("external:"))));
+            }
+        }
+    }
+    if let Ok(cms) = ctx.list("kubectl/configmaps.json")
+        && let Some(item) = cms.items.iter().find(|i| {
+            str_at(&i.value, "metadata.namespace") == Some("kube-system")
+                && str_at(&i.value, "metadata.name") == Some("kubeadm-config")
+        })
+    {
+        for key in ["ClusterConfiguration", "MasterConfiguration"] {
+            let Some(text) = item
+                .value
+                .pointer(&format!("/data/{key}"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let Ok(docs) = crate::yaml::parse_documents(text) else {
+                continue;
+            };
+            found = true;
+            if let Some(eps) = docs.iter().find_map(external_endpoints) {
+                return Some(Some((eps, cms.item_line_evidence(item, "external:"))));
+            }
+        }
+    }
+    found.then_some(None)
+}
+
+fn is_cluster_config(d: &Value) -> bool {
+    matches!(
+        str_at(d, "kind"),
+        Some("ClusterConfiguration") | Some("MasterConfiguration")
+    )
+}
+
+fn external_endpoints(d: &Value) -> Option<String> {
+    let ext = d.pointer("/etcd/external")?;
+    if !ext.is_object() {
+        return None;
+    }
+    let eps: Vec<&str> = ext
+        .get("endpoints")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    Some(if eps.is_empty() {
+        "(no endpoints listed)".into()
+    } else {
+        eps.join(",")
+    })
+}
