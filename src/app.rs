@@ -89,6 +89,11 @@ fn run(args: &Args) -> anyhow::Result<u8> {
             out.flush()?;
             return Ok(EXIT_CLEAN);
         }
+        Some(Command::Collector) => {
+            out.write_all(crate::collector::SCRIPT.as_bytes())?;
+            out.flush()?;
+            return Ok(EXIT_CLEAN);
+        }
         None => {}
     }
     let Some(bundle) = &args.bundle else {

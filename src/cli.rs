@@ -64,6 +64,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         analyzers: Option<PathBuf>,
     },
+    /// Print the collector script that writes a bundle
+    /// (`kubetriage collector > collect-bundle.sh; bash collect-bundle.sh --help`).
+    Collector,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -191,3 +191,14 @@ fn markdown_and_text_list_what_was_not_collected() {
         );
     }
 }
+
+#[test]
+fn the_binary_carries_the_collector_script() {
+    let out = kubetriage().arg("collector").output().unwrap();
+    assert!(out.status.success());
+    let script = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("collectors/collect-bundle.sh"),
+    )
+    .unwrap();
+    assert_eq!(out.stdout, script);
+}

@@ -153,6 +153,20 @@ impl Sandbox {
         fs::set_permissions(&dst, fs::Permissions::from_mode(0o755)).unwrap();
     }
 
+    /// Puts a do-nothing `name` on the sandbox's PATH unless one is there: for tools the script
+    /// only looks for (`command -v`), such as the preflight binaries of a healthy node.
+    pub fn present_tool(&self, name: &str) {
+        let dst = self.bin.join(name);
+        if !dst.exists() {
+            fs::write(
+                &dst,
+                format!("#!{}\nexit 0\n", self.bin.join("bash").display()),
+            )
+            .unwrap();
+            fs::set_permissions(&dst, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+
     /// Links a real program from the test's PATH into the sandbox.
     pub fn real_tool(&self, name: &str) -> bool {
         match which(name) {
