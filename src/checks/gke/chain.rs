@@ -223,6 +223,12 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         if grants.iter().any(|(m, _, _)| *m == member) {
             continue;
         }
+        // Only the GSA's own policy can show that no grant exists: the project policy alone
+        // proves a grant, never its absence.
+        if let Err(u) = &gsa_policy {
+            undecided.push(u.reason.clone());
+            continue;
+        }
         // Near misses: a grant for the same KSA elsewhere, or another KSA in this namespace.
         let mut near = Vec::new();
         let mut d = Draft::new().evidence(ksa.evidence.clone());
@@ -420,7 +426,35 @@ pub fn wi_pool_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .iter()
         .map(|k| format!("{}/{}", k.namespace, k.name))
         .collect();
+    // The pools that still need the GKE metadata server, from the cluster description.
+    let mut pools: Vec<&str> = cluster
+        .value
+        .get("nodePools")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| !mode_serves_wi(pool_mode(p)))
+        .filter_map(|p| str_at(p, "name"))
+        .collect();
+    if pools.is_empty() && cluster.value.get("nodePools").is_none() {
+        pools.push("POOL_NAME");
+    }
+    let loc = location_flag(ctx.facts);
+    let cluster_n = cluster_name(ctx.facts);
+    let pool_cmds = if pools.is_empty() {
+        "Every node pool already runs the GKE metadata server.".to_string()
+    } else {
+        format!(
+            "Then switch the node pools to the GKE metadata server:\n{}",
+            pools
+                .iter()
+                .map(|p| format!("    gcloud container node-pools update {p} --cluster={cluster_n} {loc} --workload-metadata=GKE_METADATA"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
     let mut d = Draft::new()
+        .var("pool_commands", pool_cmds)
         .var("problem", problem)
         .var("ksas", name_list(&names, 5))
         .var("count", ksas.len().to_string())

@@ -454,7 +454,8 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut compared = 0usize;
     let mut undated = 0usize;
     let mut order = Vec::new();
-    let mut groups: HashMap<String, (Draft, f64)> = HashMap::new();
+    // per container: the draft, and the earliest failure (seconds after start, that run's start)
+    let mut groups: HashMap<String, (Draft, f64, jiff::Timestamp)> = HashMap::new();
     for m in ms {
         let Some((ns, pod, container, previous)) = log_pod(&m.file) else {
             continue;
@@ -484,12 +485,15 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     .var("namespace", ns.as_str())
                     .var("pod", pod.as_str())
                     .var("container", container.as_str())
-                    .var("workload", workload)
-                    .var("started", started.to_string()),
+                    .var("workload", workload),
                 f64::MAX,
+                started,
             )
         });
-        g.1 = g.1.min(secs.max(0.0));
+        if secs.max(0.0) < g.1 {
+            g.1 = secs.max(0.0);
+            g.2 = started;
+        }
         g.0.evidence.push(line_evidence(m));
     }
     if order.is_empty() {
@@ -504,9 +508,10 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         order
             .into_iter()
             .filter_map(|k| groups.remove(&k))
-            .map(|(d, secs)| {
+            .map(|(d, secs, started)| {
                 let n = d.evidence.len();
                 d.var("seconds", format!("{secs:.1}"))
+                    .var("started", started.to_string())
                     .var("count", n.to_string())
                     .var("window", format!("{STARTUP_WINDOW_SECS:.0}"))
             })

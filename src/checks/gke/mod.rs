@@ -64,7 +64,7 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
 ];
 
 /// The reason GKE-only checks give on other clusters.
-pub const NOT_GKE: &str = "not a GKE cluster: the manifest's mode is not gke and the bundle has no GKE cluster description (gcloud/cluster.json) or GKE system pods";
+pub const NOT_GKE: &str = "not a GKE cluster: the manifest says the bundle comes from a kubeadm-built cluster (mode kubeadm)";
 
 /// "Not evaluated: not a GKE cluster" for bundles of kubeadm-built clusters, so that GKE checks
 /// never speak about them.

@@ -186,8 +186,11 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             format!(" Near miss: {}.", near.join("; "))
         };
         let first = &policies[isolating[0]];
-        let selector =
-            serde_json::to_string(&first.pod_selector_raw).unwrap_or_else(|_| "{}".into());
+        // `{ }`, not `{}`: the same empty mapping, and never mistaken for a template placeholder.
+        let selector = match serde_json::to_string(&first.pod_selector_raw) {
+            Ok(s) if s != "{}" => s,
+            _ => "{ }".to_string(),
+        };
         let mut d = Draft::new()
             .var("namespace", ns.as_str())
             .var("pods", name_list(&pod_names, 5))
