@@ -9,6 +9,7 @@ use crate::bundle::{Bundle, BundleFile};
 use crate::manifest::Manifest;
 use crate::model::Evidence;
 use crate::yaml;
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
@@ -168,7 +169,8 @@ impl JsonDoc {
         if text.text.trim().is_empty() {
             return Err(format!("{path} is empty"));
         }
-        let mut value: Value = serde_json::from_str(&text.text).map_err(|e| {
+        // Validate once without building anything, so errors name the line of the whole file.
+        serde_json::from_str::<serde::de::IgnoredAny>(&text.text).map_err(|e| {
             format!(
                 "{path} is not valid JSON (line {}, column {}: {e})",
                 e.line(),
@@ -176,6 +178,44 @@ impl JsonDoc {
             )
         })?;
         let spans = list_item_spans(text.text.as_bytes());
+        let line_span =
+            |&(s, e): &(usize, usize)| (text.line_of(s), text.line_of(e.saturating_sub(1).max(s)));
+        // Large lists are parsed item by item in parallel, from the spans found above.
+        if let (Some(first), Some(last), false) =
+            (spans.first(), spans.last(), crate::scan::slow_path())
+        {
+            let skeleton = format!("{}{}", &text.text[..first.0], &text.text[last.1..]);
+            let parsed: Result<Vec<Value>, _> = spans
+                .par_iter()
+                .map(|&(s, e)| serde_json::from_str::<Value>(&text.text[s..e]))
+                .collect();
+            if let (Ok(values), Ok(value)) = (parsed, serde_json::from_str::<Value>(&skeleton)) {
+                let is_list = value.is_array() || value.get("items").is_some_and(Value::is_array);
+                if is_list {
+                    let items = values
+                        .into_iter()
+                        .zip(&spans)
+                        .map(|(v, span)| {
+                            let (line, end_line) = line_span(span);
+                            Item {
+                                value: v,
+                                line,
+                                end_line,
+                            }
+                        })
+                        .collect();
+                    return Ok(JsonDoc {
+                        text,
+                        value,
+                        items,
+                        is_list,
+                    });
+                }
+            }
+        }
+        // Small documents, single objects and anything the span scanner did not understand.
+        let mut value: Value = serde_json::from_str(&text.text)
+            .map_err(|e| format!("{path} is not valid JSON ({e})"))?;
         let (raw_items, is_list) = match &mut value {
             Value::Array(a) => (std::mem::take(a), true),
             Value::Object(o) if o.contains_key("items") => match o.get_mut("items") {
@@ -190,14 +230,11 @@ impl JsonDoc {
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
-                let (a, b) = spans
-                    .get(i)
-                    .map(|&(s, e)| (text.line_of(s), text.line_of(e.saturating_sub(1).max(s))))
-                    .unwrap_or(whole);
+                let (line, end_line) = spans.get(i).map(line_span).unwrap_or(whole);
                 Item {
                     value: v,
-                    line: a,
-                    end_line: b,
+                    line,
+                    end_line,
                 }
             })
             .collect();

@@ -196,6 +196,12 @@ fn scan_file(
     Ok(out)
 }
 
+/// Set `KUBETRIAGE_SLOW_PATH` to turn the speed-ups off (no prefilter: every line is matched
+/// on its own; JSON lists parsed whole). Results must not change: the tests compare both paths.
+pub fn slow_path() -> bool {
+    std::env::var_os("KUBETRIAGE_SLOW_PATH").is_some()
+}
+
 /// The patterns that read one set of files: the exact per-line set, and a prefilter that finds
 /// candidate lines in whole blocks at the regex engine's full speed.
 struct Matcher {
@@ -221,11 +227,15 @@ impl Matcher {
                 .collect::<Vec<_>>()
                 .join("|")
         );
-        let prefilter = regex::bytes::RegexBuilder::new(&alternation)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .ok();
+        let prefilter = (!slow_path())
+            .then(|| {
+                regex::bytes::RegexBuilder::new(&alternation)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(64 << 20)
+                    .build()
+                    .ok()
+            })
+            .flatten();
         Matcher { set, prefilter }
     }
 }
@@ -316,7 +326,8 @@ fn scan_region(
         let le = memchr::memchr(b'\n', &region[start..]).map_or(region.len(), |i| start + i);
         line += memchr::memchr_iter(b'\n', &region[counted..ls]).count();
         counted = ls;
-        on_line(line + 1, trim_cr(&region[ls..le]));
+        // Every line is seen through at most its first MAX_LINE bytes, wherever blocks fall.
+        on_line(line + 1, trim_cr(&region[ls..le.min(ls + MAX_LINE)]));
         pos = le + 1;
     }
 }
@@ -369,6 +380,10 @@ mod tests {
 
     #[test]
     fn overlong_lines_are_cut_not_buffered() {
+        // Longer than a line but shorter than a block, and longer than a block.
+        let mut short = vec![b'y'; MAX_LINE + 100];
+        short.extend_from_slice(b" loop\n");
+        assert_eq!(candidates(&short, None)[0].1.len(), MAX_LINE);
         let mut text = vec![b'x'; MAX_LINE + 10 * 1024 * 1024];
         text.extend_from_slice(b" loop\nnext loop\n");
         let got = candidates(&text, None);

@@ -260,3 +260,22 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(one, four, "{bundle}");
     }
 }
+
+#[test]
+fn the_fast_paths_give_the_same_results_as_the_slow_path() {
+    for (bundle, _) in expectations() {
+        let folder = testdata().join(&bundle);
+        let (_, fast) = run_json(&folder, &[]);
+        let out = kubetriage()
+            .env("KUBETRIAGE_SLOW_PATH", "1")
+            .args(["--format", "json"])
+            .arg(&folder)
+            .output()
+            .unwrap();
+        let slow: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            fast, slow,
+            "{bundle}: the prefilter or parallel parsing changed the results"
+        );
+    }
+}
