@@ -78,11 +78,36 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         &version,
         str_at(&cluster.value, "networkConfig.datapathProvider"),
     );
-    let policies: Vec<Policy> = policies_doc
+    // Policies grouped by namespace (file order kept inside one), so that a pod is evaluated
+    // against its own namespace's policies only: no pods × policies scan of the whole cluster.
+    let mut parsed: Vec<(Policy, usize)> = policies_doc
         .items
         .iter()
-        .map(|i| Policy::from_value(&i.value))
+        .enumerate()
+        .map(|(i, item)| (Policy::from_value(&item.value), i))
         .collect();
+    parsed.sort_by(|a, b| a.0.namespace.cmp(&b.0.namespace));
+    let item_of: Vec<usize> = parsed.iter().map(|(_, i)| *i).collect();
+    let policies: Vec<Policy> = parsed.into_iter().map(|(p, _)| p).collect();
+    let mut ns_range: HashMap<&str, std::ops::Range<usize>> = HashMap::new();
+    for (i, p) in policies.iter().enumerate() {
+        ns_range
+            .entry(p.namespace.as_str())
+            .and_modify(|r| r.end = i + 1)
+            .or_insert(i..i + 1);
+    }
+    // Egress from a pod of `ns`, with policy indices into `policies`.
+    let egress_in = |ns: &str, labels: &Labels, d: &Destination| -> netpol::Verdict {
+        let Some(r) = ns_range.get(ns) else {
+            return netpol::egress(&[], ns, labels, d);
+        };
+        let mut v = netpol::egress(&policies[r.clone()], ns, labels, d);
+        v.isolating.iter_mut().for_each(|i| *i += r.start);
+        if let Some((p, _)) = v.allowed_by.as_mut() {
+            *p += r.start;
+        }
+        v
+    };
     let ns_labels: Option<BTreeMap<String, Labels>> =
         ctx.list("kubectl/namespaces.json").ok().map(|d| {
             d.items
@@ -131,22 +156,16 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let ksas = wi.ksa_set();
     // (namespace, isolating policies) → blocked pods
     let mut blocked: BTreeMap<(String, Vec<usize>), Vec<&Item>> = BTreeMap::new();
-    let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, p) in policies.iter().enumerate() {
-        if p.isolates_egress {
-            by_ns.entry(p.namespace.as_str()).or_default().push(i);
-        }
-    }
     for pod in &pods.items {
         let (ns, sa) = pod_ksa(&pod.value);
-        if !ksas.contains(&(ns.to_string(), sa.to_string())) || !by_ns.contains_key(ns) {
+        if !ksas.contains(&(ns.to_string(), sa.to_string())) || !ns_range.contains_key(ns) {
             continue;
         }
         if pod.value.pointer("/spec/hostNetwork") == Some(&Value::Bool(true)) {
             continue; // host-network pods are not subject to NetworkPolicy
         }
         let labels = netpol::labels_of(pod.value.pointer("/metadata/labels"));
-        let v = netpol::egress(&policies, ns, &labels, &dest);
+        let v = egress_in(ns, &labels, &dest);
         if !v.allowed {
             blocked
                 .entry((ns.to_string(), v.isolating.clone()))
@@ -166,10 +185,10 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .collect();
         let mut near = netpol::near_misses(&policies, &isolating, &dest);
         let sel_labels = netpol::labels_of(pod_items[0].value.pointer("/metadata/labels"));
-        let by_selector = netpol::egress(&policies, &ns, &sel_labels, &mds_dest(true));
+        let by_selector = egress_in(&ns, &sel_labels, &mds_dest(true));
         if by_selector.allowed
             && let Some((pi, _)) = by_selector.allowed_by
-            && !netpol::egress(&policies, &ns, &sel_labels, &mds_dest(false)).allowed
+            && !egress_in(&ns, &sel_labels, &mds_dest(false)).allowed
         {
             let mut s = format!(
                 "{}/{} allows the gke-metadata-server pods by selector, but they use the node's network, where pod and namespace selectors do not apply",
@@ -204,7 +223,7 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("selector", selector)
             .var("policy", first.name.as_str());
         for &i in &isolating {
-            let item = &policies_doc.items[i];
+            let item = &policies_doc.items[item_of[i]];
             d = d.evidence(
                 policies_doc
                     .item_line_evidence(item, &format!("\"name\": \"{}\"", policies[i].name)),
