@@ -259,7 +259,8 @@ fn wrapped(ctx: &Ctx, m: &ScanMatch) -> Option<(Forbidden, crate::model::Evidenc
     let mut joined = m.text.trim_end().to_string();
     for n in m.line + 1..=(m.line + 4).min(text.line_count()) {
         let next = text.line(n).trim();
-        if next.is_empty() {
+        // A blank line ends the message; another Forbidden answer is its own message.
+        if next.is_empty() || next.contains("forbidden:") {
             return None;
         }
         joined.push(' ');
