@@ -647,13 +647,20 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if groups.is_empty() {
         return Ok(Outcome::Pass);
     }
+    let all_ksas: std::collections::HashSet<(&str, &str)> = sas
+        .items
+        .iter()
+        .map(|i| {
+            (
+                str_at(&i.value, "metadata.namespace").unwrap_or("default"),
+                str_at(&i.value, "metadata.name").unwrap_or(""),
+            )
+        })
+        .collect();
     let drafts = groups
         .into_iter()
         .map(|((ns, ksa), (pod_names, lines, pod_ev))| {
-            let ksa_exists = sas.items.iter().any(|i| {
-                str_at(&i.value, "metadata.namespace") == Some(ns.as_str())
-                    && str_at(&i.value, "metadata.name") == Some(ksa.as_str())
-            });
+            let ksa_exists = all_ksas.contains(&(ns.as_str(), ksa.as_str()));
             let pool_text = match &pool {
                 Some(p) => p.clone(),
                 None => format!("{project}.svc.id.goog"),
