@@ -15,12 +15,7 @@ pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if let Some(o) = not_gke(ctx.facts) {
         return Ok(o);
     }
-    let pods = match ctx.list("kubectl/pods.json") {
-        Err(_) if ctx.facts.mode() != Mode::Gke => {
-            return Ok(Outcome::NotEvaluated(NOT_GKE.into()));
-        }
-        r => r?,
-    };
+    let pods = ctx.list("kubectl/pods.json")?;
     let servers: Vec<_> = pods
         .items
         .iter()
@@ -33,10 +28,9 @@ pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         })
         .collect();
     if servers.is_empty() {
-        if ctx.facts.mode() != Mode::Gke {
-            return Ok(Outcome::NotEvaluated(NOT_GKE.into()));
-        }
-        return Ok(Outcome::Pass);
+        return Ok(Outcome::NotEvaluated(
+            "no gke-metadata-server pod in kube-system (kubectl/pods.json): the GKE metadata server runs only on node pools with Workload Identity".into(),
+        ));
     }
     let ksa_count = ctx
         .list("kubectl/serviceaccounts.json")
