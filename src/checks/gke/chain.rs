@@ -225,6 +225,7 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
         // Near misses: a grant for the same KSA elsewhere, or another KSA in this namespace.
         let mut near = Vec::new();
+        let mut own_pool_grant: Option<String> = None;
         let mut d = Draft::new().evidence(ksa.evidence.clone());
         for (m, ev, place) in &grants {
             let Some((p, ns, k)) = parse_wi_member(m) else {
@@ -233,6 +234,14 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             let what = match (p == pool, ns == ksa.namespace, k == ksa.name) {
                 (true, false, true) => "the same KSA name in another namespace",
                 (true, true, false) => "another KSA in the same namespace",
+                (false, true, true)
+                    if project
+                        .as_ref()
+                        .is_some_and(|pr| p == format!("{pr}.svc.id.goog")) =>
+                {
+                    own_pool_grant = Some(p.to_string());
+                    "the same KSA in the project's own pool, which the cluster should use: fix the cluster's workload pool (gke/wi-pool-missing) rather than add a grant"
+                }
                 (false, true, true) => "the same KSA in another project's workload pool",
                 _ => continue,
             };
@@ -247,6 +256,16 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         } else {
             format!(" Near miss: {}.", near.join("; "))
         };
+        if let Some(own) = own_pool_grant {
+            // The grant is right; the cluster's pool is not.
+            d.remediation = Some(format!(
+                "Give the cluster its own project's workload pool; the existing grant to serviceAccount:{own}[{ns}/{name}] then applies:\n    gcloud container clusters update {cluster} {loc} --workload-pool={own}",
+                ns = ksa.namespace,
+                name = ksa.name,
+                cluster = cluster_name(ctx.facts),
+                loc = location_flag(ctx.facts),
+            ));
+        }
         drafts.push(
             d.var("namespace", ksa.namespace.as_str())
                 .var("ksa", ksa.name.as_str())
