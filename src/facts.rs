@@ -10,7 +10,6 @@ use crate::bundle::{Bundle, BundleFile};
 use crate::manifest::Manifest;
 use crate::model::Evidence;
 use crate::yaml;
-use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
@@ -186,10 +185,7 @@ impl JsonDoc {
             (spans.first(), spans.last(), crate::scan::slow_path())
         {
             let skeleton = format!("{}{}", &text.text[..first.0], &text.text[last.1..]);
-            let parsed: Result<Vec<Value>, _> = spans
-                .par_iter()
-                .map(|&(s, e)| serde_json::from_str::<Value>(&text.text[s..e]))
-                .collect();
+            let parsed = parse_items_in_parallel(&text.text, &spans);
             if let (Ok(values), Ok(value)) = (parsed, serde_json::from_str::<Value>(&skeleton)) {
                 let is_list = value.is_array() || value.get("items").is_some_and(Value::is_array);
                 if is_list {
@@ -246,6 +242,47 @@ impl JsonDoc {
             is_list,
         })
     }
+}
+
+/// Parses list items on scoped OS threads, not on the rayon pool: this runs inside a parse-once
+/// cache slot, and a rayon worker waiting for its own parallel work may steal another check's job
+/// that waits for this very slot, which then never fills (a deadlock).
+fn parse_items_in_parallel(
+    text: &str,
+    spans: &[(usize, usize)],
+) -> Result<Vec<Value>, serde_json::Error> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let chunk = spans.len().div_ceil(workers).max(1);
+    // Small lists are not worth a thread.
+    if spans.len() < 256 || spans.len() <= chunk {
+        return spans
+            .iter()
+            .map(|&(s, e)| serde_json::from_str::<Value>(&text[s..e]))
+            .collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = spans
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&(s, e)| serde_json::from_str::<Value>(&text[s..e]))
+                        .collect::<Result<Vec<Value>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(spans.len());
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part?),
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// Byte spans of the elements of a JSON document's list: the top-level array, or the array under

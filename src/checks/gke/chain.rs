@@ -1,0 +1,808 @@
+//! The structural links of the Workload Identity chain: the project's services, the cluster's
+//! pool, the node pools' metadata mode, the KSA annotations and the GSA bindings; and the
+//! metadata server's own health.
+
+use super::*;
+use crate::checks::{Ctx, Draft, Outcome};
+use crate::model::Severity;
+use std::collections::{BTreeMap, HashMap};
+
+/// The service Workload Identity tokens are minted by.
+const CREDENTIALS_API: &str = "iamcredentials.googleapis.com";
+
+/// `gke/metadata-server-crashloop`: a gke-metadata-server pod crash-looping or OOM-killed.
+pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let pods = ctx.list("kubectl/pods.json")?;
+    let servers: Vec<_> = pods
+        .items
+        .iter()
+        .filter(|i| {
+            str_at(&i.value, "metadata.namespace") == Some("kube-system")
+                && (str_at(&i.value, "metadata.name")
+                    .is_some_and(|n| n.starts_with("gke-metadata-server-"))
+                    || str_at(&i.value, "metadata.labels[\"k8s-app\"]")
+                        == Some("gke-metadata-server"))
+        })
+        .collect();
+    if servers.is_empty() {
+        return Ok(Outcome::NotEvaluated(
+            "no gke-metadata-server pod in kube-system (kubectl/pods.json): the GKE metadata server runs only on node pools with Workload Identity".into(),
+        ));
+    }
+    let ksa_count = ctx
+        .list("kubectl/serviceaccounts.json")
+        .ok()
+        .map(|d| d.items.len());
+    let mut drafts = Vec::new();
+    for item in servers {
+        let statuses = item
+            .value
+            .pointer("/status/containerStatuses")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut reasons = Vec::new();
+        let mut restarts = 0u64;
+        for s in &statuses {
+            restarts += s.get("restartCount").and_then(Value::as_u64).unwrap_or(0);
+            if let Some(r) = s
+                .pointer("/state/waiting/reason")
+                .and_then(Value::as_str)
+                .filter(|r| *r == "CrashLoopBackOff")
+            {
+                reasons.push(r.to_string());
+            }
+            if let Some(r) = s
+                .pointer("/lastState/terminated/reason")
+                .and_then(Value::as_str)
+                .filter(|r| *r == "OOMKilled")
+            {
+                reasons.push(r.to_string());
+            }
+        }
+        if reasons.is_empty() {
+            continue;
+        }
+        reasons.dedup();
+        let name = str_at(&item.value, "metadata.name")
+            .unwrap_or("")
+            .to_string();
+        let node = str_at(&item.value, "spec.nodeName")
+            .unwrap_or("(unscheduled)")
+            .to_string();
+        let cause = match ksa_count {
+            Some(n) if n > 3000 => format!(
+                "The cluster has {n} Kubernetes service accounts, over the 3,000 the metadata server is sized for: that is the likely cause of the crashes."
+            ),
+            Some(n) => format!(
+                "The cluster has {n} Kubernetes service accounts (below 3,000, so their number is not the likely cause)."
+            ),
+            None => {
+                "The service-account count is unknown: kubectl/serviceaccounts.json is not usable."
+                    .to_string()
+            }
+        };
+        let ev = doc_evidence(&pods, item, &reasons[0]);
+        drafts.push(
+            Draft::new()
+                .var("pod", name)
+                .var("node", node)
+                .var("reasons", reasons.join(" and "))
+                .var("restarts", restarts.to_string())
+                .var(
+                    "ksa_count",
+                    ksa_count
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "unknown".into()),
+                )
+                .var("cause", cause)
+                .evidence(ev),
+        );
+    }
+    Ok(if drafts.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Findings(drafts)
+    })
+}
+
+fn doc_evidence(doc: &Arc<JsonDoc>, item: &crate::facts::Item, needle: &str) -> Evidence {
+    doc.item_line_evidence(item, &format!("\"{needle}\""))
+}
+
+/// The members a policy grants `role` to, with the line of each member.
+pub(super) fn role_members(policy: &JsonDoc, role: &str) -> Vec<(String, Evidence)> {
+    let Some(bindings) = policy.value.get("bindings").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    bindings
+        .iter()
+        .filter(|b| b.get("role").and_then(Value::as_str) == Some(role))
+        .flat_map(|b| {
+            b.get("members")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|m| m.as_str().map(str::to_string))
+        .map(|m| {
+            let ev = policy.text.evidence_for(&format!("\"{m}\""));
+            (m, ev)
+        })
+        .collect()
+}
+
+/// Splits `serviceAccount:POOL[NS/KSA]` into its parts.
+pub(super) fn parse_wi_member(m: &str) -> Option<(&str, &str, &str)> {
+    let rest = m.strip_prefix("serviceAccount:")?;
+    let (pool, tail) = rest.split_once('[')?;
+    let (ns, ksa) = tail.strip_suffix(']')?.split_once('/')?;
+    Some((pool, ns, ksa))
+}
+
+/// `gke/wi-binding-missing`: an annotated KSA whose GSA does not let it act as the GSA.
+pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let sas = ctx.list("kubectl/serviceaccounts.json")?;
+    let ksas = annotated_ksas(&sas);
+    let cluster = ctx.json("gcloud/cluster.json").ok();
+    let pool_set = cluster.as_ref().and_then(|c| workload_pool(&c.value));
+    if ksas.is_empty() {
+        return Ok(Outcome::NotEvaluated(format!(
+            "Workload Identity is not in use: no Kubernetes service account carries the {WI_ANNOTATION} annotation"
+        )));
+    }
+    let project = project_id(ctx.facts);
+    let pool = match (pool_set, &project) {
+        (Some(p), _) => p,
+        (None, Some(p)) => format!("{p}.svc.id.goog"),
+        (None, None) => {
+            return Err(Unavailable {
+                path: "gcloud/cluster.json".into(),
+                reason: "the workload pool is unknown: gcloud/cluster.json has none and the project id is not recorded in manifest.json".into(),
+            });
+        }
+    };
+    let project_policy = ctx.json("gcloud/project-iam-policy.json");
+    let mut drafts = Vec::new();
+    let mut undecided: Vec<String> = Vec::new();
+    for ksa in &ksas {
+        let gsa_project = ksa
+            .gsa
+            .split_once('@')
+            .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
+            .map(str::to_string);
+        let Some(gsa_project) = gsa_project else {
+            continue;
+        }; // malformed: gke/wi-ksa-annotation-invalid reports it
+        if gsa_not_found(ctx.facts, &ksa.gsa).is_some() {
+            continue; // the GSA does not exist: gke/wi-ksa-annotation-invalid reports it
+        }
+        let member = format!("serviceAccount:{pool}[{}/{}]", ksa.namespace, ksa.name);
+        let mut grants: Vec<(String, Evidence, &'static str)> = Vec::new();
+        let mut read_any = false;
+        let gsa_path = format!("gcloud/service-accounts/{}/iam-policy.json", ksa.gsa);
+        let gsa_policy = ctx.json(&gsa_path);
+        if let Ok(p) = &gsa_policy {
+            read_any = true;
+            grants.extend(
+                role_members(p, "roles/iam.workloadIdentityUser")
+                    .into_iter()
+                    .map(|(m, e)| (m, e, "the service account's IAM policy")),
+            );
+        }
+        // A project-level grant covers every GSA of that project.
+        if Some(&gsa_project) == project.as_ref()
+            && let Ok(p) = &project_policy
+        {
+            read_any = true;
+            grants.extend(
+                role_members(p, "roles/iam.workloadIdentityUser")
+                    .into_iter()
+                    .map(|(m, e)| (m, e, "the project IAM policy")),
+            );
+        }
+        if !read_any {
+            undecided.push(match &gsa_policy {
+                Err(u) => u.reason.clone(),
+                Ok(_) => gsa_path,
+            });
+            continue;
+        }
+        if grants.iter().any(|(m, _, _)| *m == member) {
+            continue;
+        }
+        // Only the GSA's own policy can show that no grant exists: the project policy alone
+        // proves a grant, never its absence.
+        if let Err(u) = &gsa_policy {
+            undecided.push(u.reason.clone());
+            continue;
+        }
+        // Near misses: a grant for the same KSA elsewhere, or another KSA in this namespace.
+        let mut near = Vec::new();
+        let mut own_pool_grant: Option<String> = None;
+        let mut d = Draft::new().evidence(ksa.evidence.clone());
+        for (m, ev, place) in &grants {
+            let Some((p, ns, k)) = parse_wi_member(m) else {
+                continue;
+            };
+            let what = match (p == pool, ns == ksa.namespace, k == ksa.name) {
+                (true, false, true) => "the same KSA name in another namespace",
+                (true, true, false) => "another KSA in the same namespace",
+                (false, true, true)
+                    if project
+                        .as_ref()
+                        .is_some_and(|pr| p == format!("{pr}.svc.id.goog")) =>
+                {
+                    own_pool_grant = Some(p.to_string());
+                    "the same KSA in the project's own pool, which the cluster should use: fix the cluster's workload pool (gke/wi-pool-missing) rather than add a grant"
+                }
+                (false, true, true) => "the same KSA in another project's workload pool",
+                _ => continue,
+            };
+            near.push(format!("{place} grants {m} ({what})"));
+            d = d.evidence(ev.clone());
+        }
+        if let Ok(p) = &gsa_policy {
+            d = d.evidence(p.text.evidence(1, p.text.line_count().clamp(1, 40)));
+        }
+        let near_text = if near.is_empty() {
+            String::new()
+        } else {
+            format!(" Near miss: {}.", near.join("; "))
+        };
+        if let Some(own) = own_pool_grant {
+            // The grant is right; the cluster's pool is not.
+            d.remediation = Some(format!(
+                "Give the cluster its own project's workload pool; the existing grant to serviceAccount:{own}[{ns}/{name}] then applies:\n    gcloud container clusters update {cluster} {loc} --workload-pool={own}",
+                ns = ksa.namespace,
+                name = ksa.name,
+                cluster = cluster_name(ctx.facts),
+                loc = location_flag(ctx.facts),
+            ));
+        }
+        drafts.push(
+            d.var("namespace", ksa.namespace.as_str())
+                .var("ksa", ksa.name.as_str())
+                .var("gsa", ksa.gsa.as_str())
+                .var("gsa_project", gsa_project)
+                .var("member", member)
+                .var("near_miss", near_text),
+        );
+    }
+    if !drafts.is_empty() {
+        return Ok(Outcome::Findings(drafts));
+    }
+    if !undecided.is_empty() {
+        return Ok(Outcome::NotEvaluated(format!(
+            "cannot tell whether the bindings exist: {}",
+            undecided.join("; ")
+        )));
+    }
+    Ok(Outcome::Pass)
+}
+
+/// `gke/ksa-count-high`: the metadata server's memory grows with the cluster's KSA count.
+pub fn ksa_count_high(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let sas = ctx.list("kubectl/serviceaccounts.json")?;
+    let n = sas.items.len();
+    let Some(severity) = ksa_count_severity(n) else {
+        return Ok(Outcome::Pass);
+    };
+    let mut per_ns: BTreeMap<&str, usize> = BTreeMap::new();
+    for item in &sas.items {
+        *per_ns
+            .entry(str_at(&item.value, "metadata.namespace").unwrap_or("default"))
+            .or_default() += 1;
+    }
+    let mut top: Vec<(&str, usize)> = per_ns.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let top_text = top
+        .iter()
+        .take(5)
+        .map(|(ns, c)| format!("{ns} ({c})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut d = Draft::new()
+        .var("count", n.to_string())
+        .var("namespaces", top.len().to_string())
+        .var("top_namespaces", top_text)
+        .evidence(sas.text.evidence(1, 1));
+    if severity == Severity::Info {
+        d.severity = Some(Severity::Info);
+        d.summary = Some(format!(
+            "The cluster holds {n} Kubernetes service accounts, approaching the 3,000 at which the GKE metadata server may run out of memory"
+        ));
+    }
+    Ok(Outcome::Findings(vec![d]))
+}
+
+/// Above 3,000 KSAs the metadata server is at risk (warning); above 2,500 it is worth knowing.
+pub fn ksa_count_severity(n: usize) -> Option<Severity> {
+    match n {
+        n if n > 3000 => Some(Severity::Warning),
+        n if n > 2500 => Some(Severity::Info),
+        _ => None,
+    }
+}
+
+/// The enabled services of `gcloud services list --enabled --format=json` (a bare array), or of
+/// the raw API page (`{"services": [...]}`).
+fn enabled_services(doc: &JsonDoc) -> Option<Vec<(&Value, usize)>> {
+    if doc.is_list {
+        return Some(doc.items.iter().map(|i| (&i.value, i.line)).collect());
+    }
+    let list = doc.value.get("services")?.as_array()?;
+    Some(list.iter().map(|v| (v, 1)).collect())
+}
+
+fn service_name(v: &Value) -> Option<&str> {
+    str_at(v, "config.name").or_else(|| {
+        str_at(v, "name").map(|n| n.rsplit_once("/services/").map(|(_, s)| s).unwrap_or(n))
+    })
+}
+
+/// `gke/wi-credentials-api-disabled`: WI in use without the IAM Credentials API.
+pub fn wi_credentials_api_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let wi = WiUse::read(ctx.facts)?;
+    if !wi.in_use() {
+        return Ok(wi.not_in_use());
+    }
+    let path = "gcloud/services-enabled.json";
+    let doc = ctx.json(path)?;
+    let services = enabled_services(&doc).ok_or_else(|| Unavailable {
+        path: path.into(),
+        reason: format!("{path} is not a list of services (expected the JSON array `gcloud services list --enabled --format=json` prints)"),
+    })?;
+    let mut listed_off = None;
+    for (v, _) in &services {
+        if service_name(v) == Some(CREDENTIALS_API) {
+            match str_at(v, "state") {
+                None | Some("ENABLED") => return Ok(Outcome::Pass),
+                Some(other) => listed_off = Some(other.to_string()),
+            }
+        }
+    }
+    let project = project_id(ctx.facts)
+        .or_else(|| {
+            services
+                .first()
+                .and_then(|(v, _)| str_at(v, "parent"))
+                .and_then(|p| p.strip_prefix("projects/"))
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "PROJECT_ID".into());
+    let how = match &listed_off {
+        Some(state) => format!("listed with state {state}"),
+        None => format!("not among the {} enabled services", services.len()),
+    };
+    let why_in_use = match (&wi.pool, wi.ksas.len()) {
+        (Some(p), 0) => format!("the cluster's workload pool is {p}"),
+        (Some(p), n) => {
+            format!("the cluster's workload pool is {p} and {n} KSA(s) carry the annotation")
+        }
+        (None, n) => format!("{n} KSA(s) carry the {WI_ANNOTATION} annotation"),
+    };
+    let mut d = Draft::new()
+        .var("project", project)
+        .var("how", how)
+        .var("why_in_use", why_in_use);
+    d = d.evidence(match &listed_off {
+        Some(_) => doc.text.evidence_for(&format!("\"{CREDENTIALS_API}\"")),
+        None => doc.text.evidence(1, 1),
+    });
+    if let Some(e) = wi.evidence() {
+        d = d.evidence(e);
+    }
+    Ok(Outcome::Findings(vec![d]))
+}
+
+/// `gke/wi-pool-missing`: annotated KSAs on a cluster without (its own) workload pool.
+pub fn wi_pool_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let sas = ctx.list("kubectl/serviceaccounts.json")?;
+    let ksas = annotated_ksas(&sas);
+    if ksas.is_empty() {
+        return Ok(Outcome::NotEvaluated(format!(
+            "Workload Identity is not in use: no Kubernetes service account carries the {WI_ANNOTATION} annotation"
+        )));
+    }
+    let cluster = ctx.json("gcloud/cluster.json")?;
+    let project = project_id(ctx.facts);
+    let expected = project.as_ref().map(|p| format!("{p}.svc.id.goog"));
+    let pool = workload_pool(&cluster.value);
+    let (problem, ev) = match (&pool, &expected) {
+        (None, _) => (
+            "the cluster has no workload pool (workloadIdentityConfig is absent), so the annotations have no effect".to_string(),
+            resource_evidence(&cluster),
+        ),
+        (Some(p), Some(e)) if p != e => (
+            format!("the cluster's workload pool is {p}, which is not its own project's pool {e}"),
+            cluster.text.evidence_for("\"workloadPool\""),
+        ),
+        _ => return Ok(Outcome::Pass),
+    };
+    let names: Vec<String> = ksas
+        .iter()
+        .map(|k| format!("{}/{}", k.namespace, k.name))
+        .collect();
+    // The pools that still need the GKE metadata server, from the cluster description.
+    let mut pools: Vec<&str> = cluster
+        .value
+        .get("nodePools")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| !mode_serves_wi(pool_mode(p)))
+        .filter_map(|p| str_at(p, "name"))
+        .collect();
+    if pools.is_empty() && cluster.value.get("nodePools").is_none() {
+        pools.push("POOL_NAME");
+    }
+    let loc = location_flag(ctx.facts);
+    let cluster_n = cluster_name(ctx.facts);
+    let pool_cmds = if pools.is_empty() {
+        "Every node pool already runs the GKE metadata server.".to_string()
+    } else {
+        format!(
+            "Then switch the node pools to the GKE metadata server:\n{}",
+            pools
+                .iter()
+                .map(|p| format!("    gcloud container node-pools update {p} --cluster={cluster_n} {loc} --workload-metadata=GKE_METADATA"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
+    let mut d = Draft::new()
+        .var("pool_commands", pool_cmds)
+        .var("problem", problem)
+        .var("ksas", name_list(&names, 5))
+        .var("count", ksas.len().to_string())
+        .var("cluster", cluster_name(ctx.facts))
+        .var("location_flag", location_flag(ctx.facts))
+        .var(
+            "expected_pool",
+            expected.unwrap_or_else(|| "PROJECT_ID.svc.id.goog".into()),
+        )
+        .evidence(ev);
+    for k in ksas.iter().take(20) {
+        d = d.evidence(k.evidence.clone());
+    }
+    Ok(Outcome::Findings(vec![d]))
+}
+
+/// A node pool's workload metadata mode: `config.workloadMetadataConfig.mode`, or the older
+/// v1beta1 `nodeMetadata`; `None` when neither is set.
+fn pool_mode(pool: &Value) -> Option<&str> {
+    str_at(pool, "config.workloadMetadataConfig.mode")
+        .or_else(|| str_at(pool, "config.workloadMetadataConfig.nodeMetadata"))
+}
+
+fn mode_serves_wi(mode: Option<&str>) -> bool {
+    matches!(mode, Some("GKE_METADATA") | Some("GKE_METADATA_SERVER"))
+}
+
+/// `gke/wi-nodepool-metadata-mode`: WI pods on (or bound for) pools without the GKE metadata
+/// server.
+pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let wi = WiUse::read(ctx.facts)?;
+    if !wi.in_use() {
+        return Ok(wi.not_in_use());
+    }
+    let pools = ctx.list("gcloud/nodepools.json")?;
+    let pods = ctx.list("kubectl/pods.json")?;
+    let nodes = ctx.list("kubectl/nodes.json")?;
+    // Which pods use WI depends on the KSAs: without them the check cannot tell.
+    wi.sas.as_ref().map_err(Clone::clone)?;
+    let ksas = wi.ksa_set();
+    let node_pool: HashMap<&str, &str> = nodes
+        .items
+        .iter()
+        .filter_map(|n| {
+            Some((
+                str_at(&n.value, "metadata.name")?,
+                n.value
+                    .pointer("/metadata/labels")?
+                    .get(NODEPOOL_LABEL)?
+                    .as_str()?,
+            ))
+        })
+        .collect();
+    let pool_names: Vec<&str> = pools
+        .items
+        .iter()
+        .filter_map(|p| str_at(&p.value, "name"))
+        .collect();
+    // pool → (running pods, pods that could be scheduled there)
+    let mut affected: BTreeMap<&str, (Vec<&crate::facts::Item>, Vec<&crate::facts::Item>)> =
+        BTreeMap::new();
+    for pod in &pods.items {
+        let (ns, sa) = pod_ksa(&pod.value);
+        if !ksas.contains(&(ns.to_string(), sa.to_string())) {
+            continue;
+        }
+        if matches!(
+            str_at(&pod.value, "status.phase"),
+            Some("Succeeded") | Some("Failed")
+        ) {
+            continue;
+        }
+        match str_at(&pod.value, "spec.nodeName") {
+            Some(node) => {
+                if let Some(pool) = node_pool.get(node) {
+                    affected.entry(pool).or_default().0.push(pod);
+                }
+            }
+            None => {
+                let pinned = pod
+                    .value
+                    .pointer("/spec/nodeSelector")
+                    .and_then(|s| s.get(NODEPOOL_LABEL))
+                    .and_then(Value::as_str);
+                for pool in &pool_names {
+                    if pinned.is_none_or(|p| p == *pool) {
+                        affected.entry(pool).or_default().1.push(pod);
+                    }
+                }
+            }
+        }
+    }
+    let cluster = cluster_name(ctx.facts);
+    let loc = location_flag(ctx.facts);
+    let mut drafts = Vec::new();
+    for item in &pools.items {
+        let Some(name) = str_at(&item.value, "name") else {
+            continue;
+        };
+        let mode = pool_mode(&item.value);
+        if mode_serves_wi(mode) {
+            continue;
+        }
+        let Some((running, could)) = affected.get(name) else {
+            continue;
+        };
+        let pod_name = |p: &&crate::facts::Item| {
+            format!(
+                "{}/{}",
+                str_at(&p.value, "metadata.namespace").unwrap_or("default"),
+                str_at(&p.value, "metadata.name").unwrap_or("")
+            )
+        };
+        let run_names: Vec<String> = running.iter().map(pod_name).collect();
+        let could_names: Vec<String> = could.iter().map(pod_name).collect();
+        let mut parts = Vec::new();
+        if !run_names.is_empty() {
+            parts.push(format!("runs {}", name_list(&run_names, 5)));
+        }
+        if !could_names.is_empty() {
+            parts.push(format!(
+                "could be chosen for pending {}",
+                name_list(&could_names, 5)
+            ));
+        }
+        let mode_text = match mode {
+            Some(m) => m.to_string(),
+            None => "not set (the node's own metadata, as GCE_METADATA)".to_string(),
+        };
+        let mut d = Draft::new()
+            .var("pool", name)
+            .var("mode", mode_text)
+            .var("pods", parts.join("; "))
+            .var("cluster", cluster.as_str())
+            .var("location_flag", loc.as_str())
+            .evidence(pools.item_line_evidence(item, &format!("\"{name}\"")));
+        if mode.is_some() {
+            d = d.evidence(pools.item_line_evidence(item, "\"mode\""));
+        }
+        for p in running.iter().chain(could.iter()).take(10) {
+            let needle = if running.iter().any(|r| std::ptr::eq(*r, *p)) {
+                "\"nodeName\""
+            } else {
+                "\"phase\""
+            };
+            d = d.evidence(pods.item_line_evidence(p, needle));
+        }
+        drafts.push(d);
+    }
+    Ok(if drafts.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Findings(drafts)
+    })
+}
+
+/// What is wrong with a WI annotation value, if anything. Accepted: the e-mail of a
+/// user-managed GSA (`NAME@PROJECT.iam.gserviceaccount.com`, with a domain-scoped project as
+/// `NAME@PROJECT.DOMAIN.iam.gserviceaccount.com`) and the Compute Engine default service account
+/// (`NUMBER-compute@developer.gserviceaccount.com`), which Workload Identity also accepts.
+pub fn gsa_email_problem(raw: &str) -> Option<String> {
+    if raw.trim().is_empty() {
+        return Some("is empty".into());
+    }
+    if raw != raw.trim() {
+        return Some("has white space around the e-mail".into());
+    }
+    if raw.starts_with("serviceAccount:") {
+        return Some(
+            "carries the IAM member prefix serviceAccount:, but the annotation takes the bare e-mail"
+                .into(),
+        );
+    }
+    if raw.starts_with("projects/") {
+        return Some(
+            "is a resource name, but the annotation takes the service account's e-mail".into(),
+        );
+    }
+    let Some((name, domain)) = raw.split_once('@') else {
+        return Some(
+            "is not an e-mail address (NAME@PROJECT.iam.gserviceaccount.com expected)".into(),
+        );
+    };
+    if raw.chars().any(|c| c.is_ascii_uppercase()) {
+        return Some("has upper-case letters; service-account e-mails are lower case".into());
+    }
+    if domain == "developer.gserviceaccount.com" {
+        let ok = name
+            .strip_suffix("-compute")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        return (!ok).then(|| {
+            "is not the Compute Engine default service account (NUMBER-compute@developer.gserviceaccount.com)".into()
+        });
+    }
+    let Some(project) = domain.strip_suffix(".iam.gserviceaccount.com") else {
+        return Some(format!(
+            "ends in {domain}, not PROJECT.iam.gserviceaccount.com"
+        ));
+    };
+    let id_ok = |s: &str, min: usize, max: usize| {
+        let b = s.as_bytes();
+        (min..=max).contains(&b.len())
+            && b[0].is_ascii_lowercase()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+    };
+    if !id_ok(name, 6, 30) {
+        return Some(format!(
+            "has the account name {name:?}, which is not a valid service-account id (6 to 30 lower-case letters, digits and hyphens, starting with a letter)"
+        ));
+    }
+    // A domain-scoped project `example.com:proj` appears as `proj.example.com`.
+    let project_id = project.split('.').next().unwrap_or("");
+    if !id_ok(project_id, 6, 30) {
+        return Some(format!(
+            "names the project {project:?}, which is not a valid project id"
+        ));
+    }
+    None
+}
+
+/// `gke/wi-ksa-annotation-invalid`: malformed annotation values, and GSAs that do not exist.
+pub fn wi_ksa_annotation_invalid(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let sas = ctx.list("kubectl/serviceaccounts.json")?;
+    let ksas = annotated_ksas(&sas);
+    if ksas.is_empty() {
+        return Ok(Outcome::NotEvaluated(format!(
+            "Workload Identity is not in use: no Kubernetes service account carries the {WI_ANNOTATION} annotation"
+        )));
+    }
+    let project = project_id(ctx.facts).unwrap_or_else(|| "PROJECT_ID".into());
+    let mut drafts = Vec::new();
+    for k in &ksas {
+        let base = Draft::new()
+            .var("namespace", k.namespace.as_str())
+            .var("ksa", k.name.as_str())
+            .var("value", format!("{:?}", k.raw))
+            .var("project", project.as_str())
+            .evidence(k.evidence.clone());
+        if let Some(problem) = gsa_email_problem(&k.raw) {
+            drafts.push(base.var("problem", problem));
+        } else if let Some(ev) = gsa_not_found(ctx.facts, &k.gsa) {
+            let mut d = base
+                .var("problem", "names a Google service account that does not exist (gcloud answered NOT_FOUND when the bundle was collected)")
+                .evidence(ev);
+            d.remediation = Some(format!(
+                "Create the Google service account, or point the annotation at one that exists:\n    gcloud iam service-accounts create {name} --project={gsa_project}\n    kubectl annotate serviceaccount {ksa} --namespace {ns} --overwrite \\\n        {WI_ANNOTATION}=GSA_NAME@{project}.iam.gserviceaccount.com\nThen grant the KSA roles/iam.workloadIdentityUser on that account.",
+                name = k.gsa.split('@').next().unwrap_or(""),
+                gsa_project = k
+                    .gsa
+                    .split_once('@')
+                    .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
+                    .unwrap_or(&project),
+                ksa = k.name,
+                ns = k.namespace,
+            ));
+            drafts.push(d);
+        }
+    }
+    Ok(if drafts.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Findings(drafts)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wi_members_parse() {
+        assert_eq!(
+            parse_wi_member("serviceAccount:p.svc.id.goog[ns/ksa]"),
+            Some(("p.svc.id.goog", "ns", "ksa"))
+        );
+        assert_eq!(parse_wi_member("user:a@b.c"), None);
+    }
+
+    #[test]
+    fn gsa_emails() {
+        for ok in [
+            "payments-api@shop-prod-1234.iam.gserviceaccount.com",
+            "runner@my-proj.example.com.iam.gserviceaccount.com",
+            "418807315092-compute@developer.gserviceaccount.com",
+        ] {
+            assert_eq!(gsa_email_problem(ok), None, "{ok}");
+        }
+        for (bad, says) in [
+            ("", "empty"),
+            ("payments-api", "not an e-mail"),
+            (
+                "payments-api@shop-prod-1234.gserviceaccount.com",
+                "not PROJECT.iam",
+            ),
+            (
+                "serviceAccount:a-b-c-d@p-1234.iam.gserviceaccount.com",
+                "prefix",
+            ),
+            (
+                "projects/p/serviceAccounts/abc123@p-1234.iam.gserviceaccount.com",
+                "resource name",
+            ),
+            (
+                "Payments-API@shop-prod-1234.iam.gserviceaccount.com",
+                "upper-case",
+            ),
+            ("api@shop-prod-1234.iam.gserviceaccount.com", "account name"),
+            (
+                " payments-api@shop-prod-1234.iam.gserviceaccount.com",
+                "white space",
+            ),
+            ("payments-api@x.iam.gserviceaccount.com", "project"),
+            (
+                "default-compute@developer.gserviceaccount.com",
+                "Compute Engine",
+            ),
+        ] {
+            let p = gsa_email_problem(bad).unwrap_or_default();
+            assert!(p.contains(says), "{bad:?}: {p}");
+        }
+    }
+
+    #[test]
+    fn ksa_count_thresholds() {
+        assert_eq!(ksa_count_severity(2500), None);
+        assert_eq!(ksa_count_severity(2501), Some(Severity::Info));
+        assert_eq!(ksa_count_severity(3000), Some(Severity::Info));
+        assert_eq!(ksa_count_severity(3001), Some(Severity::Warning));
+    }
+}

@@ -1,0 +1,298 @@
+//! `gke/istio-metadata-intercept`: an Istio/ASM sidecar in a Workload Identity pod that
+//! redirects the pod's metadata requests, or lets the application start before it is ready.
+
+use super::netpol::Cidr;
+use super::*;
+use crate::checks::{Ctx, Draft, Outcome};
+use crate::facts::Item;
+use crate::model::Severity;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+const METADATA_IP: &str = "169.254.169.254";
+const EXCLUDE_ANNOTATION: &str = "traffic.sidecar.istio.io/excludeOutboundIPRanges";
+const INCLUDE_ANNOTATION: &str = "traffic.sidecar.istio.io/includeOutboundIPRanges";
+const PROXY_CONFIG_ANNOTATION: &str = "proxy.istio.io/config";
+
+/// How a pod carries its proxy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sidecar {
+    /// An `istio-proxy` container beside the application.
+    Classic,
+    /// An `istio-proxy` init container with `restartPolicy: Always`: Kubernetes starts it, and
+    /// waits for it, before the application containers.
+    Native,
+}
+
+fn sidecar_of(pod: &Value) -> Option<Sidecar> {
+    let named = |key: &str| {
+        pod.pointer(&format!("/spec/{key}"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|c| str_at(c, "name") == Some("istio-proxy"))
+    };
+    if let Some(c) = named("initContainers")
+        && str_at(c, "restartPolicy") == Some("Always")
+    {
+        return Some(Sidecar::Native);
+    }
+    if named("containers").is_some()
+        || pod
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get("sidecar.istio.io/status"))
+            .is_some()
+    {
+        return Some(Sidecar::Classic);
+    }
+    None
+}
+
+/// True when a comma-separated Istio range list (`*`, CIDRs or addresses) covers `ip`.
+pub fn ranges_cover(list: &str, ip: IpAddr) -> bool {
+    list.split(',').map(str::trim).any(|r| {
+        r == "*"
+            || Cidr::parse(r).is_some_and(|c| c.contains(ip))
+            || r.parse::<IpAddr>().is_ok_and(|a| a == ip)
+    })
+}
+
+/// The mesh-wide settings for one revision, from the ConfigMaps.
+#[derive(Debug, Default)]
+struct Mesh<'a> {
+    exclude: Option<String>,
+    include: Option<String>,
+    hold: Option<bool>,
+    injector: Option<&'a Item>,
+    mesh: Option<&'a Item>,
+}
+
+fn mesh_for<'a>(cms: &'a JsonDoc, rev: Option<&str>) -> Mesh<'a> {
+    let (mesh_name, inj_name) = match rev {
+        Some(r) if r != "default" => (format!("istio-{r}"), format!("istio-sidecar-injector-{r}")),
+        _ => ("istio".to_string(), "istio-sidecar-injector".to_string()),
+    };
+    let find = |name: &str| {
+        cms.items
+            .iter()
+            .find(|i| str_at(&i.value, "metadata.name") == Some(name))
+    };
+    let mut m = Mesh {
+        injector: find(&inj_name),
+        mesh: find(&mesh_name),
+        ..Mesh::default()
+    };
+    if let Some(values) = m
+        .injector
+        .and_then(|i| str_at(&i.value, "data.values"))
+        .and_then(|v| serde_json::from_str::<Value>(v).ok())
+    {
+        m.exclude = str_at(&values, "global.proxy.excludeIPRanges").map(str::to_string);
+        m.include = str_at(&values, "global.proxy.includeIPRanges").map(str::to_string);
+        m.hold = values
+            .pointer("/global/proxy/holdApplicationUntilProxyStarts")
+            .and_then(Value::as_bool);
+    }
+    if let Some(mesh) = m
+        .mesh
+        .and_then(|i| str_at(&i.value, "data.mesh"))
+        .and_then(|t| crate::yaml::parse_documents(t).ok())
+        .and_then(|d| d.into_iter().next())
+        && let Some(h) = mesh
+            .pointer("/defaultConfig/holdApplicationUntilProxyStarts")
+            .and_then(Value::as_bool)
+    {
+        m.hold = Some(h);
+    }
+    m
+}
+
+pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let wi = WiUse::read(ctx.facts)?;
+    if !wi.in_use() {
+        return Ok(wi.not_in_use());
+    }
+    wi.sas.as_ref().map_err(Clone::clone)?;
+    let pods = ctx.list("kubectl/pods.json")?;
+    let ksas = wi.ksa_set();
+    let wi_sidecar: Vec<(&Item, Sidecar)> = pods
+        .items
+        .iter()
+        .filter(|p| {
+            let (ns, sa) = pod_ksa(&p.value);
+            ksas.contains(&(ns.to_string(), sa.to_string()))
+        })
+        .filter_map(|p| sidecar_of(&p.value).map(|s| (p, s)))
+        .collect();
+    if wi_sidecar.is_empty() {
+        return Ok(Outcome::NotEvaluated(
+            "no pod that uses Workload Identity runs an Istio sidecar (istio-proxy)".into(),
+        ));
+    }
+    let cms = ctx.list("kubectl/configmaps.json");
+    let ip: IpAddr = METADATA_IP.parse().expect("a valid address");
+    // (namespace, ksa, kind) → pods, evidence
+    type Group<'a> = (Vec<String>, Vec<crate::model::Evidence>);
+    let mut groups: BTreeMap<(u8, String, String), Group> = BTreeMap::new();
+    let mut undecided = Vec::new();
+    for (pod, sidecar) in wi_sidecar {
+        let v = &pod.value;
+        let (ns, ksa) = pod_ksa(v);
+        let name = str_at(v, "metadata.name").unwrap_or("").to_string();
+        let ann = |k: &str| {
+            v.pointer("/metadata/annotations")
+                .and_then(|a| a.get(k))
+                .and_then(Value::as_str)
+        };
+        let rev = str_at(v, "metadata.labels[\"istio.io/rev\"]");
+        let mesh = match &cms {
+            Ok(c) => Some(mesh_for(c, rev)),
+            Err(_) => None,
+        };
+        let exclude = ann(EXCLUDE_ANNOTATION)
+            .map(str::to_string)
+            .or_else(|| mesh.as_ref().and_then(|m| m.exclude.clone()));
+        let include = ann(INCLUDE_ANNOTATION)
+            .map(str::to_string)
+            .or_else(|| mesh.as_ref().and_then(|m| m.include.clone()));
+        let pod_ev = pods.item_line_evidence(pod, "\"istio-proxy\"");
+        let decided_by_pod = ann(EXCLUDE_ANNOTATION).is_some_and(|e| ranges_cover(e, ip))
+            || ann(INCLUDE_ANNOTATION).is_some_and(|i| !ranges_cover(i, ip));
+        if !decided_by_pod && mesh.is_none() {
+            if let Err(u) = &cms {
+                undecided.push(format!("{ns}/{name}: {u}"));
+            }
+            continue;
+        }
+        let intercepted = include.as_deref().is_none_or(|i| ranges_cover(i, ip))
+            && !exclude.as_deref().is_some_and(|e| ranges_cover(e, ip));
+        let key = |kind: u8| (kind, ns.to_string(), ksa.to_string());
+        if intercepted {
+            let g = groups.entry(key(0)).or_default();
+            g.0.push(name.clone());
+            g.1.push(pod_ev.clone());
+            if let Some(m) = &mesh
+                && let (Some(inj), Ok(c)) = (m.injector, &cms)
+            {
+                g.1.push(c.item_line_evidence(inj, "excludeIPRanges"));
+            }
+        }
+        if sidecar == Sidecar::Native {
+            continue;
+        }
+        let pod_hold = ann(PROXY_CONFIG_ANNOTATION)
+            .and_then(|t| crate::yaml::parse_documents(t).ok())
+            .and_then(|d| d.into_iter().next())
+            .and_then(|c| {
+                c.get("holdApplicationUntilProxyStarts")
+                    .and_then(Value::as_bool)
+            });
+        let hold = match (pod_hold, &mesh) {
+            (Some(h), _) => h,
+            (None, Some(m)) => m.hold.unwrap_or(false),
+            (None, None) => {
+                if let Err(u) = &cms {
+                    undecided.push(format!("{ns}/{name}: {u}"));
+                }
+                continue;
+            }
+        };
+        if !hold {
+            let g = groups.entry(key(1)).or_default();
+            g.0.push(name);
+            g.1.push(pod_ev);
+            if let Some(m) = &mesh
+                && let (Some(mi), Ok(c)) = (m.mesh, &cms)
+            {
+                g.1.push(c.item_line_evidence(mi, "\"mesh\""));
+            }
+        }
+    }
+    if groups.is_empty() {
+        if !undecided.is_empty() {
+            return Ok(Outcome::NotEvaluated(format!(
+                "the mesh-wide Istio settings are unknown: {}",
+                undecided.join("; ")
+            )));
+        }
+        return Ok(Outcome::Pass);
+    }
+    let drafts = groups
+        .into_iter()
+        .map(|((kind, ns, ksa), (names, evidence))| {
+            let mut d = Draft::new()
+                .var("namespace", ns.as_str())
+                .var("ksa", ksa.as_str())
+                .var("pods", name_list(&names, 5));
+            d.evidence = evidence;
+            if kind == 0 {
+                d.summary = Some(format!(
+                    "Pods {} (namespace {ns}, KSA {ksa}) use Workload Identity through an Istio sidecar that also redirects {METADATA_IP}, the metadata server",
+                    name_list(&names, 5)
+                ));
+                d.remediation = Some(format!(
+                    "Exclude the metadata server from the sidecar's redirection, on the pod template of each workload:\n    metadata:\n      annotations:\n        {EXCLUDE_ANNOTATION}: \"{METADATA_IP}/32\"\nor mesh-wide with the Helm value global.proxy.excludeIPRanges=\"{METADATA_IP}/32\" (in the istio-sidecar-injector ConfigMap). Restart the pods ({}) to re-inject.",
+                    name_list(&names, 5)
+                ));
+            } else {
+                d.severity = Some(Severity::Warning);
+                d.summary = Some(format!(
+                    "Pods {} (namespace {ns}, KSA {ksa}) may ask for Google credentials before their Istio sidecar is ready: holdApplicationUntilProxyStarts is not set",
+                    name_list(&names, 5)
+                ));
+                d.remediation = Some(format!(
+                    "Start the application only once the proxy runs, on the pod template:\n    metadata:\n      annotations:\n        {PROXY_CONFIG_ANNOTATION}: '{{ \"holdApplicationUntilProxyStarts\": true }}'\nor mesh-wide with defaultConfig.holdApplicationUntilProxyStarts: true in the istio ConfigMap's mesh (Helm value global.proxy.holdApplicationUntilProxyStarts=true). Restart the pods ({}).",
+                    name_list(&names, 5)
+                ));
+            }
+            d
+        })
+        .collect();
+    Ok(Outcome::Findings(drafts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ranges_cover_addresses_cidrs_and_star() {
+        let ip: IpAddr = METADATA_IP.parse().unwrap();
+        assert!(ranges_cover("169.254.169.254/32", ip));
+        assert!(ranges_cover("10.0.0.0/8, 169.254.0.0/16", ip));
+        assert!(ranges_cover("*", ip));
+        assert!(ranges_cover("169.254.169.254", ip));
+        assert!(!ranges_cover("", ip));
+        assert!(!ranges_cover("169.254.169.252/32", ip));
+    }
+
+    #[test]
+    fn sidecars_classic_native_or_injected() {
+        assert_eq!(
+            sidecar_of(
+                &json!({"spec": {"containers": [{"name": "app"}, {"name": "istio-proxy"}]}})
+            ),
+            Some(Sidecar::Classic)
+        );
+        assert_eq!(
+            sidecar_of(&json!({"spec": {"containers": [{"name": "app"}],
+                "initContainers": [{"name": "istio-proxy", "restartPolicy": "Always"}]}})),
+            Some(Sidecar::Native)
+        );
+        assert_eq!(
+            sidecar_of(
+                &json!({"metadata": {"annotations": {"sidecar.istio.io/status": "{}"}},
+                "spec": {"containers": [{"name": "app"}]}})
+            ),
+            Some(Sidecar::Classic)
+        );
+        assert_eq!(
+            sidecar_of(&json!({"spec": {"containers": [{"name": "app"}]}})),
+            None
+        );
+    }
+}

@@ -1,0 +1,901 @@
+//! The GKE checks that read logs and captured output: a Forbidden answer naming an IAM
+//! permission, metadata DNS failures, authentication failures (at start-up, or from pods whose
+//! KSA has no annotation), the metadata server losing the control plane, and DeployPatch.
+
+use super::*;
+use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
+use crate::facts::{Item, TextFile};
+use crate::model::Severity;
+use crate::scan::ScanMatch;
+use regex::Regex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+/// How soon after a container started an authentication failure counts as a start-up race:
+/// the GKE metadata server needs a few seconds to learn about a new pod, and a failure within
+/// this window is most likely that wait rather than a broken configuration.
+pub const STARTUP_WINDOW_SECS: f64 = 10.0;
+
+/// A Forbidden answer as the API server words it, with GKE's IAM hint. Quotes may be escaped
+/// (a Status object printed as JSON); older API servers leave out the API group, and the oldest
+/// say `cannot list pods` without the word `resource`; older GKE says `Required "perm" permission`.
+static FORBIDDEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r#"User \\?"(?P<user>[^"\\]+)\\?" cannot (?P<verb>[a-z]+) "#,
+        r#"(?:resource \\?"(?P<resource>[^"\\]+)\\?"|path \\?"(?P<path>[^"\\]+)\\?"|(?P<oldres>[a-z][a-z0-9./]*))"#,
+        r#"(?: in API group \\?"(?P<group>[^"\\]*)\\?")?"#,
+        r#"(?: in the namespace \\?"(?P<ns>[^"\\]+)\\?"| at the cluster scope)?"#,
+        r#": (?:requires one of \[(?P<perms>[^\]]*)\]|Required \\?"(?P<perm>[^"\\]+)\\?" permission)"#,
+    ))
+    .expect("valid regex")
+});
+
+/// One parsed Forbidden answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forbidden {
+    pub user: String,
+    pub verb: String,
+    /// `pods`, `pods/exec`; empty for a non-resource path.
+    pub resource: String,
+    pub path: String,
+    pub group: String,
+    /// `None`: cluster scope.
+    pub namespace: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+/// Parses a Forbidden message (one line, or wrapped lines joined with spaces).
+pub fn parse_forbidden(text: &str) -> Option<Forbidden> {
+    let c = FORBIDDEN.captures(text)?;
+    let get = |n: &str| c.name(n).map(|m| m.as_str().to_string());
+    let permissions = match (get("perms"), get("perm")) {
+        (Some(list), _) => list
+            .split(',')
+            .map(|p| {
+                p.trim()
+                    .trim_matches(|ch| ch == '"' || ch == '\\')
+                    .to_string()
+            })
+            .filter(|p| !p.is_empty())
+            .collect(),
+        (None, Some(p)) => vec![p],
+        _ => Vec::new(),
+    };
+    Some(Forbidden {
+        user: get("user")?,
+        verb: get("verb")?,
+        resource: get("resource").or(get("oldres")).unwrap_or_default(),
+        path: get("path").unwrap_or_default(),
+        group: get("group").unwrap_or_default(),
+        namespace: get("ns"),
+        permissions,
+    })
+}
+
+fn k8s_name(s: &str) -> String {
+    let mut out: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    out.truncate(63);
+    out.trim_matches(|c| c == '-' || c == '.').to_string()
+}
+
+/// The IAM member for a user name as the API server shows it.
+fn iam_member(user: &str) -> String {
+    if user.ends_with(".gserviceaccount.com") {
+        format!("serviceAccount:{user}")
+    } else if user.contains('@') {
+        format!("user:{user}")
+    } else {
+        "user:EMAIL_OF_THE_ACCOUNT".into()
+    }
+}
+
+/// Role + binding YAML that grants exactly the refused verb, and the IAM alternative.
+pub fn forbidden_remediation(f: &Forbidden, project: &str) -> String {
+    let what = if f.path.is_empty() {
+        f.resource.as_str()
+    } else {
+        f.path.as_str()
+    };
+    let role = k8s_name(&format!("{}-{}", f.verb, what.trim_start_matches('/')));
+    let binding = k8s_name(&format!(
+        "{role}-{}",
+        f.user.split('@').next().unwrap_or("")
+    ));
+    let (kind, bkind, ns_line) = match &f.namespace {
+        Some(ns) => ("Role", "RoleBinding", format!("\n  namespace: {ns}")),
+        None => ("ClusterRole", "ClusterRoleBinding", String::new()),
+    };
+    let rule = if f.path.is_empty() {
+        format!(
+            "- apiGroups: [\"{}\"]\n  resources: [\"{}\"]\n  verbs: [\"{}\"]",
+            f.group, f.resource, f.verb
+        )
+    } else {
+        format!(
+            "- nonResourceURLs: [\"{}\"]\n  verbs: [\"{}\"]",
+            f.path, f.verb
+        )
+    };
+    let mut out = format!(
+        "Grant exactly this action with RBAC (save as a file and run kubectl apply -f FILE as a cluster administrator):\n\
+---\n\
+apiVersion: rbac.authorization.k8s.io/v1\n\
+kind: {kind}\n\
+metadata:\n  name: {role}{ns_line}\n\
+rules:\n{rule}\n\
+---\n\
+apiVersion: rbac.authorization.k8s.io/v1\n\
+kind: {bkind}\n\
+metadata:\n  name: {binding}{ns_line}\n\
+subjects:\n- kind: User\n  name: \"{user}\"\n  apiGroup: rbac.authorization.k8s.io\n\
+roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io\n",
+        user = f.user,
+    );
+    if !f.user.contains('@') {
+        out.push_str(&format!(
+            "The user appears as the numeric id {}: the caller's token carried no e-mail (add the userinfo.email scope to its credentials), so RBAC and IAM see it only by this id.\n",
+            f.user
+        ));
+    }
+    if let Some(perm) = f.permissions.first() {
+        let role_id: String = perm
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        out.push_str(&format!(
+            "Or grant the IAM permission GKE named ({perms}) on the project, for example through a custom role:\n    gcloud iam roles create {role_id} --project={project} --permissions={perms_csv}\n    gcloud projects add-iam-policy-binding {project} --member={member} --role=projects/{project}/roles/{role_id}\n",
+            perms = f.permissions.join(", "),
+            perms_csv = f.permissions.join(","),
+            member = iam_member(&f.user),
+        ));
+    }
+    out
+}
+
+/// `gke/rbac-forbidden`: Forbidden answers with GKE's IAM hint, one finding per distinct
+/// (user, verb, resource, group, namespace).
+pub fn rbac_forbidden(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    if ctx.scanned("forbidden") == 0 {
+        return Ok(Outcome::NotEvaluated(format!(
+            "no captured output or logs to read: none of {} is in the bundle",
+            ctx.scan_globs("forbidden")
+        )));
+    }
+    let project = project_id(ctx.facts).unwrap_or_else(|| "PROJECT_ID".into());
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, Draft> = HashMap::new();
+    // Lines already read as part of a wrapped message, per file.
+    let mut consumed: HashMap<String, usize> = HashMap::new();
+    for m in ctx.matches_of("forbidden") {
+        let file = m.file.to_string();
+        if consumed.get(&file).is_some_and(|&last| m.line <= last) && file != "manifest.json" {
+            continue;
+        }
+        let (parsed, ev) = if file == "manifest.json" {
+            (parse_forbidden(&m.text), line_evidence(m))
+        } else {
+            match wrapped(ctx, m) {
+                Some((f, ev)) => (Some(f), ev),
+                None => (None, line_evidence(m)),
+            }
+        };
+        let Some(f) = parsed else { continue };
+        if file != "manifest.json" {
+            consumed.insert(file, ev.end_line);
+        }
+        let key = format!(
+            "{}\u{0}{}\u{0}{}{}\u{0}{}\u{0}{:?}",
+            f.user, f.verb, f.resource, f.path, f.group, f.namespace
+        );
+        let d = groups.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
+            let scope = match &f.namespace {
+                Some(ns) => format!("in namespace {ns}"),
+                None => "at cluster scope".to_string(),
+            };
+            let target = if f.path.is_empty() {
+                let group = if f.group.is_empty() {
+                    "core"
+                } else {
+                    f.group.as_str()
+                };
+                format!("{} (API group {group})", f.resource)
+            } else {
+                format!("path {}", f.path)
+            };
+            let mut d = Draft::new()
+                .var("user", f.user.as_str())
+                .var("verb", f.verb.as_str())
+                .var("target", target)
+                .var("scope", scope)
+                .var(
+                    "permission",
+                    if f.permissions.is_empty() {
+                        "an IAM permission".to_string()
+                    } else {
+                        f.permissions.join(", ")
+                    },
+                );
+            d.remediation = Some(forbidden_remediation(&f, &project));
+            d
+        });
+        d.evidence.push(ev);
+    }
+    let drafts: Vec<Draft> = order
+        .into_iter()
+        .filter_map(|k| groups.remove(&k))
+        .map(|d| {
+            let n = d.evidence.len();
+            d.var("count", n.to_string())
+        })
+        .collect();
+    Ok(if drafts.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Findings(drafts)
+    })
+}
+
+/// The Forbidden message starting at a matched line, joined with up to four following lines when
+/// a terminal or a document wrapped it.
+fn wrapped(ctx: &Ctx, m: &ScanMatch) -> Option<(Forbidden, crate::model::Evidence)> {
+    if let Some(f) = parse_forbidden(&m.text) {
+        return Some((f, line_evidence(m)));
+    }
+    let text: std::sync::Arc<TextFile> = ctx.facts.text(&m.file).ok()?;
+    let mut joined = m.text.trim_end().to_string();
+    for n in m.line + 1..=(m.line + 4).min(text.line_count()) {
+        let next = text.line(n).trim();
+        // A blank line ends the message; another Forbidden answer is its own message.
+        if next.is_empty() || next.contains("forbidden:") {
+            return None;
+        }
+        joined.push(' ');
+        joined.push_str(next);
+        if let Some(f) = parse_forbidden(&joined) {
+            return Some((f, text.evidence(m.line, n)));
+        }
+    }
+    None
+}
+
+/// The pod a log file belongs to, from its path.
+fn log_pod(file: &str) -> Option<(String, String, String, bool)> {
+    let v = path_vars(file);
+    Some((
+        v.get("namespace")?.clone(),
+        v.get("pod")?.clone(),
+        v.get("container")?.clone(),
+        file.ends_with(".previous.log"),
+    ))
+}
+
+/// Pods by (namespace, name).
+fn pod_index(pods: &JsonDoc) -> HashMap<(String, String), &Item> {
+    pods.items
+        .iter()
+        .map(|i| {
+            (
+                (
+                    str_at(&i.value, "metadata.namespace")
+                        .unwrap_or("default")
+                        .to_string(),
+                    str_at(&i.value, "metadata.name").unwrap_or("").to_string(),
+                ),
+                i,
+            )
+        })
+        .collect()
+}
+
+/// The workload that owns a pod, for `kubectl set env`: a Deployment (via its ReplicaSet),
+/// StatefulSet, DaemonSet, else the pod itself.
+fn owner_ref(pod: &Value, name: &str) -> String {
+    let owner = pod
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first());
+    let kind = owner.and_then(|o| str_at(o, "kind"));
+    let oname = owner.and_then(|o| str_at(o, "name")).unwrap_or(name);
+    match kind {
+        Some("ReplicaSet") => match oname.rsplit_once('-') {
+            Some((d, _)) => format!("deployment/{d}"),
+            None => format!("replicaset/{oname}"),
+        },
+        Some("StatefulSet") => format!("statefulset/{oname}"),
+        Some("DaemonSet") => format!("daemonset/{oname}"),
+        _ => format!("pod/{name}"),
+    }
+}
+
+/// The value of `GCE_METADATA_HOST` in the pod's containers, if set.
+fn metadata_host_env(pod: &Value) -> Option<String> {
+    pod.pointer("/spec/containers")?
+        .as_array()?
+        .iter()
+        .flat_map(|c| {
+            c.get("env")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|e| str_at(e, "name") == Some("GCE_METADATA_HOST"))
+        .map(|e| str_at(&e, "value").unwrap_or("").to_string())
+}
+
+/// `gke/metadata-dns-failure`: metadata.google.internal not resolved, or no default credentials.
+pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let mut matches: Vec<&ScanMatch> = ctx.matches_of("dns");
+    matches.extend(ctx.matches_of("nocreds"));
+    if matches.is_empty() {
+        if ctx.facts.glob("kubectl/logs/**").is_empty() {
+            return Ok(Outcome::NotEvaluated(
+                "no pod logs in the bundle (kubectl/logs/...), and no other text source shows the error".into(),
+            ));
+        }
+        return Ok(Outcome::Pass);
+    }
+    matches.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    let dns_idx = ctx.check.scans.iter().position(|s| s.name == "dns");
+    let pods = ctx.list("kubectl/pods.json");
+    let index = pods.as_ref().ok().map(|p| pod_index(p));
+    // group by pod (or by file for captured output)
+    let mut order = Vec::new();
+    let mut groups: HashMap<String, (Vec<&ScanMatch>, bool)> = HashMap::new();
+    for m in matches {
+        let key = match log_pod(&m.file) {
+            Some((ns, pod, _, _)) => format!("{ns}/{pod}"),
+            None => m.file.to_string(),
+        };
+        let g = groups.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
+            (Vec::new(), false)
+        });
+        g.1 |= Some(m.scan) == dns_idx;
+        g.0.push(m);
+    }
+    let mut drafts = Vec::new();
+    for key in order {
+        let (ms, dns) = groups.remove(&key).unwrap_or_default();
+        let what = if dns {
+            "could not resolve metadata.google.internal"
+        } else {
+            "found no Google credentials (the library asks for GOOGLE_APPLICATION_CREDENTIALS)"
+        };
+        let mut d = Draft::new().var("source", key.as_str()).var("what", what);
+        let pod = log_pod(&ms[0].file);
+        let env_text = match (&pod, &index) {
+            (Some((ns, name, _, _)), Some(idx)) => match idx.get(&(ns.clone(), name.clone())) {
+                Some(item) => {
+                    let target = owner_ref(&item.value, name);
+                    match metadata_host_env(&item.value) {
+                        Some(v) => format!(
+                            "The pod already sets GCE_METADATA_HOST={v}, so the libraries that honour it skip DNS: look at the rest of the Workload Identity chain (annotation, binding, metadata server) or at a library that ignores the variable."
+                        ),
+                        None => format!(
+                            "The pod does not set GCE_METADATA_HOST. Let the client libraries (Python, Java, Node.js; Go already uses the IP) skip DNS:\n    kubectl -n {ns} set env {target} GCE_METADATA_HOST=169.254.169.254\nand check the cluster DNS (kube-dns pods, NetworkPolicies allowing port 53)."
+                        ),
+                    }
+                }
+                None => format!(
+                    "Pod {ns}/{name} is not in kubectl/pods.json. Set GCE_METADATA_HOST=169.254.169.254 in its containers' env so that the client libraries skip DNS."
+                ),
+            },
+            (Some(_), None) => "Whether the pod already sets GCE_METADATA_HOST is unknown (kubectl/pods.json is not usable). Set GCE_METADATA_HOST=169.254.169.254 in its containers' env so that the client libraries skip DNS.".to_string(),
+            (None, _) => "Set GCE_METADATA_HOST=169.254.169.254 in the env of the workload's containers so that the client libraries skip DNS, and check the cluster DNS.".to_string(),
+        };
+        d.remediation = Some(env_text);
+        for m in &ms {
+            d = d.evidence(line_evidence(m));
+        }
+        let n = ms.len();
+        drafts.push(d.var("count", n.to_string()));
+    }
+    Ok(Outcome::Findings(drafts))
+}
+
+/// The start time of the container run a log file shows: `state.running.startedAt` for the
+/// current log, `lastState.terminated.startedAt` for `--previous`.
+fn container_started(pod: &Value, container: &str, previous: bool) -> Option<jiff::Timestamp> {
+    let statuses = ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .filter_map(|k| {
+            pod.pointer(&format!("/status/{k}"))
+                .and_then(Value::as_array)
+        })
+        .flatten();
+    for s in statuses {
+        if str_at(s, "name") != Some(container) {
+            continue;
+        }
+        let t = if previous {
+            str_at(s, "lastState.terminated.startedAt")
+        } else {
+            str_at(s, "state.running.startedAt").or_else(|| str_at(s, "state.terminated.startedAt"))
+        };
+        return t.and_then(crate::facts::parse_time);
+    }
+    None
+}
+
+/// `gke/wi-startup-timeout`: authentication failures within [`STARTUP_WINDOW_SECS`] of the
+/// container's start.
+pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    if ctx.scanned("authfail") == 0 {
+        return Ok(Outcome::NotEvaluated(
+            "no pod logs in the bundle (kubectl/logs/...)".into(),
+        ));
+    }
+    let ms = ctx.matches_of("authfail");
+    if ms.is_empty() {
+        return Ok(Outcome::Pass);
+    }
+    let pods = ctx.list("kubectl/pods.json")?;
+    let index = pod_index(&pods);
+    let reference = ctx.facts.collection_time();
+    let mut compared = 0usize;
+    let mut undated = 0usize;
+    let mut order = Vec::new();
+    // per container: the draft, and the earliest failure (seconds after start, that run's start)
+    let mut groups: HashMap<String, (Draft, f64, jiff::Timestamp)> = HashMap::new();
+    for m in ms {
+        let Some((ns, pod, container, previous)) = log_pod(&m.file) else {
+            continue;
+        };
+        let started = index
+            .get(&(ns.clone(), pod.clone()))
+            .and_then(|p| container_started(&p.value, &container, previous));
+        let at = crate::logline::parse(&m.text, reference).time;
+        let (Some(started), Some(at)) = (started, at) else {
+            undated += 1;
+            continue;
+        };
+        compared += 1;
+        let secs = (at.as_millisecond() - started.as_millisecond()) as f64 / 1000.0;
+        if !(-1.0..=STARTUP_WINDOW_SECS).contains(&secs) {
+            continue;
+        }
+        let key = format!("{ns}/{pod}/{container}");
+        let g = groups.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
+            let workload = index
+                .get(&(ns.clone(), pod.clone()))
+                .map(|p| owner_ref(&p.value, &pod))
+                .unwrap_or_else(|| format!("pod/{pod}"));
+            (
+                Draft::new()
+                    .var("namespace", ns.as_str())
+                    .var("pod", pod.as_str())
+                    .var("container", container.as_str())
+                    .var("workload", workload),
+                f64::MAX,
+                started,
+            )
+        });
+        if secs.max(0.0) < g.1 {
+            g.1 = secs.max(0.0);
+            g.2 = started;
+        }
+        g.0.evidence.push(line_evidence(m));
+    }
+    if order.is_empty() {
+        if compared == 0 && undated > 0 {
+            return Ok(Outcome::NotEvaluated(format!(
+                "{undated} authentication failure line(s) found, but none can be placed in time: the lines carry no timestamp or the container's start time is not in kubectl/pods.json (collect logs with kubectl logs --timestamps)"
+            )));
+        }
+        return Ok(Outcome::Pass);
+    }
+    Ok(Outcome::Findings(
+        order
+            .into_iter()
+            .filter_map(|k| groups.remove(&k))
+            .map(|(d, secs, started)| {
+                let n = d.evidence.len();
+                d.var("seconds", format!("{secs:.1}"))
+                    .var("started", started.to_string())
+                    .var("count", n.to_string())
+                    .var("window", format!("{STARTUP_WINDOW_SECS:.0}"))
+            })
+            .collect(),
+    ))
+}
+
+/// `gke/control-plane-unavailable`: the metadata server cannot reach the control plane.
+pub fn control_plane_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let refused = ctx.matches_of("refused");
+    let http500 = ctx.matches_of("http500");
+    if refused.is_empty() && http500.is_empty() {
+        if ctx.scanned("refused") == 0 {
+            return Ok(Outcome::NotEvaluated(format!(
+                "no gke-metadata-server logs in the bundle ({})",
+                ctx.scan_globs("refused")
+            )));
+        }
+        return Ok(Outcome::Pass);
+    }
+    let mut all: Vec<&ScanMatch> = refused.iter().chain(http500.iter()).copied().collect();
+    all.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    let mut ips: Vec<String> = refused
+        .iter()
+        .filter_map(|m| m.captures.get("ip").cloned())
+        .collect();
+    ips.sort();
+    ips.dedup();
+    let endpoint = ctx
+        .json("gcloud/cluster.json")
+        .ok()
+        .and_then(|c| str_at(&c.value, "endpoint").map(str::to_string));
+    let target = if ips.is_empty() {
+        "the control plane".to_string()
+    } else if endpoint.as_ref().is_some_and(|e| ips.contains(e)) {
+        format!(
+            "the control plane at {} (the cluster's endpoint)",
+            ips.join(", ")
+        )
+    } else {
+        format!("{}:443", ips.join(":443, "))
+    };
+    let loc = cluster_location(ctx.facts);
+    let (severity, topology) = match &loc {
+        Some(l) if is_zonal(l) => (
+            Severity::Error,
+            format!("The cluster is zonal ({l}): its single control plane is unreachable during upgrades, IP rotation and resizes, and Workload Identity stops with it. A regional cluster keeps a control plane replica available through such maintenance."),
+        ),
+        Some(l) => (
+            Severity::Warning,
+            format!("The cluster is regional ({l}), so this should be brief: its control plane has replicas in several zones."),
+        ),
+        None => (
+            Severity::Warning,
+            "Whether the cluster is zonal or regional is unknown (no location in gcloud/cluster.json or manifest.json); zonal clusters lose their control plane during maintenance, regional ones do not.".to_string(),
+        ),
+    };
+    let mut d = Draft::new()
+        .var("target", target)
+        .var("refused", refused.len().to_string())
+        .var("http500", http500.len().to_string())
+        .var("topology", topology)
+        .var("cluster", cluster_name(ctx.facts))
+        .var("location", loc.unwrap_or_else(|| "LOCATION".into()));
+    d.severity = Some(severity);
+    for m in all {
+        d = d.evidence(line_evidence(m));
+    }
+    Ok(Outcome::Findings(vec![d]))
+}
+
+/// `gke/wi-ksa-annotation-missing`: Google auth failures in pods whose KSA has no annotation.
+pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    if ctx.scanned("authfail") == 0 {
+        return Ok(Outcome::NotEvaluated(
+            "no pod logs in the bundle (kubectl/logs/...)".into(),
+        ));
+    }
+    let ms = ctx.matches_of("authfail");
+    if ms.is_empty() {
+        return Ok(Outcome::Pass);
+    }
+    let pods = ctx.list("kubectl/pods.json")?;
+    let sas = ctx.list("kubectl/serviceaccounts.json")?;
+    let annotated: std::collections::HashSet<(String, String)> = annotated_ksas(&sas)
+        .into_iter()
+        .map(|k| (k.namespace, k.name))
+        .collect();
+    let index = pod_index(&pods);
+    let project = project_id(ctx.facts).unwrap_or_else(|| "PROJECT_ID".into());
+    let pool = ctx
+        .json("gcloud/cluster.json")
+        .ok()
+        .and_then(|c| workload_pool(&c.value));
+    type Group<'m> = (
+        Vec<String>,
+        Vec<&'m ScanMatch>,
+        Option<crate::model::Evidence>,
+    );
+    let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+    for m in ms {
+        let Some((ns, pod, _, _)) = log_pod(&m.file) else {
+            continue;
+        };
+        let Some(item) = index.get(&(ns.clone(), pod.clone())) else {
+            continue;
+        };
+        let (_, ksa) = pod_ksa(&item.value);
+        if annotated.contains(&(ns.clone(), ksa.to_string())) {
+            continue;
+        }
+        let g = groups.entry((ns.clone(), ksa.to_string())).or_default();
+        if !g.0.contains(&pod) {
+            g.0.push(pod.clone());
+        }
+        if g.2.is_none() {
+            let needle = if str_at(&item.value, "spec.serviceAccountName").is_some() {
+                "\"serviceAccountName\""
+            } else {
+                "\"name\""
+            };
+            g.2 = Some(pods.item_line_evidence(item, needle));
+        }
+        g.1.push(m);
+    }
+    if groups.is_empty() {
+        return Ok(Outcome::Pass);
+    }
+    let all_ksas: std::collections::HashSet<(&str, &str)> = sas
+        .items
+        .iter()
+        .map(|i| {
+            (
+                str_at(&i.value, "metadata.namespace").unwrap_or("default"),
+                str_at(&i.value, "metadata.name").unwrap_or(""),
+            )
+        })
+        .collect();
+    let drafts = groups
+        .into_iter()
+        .map(|((ns, ksa), (pod_names, lines, pod_ev))| {
+            let ksa_exists = all_ksas.contains(&(ns.as_str(), ksa.as_str()));
+            let pool_text = match &pool {
+                Some(p) => p.clone(),
+                None => format!("{project}.svc.id.goog"),
+            };
+            let mut rem = String::new();
+            if pool.is_none() {
+                rem.push_str(&format!(
+                    "The cluster has no workload pool: enable Workload Identity first:\n    gcloud container clusters update {} {} --workload-pool={project}.svc.id.goog\n",
+                    cluster_name(ctx.facts),
+                    location_flag(ctx.facts)
+                ));
+            }
+            if !ksa_exists {
+                rem.push_str(&format!(
+                    "The KSA {ns}/{ksa} is not in kubectl/serviceaccounts.json; create it first:\n    kubectl create serviceaccount {ksa} --namespace {ns}\n"
+                ));
+            }
+            rem.push_str(&format!(
+                "Map the KSA to the Google service account the workload should act as, and let it impersonate that account:\n    kubectl annotate serviceaccount {ksa} --namespace {ns} \\\n        {WI_ANNOTATION}=GSA_NAME@{project}.iam.gserviceaccount.com\n    gcloud iam service-accounts add-iam-policy-binding GSA_NAME@{project}.iam.gserviceaccount.com \\\n        --role=roles/iam.workloadIdentityUser \\\n        --member=\"serviceAccount:{pool_text}[{ns}/{ksa}]\"\nThen restart the pods ({pods}).",
+                pods = name_list(&pod_names, 5)
+            ));
+            let mut d = Draft::new()
+                .var("namespace", ns.as_str())
+                .var("ksa", ksa.as_str())
+                .var("pods", name_list(&pod_names, 5))
+                .var("count", lines.len().to_string());
+            d.remediation = Some(rem);
+            if let Some(e) = pod_ev {
+                d = d.evidence(e);
+            }
+            for m in lines {
+                d = d.evidence(line_evidence(m));
+            }
+            d
+        })
+        .collect();
+    Ok(Outcome::Findings(drafts))
+}
+
+/// `gke/deploypatch-service-agent`: DeployPatch failures, or the GKE service agent without
+/// roles/container.serviceAgent on the project.
+pub fn deploypatch_service_agent(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let lines = ctx.matches_of("deploypatch");
+    let project = project_id(ctx.facts);
+    let project_doc = ctx.json("gcloud/project.json").ok();
+    let number: Option<String> =
+        project_doc
+            .as_ref()
+            .and_then(|p| match p.value.get("projectNumber") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            });
+    let project = project
+        .or_else(|| {
+            project_doc
+                .as_ref()
+                .and_then(|p| str_at(&p.value, "projectId").map(str::to_string))
+        })
+        .unwrap_or_else(|| "PROJECT_ID".into());
+    let policy = ctx.json("gcloud/project-iam-policy.json");
+    let agent_of = |n: &str| {
+        format!("serviceAccount:service-{n}@container-engine-robot.iam.gserviceaccount.com")
+    };
+    // Ok(true): role present; Ok(false): missing; Err: policy unusable.
+    let (role_state, near) = match &policy {
+        Ok(p) => {
+            let members = super::chain::role_members(p, "roles/container.serviceAgent");
+            let robots: Vec<&(String, crate::model::Evidence)> = members
+                .iter()
+                .filter(|(m, _)| m.ends_with("@container-engine-robot.iam.gserviceaccount.com"))
+                .collect();
+            match &number {
+                Some(n) => {
+                    let want = agent_of(n);
+                    let ok = robots.iter().any(|(m, _)| *m == want);
+                    let others: Vec<String> = robots.iter().map(|(m, _)| m.clone()).collect();
+                    (Ok(ok), if ok { Vec::new() } else { others })
+                }
+                None => (Ok(!robots.is_empty()), Vec::new()),
+            }
+        }
+        Err(u) => (Err(u.clone()), Vec::new()),
+    };
+    if lines.is_empty() {
+        match &role_state {
+            Ok(true) => return Ok(Outcome::Pass),
+            Ok(false) => {}
+            Err(u) => return Err(u.clone()),
+        }
+    }
+    let number_text = number.clone().unwrap_or_else(|| "PROJECT_NUMBER".into());
+    let state_text = match &role_state {
+        Ok(true) => "The project IAM policy now grants the service agent roles/container.serviceAgent; the failure predates that grant.".to_string(),
+        Ok(false) => {
+            let mut s = format!(
+                "The project IAM policy does not grant roles/container.serviceAgent to {}.",
+                agent_of(&number_text)
+            );
+            if !near.is_empty() {
+                s.push_str(&format!(
+                    " It grants it to {}, which is not this project's service agent (project number {number_text}).",
+                    near.join(", ")
+                ));
+            }
+            s
+        }
+        Err(u) => format!("Whether the service agent has its role is unknown: {u}."),
+    };
+    let summary = match (lines.is_empty(), &role_state) {
+        (false, _) => format!(
+            "Enabling Workload Identity failed with DeployPatch failed ({} time(s))",
+            lines.len()
+        ),
+        (true, _) => format!(
+            "The GKE service agent service-{number_text}@container-engine-robot.iam.gserviceaccount.com lacks roles/container.serviceAgent on project {project}"
+        ),
+    };
+    let mut rem = String::new();
+    if number.is_none() {
+        rem.push_str(&format!(
+            "Find the project number:\n    gcloud projects describe {project} --format=\"value(projectNumber)\"\n"
+        ));
+    }
+    if role_state != Ok(true) {
+        rem.push_str(&format!(
+            "Give the GKE service agent its role back:\n    gcloud projects add-iam-policy-binding {project} \\\n        --member=serviceAccount:service-{number_text}@container-engine-robot.iam.gserviceaccount.com \\\n        --role=roles/container.serviceAgent \\\n        --condition=None\n"
+        ));
+    }
+    rem.push_str(&format!(
+        "Then enable Workload Identity again:\n    gcloud container clusters update {} {} --workload-pool={project}.svc.id.goog",
+        cluster_name(ctx.facts),
+        location_flag(ctx.facts)
+    ));
+    let mut d = Draft::new()
+        .var("project", project.as_str())
+        .var("number", number_text.as_str())
+        .var("state", state_text);
+    d.summary = Some(summary);
+    d.remediation = Some(rem);
+    for m in &lines {
+        d = d.evidence(line_evidence(m));
+    }
+    if role_state == Ok(false)
+        && let Ok(p) = &policy
+    {
+        d = d.evidence(if p.value.get("bindings").is_some() {
+            p.text.evidence_for("\"bindings\"")
+        } else {
+            p.text.evidence(1, p.text.line_count().clamp(1, 3))
+        });
+        if let Some(pd) = &project_doc {
+            d = d.evidence(pd.text.evidence_for("\"projectNumber\""));
+        }
+    }
+    Ok(Outcome::Findings(vec![d]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_messages_in_every_known_form() {
+        let seed = r#"Error from server (Forbidden): roles.rbac.authorization.k8s.io is forbidden: User "example-account@example-project.iam.gserviceaccount.com" cannot list resource "roles" in API group "rbac.authorization.k8s.io" in the namespace "kube-system": requires one of ["container.roles.list"] permission(s)."#;
+        let f = parse_forbidden(seed).unwrap();
+        assert_eq!(
+            (
+                f.user.as_str(),
+                f.verb.as_str(),
+                f.resource.as_str(),
+                f.group.as_str()
+            ),
+            (
+                "example-account@example-project.iam.gserviceaccount.com",
+                "list",
+                "roles",
+                "rbac.authorization.k8s.io"
+            )
+        );
+        assert_eq!(f.namespace.as_deref(), Some("kube-system"));
+        assert_eq!(f.permissions, vec!["container.roles.list"]);
+
+        let cluster = r#"Error from server (Forbidden): clusterrolebindings.rbac.authorization.k8s.io is forbidden: User "109904733323051370338" cannot create resource "clusterrolebindings" in API group "rbac.authorization.k8s.io" at the cluster scope: requires one of ["container.clusterRoleBindings.create"] permission(s)."#;
+        let f = parse_forbidden(cluster).unwrap();
+        assert_eq!(f.namespace, None);
+        assert_eq!(f.permissions, vec!["container.clusterRoleBindings.create"]);
+
+        let status = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods is forbidden: User \"7843619910037672257843\" cannot create resource \"pods\" in API group \"\" in the namespace \"staging\": requires one of [\"container.pods.create\"] permission(s).","reason":"Forbidden","details":{"kind":"pods"},"code":403}"#;
+        let f = parse_forbidden(status).unwrap();
+        assert_eq!(
+            (f.user.as_str(), f.resource.as_str(), f.group.as_str()),
+            ("7843619910037672257843", "pods", "")
+        );
+        assert_eq!(f.namespace.as_deref(), Some("staging"));
+        assert_eq!(f.permissions, vec!["container.pods.create"]);
+
+        let sub = r#"Error from server (Forbidden): pods "web-0" is forbidden: User "dev@shop.example" cannot create resource "pods/exec" in API group "" in the namespace "web": requires one of ["container.pods.exec"] permission(s)."#;
+        assert_eq!(parse_forbidden(sub).unwrap().resource, "pods/exec");
+
+        let no_group = r#"Error from server (Forbidden): pods is forbidden: User "dev@shop.example" cannot list resource "pods" in the namespace "web": requires one of ["container.pods.list"] permission(s)."#;
+        let f = parse_forbidden(no_group).unwrap();
+        assert_eq!((f.resource.as_str(), f.group.as_str()), ("pods", ""));
+
+        let oldest = r#"Error from server (Forbidden): pods is forbidden: User "ci@shop.iam.gserviceaccount.com" cannot list pods in the namespace "default": Required "container.pods.list" permission."#;
+        let f = parse_forbidden(oldest).unwrap();
+        assert_eq!(f.resource, "pods");
+        assert_eq!(f.permissions, vec!["container.pods.list"]);
+
+        // Without GKE's IAM hint it is plain RBAC, not this check's business.
+        assert_eq!(
+            parse_forbidden(
+                r#"nodes is forbidden: User "system:bootstrap:abcdef" cannot get resource "nodes" in API group "" at the cluster scope"#
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn remediation_grants_exactly_the_refused_verb() {
+        let f = parse_forbidden(r#"User "a@b.iam.gserviceaccount.com" cannot list resource "roles" in API group "rbac.authorization.k8s.io" in the namespace "kube-system": requires one of ["container.roles.list"] permission(s)."#).unwrap();
+        let r = forbidden_remediation(&f, "proj");
+        assert!(r.contains("kind: Role\n"), "{r}");
+        assert!(r.contains("namespace: kube-system"));
+        assert!(r.contains("apiGroups: [\"rbac.authorization.k8s.io\"]"));
+        assert!(r.contains("verbs: [\"list\"]"));
+        assert!(r.contains("--member=serviceAccount:a@b.iam.gserviceaccount.com"));
+        assert!(r.contains("--permissions=container.roles.list"));
+        let c = parse_forbidden(r#"User "109904733323051370338" cannot create resource "clusterrolebindings" in API group "rbac.authorization.k8s.io" at the cluster scope: requires one of ["container.clusterRoleBindings.create"] permission(s)."#).unwrap();
+        let r = forbidden_remediation(&c, "proj");
+        assert!(r.contains("kind: ClusterRole\n") && r.contains("kind: ClusterRoleBinding"));
+        assert!(!r.contains("namespace:"));
+        assert!(r.contains("numeric id"));
+    }
+}

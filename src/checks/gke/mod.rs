@@ -1,0 +1,325 @@
+//! Built-in analyzers for the GKE authentication checks (seed `000_88f879d7fcaa3a40.txt`), and
+//! the Workload Identity facts they share.
+//!
+//! Workload Identity is a chain, and each link has its check: the project's enabled services
+//! (`wi-credentials-api-disabled`), the cluster's workload pool (`wi-pool-missing`), the node
+//! pools' metadata mode (`wi-nodepool-metadata-mode`), the KSA annotation
+//! (`wi-ksa-annotation-invalid`, `wi-ksa-annotation-missing`), the GSA's IAM policy
+//! (`wi-binding-missing`), the network path to the metadata server (`wi-netpol-blocks-metadata`,
+//! `istio-metadata-intercept`) and the metadata server itself (`metadata-server-crashloop`,
+//! `ksa-count-high`, `control-plane-unavailable`). The log checks live in [`logs`].
+
+mod chain;
+mod istio;
+mod logs;
+pub mod netpol;
+mod network;
+
+use super::Outcome;
+use crate::facts::{Facts, JsonDoc, Mode, Unavailable};
+use crate::model::Evidence;
+use crate::objpath::str_at;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The KSA annotation that maps a Kubernetes service account to a Google service account.
+pub const WI_ANNOTATION: &str = "iam.gke.io/gcp-service-account";
+
+/// The node pool label GKE puts on every node.
+pub const NODEPOOL_LABEL: &str = "cloud.google.com/gke-nodepool";
+
+/// The GKE built-in analyzers, by the name their specs use.
+pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
+    ("control-plane-unavailable", logs::control_plane_unavailable),
+    ("deploypatch-service-agent", logs::deploypatch_service_agent),
+    ("istio-metadata-intercept", istio::istio_metadata_intercept),
+    ("ksa-count-high", chain::ksa_count_high),
+    ("metadata-dns-failure", logs::metadata_dns_failure),
+    (
+        "metadata-server-crashloop",
+        chain::metadata_server_crashloop,
+    ),
+    ("rbac-forbidden", logs::rbac_forbidden),
+    ("wi-binding-missing", chain::wi_binding_missing),
+    (
+        "wi-credentials-api-disabled",
+        chain::wi_credentials_api_disabled,
+    ),
+    (
+        "wi-ksa-annotation-invalid",
+        chain::wi_ksa_annotation_invalid,
+    ),
+    ("wi-ksa-annotation-missing", logs::wi_ksa_annotation_missing),
+    (
+        "wi-netpol-blocks-metadata",
+        network::wi_netpol_blocks_metadata,
+    ),
+    (
+        "wi-nodepool-metadata-mode",
+        chain::wi_nodepool_metadata_mode,
+    ),
+    ("wi-pool-missing", chain::wi_pool_missing),
+    ("wi-startup-timeout", logs::wi_startup_timeout),
+];
+
+/// The reason GKE-only checks give on other clusters.
+pub const NOT_GKE: &str = "not a GKE cluster: the manifest says the bundle comes from a kubeadm-built cluster (mode kubeadm)";
+
+/// "Not evaluated: not a GKE cluster" for bundles of kubeadm-built clusters, so that GKE checks
+/// never speak about them.
+pub fn not_gke(facts: &Facts) -> Option<Outcome> {
+    (facts.mode() == Mode::Kubeadm).then(|| Outcome::NotEvaluated(NOT_GKE.into()))
+}
+
+/// A Kubernetes service account carrying the Workload Identity annotation.
+#[derive(Debug, Clone)]
+pub struct AnnotatedKsa {
+    pub namespace: String,
+    pub name: String,
+    /// The annotation value, trimmed.
+    pub gsa: String,
+    /// The annotation value exactly as written.
+    pub raw: String,
+    pub evidence: Evidence,
+}
+
+/// Every KSA with the WI annotation, in file order.
+pub fn annotated_ksas(doc: &JsonDoc) -> Vec<AnnotatedKsa> {
+    doc.items
+        .iter()
+        .filter_map(|item| {
+            let raw = item
+                .value
+                .get("metadata")?
+                .get("annotations")?
+                .get(WI_ANNOTATION)?
+                .as_str()?;
+            Some(AnnotatedKsa {
+                namespace: str_at(&item.value, "metadata.namespace")
+                    .unwrap_or("default")
+                    .to_string(),
+                name: str_at(&item.value, "metadata.name")
+                    .unwrap_or("")
+                    .to_string(),
+                gsa: raw.trim().to_string(),
+                raw: raw.to_string(),
+                evidence: doc.item_line_evidence(item, WI_ANNOTATION),
+            })
+        })
+        .collect()
+}
+
+/// The cluster's project id: the manifest's, else the cluster's selfLink.
+pub fn project_id(facts: &Facts) -> Option<String> {
+    if let Some(p) = facts
+        .manifest()
+        .and_then(|m| m.cluster.project.clone())
+        .filter(|p| !p.is_empty())
+    {
+        return Some(p);
+    }
+    let cluster = facts.json("gcloud/cluster.json").ok()?;
+    let link = str_at(&cluster.value, "selfLink")?;
+    let rest = link.split("/projects/").nth(1)?;
+    Some(rest.split('/').next()?.to_string())
+}
+
+/// The cluster's name: the cluster description's, else the manifest's.
+pub fn cluster_name(facts: &Facts) -> String {
+    facts
+        .json("gcloud/cluster.json")
+        .ok()
+        .and_then(|c| str_at(&c.value, "name").map(str::to_string))
+        .or_else(|| facts.manifest().and_then(|m| m.cluster.name.clone()))
+        .unwrap_or_else(|| "CLUSTER_NAME".into())
+}
+
+/// The cluster's location (zone or region): the cluster description's, else the manifest's.
+pub fn cluster_location(facts: &Facts) -> Option<String> {
+    facts
+        .json("gcloud/cluster.json")
+        .ok()
+        .and_then(|c| str_at(&c.value, "location").map(str::to_string))
+        .or_else(|| facts.manifest().and_then(|m| m.cluster.location.clone()))
+        .filter(|l| !l.is_empty())
+}
+
+/// A zone (`us-central1-a`) has three `-`-separated parts, a region (`us-central1`) two. The
+/// deprecated `zone` field equals `location` even for regional clusters, so it cannot tell.
+pub fn is_zonal(location: &str) -> bool {
+    location.split('-').count() >= 3
+}
+
+/// `--location=LOC` for gcloud container commands (or a placeholder the user fills in).
+pub fn location_flag(facts: &Facts) -> String {
+    format!(
+        "--location={}",
+        cluster_location(facts).unwrap_or_else(|| "LOCATION".into())
+    )
+}
+
+/// The cluster's workload pool (`workloadIdentityConfig.workloadPool`, or the older
+/// `identityNamespace`), if set.
+pub fn workload_pool(cluster: &Value) -> Option<String> {
+    [
+        "workloadIdentityConfig.workloadPool",
+        "workloadIdentityConfig.identityNamespace",
+    ]
+    .iter()
+    .find_map(|p| {
+        str_at(cluster, p)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    })
+}
+
+/// What the bundle says about Workload Identity use.
+pub struct WiUse {
+    pub cluster: Result<Arc<JsonDoc>, Unavailable>,
+    pub sas: Result<Arc<JsonDoc>, Unavailable>,
+    pub pool: Option<String>,
+    pub ksas: Vec<AnnotatedKsa>,
+}
+
+impl WiUse {
+    /// Reads the cluster description and the service accounts; fails only when neither is usable.
+    pub fn read(facts: &Facts) -> Result<WiUse, Unavailable> {
+        let cluster = facts.json("gcloud/cluster.json");
+        let sas = facts.list("kubectl/serviceaccounts.json");
+        if let (Err(a), Err(b)) = (&cluster, &sas) {
+            return Err(Unavailable {
+                path: a.path.clone(),
+                reason: format!("whether Workload Identity is in use is unknown: {a}; {b}"),
+            });
+        }
+        let pool = cluster.as_ref().ok().and_then(|c| workload_pool(&c.value));
+        let ksas = sas.as_ref().map(|d| annotated_ksas(d)).unwrap_or_default();
+        Ok(WiUse {
+            cluster,
+            sas,
+            pool,
+            ksas,
+        })
+    }
+
+    pub fn in_use(&self) -> bool {
+        self.pool.is_some() || !self.ksas.is_empty()
+    }
+
+    /// Why the check does not apply, naming what was looked at.
+    pub fn not_in_use(&self) -> Outcome {
+        let mut why = vec![match &self.cluster {
+            Ok(_) => "the cluster has no workload pool".to_string(),
+            Err(u) => format!("the workload pool is unknown ({u})"),
+        }];
+        why.push(match &self.sas {
+            Ok(_) => {
+                format!("no Kubernetes service account carries the {WI_ANNOTATION} annotation")
+            }
+            Err(u) => format!("the service accounts are unknown ({u})"),
+        });
+        Outcome::NotEvaluated(format!(
+            "Workload Identity is not in use: {}",
+            why.join(" and ")
+        ))
+    }
+
+    /// (namespace, name) of every annotated KSA.
+    pub fn ksa_set(&self) -> HashSet<(String, String)> {
+        self.ksas
+            .iter()
+            .map(|k| (k.namespace.clone(), k.name.clone()))
+            .collect()
+    }
+
+    /// The evidence that WI is in use: the pool line, else the first annotation.
+    pub fn evidence(&self) -> Option<Evidence> {
+        if self.pool.is_some()
+            && let Ok(c) = &self.cluster
+        {
+            return Some(c.text.evidence_for("\"workloadPool\""));
+        }
+        self.ksas.first().map(|k| k.evidence.clone())
+    }
+}
+
+/// The KSA a pod runs as (`default` when the pod names none).
+pub fn pod_ksa(pod: &Value) -> (&str, &str) {
+    let ns = str_at(pod, "metadata.namespace").unwrap_or("default");
+    let sa = str_at(pod, "spec.serviceAccountName")
+        .or_else(|| str_at(pod, "spec.serviceAccount"))
+        .unwrap_or("default");
+    (ns, sa)
+}
+
+/// Evidence for a top-level part of a gcloud resource: the line of its own `selfLink`, which
+/// is unique in the file, else the first line.
+pub fn resource_evidence(doc: &JsonDoc) -> Evidence {
+    match str_at(&doc.value, "selfLink") {
+        Some(link) => doc.text.evidence_for(&format!("\"{link}\"")),
+        None => doc.text.evidence(1, 1),
+    }
+}
+
+/// The collector's record of a source, as evidence: the line of its `stderr` in manifest.json.
+pub fn manifest_source_evidence(facts: &Facts, path: &str) -> Option<Evidence> {
+    let text = facts.text("manifest.json").ok()?;
+    let at = text
+        .lines()
+        .find(|(_, l)| l.contains(&format!("\"{path}\"")) && l.contains("\"path\""))?;
+    let n = text
+        .find_line_in(at.0, (at.0 + 40).min(text.line_count()), "\"stderr\"")
+        .unwrap_or(at.0);
+    Some(text.evidence(n, n))
+}
+
+/// When the collector asked for a GSA's IAM policy and gcloud said the account does not exist:
+/// the evidence of that answer.
+pub fn gsa_not_found(facts: &Facts, gsa: &str) -> Option<Evidence> {
+    let path = format!("gcloud/service-accounts/{gsa}/iam-policy.json");
+    let src = facts.manifest()?.source(&path)?;
+    if src.status() == crate::manifest::SourceStatus::Ok {
+        return None;
+    }
+    let said = format!(
+        "{} {}",
+        src.stderr.as_deref().unwrap_or(""),
+        src.error.as_deref().unwrap_or("")
+    );
+    let gone = said.contains("NOT_FOUND")
+        || said.contains("does not exist")
+        || said.contains("Unknown service account");
+    if !gone {
+        return None;
+    }
+    manifest_source_evidence(facts, &path)
+}
+
+/// "a, b, c and 4 more" for lists of names in summaries.
+pub fn name_list(names: &[String], max: usize) -> String {
+    if names.len() <= max {
+        return names.join(", ");
+    }
+    format!("{} and {} more", names[..max].join(", "), names.len() - max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zonal_or_regional_by_location_parts() {
+        assert!(is_zonal("us-central1-a"));
+        assert!(is_zonal("europe-west4-c"));
+        assert!(!is_zonal("europe-west4"));
+        assert!(!is_zonal("us-central1"));
+    }
+
+    #[test]
+    fn long_name_lists_are_cut() {
+        let n: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(name_list(&n, 3), "a, b, c");
+        assert_eq!(name_list(&n, 2), "a, b and 1 more");
+    }
+}

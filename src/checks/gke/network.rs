@@ -1,0 +1,269 @@
+//! `gke/wi-netpol-blocks-metadata`: the NetworkPolicy evaluator applied to Workload Identity
+//! pods and the metadata endpoint their cluster uses.
+
+use super::netpol::{self, DestPod, Destination, Labels, NsLabels, Policy};
+use super::*;
+use crate::checks::{Ctx, Draft, Outcome};
+use crate::facts::Item;
+use crate::version::Version;
+use std::collections::{BTreeMap, HashMap};
+
+/// The metadata endpoint pods must reach: address, port, and why this one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub cidr: &'static str,
+    pub ip: &'static str,
+    pub port: u32,
+    pub why: String,
+}
+
+/// The endpoint for a cluster: Dataplane V2 → 169.254.169.254:80; otherwise 169.254.169.252:988
+/// from GKE 1.21.0-gke.1000 on, and 127.0.0.1:988 before it.
+pub fn metadata_endpoint(version: &Version, datapath: Option<&str>) -> Endpoint {
+    if datapath == Some("ADVANCED_DATAPATH") {
+        return Endpoint {
+            cidr: "169.254.169.254/32",
+            ip: "169.254.169.254",
+            port: 80,
+            why: "the cluster runs GKE Dataplane V2 (datapathProvider ADVANCED_DATAPATH)".into(),
+        };
+    }
+    let cut = Version::parse("1.21.0-gke.1000").expect("a valid version");
+    if *version >= cut {
+        Endpoint {
+            cidr: "169.254.169.252/32",
+            ip: "169.254.169.252",
+            port: 988,
+            why: format!(
+                "the cluster runs GKE {version}, 1.21.0-gke.1000 or later, without Dataplane V2"
+            ),
+        }
+    } else {
+        Endpoint {
+            cidr: "127.0.0.1/32",
+            ip: "127.0.0.1",
+            port: 988,
+            why: format!("the cluster runs GKE {version}, older than 1.21.0-gke.1000"),
+        }
+    }
+}
+
+fn name_of(v: &Value) -> &str {
+    str_at(v, "metadata.name").unwrap_or("")
+}
+
+pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_gke(ctx.facts) {
+        return Ok(o);
+    }
+    let wi = WiUse::read(ctx.facts)?;
+    if !wi.in_use() {
+        return Ok(wi.not_in_use());
+    }
+    wi.sas.as_ref().map_err(Clone::clone)?;
+    let policies_doc = ctx.list("kubectl/networkpolicies.json")?;
+    let pods = ctx.list("kubectl/pods.json")?;
+    let cluster = ctx.json("gcloud/cluster.json")?;
+    let version_text = str_at(&cluster.value, "currentMasterVersion")
+        .or_else(|| str_at(&cluster.value, "currentNodeVersion"))
+        .ok_or_else(|| Unavailable {
+            path: "gcloud/cluster.json".into(),
+            reason: "gcloud/cluster.json has no currentMasterVersion: the metadata endpoint depends on the GKE version".into(),
+        })?;
+    let version = Version::parse(version_text).ok_or_else(|| Unavailable {
+        path: "gcloud/cluster.json".into(),
+        reason: format!("gcloud/cluster.json: the version {version_text:?} is not a GKE version"),
+    })?;
+    let ep = metadata_endpoint(
+        &version,
+        str_at(&cluster.value, "networkConfig.datapathProvider"),
+    );
+    // Policies grouped by namespace (file order kept inside one), so that a pod is evaluated
+    // against its own namespace's policies only: no pods × policies scan of the whole cluster.
+    let mut parsed: Vec<(Policy, usize)> = policies_doc
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (Policy::from_value(&item.value), i))
+        .collect();
+    parsed.sort_by(|a, b| a.0.namespace.cmp(&b.0.namespace));
+    let item_of: Vec<usize> = parsed.iter().map(|(_, i)| *i).collect();
+    let policies: Vec<Policy> = parsed.into_iter().map(|(p, _)| p).collect();
+    let mut ns_range: HashMap<&str, std::ops::Range<usize>> = HashMap::new();
+    for (i, p) in policies.iter().enumerate() {
+        ns_range
+            .entry(p.namespace.as_str())
+            .and_modify(|r| r.end = i + 1)
+            .or_insert(i..i + 1);
+    }
+    // Egress from a pod of `ns`, with policy indices into `policies`.
+    let egress_in = |ns: &str, labels: &Labels, d: &Destination| -> netpol::Verdict {
+        let Some(r) = ns_range.get(ns) else {
+            return netpol::egress(&[], ns, labels, d);
+        };
+        let mut v = netpol::egress(&policies[r.clone()], ns, labels, d);
+        v.isolating.iter_mut().for_each(|i| *i += r.start);
+        if let Some((p, _)) = v.allowed_by.as_mut() {
+            *p += r.start;
+        }
+        v
+    };
+    let ns_labels: Option<BTreeMap<String, Labels>> =
+        ctx.list("kubectl/namespaces.json").ok().map(|d| {
+            d.items
+                .iter()
+                .map(|i| {
+                    (
+                        name_of(&i.value).to_string(),
+                        netpol::labels_of(i.value.pointer("/metadata/labels")),
+                    )
+                })
+                .collect()
+        });
+    let dest = Destination {
+        ip: ep.ip.parse().ok(),
+        port: ep.port,
+        protocol: "TCP".into(),
+        pod: None,
+    };
+    // The metadata server pods, as a destination someone may have tried to allow by selector.
+    let mds: Vec<&Item> = pods
+        .items
+        .iter()
+        .filter(|p| {
+            str_at(&p.value, "metadata.namespace") == Some("kube-system")
+                && str_at(&p.value, "metadata.labels[\"k8s-app\"]") == Some("gke-metadata-server")
+        })
+        .collect();
+    let mds_dest = |as_pod_network: bool| -> Destination {
+        let labels = mds
+            .first()
+            .map(|p| netpol::labels_of(p.value.pointer("/metadata/labels")))
+            .unwrap_or_else(|| {
+                Labels::from([("k8s-app".to_string(), "gke-metadata-server".to_string())])
+            });
+        Destination {
+            pod: Some(DestPod {
+                namespace: "kube-system".into(),
+                labels,
+                ns_labels: NsLabels::for_namespace("kube-system", ns_labels.as_ref()),
+                named_ports: Vec::new(),
+                host_network: !as_pod_network,
+            }),
+            ..dest.clone()
+        }
+    };
+    let ksas = wi.ksa_set();
+    // (namespace, isolating policies) → blocked pods
+    let mut blocked: BTreeMap<(String, Vec<usize>), Vec<&Item>> = BTreeMap::new();
+    for pod in &pods.items {
+        let (ns, sa) = pod_ksa(&pod.value);
+        if !ksas.contains(&(ns.to_string(), sa.to_string())) || !ns_range.contains_key(ns) {
+            continue;
+        }
+        if pod.value.pointer("/spec/hostNetwork") == Some(&Value::Bool(true)) {
+            continue; // host-network pods are not subject to NetworkPolicy
+        }
+        let labels = netpol::labels_of(pod.value.pointer("/metadata/labels"));
+        let v = egress_in(ns, &labels, &dest);
+        if !v.allowed {
+            blocked
+                .entry((ns.to_string(), v.isolating.clone()))
+                .or_default()
+                .push(pod);
+        }
+    }
+    let mut drafts = Vec::new();
+    for ((ns, isolating), pod_items) in blocked {
+        let pol_names: Vec<String> = isolating
+            .iter()
+            .map(|&i| policies[i].name.clone())
+            .collect();
+        let pod_names: Vec<String> = pod_items
+            .iter()
+            .map(|p| name_of(&p.value).to_string())
+            .collect();
+        let mut near = netpol::near_misses(&policies, &isolating, &dest);
+        let sel_labels = netpol::labels_of(pod_items[0].value.pointer("/metadata/labels"));
+        let by_selector = egress_in(&ns, &sel_labels, &mds_dest(true));
+        if by_selector.allowed
+            && let Some((pi, _)) = by_selector.allowed_by
+            && !egress_in(&ns, &sel_labels, &mds_dest(false)).allowed
+        {
+            let mut s = format!(
+                "{}/{} allows the gke-metadata-server pods by selector, but they use the node's network, where pod and namespace selectors do not apply",
+                policies[pi].namespace, policies[pi].name
+            );
+            if by_selector.assumed_ns_labels {
+                s.push_str(" (its namespace selector was matched against the label kubernetes.io/metadata.name alone: the bundle has no namespace list, kubectl/namespaces.json)");
+            }
+            near.push(s);
+        }
+        let near_text = if near.is_empty() {
+            String::new()
+        } else {
+            format!(" Near miss: {}.", near.join("; "))
+        };
+        let first = &policies[isolating[0]];
+        // `{ }`, not `{}`: the same empty mapping, and never mistaken for a template placeholder.
+        let selector = match serde_json::to_string(&first.pod_selector_raw) {
+            Ok(s) if s != "{}" => s,
+            _ => "{ }".to_string(),
+        };
+        let mut d = Draft::new()
+            .var("namespace", ns.as_str())
+            .var("pods", name_list(&pod_names, 5))
+            .var("pod_count", pod_names.len().to_string())
+            .var("policies", pol_names.join(", "))
+            .var("endpoint", format!("{} port {}", ep.cidr, ep.port))
+            .var("cidr", ep.cidr)
+            .var("port", ep.port.to_string())
+            .var("why", ep.why.as_str())
+            .var("near_miss", near_text)
+            .var("selector", selector)
+            .var("policy", first.name.as_str());
+        for &i in &isolating {
+            let item = &policies_doc.items[item_of[i]];
+            d = d.evidence(
+                policies_doc
+                    .item_line_evidence(item, &format!("\"name\": \"{}\"", policies[i].name)),
+            );
+        }
+        for p in pod_items.iter().take(5) {
+            d = d.evidence(pods.item_line_evidence(p, "\"serviceAccountName\""));
+        }
+        drafts.push(d);
+    }
+    Ok(if drafts.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Findings(drafts)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(v: &str, dp: Option<&str>) -> (&'static str, u32) {
+        let e = metadata_endpoint(&Version::parse(v).unwrap(), dp);
+        (e.cidr, e.port)
+    }
+
+    #[test]
+    fn the_endpoint_follows_version_and_datapath() {
+        assert_eq!(ep("1.20.15-gke.9999", None), ("127.0.0.1/32", 988));
+        assert_eq!(ep("1.21.0-gke.999", None), ("127.0.0.1/32", 988));
+        assert_eq!(ep("1.21.0-gke.1000", None), ("169.254.169.252/32", 988));
+        assert_eq!(ep("1.21.0-gke.1001", None), ("169.254.169.252/32", 988));
+        assert_eq!(ep("1.29.10-gke.1227000", None), ("169.254.169.252/32", 988));
+        assert_eq!(
+            ep("1.29.10-gke.1227000", Some("ADVANCED_DATAPATH")),
+            ("169.254.169.254/32", 80)
+        );
+        assert_eq!(
+            ep("1.29.10-gke.1227000", Some("LEGACY_DATAPATH")),
+            ("169.254.169.252/32", 988)
+        );
+    }
+}
