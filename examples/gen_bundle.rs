@@ -252,7 +252,7 @@ pub fn generate(out: &Path, size: Size, seed: u64) -> io::Result<()> {
         let name = format!("workload-{i}");
         let mut meta = serde_json::json!({"name": name, "namespace": ns, "creationTimestamp": "2026-10-02T00:00:00Z", "uid": format!("{}-0000-4000-8000-{}", srng.hex(8), srng.hex(12))});
         if i % 25 == 0 {
-            meta["annotations"] = serde_json::json!({"iam.gke.io/gcp-service-account": format!("wl-{i}@{PROJECT}.iam.gserviceaccount.com")});
+            meta["annotations"] = serde_json::json!({"iam.gke.io/gcp-service-account": format!("workload-sa-{i}@{PROJECT}.iam.gserviceaccount.com")});
         }
         serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta})
     })?;
