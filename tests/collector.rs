@@ -29,7 +29,7 @@ fn script_is_shellcheck_clean() {
     for f in [
         script(),
         repo().join("tests/collector/fake-cmd"),
-        repo().join(".ci/install-collector-tools"),
+        repo().join(".ci/install-test-tools"),
     ] {
         let out = Command::new(&sc)
             .arg("--shell=bash")
@@ -1094,7 +1094,7 @@ fn every_awk_gives_the_same_results() {
         ("busybox", &["busybox", "awk"][..]),
     ] {
         let prog = which(argv[0]).unwrap_or_else(|| {
-            panic!("{name} is needed for this test: bash .ci/install-collector-tools installs it")
+            panic!("{name} is needed for this test: bash .ci/install-test-tools installs it")
         });
         let make = || {
             let sb = Sandbox::new(true);

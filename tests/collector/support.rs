@@ -102,7 +102,7 @@ impl Sandbox {
         }
         let bb = busybox.then(|| {
             which("busybox")
-                .expect("busybox is needed: bash .ci/install-collector-tools installs it")
+                .expect("busybox is needed: bash .ci/install-test-tools installs it")
         });
         for t in tools {
             let p = match &bb {
