@@ -33,7 +33,8 @@ kt=target/release/kubetriage
 gen=target/release/examples/gen_bundle
 
 # The catalog's own log patterns, as rg reads them.
-sed -n "s/^ *regex: '\\(.*\\)'\$/\\1/p" analyzers/*/*.yaml | sed "s/''/'/g" > "$out/patterns.txt"
+# (rg joins them into one regex, so capture names, which repeat across checks, are dropped.)
+sed -n "s/^ *regex: '\\(.*\\)'\$/\\1/p" analyzers/*/*.yaml | sed -e "s/''/'/g" -e 's/(?P<[A-Za-z_][A-Za-z0-9_]*>/(/g' > "$out/patterns.txt"
 
 # median of three: prints "seconds peak_kib"
 measure() {
@@ -53,7 +54,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GiB"
-echo "kubetriage $($kt --version | cut -d' ' -f2), $(rg --version | head -1), $(gzip --version | head -1)"
+echo "kubetriage $($kt --version | cut -d' ' -f2), $(rg --version 2>/dev/null | sed -n 1p), $(gzip --version | sed -n 1p)"
 echo
 echo "| bundle | size | gzip -dc | tar xzf | kubetriage .tar.gz | ratio to gzip -dc | rg (patterns) | kubetriage folder | ratio to rg | peak memory .tar.gz / folder |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
