@@ -428,14 +428,10 @@ impl<T> Cache<T> {
             let mut map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             map.entry(path.to_string()).or_default().clone()
         };
-        if let Some(done) = slot.get() {
-            return done.clone();
-        }
-        // Parse outside the slot: a parse runs rayon jobs, and a thread waiting inside one may
-        // steal a check that asks for this very file (or one another waiting thread is
-        // parsing). Blocking on the slot there never returns; parsing twice in a race does.
-        let loaded = load().map(Arc::new);
-        slot.get_or_init(|| loaded).clone()
+        // Each file is parsed exactly once; other checks wanting it wait. A load never runs
+        // rayon jobs (see `parse_items_in_parallel`), so a waiting pool thread cannot be handed
+        // work that needs the very slot it waits on.
+        slot.get_or_init(|| load().map(Arc::new)).clone()
     }
 }
 
@@ -676,26 +672,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_file_asked_for_while_it_is_being_parsed_does_not_hang() {
-        // The same thread asks again from inside the parse, as a rayon worker does when it
-        // steals a check while waiting for its parse jobs.
+    fn a_file_asked_for_by_many_checks_at_once_is_parsed_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache: Cache<String> = Cache::new();
+        let loads = AtomicUsize::new(0);
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let cache: Cache<String> = Cache::new();
-            let outer = cache.get("kubectl/pods.json", || {
-                let inner = cache.get("kubectl/pods.json", || Ok("inner".to_string()));
-                assert_eq!(*inner.unwrap(), "inner");
-                Ok("outer".to_string())
-            });
-            let again = cache.get("kubectl/pods.json", || Ok("third".to_string()));
-            let _ = tx.send((outer.unwrap(), again.unwrap()));
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                let tx = tx.clone();
+                let (cache, loads) = (&cache, &loads);
+                scope.spawn(move || {
+                    let v = cache.get("kubectl/pods.json", || {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        Ok("pods".to_string())
+                    });
+                    let _ = tx.send(v.unwrap());
+                });
+            }
         });
-        let (outer, again) = rx
-            .recv_timeout(std::time::Duration::from_secs(20))
-            .expect("a nested request for a file being parsed must not block");
-        // Whichever parse finished first is kept, and every later caller gets it.
-        assert_eq!(*outer, "inner");
-        assert_eq!(*again, "inner");
+        let got: Vec<_> = rx.try_iter().collect();
+        assert_eq!(got.len(), 8);
+        assert!(got.iter().all(|v| **v == "pods"));
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "parsed more than once");
     }
 
     #[test]

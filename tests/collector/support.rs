@@ -101,8 +101,7 @@ impl Sandbox {
             tools.push("timeout");
         }
         let bb = busybox.then(|| {
-            which("busybox")
-                .expect("busybox is needed: bash .ci/install-test-tools installs it")
+            which("busybox").expect("busybox is needed: bash .ci/install-test-tools installs it")
         });
         for t in tools {
             let p = match &bb {
