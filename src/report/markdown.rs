@@ -56,7 +56,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "\n## Findings")?;
     let mut any = false;
-    for c in report.checks.iter().filter(|c| c.status == Status::Finding) {
+    for c in report.with_status(Status::Finding) {
         any = true;
         writeln!(
             out,
@@ -96,22 +96,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !any {
         writeln!(out, "\nNo findings.")?;
     }
-    let not_eval: Vec<_> = report
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::NotEvaluated)
-        .collect();
+    let not_eval = report.with_status(Status::NotEvaluated);
     if !not_eval.is_empty() {
         writeln!(out, "\n## Not evaluated\n\n| check | reason |\n|---|---|")?;
         for c in not_eval {
             writeln!(out, "| `{}` | {} |", c.id, cell(&c.reason))?;
         }
     }
-    let passed: Vec<_> = report
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::Pass)
-        .collect();
+    let passed = report.with_status(Status::Pass);
     if !passed.is_empty() {
         writeln!(out, "\n## Passed\n")?;
         for c in passed {

@@ -135,6 +135,11 @@ impl Report {
             .filter(|c| c.status != SourceStatus::Ok)
     }
 
+    /// The checks that ended with `status`, in report order.
+    pub fn with_status(&self, status: Status) -> Vec<&CheckResult> {
+        self.checks.iter().filter(|c| c.status == status).collect()
+    }
+
     /// The worst severity of any finding.
     pub fn worst(&self) -> Option<Severity> {
         self.checks.iter().filter_map(|c| c.worst_finding()).min()

@@ -78,7 +78,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
 
-    for c in report.checks.iter().filter(|c| c.status == Status::Finding) {
+    for c in report.with_status(Status::Finding) {
         writeln!(out)?;
         writeln!(
             out,
@@ -119,22 +119,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
-    let not_eval: Vec<_> = report
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::NotEvaluated)
-        .collect();
+    let not_eval = report.with_status(Status::NotEvaluated);
     if !not_eval.is_empty() {
         writeln!(out, "\nNot evaluated ({}):", not_eval.len())?;
         for c in not_eval {
             writeln!(out, "  {:<40} {}", c.id, escape(&c.reason))?;
         }
     }
-    let passed: Vec<_> = report
-        .checks
-        .iter()
-        .filter(|c| c.status == Status::Pass)
-        .collect();
+    let passed = report.with_status(Status::Pass);
     if !passed.is_empty() {
         writeln!(out, "\nPassed ({}):", passed.len())?;
         for c in passed {
