@@ -10,8 +10,10 @@ mod etcd_docker;
 mod extra_args;
 mod join;
 mod network;
+mod pods;
 mod preflight;
 mod reset;
+mod selinux;
 mod upgrade;
 mod x509;
 
@@ -26,6 +28,10 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
     (
         "control-plane-crashloop",
         control_plane::control_plane_crashloop,
+    ),
+    (
+        "coredns-crashloop-selinux",
+        selinux::coredns_crashloop_selinux,
     ),
     ("coredns-loop", coredns_loop),
     (

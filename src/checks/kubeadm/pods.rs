@@ -1,0 +1,223 @@
+//! Pod and runtime facts the crash-loop checks share: which containers of a pod are failing (as
+//! `kubectl get pods` would show it), and which container runtime, at which version, a node runs.
+
+use super::package_version;
+use crate::checks::Ctx;
+use crate::facts::{Item, JsonDoc};
+use crate::model::Evidence;
+use crate::objpath::str_at;
+use crate::version::Version;
+use serde_json::Value;
+
+/// A container of a pod that is not running and keeps failing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failing {
+    pub container: String,
+    /// An init container (`kubectl get pods` shows `Init:CrashLoopBackOff`).
+    pub init: bool,
+    /// `CrashLoopBackOff`, `RunContainerError` or `Error`.
+    pub reason: String,
+    pub restarts: u64,
+}
+
+impl Failing {
+    /// The STATUS column `kubectl get pods` would print for this container.
+    pub fn status(&self) -> String {
+        if self.init {
+            format!("Init:{}", self.reason)
+        } else {
+            self.reason.clone()
+        }
+    }
+}
+
+/// The containers of a pod in `CrashLoopBackOff`, `RunContainerError` or `Error` (terminated
+/// with an error and not restarted yet), init containers included.
+pub fn failing_containers(pod: &Value) -> Vec<Failing> {
+    let mut out = Vec::new();
+    for (key, init) in [
+        ("initContainerStatuses", true),
+        ("containerStatuses", false),
+    ] {
+        let Some(statuses) = pod
+            .get("status")
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_array)
+        else {
+            continue;
+        };
+        for c in statuses {
+            let waiting = str_at(c, "state.waiting.reason");
+            let terminated = str_at(c, "state.terminated.reason");
+            let reason = match (waiting, terminated) {
+                (Some(r @ ("CrashLoopBackOff" | "RunContainerError")), _) => r,
+                (_, Some("Error")) => "Error",
+                _ => continue,
+            };
+            out.push(Failing {
+                container: str_at(c, "name").unwrap_or("").to_string(),
+                init,
+                reason: reason.to_string(),
+                restarts: c.get("restartCount").and_then(Value::as_u64).unwrap_or(0),
+            });
+        }
+    }
+    out
+}
+
+/// Evidence for a failing container: the line of its current state's reason inside the pod's
+/// item (`kubectl` prints `lastState` before `state`, and both may say `Error`).
+pub fn failing_evidence(doc: &JsonDoc, item: &Item, f: &Failing) -> Evidence {
+    let text = &doc.text;
+    let (first, last) = (item.line, item.end_line);
+    let key = if f.init {
+        "\"initContainerStatuses\""
+    } else {
+        "\"containerStatuses\""
+    };
+    let needle = format!("\"{}\"", f.reason);
+    let statuses = text.find_line_in(first, last, key).unwrap_or(first);
+    let line = text
+        .find_line_in(statuses, last, &format!("\"name\": \"{}\"", f.container))
+        .and_then(|name| text.find_line_in(name, last, "\"state\""))
+        .and_then(|state| text.find_line_in(state, last, &needle))
+        .or_else(|| text.find_line_in(statuses, last, &needle));
+    match line {
+        Some(n) => text.evidence(n, n),
+        None => doc.item_evidence(item),
+    }
+}
+
+/// A cluster-DNS pod: CoreDNS or kube-dns, as kubeadm deploys them.
+pub fn is_dns_pod(pod: &Value) -> bool {
+    str_at(pod, "metadata.namespace") == Some("kube-system")
+        && (str_at(pod, "metadata.labels.k8s-app") == Some("kube-dns")
+            || str_at(pod, "metadata.name")
+                .is_some_and(|n| n.starts_with("coredns-") || n.starts_with("kube-dns-")))
+}
+
+/// The container runtime of a node.
+#[derive(Debug, Clone)]
+pub enum Runtime {
+    Docker(Version, Evidence),
+    /// containerd, CRI-O or another CRI runtime.
+    Other,
+}
+
+/// The runtime and its version on `node`: the Node object's `containerRuntimeVersion`
+/// (`docker://1.13.1`), else the node's `runtime/version.txt` (`docker version` or
+/// `docker --version`), else the Docker package in `runtime/packages.txt`.
+pub fn runtime(ctx: &Ctx, node: &str) -> Option<Runtime> {
+    if let Ok(nodes) = ctx.list("kubectl/nodes.json")
+        && let Some(item) = nodes
+            .items
+            .iter()
+            .find(|i| str_at(&i.value, "metadata.name") == Some(node))
+        && let Some(rv) = str_at(&item.value, "status.nodeInfo.containerRuntimeVersion")
+        && let Some((name, version)) = rv.split_once("://")
+    {
+        let ev = nodes.item_line_evidence(item, "\"containerRuntimeVersion\"");
+        if name == "docker"
+            && let Some(v) = Version::parse(version)
+        {
+            return Some(Runtime::Docker(v, ev));
+        }
+        if name != "docker" {
+            return Some(Runtime::Other);
+        }
+    }
+    if let Ok(f) = ctx.facts.text(&format!("nodes/{node}/runtime/version.txt"))
+        && let Some((n, v)) = docker_version_in(&f.text)
+    {
+        return Some(Runtime::Docker(v, f.evidence(n, n)));
+    }
+    [
+        "docker",
+        "docker-ce",
+        "docker-engine",
+        "docker.io",
+        "moby-engine",
+    ]
+    .iter()
+    .find_map(|p| package_version(ctx, node, p))
+    .map(|(v, ev)| Runtime::Docker(v, ev))
+}
+
+/// The Docker daemon's version and its 1-based line in `docker version` output (the
+/// `Version:` of the `Server:` section) or in `docker --version` (`Docker version 1.11.2, build
+/// b9f10c9`).
+pub fn docker_version_in(text: &str) -> Option<(usize, Version)> {
+    let mut in_server = false;
+    let mut client = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("Docker version ") {
+            return Version::parse(rest.split(',').next().unwrap_or(rest)).map(|v| (i + 1, v));
+        }
+        // An unindented line starts a section ("Client:", "Server: Docker Engine - Community").
+        if !line.starts_with(' ') && !line.starts_with('\t') && !t.is_empty() {
+            in_server = t.starts_with("Server");
+            continue;
+        }
+        if let Some(v) = t.strip_prefix("Version:") {
+            let parsed = Version::parse(v).map(|v| (i + 1, v));
+            if in_server {
+                return parsed;
+            }
+            client = client.or(parsed);
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn failing_states_as_kubectl_shows_them() {
+        let pod = json!({"status": {
+        "initContainerStatuses": [{"name": "install-cni", "restartCount": 4,
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}}}],
+        "containerStatuses": [
+            {"name": "a", "restartCount": 0, "state": {"waiting": {"reason": "RunContainerError"}}},
+            {"name": "b", "restartCount": 2, "state": {"terminated": {"reason": "Error", "exitCode": 1}}},
+            {"name": "c", "restartCount": 9, "state": {"running": {}},
+                "lastState": {"terminated": {"reason": "Error"}}},
+            {"name": "d", "state": {"waiting": {"reason": "ContainerCreating"}}},
+            {"name": "e", "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}
+        ]}});
+        let got: Vec<String> = failing_containers(&pod)
+            .iter()
+            .map(|f| format!("{}={}", f.container, f.status()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "install-cni=Init:CrashLoopBackOff",
+                "a=RunContainerError",
+                "b=Error"
+            ]
+        );
+        assert!(failing_containers(&json!({"status": {}})).is_empty());
+        assert!(failing_containers(&json!("odd")).is_empty());
+    }
+
+    #[test]
+    fn docker_versions_from_every_era() {
+        let old = "Client:\n Version:         1.13.1\n API version:     1.26\n Package version: docker-1.13.1-84.git07f3374.el7.centos.x86_64\n\nServer:\n Version:         1.13.1\n API version:     1.26 (minimum version 1.12)\n";
+        let (line, v) = docker_version_in(old).unwrap();
+        assert_eq!((line, v.parts.as_slice()), (7, &[1, 13, 1][..]));
+        let new = "Client: Docker Engine - Community\n Version:           24.0.7\n\nServer: Docker Engine - Community\n Engine:\n  Version:          20.10.7\n  API version:      1.41 (minimum version 1.12)\n";
+        let (line, v) = docker_version_in(new).unwrap();
+        assert_eq!((line, v.parts.as_slice()), (6, &[20, 10, 7][..]));
+        let short = "Docker version 1.11.2, build b9f10c9\n";
+        assert_eq!(docker_version_in(short).unwrap().1.parts, [1, 11, 2]);
+        let client_only = "Client:\n Version: 1.10.3\nCannot connect to the Docker daemon.\n";
+        assert_eq!(docker_version_in(client_only).unwrap().1.parts, [1, 10, 3]);
+        assert!(
+            docker_version_in("containerd github.com/containerd/containerd v1.6.20\n").is_none()
+        );
+    }
+}
