@@ -12,6 +12,7 @@ mod join;
 mod network;
 mod preflight;
 mod reset;
+mod taints;
 mod upgrade;
 mod x509;
 
@@ -44,6 +45,7 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
         "reset-hang-runtime-stopped",
         reset::reset_hang_runtime_stopped,
     ),
+    ("taints-omitted", taints::taints_omitted),
     (
         "upgrade-plan-external-etcd",
         upgrade::upgrade_plan_external_etcd,
