@@ -8,6 +8,7 @@ mod containers;
 mod control_plane;
 mod etcd_docker;
 mod extra_args;
+mod flexvolume;
 mod join;
 mod network;
 mod preflight;
@@ -40,6 +41,10 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
     (
         "preflight-missing-binaries",
         preflight::preflight_missing_binaries,
+    ),
+    (
+        "usr-readonly-flexvolume",
+        flexvolume::usr_readonly_flexvolume,
     ),
     (
         "reset-hang-runtime-stopped",
