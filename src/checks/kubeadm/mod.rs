@@ -8,12 +8,14 @@ mod containers;
 mod control_plane;
 mod etcd_docker;
 mod extra_args;
+mod flexvolume;
 mod join;
 mod network;
 mod pods;
 mod preflight;
 mod reset;
 mod selinux;
+mod taints;
 mod upgrade;
 mod x509;
 
@@ -50,9 +52,14 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
         "reset-hang-runtime-stopped",
         reset::reset_hang_runtime_stopped,
     ),
+    ("taints-omitted", taints::taints_omitted),
     (
         "upgrade-plan-external-etcd",
         upgrade::upgrade_plan_external_etcd,
+    ),
+    (
+        "usr-readonly-flexvolume",
+        flexvolume::usr_readonly_flexvolume,
     ),
     ("x509-unknown-authority", x509::x509_unknown_authority),
 ];
