@@ -4,11 +4,15 @@
 //! settings) and the checks on kubelet configuration; the other checks live in submodules by
 //! the part of the cluster they look at.
 
+mod cni;
 mod containers;
 mod control_plane;
+mod coredns_pending;
 mod etcd_docker;
 mod extra_args;
 mod flexvolume;
+mod hairpin;
+mod hostport;
 mod join;
 mod network;
 mod pods;
@@ -37,10 +41,16 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
     ),
     ("coredns-loop", coredns_loop),
     (
+        "coredns-pending-no-cni",
+        coredns_pending::coredns_pending_no_cni,
+    ),
+    (
         "etcd-restart-docker-1.13.1-84",
         etcd_docker::etcd_restart_docker,
     ),
     ("extra-args-comma", extra_args::extra_args_comma),
+    ("hairpin-disabled", hairpin::hairpin_disabled),
+    ("hostport-unsupported", hostport::hostport_unsupported),
     ("join-rbac-get-nodes", join::join_rbac_get_nodes),
     ("kube-proxy-no-node-ip", network::kube_proxy_no_node_ip),
     ("kubelet-unreachable-ip", network::kubelet_unreachable_ip),

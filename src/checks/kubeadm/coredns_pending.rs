@@ -1,0 +1,346 @@
+//! `kubeadm/coredns-pending-no-cni`: kubeadm deploys CoreDNS but no pod network. Until a network
+//! add-on writes a CNI configuration, every node reports `NetworkReady=false`, stays `NotReady`
+//! with the `node.kubernetes.io/not-ready` taint, and CoreDNS (or kube-dns) stays `Pending`.
+//! People take that for a DNS problem; the fix is to install the add-on.
+
+use super::cni::{CniCollection, addon_pods, nodes_cni};
+use super::not_kubeadm;
+use crate::checks::{Ctx, Draft, Outcome, line_evidence};
+use crate::facts::{Item, JsonDoc, Unavailable};
+use crate::model::Evidence;
+use crate::objpath::str_at;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Words of a node's Ready condition (and the kubelet's log) when no CNI configuration is loaded,
+/// from Docker-era to containerd wordings.
+const NETWORK_NOT_READY: &[&str] = &[
+    "cni config uninitialized",
+    "cni plugin not initialized",
+    "network plugin is not ready",
+    "NetworkPluginNotReady",
+    "NetworkReady=false",
+];
+
+/// Scheduler wordings (by era) of "the nodes are not ready".
+const SCHED_NOT_READY: &[&str] = &["node.kubernetes.io/not-ready", "node(s) were not ready"];
+
+/// Evidence for the `"message"` line of `item` containing `marker` (the object's text may hold
+/// the same words elsewhere, e.g. a toleration of the not-ready taint), else the item.
+fn message_evidence(doc: &JsonDoc, item: &Item, marker: &str) -> Evidence {
+    match (item.line..=item.end_line).find(|&n| {
+        let l = doc.text.line(n);
+        l.contains("\"message\"") && l.contains(marker)
+    }) {
+        Some(n) => doc.text.evidence(n, n),
+        None => doc.item_line_evidence(item, marker),
+    }
+}
+
+/// Whether a pod is CoreDNS or kube-dns.
+fn is_dns_pod(pod: &Value) -> bool {
+    str_at(pod, "metadata.namespace") == Some("kube-system")
+        && (str_at(pod, "metadata.labels.k8s-app") == Some("kube-dns")
+            || str_at(pod, "metadata.name")
+                .is_some_and(|n| n.starts_with("coredns-") || n.starts_with("kube-dns-")))
+}
+
+/// The scheduler's message on a pod (its `PodScheduled=False` condition), if any.
+fn scheduling_message(pod: &Value) -> Option<&str> {
+    pod.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| str_at(c, "type") == Some("PodScheduled") && str_at(c, "status") == Some("False"))
+        .and_then(|c| str_at(c, "message"))
+}
+
+fn says_not_ready(msg: &str) -> bool {
+    SCHED_NOT_READY.iter().any(|m| msg.contains(m))
+}
+
+/// The Ready condition of a node: (status, message).
+fn node_ready(node: &Value) -> Option<(&str, &str)> {
+    node.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| str_at(c, "type") == Some("Ready"))
+        .map(|c| {
+            (
+                str_at(c, "status").unwrap_or(""),
+                str_at(c, "message").unwrap_or(""),
+            )
+        })
+}
+
+/// The marker of a missing pod network in a message, if any.
+pub(super) fn network_marker(msg: &str) -> Option<&'static str> {
+    NETWORK_NOT_READY.iter().find(|m| msg.contains(*m)).copied()
+}
+
+pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let pods = ctx.list("kubectl/pods.json")?;
+    let pending: Vec<&Item> = pods
+        .items
+        .iter()
+        .filter(|i| is_dns_pod(&i.value) && str_at(&i.value, "status.phase") == Some("Pending"))
+        .collect();
+    if pending.is_empty() {
+        return Ok(Outcome::Pass);
+    }
+    // A network add-on is there: CoreDNS waits for something else (or for a broken add-on,
+    // which kubeadm/pods-crashloop-after-init reports).
+    if !addon_pods(&pods).is_empty() {
+        return Ok(Outcome::Pass);
+    }
+    let cni = nodes_cni(ctx);
+    if cni.iter().any(|n| n.active.is_some()) {
+        return Ok(Outcome::Pass);
+    }
+    let nodes = ctx.list("kubectl/nodes.json").ok();
+    if let Some(doc) = &nodes
+        && !doc.items.is_empty()
+        && doc
+            .items
+            .iter()
+            .all(|n| node_ready(&n.value).is_some_and(|(s, _)| s == "True"))
+    {
+        // Every node reports its network ready: some CNI configuration is loaded.
+        return Ok(Outcome::Pass);
+    }
+
+    let mut support: Vec<Evidence> = Vec::new();
+    let mut not_ready_nodes: Vec<String> = Vec::new();
+    let mut sched_messages = 0usize;
+    for item in &pending {
+        if let Some(msg) = scheduling_message(&item.value) {
+            sched_messages += 1;
+            if let Some(m) = SCHED_NOT_READY.iter().find(|m| msg.contains(*m)) {
+                support.push(message_evidence(&pods, item, m));
+                continue;
+            }
+        }
+        support.push(pods.item_line_evidence(item, "\"phase\": \"Pending\""));
+    }
+    let pending_names: Vec<&str> = pending
+        .iter()
+        .filter_map(|i| str_at(&i.value, "metadata.name"))
+        .collect();
+    let mut sched_support = pending
+        .iter()
+        .filter_map(|i| scheduling_message(&i.value))
+        .any(says_not_ready);
+    if let Ok(events) = ctx.list("kubectl/events.json") {
+        for e in &events.items {
+            let v = &e.value;
+            let name = str_at(v, "involvedObject.name").unwrap_or("");
+            if str_at(v, "reason") != Some("FailedScheduling") || !pending_names.contains(&name) {
+                continue;
+            }
+            let msg = str_at(v, "message").unwrap_or("");
+            sched_messages += 1;
+            if let Some(m) = SCHED_NOT_READY.iter().find(|m| msg.contains(*m)) {
+                sched_support = true;
+                support.push(message_evidence(&events, e, m));
+            }
+        }
+    }
+    let mut node_support = false;
+    if let Some(doc) = &nodes {
+        for n in &doc.items {
+            if let Some((status, msg)) = node_ready(&n.value)
+                && status != "True"
+                && let Some(m) = network_marker(msg)
+            {
+                node_support = true;
+                support.push(message_evidence(doc, n, m));
+                not_ready_nodes.push(str_at(&n.value, "metadata.name").unwrap_or("").to_string());
+            }
+        }
+    }
+    // The kubelet's and containerd's own words, the latest line of each journal.
+    let mut last_by_file: BTreeMap<String, Evidence> = BTreeMap::new();
+    for m in ctx.matches_of("network-not-ready") {
+        last_by_file.insert(m.file.to_string(), line_evidence(m));
+    }
+    let log_support = !last_by_file.is_empty();
+    for (file, ev) in last_by_file {
+        if let Some(node) = crate::checks::path_vars(&file).get("node")
+            && !not_ready_nodes.contains(node)
+        {
+            not_ready_nodes.push(node.clone());
+        }
+        support.push(ev);
+    }
+    let known_empty: Vec<&str> = cni
+        .iter()
+        .filter(|n| n.collection == CniCollection::Empty)
+        .map(|n| n.node.as_str())
+        .collect();
+
+    let fire = node_support
+        || sched_support
+        || log_support
+        || (sched_messages == 0 && !known_empty.is_empty());
+    if !fire {
+        if sched_messages > 0 {
+            // The scheduler names another reason (resources, affinity, other taints).
+            return Ok(Outcome::Pass);
+        }
+        return Ok(Outcome::NotEvaluated(
+            "CoreDNS is Pending and no network add-on pods are listed, but nothing in the bundle says why: no node Ready condition (kubectl/nodes.json), no scheduling message (kubectl/events.json or the pods' PodScheduled condition), no kubelet journal (nodes/*/journal/kubelet.log) and no node's CNI directory (nodes/*/cni/)"
+                .into(),
+        ));
+    }
+
+    let deployment = if pending_names.iter().all(|n| n.starts_with("kube-dns-")) {
+        "kube-dns"
+    } else {
+        "coredns"
+    };
+    let mut why = Vec::new();
+    if !not_ready_nodes.is_empty() {
+        why.push(format!(
+            "node(s) {} report the runtime's network as not ready",
+            not_ready_nodes.join(", ")
+        ));
+    }
+    if sched_support {
+        why.push("the scheduler finds no node without the not-ready taint".to_string());
+    }
+    if !known_empty.is_empty() {
+        why.push(format!(
+            "/etc/cni/net.d is empty on {}",
+            known_empty.join(", ")
+        ));
+    }
+    let (cidr, cidr_from) = pod_cidr(ctx, nodes.as_deref());
+    let d = Draft {
+        evidence: support,
+        ..Draft::default()
+    }
+    .var("deployment", deployment)
+    .var("count", pending.len().to_string())
+    .var("pods", pending_names.join(", "))
+    .var(
+        "why",
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!("No network add-on pods are running and {}.", why.join("; "))
+        },
+    )
+    .var("add_on", add_on_advice(cidr.as_deref(), &cidr_from));
+    Ok(Outcome::Findings(vec![d]))
+}
+
+/// The cluster's pod CIDR and where it was read: kubeadm's `networking.podSubnet`
+/// (a node's kubeadm/config.yaml, or the kubeadm-config ConfigMap), else a node's
+/// `spec.podCIDR`.
+fn pod_cidr(ctx: &Ctx, nodes: Option<&JsonDoc>) -> (Option<String>, String) {
+    for node in ctx.facts.nodes() {
+        let path = format!("nodes/{node}/kubeadm/config.yaml");
+        if let Ok(y) = ctx.facts.yaml(&path)
+            && let Some(s) = y.docs.iter().find_map(pod_subnet)
+        {
+            return (Some(s), format!("networking.podSubnet in {path}"));
+        }
+    }
+    if let Ok(cms) = ctx.list("kubectl/configmaps.json")
+        && let Some(cm) = cms.items.iter().find(|i| {
+            str_at(&i.value, "metadata.namespace") == Some("kube-system")
+                && str_at(&i.value, "metadata.name") == Some("kubeadm-config")
+        })
+        && let Some(text) = str_at(&cm.value, "data.ClusterConfiguration")
+        && let Ok(docs) = crate::yaml::parse_documents(text)
+        && let Some(s) = docs.iter().find_map(pod_subnet)
+    {
+        return (
+            Some(s),
+            "networking.podSubnet in the kubeadm-config ConfigMap".into(),
+        );
+    }
+    if let Some(doc) = nodes
+        && let Some((name, cidr)) = doc.items.iter().find_map(|n| {
+            Some((
+                str_at(&n.value, "metadata.name")?,
+                str_at(&n.value, "spec.podCIDR")?,
+            ))
+        })
+    {
+        return (
+            Some(cidr.to_string()),
+            format!("spec.podCIDR of node {name}, one node's share of the cluster's range"),
+        );
+    }
+    (None, String::new())
+}
+
+fn pod_subnet(doc: &Value) -> Option<String> {
+    doc.get("networking")?
+        .get("podSubnet")?
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Concrete install steps for the pod CIDR found (or the lack of one).
+fn add_on_advice(cidr: Option<&str>, from: &str) -> String {
+    const FLANNEL: &str =
+        "https://github.com/flannel-io/flannel/releases/latest/download/kube-flannel.yml";
+    let Some(cidr) = cidr else {
+        return format!(
+            "The bundle shows no pod CIDR (no networking.podSubnet in a kubeadm configuration, no spec.podCIDR on the nodes). Add-ons that take each node's range from Kubernetes (Flannel, Cilium with ipam.mode=kubernetes) need one: set it at `kubeadm init --pod-network-cidr=<range>` (for Flannel 10.244.0.0/16), or give kube-controller-manager --allocate-node-cidrs=true and --cluster-cidr=<range>. Calico brings its own pool (192.168.0.0/16 unless set in its Installation resource); pick a range that does not overlap the node or Service networks.\n  Flannel: kubectl apply -f {FLANNEL}"
+        );
+    };
+    let flannel = if cidr == "10.244.0.0/16" {
+        format!("Flannel (its default network is this range): kubectl apply -f {FLANNEL}")
+    } else {
+        format!(
+            "Flannel: download {FLANNEL}, set \"Network\": \"{cidr}\" in its net-conf.json (the kube-flannel-cfg ConfigMap), then kubectl apply -f kube-flannel.yml"
+        )
+    };
+    format!(
+        "The cluster's pod CIDR is {cidr} ({from}).\n  {flannel}\n  Calico: install the tigera-operator, then in its Installation resource (custom-resources.yaml) set spec.calicoNetwork.ipPools[0].cidr: {cidr} before kubectl create -f custom-resources.yaml\n  Cilium: cilium install --set ipam.mode=kubernetes (it takes each node's podCIDR from {cidr})"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_markers_in_both_runtimes_wordings() {
+        assert!(network_marker("runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:docker: network plugin is not ready: cni config uninitialized").is_some());
+        assert!(network_marker("container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized").is_some());
+        assert!(network_marker("Kubelet stopped posting node status.").is_none());
+        assert!(says_not_ready(
+            "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+        ));
+        assert!(says_not_ready(
+            "0/3 nodes are available: 3 node(s) were not ready."
+        ));
+        assert!(!says_not_ready(
+            "0/2 nodes are available: 2 Insufficient cpu."
+        ));
+    }
+
+    #[test]
+    fn pod_subnet_from_cluster_configuration() {
+        let docs = crate::yaml::parse_documents(
+            "kind: InitConfiguration\n---\nkind: ClusterConfiguration\nnetworking:\n  podSubnet: 10.244.0.0/16\n  serviceSubnet: 10.96.0.0/12\n",
+        )
+        .unwrap();
+        assert_eq!(
+            docs.iter().find_map(pod_subnet).as_deref(),
+            Some("10.244.0.0/16")
+        );
+        assert!(add_on_advice(Some("10.244.0.0/16"), "x").contains("kubectl apply -f https://"));
+        assert!(
+            add_on_advice(Some("172.16.0.0/16"), "x").contains("\"Network\": \"172.16.0.0/16\"")
+        );
+    }
+}

@@ -1,0 +1,355 @@
+//! `kubeadm/hostport-unsupported`: with CNI, a container's `hostPort` is opened by the CNI
+//! `portmap` plugin, not by Kubernetes. When the node's active configuration does not chain
+//! portmap, the pod starts normally and the port is simply never opened on the node.
+
+use super::cni::{CniConfig, NodeCni, nodes_cni};
+use super::not_kubeadm;
+use crate::checks::{Ctx, Draft, Outcome};
+use crate::facts::{Item, JsonDoc, Unavailable};
+use crate::model::Evidence;
+use crate::objpath::str_at;
+use serde_json::Value;
+
+/// A container port published on the node.
+struct HostPort {
+    container: String,
+    host_port: u64,
+    container_port: u64,
+    protocol: String,
+}
+
+/// The non-zero `hostPort`s a pod's containers declare.
+fn host_ports(pod: &Value) -> Vec<HostPort> {
+    let mut out = Vec::new();
+    for key in ["containers", "initContainers"] {
+        let Some(cs) = pod
+            .pointer(&format!("/spec/{key}"))
+            .and_then(Value::as_array)
+        else {
+            continue;
+        };
+        for c in cs {
+            let Some(ports) = c.get("ports").and_then(Value::as_array) else {
+                continue;
+            };
+            for p in ports {
+                let host_port = p.get("hostPort").and_then(Value::as_u64).unwrap_or(0);
+                if host_port == 0 {
+                    continue;
+                }
+                out.push(HostPort {
+                    container: str_at(c, "name").unwrap_or("").to_string(),
+                    host_port,
+                    container_port: p.get("containerPort").and_then(Value::as_u64).unwrap_or(0),
+                    protocol: str_at(p, "protocol").unwrap_or("TCP").to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The lines of `item` declaring a non-zero `"hostPort"`.
+fn host_port_lines(doc: &JsonDoc, item: &Item) -> Vec<Evidence> {
+    (item.line..=item.end_line)
+        .filter(|&n| {
+            let l = doc.text.line(n);
+            l.match_indices("\"hostPort\"").any(|(i, k)| {
+                l[i + k.len()..]
+                    .trim_start()
+                    .strip_prefix(':')
+                    .map(|v| {
+                        v.trim_start()
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect::<String>()
+                    })
+                    .and_then(|d| d.parse::<u64>().ok())
+                    .is_some_and(|p| p != 0)
+            })
+        })
+        .map(|n| doc.text.evidence(n, n))
+        .collect()
+}
+
+/// Whether a configuration opens host ports: `Some(true)` with portmap (or Cilium's own plugin,
+/// which maps host ports itself), `None` when a meta plugin (Multus) delegates to another
+/// configuration, else `Some(false)`.
+fn maps_host_ports(c: &CniConfig) -> Option<bool> {
+    if c.has_plugin_type("portmap") || c.has_plugin_type("cilium-cni") {
+        return Some(true);
+    }
+    if c.plugins
+        .iter()
+        .any(|p| p.kind == "multus" || p.kind == "multus-shim")
+    {
+        return None;
+    }
+    Some(false)
+}
+
+/// How to publish the pod's ports without hostPort.
+fn owner_ref(pod: &Value) -> String {
+    let name = str_at(pod, "metadata.name").unwrap_or("");
+    let Some(o) = pod
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    else {
+        return format!("pod/{name}");
+    };
+    let (kind, oname) = (
+        str_at(o, "kind").unwrap_or(""),
+        str_at(o, "name").unwrap_or(""),
+    );
+    match kind {
+        // A Deployment's ReplicaSet is named <deployment>-<pod-template-hash>.
+        "ReplicaSet" => match oname.rsplit_once('-') {
+            Some((dep, _)) if !dep.is_empty() => format!("deployment/{dep}"),
+            _ => format!("replicaset/{oname}"),
+        },
+        "DaemonSet" | "StatefulSet" if !oname.is_empty() => {
+            format!("{}/{oname}", kind.to_ascii_lowercase())
+        }
+        _ => format!("pod/{name}"),
+    }
+}
+
+/// The change to the configuration that adds portmap.
+fn portmap_fix(node: &str, c: &CniConfig) -> String {
+    let path = c.node_path();
+    if c.is_list {
+        return format!(
+            "On node {node}, append portmap to the \"plugins\" list of {path}:\n      {{\"type\": \"portmap\", \"capabilities\": {{\"portMappings\": true}}, \"snat\": true}}"
+        );
+    }
+    // A .conf holds one plugin: it becomes a .conflist with portmap chained after it. Plugin
+    // lists exist since CNI spec 0.3.0, and portmap needs the previous plugin's result.
+    let old_version = str_at(&c.value, "cniVersion").unwrap_or("");
+    let version = if old_version.is_empty()
+        || old_version.starts_with("0.1.")
+        || old_version.starts_with("0.2.")
+    {
+        "0.3.1"
+    } else {
+        old_version
+    };
+    let name = str_at(&c.value, "name").unwrap_or("k8s-pod-network");
+    let mut fields = vec![format!(
+        "\"type\": {}",
+        Value::from(c.plugins[0].kind.as_str())
+    )];
+    if let Some(o) = c.value.as_object() {
+        for (k, v) in o {
+            if !matches!(k.as_str(), "type" | "cniVersion" | "name") {
+                fields.push(format!("{}: {v}", Value::from(k.as_str())));
+            }
+        }
+    }
+    let stem = c
+        .name
+        .strip_suffix(".conf")
+        .or_else(|| c.name.strip_suffix(".json"));
+    let new_name = format!("{}.conflist", stem.unwrap_or(&c.name));
+    let note = if version != old_version {
+        format!(" (plugin lists need cniVersion 0.3.0 or later; the .conf says {old_version:?})")
+    } else {
+        String::new()
+    };
+    format!(
+        "On node {node}, {path} is a single-plugin .conf, which cannot chain portmap. Replace it with /etc/cni/net.d/{new_name} holding the same plugin followed by portmap{note}, and remove the old file (the runtime loads the first file by name):\n      {{\n        \"cniVersion\": \"{version}\",\n        \"name\": {},\n        \"plugins\": [\n          {{{}}},\n          {{\"type\": \"portmap\", \"capabilities\": {{\"portMappings\": true}}, \"snat\": true}}\n        ]\n      }}",
+        Value::from(name),
+        fields.join(", ")
+    )
+}
+
+pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let pods = ctx.list("kubectl/pods.json")?;
+    let cni = nodes_cni(ctx);
+    let configs: Vec<(&NodeCni, &CniConfig)> = cni
+        .iter()
+        .filter_map(|n| n.active.as_ref().map(|c| (n, c)))
+        .collect();
+    // For a pod whose node was not collected: the collected nodes' verdict if they all agree
+    // (an add-on writes the same file on every node).
+    let all_lack = !configs.is_empty()
+        && configs
+            .iter()
+            .all(|(_, c)| maps_host_ports(c) == Some(false));
+    let all_have = !configs.is_empty()
+        && configs
+            .iter()
+            .all(|(_, c)| maps_host_ports(c) == Some(true));
+
+    let mut drafts = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for item in &pods.items {
+        let v = &item.value;
+        if v.pointer("/spec/hostNetwork").and_then(Value::as_bool) == Some(true)
+            || matches!(str_at(v, "status.phase"), Some("Succeeded" | "Failed"))
+        {
+            continue;
+        }
+        let ports = host_ports(v);
+        if ports.is_empty() {
+            continue;
+        }
+        let ns = str_at(v, "metadata.namespace").unwrap_or("");
+        let name = str_at(v, "metadata.name").unwrap_or("");
+        let node = str_at(v, "spec.nodeName");
+        let own = node.and_then(|n| cni.iter().find(|c| c.node == n));
+        let own_cfg = own.and_then(|o| o.active.as_ref().map(|c| (o, c)));
+        let lacking: Vec<(&NodeCni, &CniConfig)> = match own_cfg {
+            Some((o, c)) => match maps_host_ports(c) {
+                Some(true) => continue,
+                Some(false) => vec![(o, c)],
+                None => {
+                    unknown.push(format!(
+                        "{ns}/{name}: {} on node {} delegates to another configuration (Multus)",
+                        c.node_path(),
+                        o.node
+                    ));
+                    continue;
+                }
+            },
+            None if all_have => continue,
+            None if all_lack => configs.clone(),
+            None => {
+                let why = match own {
+                    Some(n) => n.missing_reason().unwrap_or_default(),
+                    None => match node {
+                        Some(n) => format!("node {n} was not collected (no nodes/{n}/cni/)"),
+                        None => "the pod has no node yet".into(),
+                    },
+                };
+                unknown.push(format!("{ns}/{name}: {why}"));
+                continue;
+            }
+        };
+        let mut d = Draft::new();
+        d.evidence = host_port_lines(&pods, item);
+        if d.evidence.is_empty() {
+            d.evidence.push(pods.item_evidence(item));
+        }
+        let mut fixes = Vec::new();
+        let mut seen = Vec::new();
+        for (n, c) in &lacking {
+            if seen.contains(&c.file.path) {
+                continue;
+            }
+            seen.push(c.file.path.clone());
+            d.evidence.push(c.chain_evidence());
+            fixes.push(portmap_fix(&n.node, c));
+        }
+        let (first_node, first) = (lacking[0].0, lacking[0].1);
+        let lacks = match node {
+            Some(n) if own_cfg.is_some() => format!(
+                "the CNI configuration of node {n} ({}: {}) has no portmap plugin",
+                first.node_path(),
+                first.plugin_types()
+            ),
+            _ => {
+                let head = match node {
+                    Some(n) => format!("node {n} was not collected"),
+                    None => "it has no node yet".to_string(),
+                };
+                let list: Vec<String> = lacking
+                    .iter()
+                    .map(|(n, c)| format!("{} on {}: {}", c.node_path(), n.node, c.plugin_types()))
+                    .collect();
+                format!(
+                    "{head} and no collected node's CNI configuration has a portmap plugin ({})",
+                    list.join("; ")
+                )
+            }
+        };
+        let port_text = ports
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{} → {} (container {})",
+                    p.host_port, p.protocol, p.container_port, p.container
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let first_port = ports
+            .iter()
+            .find(|p| p.container_port != 0)
+            .map(|p| p.container_port);
+        d = d
+            .var("namespace", ns)
+            .var("pod", name)
+            .var("node", node.unwrap_or(first_node.node.as_str()))
+            .var("lacks", lacks)
+            .var("ports", port_text)
+            .var("fix", fixes.join("\n"))
+            .var(
+                "expose",
+                format!(
+                    "kubectl -n {ns} expose {} --type=NodePort --port={}",
+                    owner_ref(v),
+                    first_port.unwrap_or(ports[0].host_port)
+                ),
+            );
+        drafts.push(d);
+    }
+    if !drafts.is_empty() {
+        return Ok(Outcome::Findings(drafts));
+    }
+    if !unknown.is_empty() {
+        let none_collected = if cni.iter().any(NodeCni::collected) {
+            ""
+        } else {
+            " (no node's CNI directory, nodes/<node>/cni/, is in the bundle)"
+        };
+        return Ok(Outcome::NotEvaluated(format!(
+            "pods use hostPort but their node's CNI configuration is not known{none_collected}: {}",
+            unknown.join("; ")
+        )));
+    }
+    Ok(Outcome::Pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::TextFile;
+    use std::sync::Arc;
+
+    #[test]
+    fn host_ports_skip_zero_and_keep_protocol() {
+        let pod: Value = serde_json::from_str(
+            r#"{"spec":{"containers":[{"name":"web","ports":[{"containerPort":80,"hostPort":8080,"protocol":"TCP"},{"containerPort":9090}]},{"name":"dns","ports":[{"containerPort":53,"hostPort":0,"protocol":"UDP"}]}]}}"#,
+        )
+        .unwrap();
+        let p = host_ports(&pod);
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].host_port, p[0].container_port), (8080, 80));
+    }
+
+    #[test]
+    fn conf_becomes_a_conflist_with_portmap() {
+        let c = super::super::cni::parse_config(Arc::new(TextFile::new(
+            "nodes/w1/cni/10-flannel.conf",
+            br#"{"name":"cbr0","cniVersion":"0.3.1","type":"flannel","delegate":{"isDefaultGateway":true}}"#.to_vec(),
+        )))
+        .unwrap();
+        assert_eq!(maps_host_ports(&c), Some(false));
+        let fix = portmap_fix("w1", &c);
+        assert!(fix.contains("/etc/cni/net.d/10-flannel.conflist"), "{fix}");
+        assert!(fix.contains("\"portMappings\": true"), "{fix}");
+    }
+
+    #[test]
+    fn owners_for_expose() {
+        let pod: Value = serde_json::from_str(
+            r#"{"metadata":{"name":"web-7d4b9c8f6d-x2x9z","ownerReferences":[{"kind":"ReplicaSet","name":"web-7d4b9c8f6d"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(owner_ref(&pod), "deployment/web");
+    }
+}
