@@ -8,8 +8,10 @@ mod containers;
 mod control_plane;
 mod etcd_docker;
 mod extra_args;
+mod flannel;
 mod join;
 mod network;
+mod node_ip;
 mod preflight;
 mod reset;
 mod upgrade;
@@ -33,9 +35,11 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
         etcd_docker::etcd_restart_docker,
     ),
     ("extra-args-comma", extra_args::extra_args_comma),
+    ("flannel-wrong-iface", flannel::flannel_wrong_iface),
     ("join-rbac-get-nodes", join::join_rbac_get_nodes),
     ("kube-proxy-no-node-ip", network::kube_proxy_no_node_ip),
     ("kubelet-unreachable-ip", network::kubelet_unreachable_ip),
+    ("node-ip-unroutable", node_ip::node_ip_unroutable),
     (
         "preflight-missing-binaries",
         preflight::preflight_missing_binaries,
