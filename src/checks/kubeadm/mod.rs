@@ -10,11 +10,13 @@ mod control_plane;
 mod coredns_pending;
 mod etcd_docker;
 mod extra_args;
+mod flannel;
 mod flexvolume;
 mod hairpin;
 mod hostport;
 mod join;
 mod network;
+mod node_ip;
 mod pods;
 mod preflight;
 mod reset;
@@ -49,11 +51,13 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
         etcd_docker::etcd_restart_docker,
     ),
     ("extra-args-comma", extra_args::extra_args_comma),
+    ("flannel-wrong-iface", flannel::flannel_wrong_iface),
     ("hairpin-disabled", hairpin::hairpin_disabled),
     ("hostport-unsupported", hostport::hostport_unsupported),
     ("join-rbac-get-nodes", join::join_rbac_get_nodes),
     ("kube-proxy-no-node-ip", network::kube_proxy_no_node_ip),
     ("kubelet-unreachable-ip", network::kubelet_unreachable_ip),
+    ("node-ip-unroutable", node_ip::node_ip_unroutable),
     (
         "preflight-missing-binaries",
         preflight::preflight_missing_binaries,

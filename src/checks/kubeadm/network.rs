@@ -9,7 +9,7 @@ use crate::objpath::str_at;
 use serde_json::Value;
 
 /// A node's addresses by type (`InternalIP`, `ExternalIP`, `Hostname`).
-fn addresses(node: &Value) -> Vec<(String, String)> {
+pub(super) fn addresses(node: &Value) -> Vec<(String, String)> {
     node.pointer("/status/addresses")
         .and_then(Value::as_array)
         .map(|a| {
@@ -25,37 +25,119 @@ fn addresses(node: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn node_name(item: &Item) -> &str {
+pub(super) fn node_name(item: &Item) -> &str {
     str_at(&item.value, "metadata.name").unwrap_or("")
+}
+
+/// One address line of `ip addr show`: the address, its interface, whether its scope is global,
+/// and the line number in `nodes/<node>/ip-addr.txt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Inet {
+    pub addr: String,
+    pub dev: String,
+    pub global: bool,
+    pub line: usize,
+}
+
+/// Every address in `ip addr show` output (and in `ip -br addr`'s one-line form). The interface
+/// is the one named by the last `N: dev: <...>` header, since inet6 lines carry no label.
+pub(super) fn parse_ip_addr(text: &str) -> Vec<Inet> {
+    let mut out = Vec::new();
+    let mut dev = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let t: Vec<&str> = line.split_whitespace().collect();
+        let Some(first) = t.first() else {
+            continue;
+        };
+        if !line.starts_with(char::is_whitespace)
+            && first.len() > 1
+            && first.ends_with(':')
+            && first[..first.len() - 1].chars().all(|c| c.is_ascii_digit())
+        {
+            // "2: eth1: <BROADCAST,...>" or "5: eth0@if6: <...>"
+            if let Some(name) = t.get(1) {
+                let name = name.trim_end_matches(':');
+                dev = name.split('@').next().unwrap_or(name).to_string();
+            }
+            continue;
+        }
+        if *first == "inet" || *first == "inet6" {
+            let Some(addr) = t.get(1).and_then(|a| a.split('/').next()) else {
+                continue;
+            };
+            // inet lines end with their label (eth0, eth0:1); inet6 lines do not.
+            let label = t
+                .last()
+                .filter(|l| *first == "inet" && t.len() > 2 && l.starts_with(dev.as_str()));
+            out.push(Inet {
+                addr: addr.to_string(),
+                dev: label.map_or(dev.clone(), |l| l.to_string()),
+                global: t.contains(&"global"),
+                line: i + 1,
+            });
+            continue;
+        }
+        // ip -br addr: "eth1  UP  192.168.56.11/24 fe80::a00:27ff:fe4e:66a1/64"
+        if t.len() >= 3
+            && matches!(
+                t[1],
+                "UP" | "DOWN" | "UNKNOWN" | "LOWERLAYERDOWN" | "DORMANT"
+            )
+        {
+            let name = t[0].split('@').next().unwrap_or(t[0]);
+            for a in &t[2..] {
+                let Some(addr) = a.split_once('/').map(|(a, _)| a) else {
+                    continue;
+                };
+                let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+                    continue;
+                };
+                let global = match ip {
+                    std::net::IpAddr::V4(v) => !v.is_loopback() && !v.is_link_local(),
+                    std::net::IpAddr::V6(v) => {
+                        !v.is_loopback() && (v.segments()[0] & 0xffc0) != 0xfe80
+                    }
+                };
+                out.push(Inet {
+                    addr: addr.to_string(),
+                    dev: name.to_string(),
+                    global,
+                    line: i + 1,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The addresses of `nodes/<node>/ip-addr.txt`, with the file for evidence; `None` when the
+/// file was not collected.
+pub(super) fn node_inets(
+    ctx: &Ctx,
+    node: &str,
+) -> Option<(std::sync::Arc<crate::facts::TextFile>, Vec<Inet>)> {
+    let f = ctx.facts.text(&format!("nodes/{node}/ip-addr.txt")).ok()?;
+    let inets = parse_ip_addr(&f.text);
+    Some((f, inets))
 }
 
 /// Addresses other than `ip` on the node's interfaces, from `nodes/<node>/ip-addr.txt`
 /// (`ip addr show` output): "10.19.0.41 (eth1)".
 fn interface_addresses(ctx: &Ctx, node: &str, ip: &str) -> Vec<String> {
-    let Ok(f) = ctx.facts.text(&format!("nodes/{node}/ip-addr.txt")) else {
+    let Some((_, inets)) = node_inets(ctx, node) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for (_, line) in f.lines() {
-        let t: Vec<&str> = line.split_whitespace().collect();
-        if t.first() != Some(&"inet") && t.first() != Some(&"inet6") {
-            continue;
-        }
-        let Some(addr) = t.get(1).and_then(|a| a.split('/').next()) else {
-            continue;
-        };
-        if addr == ip
-            || addr.starts_with("127.")
-            || addr == "::1"
-            || addr.starts_with("fe80:")
-            || !t.contains(&"global")
-        {
-            continue;
-        }
-        let dev = t.last().copied().unwrap_or("");
-        out.push(format!("{addr} ({dev})"));
-    }
-    out
+    inets
+        .into_iter()
+        .filter(|i| {
+            i.global
+                && i.addr != ip
+                && !i.addr.starts_with("127.")
+                && i.addr != "::1"
+                && !i.addr.starts_with("fe80:")
+        })
+        .map(|i| format!("{} ({})", i.addr, i.dev))
+        .collect()
 }
 
 pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {

@@ -1,0 +1,536 @@
+//! `kubeadm/node-ip-unroutable`: a node whose host name resolves to a loopback address, or whose
+//! kubelet registered the VirtualBox/Vagrant NAT address, advertises an address the other nodes
+//! cannot reach. On Vagrant every VM's first interface is a NAT with the same 10.0.2.15, and
+//! Debian/Ubuntu map the host name to 127.0.1.1 in /etc/hosts; the kubelet skips loopback
+//! addresses and falls back to the default-route interface, which is that NAT. The check names
+//! the node's other address that looks routable, for /etc/hosts and `--node-ip`.
+
+use super::network::{Inet, addresses, node_inets, node_name};
+use super::{OsRelease, not_kubeadm};
+use crate::checks::{Ctx, Draft, Outcome};
+use crate::facts::{Item, JsonDoc, TextFile, Unavailable};
+use crate::model::Evidence;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+/// The address VirtualBox (directly or through Vagrant) and QEMU user-mode networking give every
+/// guest on its NAT interface.
+pub(super) const NAT_ADDRESS: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 15);
+
+/// Why an address cannot be a node's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unroutable {
+    Loopback,
+    Nat,
+}
+
+/// Parses one address as written by `hostname -i`, `ip addr` or the API (an IPv6 zone `%eth0`
+/// and brackets are dropped).
+pub(super) fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim().trim_start_matches('[').trim_end_matches(']');
+    let s = s.split('%').next().unwrap_or(s);
+    s.parse().ok()
+}
+
+/// Whether `addr` is a loopback address (127.0.0.0/8, ::1, or ::ffff:127.x) or the NAT address.
+pub(super) fn unroutable(addr: &str) -> Option<Unroutable> {
+    let ip = parse_ip(addr)?;
+    let v4 = match ip {
+        IpAddr::V4(v) => v,
+        IpAddr::V6(v) if v.is_loopback() => return Some(Unroutable::Loopback),
+        IpAddr::V6(v) => v.to_ipv4_mapped()?,
+    };
+    if v4.is_loopback() {
+        Some(Unroutable::Loopback)
+    } else if v4 == NAT_ADDRESS {
+        Some(Unroutable::Nat)
+    } else {
+        None
+    }
+}
+
+/// Interfaces that carry container, overlay or proxy addresses rather than the host's own.
+pub(super) fn is_virtual_iface(dev: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "lo",
+        "docker",
+        "cni",
+        "flannel",
+        "cali",
+        "vxlan",
+        "tunl",
+        "kube-",
+        "weave",
+        "veth",
+        "cilium",
+        "br-",
+        "virbr",
+        "lxc",
+        "datapath",
+        "nodelocaldns",
+        "genev",
+        "nerdctl",
+        "podman",
+    ];
+    PREFIXES.iter().any(|p| dev.starts_with(p))
+}
+
+/// The node's own global addresses that look routable: not loopback, not the NAT address, not
+/// link-local, not on a container or overlay interface, and not in `exclude`. IPv4 first.
+pub(super) fn routable_inets<'i>(inets: &'i [Inet], exclude: &[&str]) -> Vec<&'i Inet> {
+    let mut out: Vec<&Inet> = inets
+        .iter()
+        .filter(|i| {
+            i.global
+                && !is_virtual_iface(&i.dev)
+                && !exclude.contains(&i.addr.as_str())
+                && unroutable(&i.addr).is_none()
+                && parse_ip(&i.addr).is_some_and(|ip| match ip {
+                    IpAddr::V4(v) => !v.is_link_local() && !v.is_unspecified(),
+                    IpAddr::V6(v) => (v.segments()[0] & 0xffc0) != 0xfe80 && !v.is_unspecified(),
+                })
+        })
+        .collect();
+    out.sort_by_key(|i| parse_ip(&i.addr).is_some_and(|ip| ip.is_ipv6()));
+    out
+}
+
+/// The addresses on the one line of `hostname -i` output (errors such as "hostname: Name or
+/// service not known" carry none), with the line number.
+pub(super) fn hostname_i_addresses(f: &TextFile) -> Option<(usize, Vec<String>)> {
+    f.lines().find_map(|(n, line)| {
+        let addrs: Vec<String> = line
+            .split_whitespace()
+            .filter(|t| parse_ip(t).is_some())
+            .map(str::to_string)
+            .collect();
+        (!addrs.is_empty()).then_some((n, addrs))
+    })
+}
+
+/// Evidence for the line of `ip` in a node's `status.addresses`, not an annotation that repeats it.
+pub(super) fn address_evidence(doc: &JsonDoc, item: &Item, ip: &str) -> Evidence {
+    let from = doc
+        .text
+        .find_line_in(item.line, item.end_line, "\"addresses\"")
+        .unwrap_or(item.line);
+    match doc
+        .text
+        .find_line_in(from, item.end_line, &format!("\"{ip}\""))
+    {
+        Some(n) => doc.text.evidence(n, n),
+        None => doc.item_line_evidence(item, "\"InternalIP\""),
+    }
+}
+
+fn describe(addr: &str, kind: Unroutable) -> String {
+    match kind {
+        Unroutable::Loopback => format!("{addr} (loopback)"),
+        Unroutable::Nat => {
+            format!("{addr} (the VirtualBox/Vagrant NAT address, the same on every VM)")
+        }
+    }
+}
+
+/// What `hostname -i` returned, loopback addresses together.
+fn describe_hostname_i(bad: &[(&str, Unroutable)]) -> String {
+    let loop_addrs: Vec<&str> = bad
+        .iter()
+        .filter(|(_, k)| *k == Unroutable::Loopback)
+        .map(|(a, _)| *a)
+        .collect();
+    let mut parts: Vec<String> = Vec::new();
+    if !loop_addrs.is_empty() {
+        let note = if loop_addrs.contains(&"127.0.1.1") {
+            "; Debian and Ubuntu map the host name to it in /etc/hosts"
+        } else {
+            ""
+        };
+        parts.push(format!("{} (loopback{note})", loop_addrs.join(" and ")));
+    }
+    for (a, k) in bad.iter().filter(|(_, k)| *k == Unroutable::Nat) {
+        parts.push(describe(a, *k));
+    }
+    parts.join(" and ")
+}
+
+/// How to change /etc/hosts so the host name resolves to `addr`.
+fn hosts_fix(node: &str, addr: &str, bad_h: &[(&str, Unroutable)]) -> String {
+    let mut steps: Vec<String> = Vec::new();
+    if bad_h.iter().any(|(a, _)| *a == "127.0.1.1") {
+        steps.push(format!(
+            "delete the `127.0.1.1 {node}` line (or the host name on it)"
+        ));
+    }
+    let other_loop: Vec<&str> = bad_h
+        .iter()
+        .filter(|(a, k)| *k == Unroutable::Loopback && *a != "127.0.1.1")
+        .map(|(a, _)| *a)
+        .collect();
+    if !other_loop.is_empty() {
+        steps.push(format!(
+            "remove {node} from the {} line(s), keeping localhost there",
+            other_loop.join(" and ")
+        ));
+    }
+    if let Some((a, _)) = bad_h.iter().find(|(_, k)| *k == Unroutable::Nat) {
+        steps.push(format!("remove the `{a} {node}` entry"));
+    }
+    if steps.is_empty() {
+        return format!("make sure {node} resolves to {addr} (an `{addr} {node}` line)");
+    }
+    format!("{}, and add `{addr} {node}`", steps.join(", "))
+}
+
+/// One node as the bundle shows it.
+struct NodeView<'d> {
+    name: String,
+    hostname_i: Option<(Arc<TextFile>, usize, Vec<String>)>,
+    item: Option<(&'d JsonDoc, &'d Item)>,
+    internal: Vec<String>,
+    other_api: Vec<(String, String)>,
+}
+
+pub fn node_ip_unroutable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let nodes_doc = ctx.list("kubectl/nodes.json");
+    let mut views: Vec<NodeView> = Vec::new();
+    if let Ok(doc) = &nodes_doc {
+        for item in &doc.items {
+            let name = node_name(item);
+            if name.is_empty() {
+                continue;
+            }
+            let addrs = addresses(&item.value);
+            views.push(NodeView {
+                name: name.to_string(),
+                hostname_i: None,
+                item: Some((doc, item)),
+                internal: addrs
+                    .iter()
+                    .filter(|(t, _)| t == "InternalIP")
+                    .map(|(_, a)| a.clone())
+                    .collect(),
+                other_api: addrs
+                    .into_iter()
+                    .filter(|(t, _)| t != "InternalIP" && t != "Hostname")
+                    .collect(),
+            });
+        }
+    }
+    let mut hostname_files = 0;
+    for f in ctx.facts.glob("nodes/*/hostname-i.txt") {
+        let Some(node) = f
+            .path
+            .strip_prefix("nodes/")
+            .and_then(|r| r.split_once('/'))
+            .map(|(n, _)| n.to_string())
+        else {
+            continue;
+        };
+        let Ok(text) = ctx.facts.text(&f.path) else {
+            continue;
+        };
+        hostname_files += 1;
+        let Some((line, addrs)) = hostname_i_addresses(&text) else {
+            continue;
+        };
+        let idx = match views.iter().position(|v| v.name == node) {
+            Some(i) => i,
+            None => {
+                views.push(NodeView {
+                    name: node.clone(),
+                    hostname_i: None,
+                    item: None,
+                    internal: Vec::new(),
+                    other_api: Vec::new(),
+                });
+                views.len() - 1
+            }
+        };
+        views[idx].hostname_i = Some((text, line, addrs));
+    }
+    if views.is_empty() {
+        let why = match (&nodes_doc, hostname_files) {
+            (Err(e), 0) if e.reason.ends_with("is not in the bundle") => {
+                "neither nodes/*/hostname-i.txt nor kubectl/nodes.json is in the bundle".to_string()
+            }
+            (Err(e), 0) => format!(
+                "no nodes/*/hostname-i.txt is in the bundle and kubectl/nodes.json cannot be used ({})",
+                e.reason
+            ),
+            (Err(e), _) => format!(
+                "nodes/*/hostname-i.txt holds no address and kubectl/nodes.json cannot be used ({})",
+                e.reason
+            ),
+            (Ok(_), 0) => {
+                "kubectl/nodes.json lists no named node and no nodes/*/hostname-i.txt is in the bundle"
+                    .to_string()
+            }
+            (Ok(_), _) => {
+                "kubectl/nodes.json lists no named node and nodes/*/hostname-i.txt holds no address"
+                    .to_string()
+            }
+        };
+        return Ok(Outcome::NotEvaluated(why));
+    }
+
+    // Nodes registered with the same InternalIP: every VM behind one NAT looks like this.
+    let mut by_ip: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for v in &views {
+        for a in &v.internal {
+            by_ip.entry(a.clone()).or_default().push(v.name.clone());
+        }
+    }
+
+    let mut drafts = Vec::new();
+    for v in &views {
+        let bad_h: Vec<(&str, Unroutable)> = v
+            .hostname_i
+            .iter()
+            .flat_map(|(_, _, a)| a.iter())
+            .filter_map(|a| unroutable(a).map(|k| (a.as_str(), k)))
+            .collect();
+        let bad_i: Vec<(&str, Option<Unroutable>, Vec<&str>)> = v
+            .internal
+            .iter()
+            .filter_map(|a| {
+                let others: Vec<&str> = by_ip
+                    .get(a)
+                    .map(|ns| {
+                        ns.iter()
+                            .filter(|n| **n != v.name)
+                            .map(String::as_str)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let kind = unroutable(a);
+                (kind.is_some() || !others.is_empty()).then_some((a.as_str(), kind, others))
+            })
+            .collect();
+        if bad_h.is_empty() && bad_i.is_empty() {
+            continue;
+        }
+        drafts.push(node_draft(ctx, v, &bad_h, &bad_i));
+    }
+    if drafts.is_empty() {
+        Ok(Outcome::Pass)
+    } else {
+        Ok(Outcome::Findings(drafts))
+    }
+}
+
+fn node_draft(
+    ctx: &Ctx,
+    v: &NodeView,
+    bad_h: &[(&str, Unroutable)],
+    bad_i: &[(&str, Option<Unroutable>, Vec<&str>)],
+) -> Draft {
+    let node = v.name.as_str();
+    let mut d = Draft::new().var("node", node);
+    let mut problems: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    if let Some((f, line, addrs)) = &v.hostname_i {
+        if !bad_h.is_empty() {
+            problems.push(format!(
+                "`hostname -i` returns {}",
+                describe_hostname_i(bad_h)
+            ));
+            let good: Vec<&str> = addrs
+                .iter()
+                .filter(|a| unroutable(a).is_none())
+                .map(String::as_str)
+                .collect();
+            if !good.is_empty() {
+                notes.push(format!(
+                    "The host name also resolves to {}, but programs that take the first answer get the unroutable one.",
+                    good.join(", ")
+                ));
+            }
+            d = d.evidence(f.evidence(*line, *line));
+        }
+    }
+    let mut shared_with: Vec<&str> = Vec::new();
+    if let Some((doc, item)) = v.item {
+        for (a, kind, others) in bad_i {
+            problems.push(match kind {
+                Some(k) => format!("its registered InternalIP is {}", describe(a, *k)),
+                None => format!("its registered InternalIP {a} is also another node's"),
+            });
+            d = d.evidence(address_evidence(doc, item, a));
+            shared_with.extend(others.iter().copied());
+        }
+    }
+    if !shared_with.is_empty() {
+        shared_with.sort_unstable();
+        shared_with.dedup();
+        notes.push(format!(
+            "Node(s) {} registered the same InternalIP: nodes sharing one address is the mark of a NAT every VM sits behind, and the API server and other nodes reach only one of them there.",
+            shared_with.join(", ")
+        ));
+    }
+    // The bad addresses as the node's interfaces show them, and the address to use instead.
+    let bad: Vec<&str> = bad_h
+        .iter()
+        .map(|(a, _)| *a)
+        .chain(bad_i.iter().map(|(a, _, _)| *a))
+        .collect();
+    let inets = node_inets(ctx, node);
+    let mut candidates: Vec<String> = Vec::new();
+    // An InternalIP that is fine and not shared is the node's address already.
+    for a in &v.internal {
+        if !bad.contains(&a.as_str()) {
+            candidates.push(format!("{a} (its InternalIP)"));
+        }
+    }
+    match &inets {
+        Some((f, list)) => {
+            let mut seen: Vec<usize> = Vec::new();
+            // lo always carries 127.0.0.1 and ::1: only the NAT or shared address is news there.
+            for a in bad.iter().filter(|a| unroutable(a) != Some(Unroutable::Loopback)) {
+                for i in list.iter().filter(|i| i.addr == *a) {
+                    if !seen.contains(&i.line) {
+                        seen.push(i.line);
+                        d = d.evidence(f.evidence(i.line, i.line));
+                    }
+                }
+            }
+            for i in routable_inets(list, &bad) {
+                candidates.push(format!("{} on {}", i.addr, i.dev));
+            }
+        }
+        None => notes.push(format!(
+            "nodes/{node}/ip-addr.txt was not collected: `ip addr show` on the node lists its addresses (on Vagrant the host-only or bridged network is usually the second interface, eth1 or enp0s8)."
+        )),
+    }
+    if let Some((_, _, addrs)) = &v.hostname_i {
+        for a in addrs.iter().filter(|a| unroutable(a).is_none()) {
+            candidates.push(format!("{a} (from hostname -i)"));
+        }
+    }
+    // Flannel publishes the address of the interface it uses: after `--iface` that is the right one.
+    if let Some((_, item)) = v.item {
+        for key in [
+            "flannel.alpha.coreos.com/public-ip-overwrite",
+            "flannel.alpha.coreos.com/public-ip",
+        ] {
+            if let Some(a) = item
+                .value
+                .pointer("/metadata/annotations")
+                .and_then(|m| m.get(key))
+                .and_then(serde_json::Value::as_str)
+                .filter(|a| parse_ip(a).is_some() && unroutable(a).is_none())
+                .filter(|a| !bad.contains(a))
+            {
+                candidates.push(format!(
+                    "{a} (flannel's {})",
+                    key.rsplit('/').next().unwrap_or(key)
+                ));
+            }
+        }
+    }
+    for (t, a) in &v.other_api {
+        if unroutable(a).is_none() && !bad.contains(&a.as_str()) {
+            candidates.push(format!("{a} ({t})"));
+        }
+    }
+    let mut uniq: Vec<String> = Vec::new();
+    for c in candidates {
+        let addr = c.split(' ').next().unwrap_or("").to_string();
+        if !uniq
+            .iter()
+            .any(|u| u.split(' ').next() == Some(addr.as_str()))
+        {
+            uniq.push(c);
+        }
+    }
+    let addr = uniq
+        .first()
+        .and_then(|c| c.split(' ').next())
+        .unwrap_or("<routable address>")
+        .to_string();
+    let routable = if uniq.is_empty() {
+        format!("No routable address of {node} was found in the bundle.")
+    } else {
+        format!(
+            "Address(es) of {node} that look routable: {}.",
+            uniq.join(", ")
+        )
+    };
+    let hosts_fix = hosts_fix(node, &addr, bad_h);
+    let file = OsRelease::read(ctx, node)
+        .map(|o| o.kubelet_extra_args_file())
+        .unwrap_or(
+            "/etc/default/kubelet (Debian/Ubuntu) or /etc/sysconfig/kubelet (CentOS/RHEL/Fedora)",
+        );
+    notes.insert(0, routable);
+    d.vars.insert("problem".into(), problems.join(", and "));
+    d.vars.insert("detail".into(), notes.join(" "));
+    d.vars.insert("addr".into(), addr);
+    d.vars.insert("hosts_fix".into(), hosts_fix);
+    d.vars.insert("extra_args_file".into(), file.to_string());
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::kubeadm::network::parse_ip_addr;
+
+    #[test]
+    fn loopback_and_nat_addresses_are_unroutable() {
+        assert_eq!(unroutable("127.0.1.1"), Some(Unroutable::Loopback));
+        assert_eq!(unroutable("127.0.0.1"), Some(Unroutable::Loopback));
+        assert_eq!(unroutable("::1"), Some(Unroutable::Loopback));
+        assert_eq!(unroutable("::ffff:127.0.1.1"), Some(Unroutable::Loopback));
+        assert_eq!(unroutable("10.0.2.15"), Some(Unroutable::Nat));
+        assert_eq!(unroutable("10.0.2.150"), None);
+        assert_eq!(unroutable("192.168.56.11"), None);
+        assert_eq!(unroutable("fe80::a00:27ff:fe8d:c04d%eth0"), None);
+        assert_eq!(unroutable("hostname:"), None);
+    }
+
+    #[test]
+    fn hostname_i_takes_every_address_and_skips_errors() {
+        let f = TextFile::new("h", b"::1 127.0.0.1 \n".to_vec());
+        assert_eq!(
+            hostname_i_addresses(&f),
+            Some((1, vec!["::1".to_string(), "127.0.0.1".to_string()]))
+        );
+        let f = TextFile::new("h", b"hostname: Name or service not known\n".to_vec());
+        assert_eq!(hostname_i_addresses(&f), None);
+    }
+
+    #[test]
+    fn routable_addresses_skip_nat_loopback_and_overlay_interfaces() {
+        let text = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n    inet6 ::1/128 scope host \n2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n    inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic eth0\n    inet6 fe80::a00:27ff:fe8d:c04d/64 scope link \n3: eth1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n    inet 192.168.56.11/24 brd 192.168.56.255 scope global eth1\n    inet6 fd00::11/64 scope global \n4: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450\n    inet 10.244.1.0/32 scope global flannel.1\n5: cni0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450\n    inet 10.244.1.1/24 brd 10.244.1.255 scope global cni0\n";
+        let inets = parse_ip_addr(text);
+        assert_eq!(inets.len(), 8);
+        assert_eq!(inets[2].dev, "eth0");
+        assert_eq!(inets[5].dev, "eth1");
+        assert_eq!(inets[5].addr, "fd00::11");
+        let r: Vec<_> = routable_inets(&inets, &[])
+            .iter()
+            .map(|i| (i.addr.as_str(), i.dev.as_str(), i.line))
+            .collect();
+        assert_eq!(
+            r,
+            vec![("192.168.56.11", "eth1", 8), ("fd00::11", "eth1", 9)]
+        );
+    }
+
+    #[test]
+    fn brief_ip_addr_form() {
+        let inets = parse_ip_addr(
+            "lo               UNKNOWN        127.0.0.1/8 ::1/128 \nenp0s3           UP             10.0.2.15/24 fe80::a00:27ff:fe8d:c04d/64 \nenp0s8           UP             192.168.56.12/24 \n",
+        );
+        let r: Vec<_> = routable_inets(&inets, &[])
+            .iter()
+            .map(|i| (i.addr.as_str(), i.dev.as_str()))
+            .collect();
+        assert_eq!(r, vec![("192.168.56.12", "enp0s8")]);
+    }
+}
