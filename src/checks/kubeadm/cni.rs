@@ -408,8 +408,6 @@ fn type_line(file: &TextFile, from: usize, kind: &str) -> Option<usize> {
 
 /// A pod of a pod network add-on's node agent.
 #[derive(Debug, Clone)]
-// phase, ready and item are for checks judging the add-on's health.
-#[allow(dead_code)]
 pub(super) struct AddonPod<'a> {
     pub namespace: String,
     pub name: String,

@@ -4,6 +4,7 @@
 //! settings) and the checks on kubelet configuration; the other checks live in submodules by
 //! the part of the cluster they look at.
 
+mod after_init;
 mod cni;
 mod containers;
 mod control_plane;
@@ -58,6 +59,10 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
     ("kube-proxy-no-node-ip", network::kube_proxy_no_node_ip),
     ("kubelet-unreachable-ip", network::kubelet_unreachable_ip),
     ("node-ip-unroutable", node_ip::node_ip_unroutable),
+    (
+        "pods-crashloop-after-init",
+        after_init::pods_crashloop_after_init,
+    ),
     (
         "preflight-missing-binaries",
         preflight::preflight_missing_binaries,

@@ -47,6 +47,12 @@ fn selinux(ctx: &Ctx, node: &str) -> SeLinux {
     }
 }
 
+/// Whether `node` has both halves of the cause: SELinux enforcing and a Docker 1.x.
+pub(super) fn enforcing_with_old_docker(ctx: &Ctx, node: &str) -> bool {
+    matches!(selinux(ctx, node), SeLinux::Enforcing(_))
+        && matches!(pods::runtime(ctx, node), Some(Runtime::Docker(v, _)) if is_old_docker(&v))
+}
+
 /// One CoreDNS pod that keeps failing, with what shows it.
 struct Crashing<'a> {
     name: String,

@@ -1,0 +1,252 @@
+//! `kubeadm/pods-crashloop-after-init`: after `kubeadm init` no kube-system pod should be in
+//! `RunContainerError`, `CrashLoopBackOff` or `Error`. When one is, the cause is usually the pod
+//! network add-on (broken, or lacking RBAC), or, on Docker older than 1.12.1, the daemon's
+//! `MountFlags=slave`, which hides the service-account volume from the containers. One finding
+//! per pod, with the cause that fits its node.
+
+use super::cni::{self, AddonPod};
+use super::pods::{self, Runtime};
+use super::{not_kubeadm, selinux};
+use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
+use crate::facts::Unavailable;
+use crate::model::Evidence;
+use crate::objpath::str_at;
+use crate::version::Version;
+
+/// Docker releases before 1.12.1 interfere with Kubernetes' volume mounts under `MountFlags=slave`.
+fn before_1_12_1(v: &Version) -> bool {
+    v.parts.as_slice() < [1, 12, 1].as_slice()
+}
+
+/// The value of `key=` in a systemd unit as `systemctl cat` prints it (the unit and its
+/// drop-ins, later assignments winning), with its 1-based line.
+fn unit_setting(text: &str, key: &str) -> Option<(usize, String)> {
+    let mut found = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if let Some((k, v)) = t.split_once('=')
+            && k.trim() == key
+        {
+            found = Some((i + 1, v.trim().to_string()));
+        }
+    }
+    found
+}
+
+/// Why pods fail on a node running Docker before 1.12.1: its unit's `MountFlags=slave` line,
+/// or, when the unit was not collected, the reason.
+enum MountFlags {
+    Slave(Evidence),
+    NotSlave,
+    Unknown(String),
+}
+
+fn mount_flags(ctx: &Ctx, node: &str) -> MountFlags {
+    let path = format!("nodes/{node}/systemd/docker.service");
+    match ctx.facts.text(&path) {
+        Ok(unit) => match unit_setting(&unit.text, "MountFlags") {
+            Some((n, v)) if v == "slave" => MountFlags::Slave(unit.evidence(n, n)),
+            _ => MountFlags::NotSlave,
+        },
+        Err(e) => MountFlags::Unknown(e.reason),
+    }
+}
+
+pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    if let Some(o) = not_kubeadm(ctx) {
+        return Ok(o);
+    }
+    let pods = ctx.list("kubectl/pods.json")?;
+    let addons = cni::addon_pods(&pods);
+    let configured: Vec<String> = cni::nodes_cni(ctx)
+        .into_iter()
+        .filter_map(|n| n.active.map(|c| c.file.path.clone()))
+        .collect();
+    let sa_missing = ctx.matches_of("sa-missing");
+    let looping: Vec<String> = ctx
+        .matches_of("loop")
+        .iter()
+        .filter_map(|m| path_vars(&m.file).get("pod").cloned())
+        .collect();
+    let mut drafts = Vec::new();
+    for item in &pods.items {
+        let v = &item.value;
+        if str_at(v, "metadata.namespace") != Some("kube-system") {
+            continue;
+        }
+        let failing = pods::failing_containers(v);
+        if failing.is_empty() {
+            continue;
+        }
+        let name = str_at(v, "metadata.name").unwrap_or("").to_string();
+        let node = str_at(v, "spec.nodeName").unwrap_or("").to_string();
+        let restarts: u64 = failing.iter().map(|f| f.restarts).sum();
+        let mut d = Draft::new()
+            .var("pod", name.as_str())
+            .var("node", if node.is_empty() { "no node" } else { &node })
+            .var("status", failing[0].status())
+            .var("container", failing[0].container.as_str())
+            .var("restarts", restarts.to_string())
+            .var(
+                "containers",
+                failing
+                    .iter()
+                    .map(|f| format!("{} ({})", f.container, f.status()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        d.evidence.extend(
+            failing
+                .iter()
+                .map(|f| pods::failing_evidence(&pods, item, f)),
+        );
+        let logs: Vec<Evidence> = sa_missing
+            .iter()
+            .filter(|m| path_vars(&m.file).get("pod") == Some(&name))
+            .map(|m| line_evidence(m))
+            .collect();
+        // CoreDNS failures another check explains in full: say so rather than guess.
+        if pods::is_dns_pod(v) {
+            let explained = if looping.contains(&name) {
+                Some(LOOP_DETAIL)
+            } else if selinux::enforcing_with_old_docker(ctx, &node) {
+                Some(SELINUX_DETAIL)
+            } else {
+                None
+            };
+            if let Some(detail) = explained {
+                d.evidence.extend(logs);
+                d.detail = Some(detail.into());
+                d.remediation = Some(SEE_OTHER_CHECK.into());
+                drafts.push(d);
+                continue;
+            }
+        }
+        let old_docker = match pods::runtime(ctx, &node) {
+            Some(Runtime::Docker(v, ev)) if before_1_12_1(&v) => Some((v, ev)),
+            _ => None,
+        };
+        let own_addon = addons.iter().find(|a| a.item.line == item.line);
+        if let Some((docker, docker_ev)) = old_docker {
+            d.vars.insert("docker".into(), docker.text.clone());
+            d.evidence.push(docker_ev);
+            d.evidence.extend(logs);
+            match mount_flags(ctx, &node) {
+                MountFlags::Slave(ev) => {
+                    d.evidence.push(ev);
+                    d.detail = Some(MOUNTFLAGS_DETAIL.into());
+                    d.remediation = Some(MOUNTFLAGS_REMEDIATION.into());
+                    drafts.push(d);
+                    continue;
+                }
+                MountFlags::Unknown(why) => {
+                    d.vars.insert("why".into(), why);
+                    d.detail = Some(MOUNTFLAGS_UNKNOWN_DETAIL.into());
+                    d.remediation = Some(MOUNTFLAGS_REMEDIATION.into());
+                    drafts.push(d);
+                    continue;
+                }
+                MountFlags::NotSlave => {}
+            }
+        } else {
+            d.evidence.extend(logs);
+        }
+        if let Some(a) = own_addon {
+            d.vars.insert("addon".into(), a.addon.into());
+            d.detail = Some(ADDON_ITSELF_DETAIL.into());
+            d.remediation = Some(ADDON_REMEDIATION.into());
+        } else if let Some(a) = healthiest(&addons) {
+            d.vars.insert("addon".into(), a.addon.into());
+            let on = a
+                .node
+                .as_deref()
+                .map(|n| format!(" on {n}"))
+                .unwrap_or_default();
+            let state = if a.ready {
+                "running and ready".to_string()
+            } else {
+                format!("{}, not ready either", a.phase.to_ascii_lowercase())
+            };
+            d.vars.insert(
+                "addon_state".into(),
+                format!("its pod {}/{}{on} is {state}", a.namespace, a.name),
+            );
+            d.evidence
+                .push(pods.item_line_evidence(a.item, "\"phase\""));
+            d.detail = Some(AFTER_ADDON_DETAIL.into());
+            d.remediation = Some(ADDON_REMEDIATION.into());
+        } else if !configured.is_empty() {
+            d.vars.insert("addon".into(), "pod network".into());
+            d.vars.insert(
+                "addon_state".into(),
+                format!("{} configures it", configured.join(", ")),
+            );
+            d.detail = Some(AFTER_ADDON_DETAIL.into());
+            d.remediation = Some(ADDON_REMEDIATION.into());
+        } else {
+            d.detail = Some(NO_ADDON_DETAIL.into());
+        }
+        drafts.push(d);
+    }
+    if drafts.is_empty() {
+        return Ok(Outcome::Pass);
+    }
+    Ok(Outcome::Findings(drafts))
+}
+
+/// The add-on pod that says most about the add-on: a ready one first.
+fn healthiest<'a, 'b>(addons: &'a [AddonPod<'b>]) -> Option<&'a AddonPod<'b>> {
+    addons.iter().find(|a| a.ready).or_else(|| addons.first())
+}
+
+const LOOP_DETAIL: &str = "CoreDNS's own log shows its loop plugin stopping it on purpose: queries forwarded by CoreDNS come back to it. kubeadm/coredns-loop reports the cause and the fix.";
+
+const SELINUX_DETAIL: &str = "Node {node} runs SELinux in enforcing mode with a Docker 1.x, which refuses CoreDNS's process (it runs with allowPrivilegeEscalation: false). kubeadm/coredns-crashloop-selinux reports the cause and the ways out.";
+
+const SEE_OTHER_CHECK: &str = "Follow the finding named above; once it is fixed, delete pod {pod} so it is recreated:\n    kubectl -n kube-system delete pod {pod}";
+
+const MOUNTFLAGS_DETAIL: &str = "Node {node} runs Docker {docker}, older than 1.12.1, and its docker.service starts dockerd with MountFlags=slave. Mounts Kubernetes makes for a pod (the service-account token under /var/run/secrets/kubernetes.io/serviceaccount among them) then do not reach the container, which fails as soon as it looks for them.";
+
+const MOUNTFLAGS_UNKNOWN_DETAIL: &str = "Node {node} runs Docker {docker}, older than 1.12.1. If its docker.service starts dockerd with MountFlags=slave, the mounts Kubernetes makes for a pod (the service-account token among them) do not reach the container, which then fails. The unit could not be checked: {why}.";
+
+const MOUNTFLAGS_REMEDIATION: &str = "On node {node}, remove `MountFlags=slave` from the Docker unit (`systemctl cat docker` shows where it is set, usually /usr/lib/systemd/system/docker.service; override it in a drop-in with an empty `MountFlags=` rather than editing the packaged file), then run `sudo systemctl daemon-reload && sudo systemctl restart docker`, and delete pod {pod} so it is recreated:\n    kubectl -n kube-system delete pod {pod}\nBetter still, upgrade Docker: releases before 1.12.1 are long unsupported by Kubernetes.";
+
+const ADDON_ITSELF_DETAIL: &str = "{pod} is a pod of the {addon} pod network add-on. While it fails, nodes get no pod network, so other pods cannot start or reach each other.";
+
+const AFTER_ADDON_DETAIL: &str = "A pod network add-on ({addon}) is installed: {addon_state}. kube-system pods failing after one was installed usually mean the add-on is broken, lacks RBAC permissions, or is a version that does not suit this Kubernetes release.";
+
+const ADDON_REMEDIATION: &str = "Look at why {pod} fails:\n    kubectl -n kube-system logs {pod} -c {container} --previous\n    kubectl -n kube-system describe pod {pod}\nThen check the {addon} add-on: its pods' logs, that its manifest matches this Kubernetes version, and that its ClusterRole grants what it needs. Reinstall it from the version its project documents for this release, or take the problem to the add-on's issue tracker.";
+
+const NO_ADDON_DETAIL: &str = "No pod network add-on is installed yet (no add-on pods, no CNI configuration collected). Right after kubeadm init only CoreDNS should wait, in Pending; a pod failing at this point is not expected and is worth reporting to the kubeadm project with this bundle.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_docker_is_before_1_12_1() {
+        let v = |s: &str| Version::parse(s).unwrap();
+        assert!(before_1_12_1(&v("1.11.2")));
+        assert!(before_1_12_1(&v("1.12.0")));
+        assert!(!before_1_12_1(&v("1.12.1")));
+        assert!(!before_1_12_1(&v("1.13.1-84.git07f3374.el7.centos")));
+        assert!(!before_1_12_1(&v("18.09.9")));
+    }
+
+    #[test]
+    fn unit_settings_last_assignment_wins() {
+        let unit = "# /usr/lib/systemd/system/docker.service\n[Service]\nMountFlags=slave\n# MountFlags=shared\n\n# /etc/systemd/system/docker.service.d/override.conf\n[Service]\nMountFlags=\n";
+        assert_eq!(unit_setting(unit, "MountFlags"), Some((8, String::new())));
+        assert_eq!(
+            unit_setting("[Service]\nMountFlags = slave\n", "MountFlags"),
+            Some((2, "slave".into()))
+        );
+        assert_eq!(
+            unit_setting("[Service]\nExecStart=/usr/bin/dockerd\n", "MountFlags"),
+            None
+        );
+    }
+}
