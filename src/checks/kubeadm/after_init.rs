@@ -36,23 +36,54 @@ fn unit_setting(text: &str, key: &str) -> Option<(usize, String)> {
     found
 }
 
-/// Why pods fail on a node running Docker before 1.12.1: its unit's `MountFlags=slave` line,
-/// or, when the unit was not collected, the reason.
-enum MountFlags {
-    Slave(Evidence),
-    NotSlave,
-    Unknown(String),
+/// The Docker `MountFlags=slave` cause on `node`, when it fits: a Docker before 1.12.1 whose
+/// unit sets it (or whose unit was not collected), or a unit that sets it on a Docker whose
+/// version the bundle does not hold.
+struct MountFlagsCause {
+    evidence: Vec<Evidence>,
+    vars: Vec<(String, String)>,
+    detail: &'static str,
 }
 
-fn mount_flags(ctx: &Ctx, node: &str) -> MountFlags {
+fn mount_flags_cause(ctx: &Ctx, node: &str) -> Option<MountFlagsCause> {
+    let docker = match pods::runtime(ctx, node) {
+        Some(Runtime::Docker(v, ev)) if before_1_12_1(&v) => Some((v, ev)),
+        Some(_) => return None,
+        None => None,
+    };
     let path = format!("nodes/{node}/systemd/docker.service");
-    match ctx.facts.text(&path) {
+    let slave = match ctx.facts.text(&path) {
         Ok(unit) => match unit_setting(&unit.text, "MountFlags") {
-            Some((n, v)) if v == "slave" => MountFlags::Slave(unit.evidence(n, n)),
-            _ => MountFlags::NotSlave,
+            Some((n, v)) if v == "slave" => Ok(unit.evidence(n, n)),
+            _ => return None,
         },
-        Err(e) => MountFlags::Unknown(e.reason),
-    }
+        Err(e) => Err(e.reason),
+    };
+    let mut evidence = Vec::new();
+    let mut vars = Vec::new();
+    let detail = match (docker, slave) {
+        (Some((v, ev)), Ok(unit_ev)) => {
+            vars.push(("docker".to_string(), v.text));
+            evidence.extend([ev, unit_ev]);
+            MOUNTFLAGS_DETAIL
+        }
+        (Some((v, ev)), Err(why)) => {
+            vars.push(("docker".to_string(), v.text));
+            vars.push(("why".to_string(), why));
+            evidence.push(ev);
+            MOUNTFLAGS_UNKNOWN_DETAIL
+        }
+        (None, Ok(unit_ev)) => {
+            evidence.push(unit_ev);
+            MOUNTFLAGS_VERSION_UNKNOWN_DETAIL
+        }
+        (None, Err(_)) => return None,
+    };
+    Some(MountFlagsCause {
+        evidence,
+        vars,
+        detail,
+    })
 }
 
 pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
@@ -125,34 +156,15 @@ pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 continue;
             }
         }
-        let old_docker = match pods::runtime(ctx, &node) {
-            Some(Runtime::Docker(v, ev)) if before_1_12_1(&v) => Some((v, ev)),
-            _ => None,
-        };
         let own_addon = addons.iter().find(|a| a.item.line == item.line);
-        if let Some((docker, docker_ev)) = old_docker {
-            d.vars.insert("docker".into(), docker.text.clone());
-            d.evidence.push(docker_ev);
-            d.evidence.extend(logs);
-            match mount_flags(ctx, &node) {
-                MountFlags::Slave(ev) => {
-                    d.evidence.push(ev);
-                    d.detail = Some(MOUNTFLAGS_DETAIL.into());
-                    d.remediation = Some(MOUNTFLAGS_REMEDIATION.into());
-                    drafts.push(d);
-                    continue;
-                }
-                MountFlags::Unknown(why) => {
-                    d.vars.insert("why".into(), why);
-                    d.detail = Some(MOUNTFLAGS_UNKNOWN_DETAIL.into());
-                    d.remediation = Some(MOUNTFLAGS_REMEDIATION.into());
-                    drafts.push(d);
-                    continue;
-                }
-                MountFlags::NotSlave => {}
-            }
-        } else {
-            d.evidence.extend(logs);
+        d.evidence.extend(logs);
+        if let Some(cause) = mount_flags_cause(ctx, &node) {
+            d.evidence.extend(cause.evidence);
+            d.vars.extend(cause.vars);
+            d.detail = Some(cause.detail.into());
+            d.remediation = Some(MOUNTFLAGS_REMEDIATION.into());
+            drafts.push(d);
+            continue;
         }
         if let Some(a) = own_addon {
             d.vars.insert("addon".into(), a.addon.into());
@@ -211,6 +223,8 @@ const SEE_OTHER_CHECK: &str = "Follow the finding named above; once it is fixed,
 const MOUNTFLAGS_DETAIL: &str = "Node {node} runs Docker {docker}, older than 1.12.1, and its docker.service starts dockerd with MountFlags=slave. Mounts Kubernetes makes for a pod (the service-account token under /var/run/secrets/kubernetes.io/serviceaccount among them) then do not reach the container, which fails as soon as it looks for them.";
 
 const MOUNTFLAGS_UNKNOWN_DETAIL: &str = "Node {node} runs Docker {docker}, older than 1.12.1. If its docker.service starts dockerd with MountFlags=slave, the mounts Kubernetes makes for a pod (the service-account token among them) do not reach the container, which then fails. The unit could not be checked: {why}.";
+
+const MOUNTFLAGS_VERSION_UNKNOWN_DETAIL: &str = "Node {node}'s docker.service starts dockerd with MountFlags=slave. With Docker before 1.12.1 (the bundle does not say which Docker the node runs) that keeps the mounts Kubernetes makes for a pod, the service-account token among them, out of the container, which then fails.";
 
 const MOUNTFLAGS_REMEDIATION: &str = "On node {node}, remove `MountFlags=slave` from the Docker unit (`systemctl cat docker` shows where it is set, usually /usr/lib/systemd/system/docker.service; override it in a drop-in with an empty `MountFlags=` rather than editing the packaged file), then run `sudo systemctl daemon-reload && sudo systemctl restart docker`, and delete pod {pod} so it is recreated:\n    kubectl -n kube-system delete pod {pod}\nBetter still, upgrade Docker: releases before 1.12.1 are long unsupported by Kubernetes.";
 
