@@ -5,7 +5,7 @@
 //! later, the controller-manager's `flexvolume-dir` hostPath volume cannot be set up, so the
 //! controller-manager does not start.
 
-use super::{KubeletSettings, OsRelease, not_kubeadm, pod_node, server_version};
+use super::{FlagSource, KubeletSettings, OsRelease, not_kubeadm, pod_node, server_version};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::{TextFile, Unavailable};
 use crate::model::Evidence;
@@ -95,38 +95,6 @@ fn effective<'m>(mounts: &'m [Mount], path: &str) -> Option<&'m Mount> {
     best
 }
 
-/// The last `--flag=value` or `--flag value` on an uncommented line: (line, value).
-fn flag_in(text: &TextFile, flag: &str) -> Option<(usize, String)> {
-    let needle = format!("--{flag}");
-    let mut found = None;
-    for (n, line) in text.lines() {
-        if line.trim_start().starts_with('#') {
-            continue;
-        }
-        let mut rest = line;
-        while let Some(pos) = rest.find(&needle) {
-            let after = &rest[pos + needle.len()..];
-            rest = after;
-            let value = if let Some(v) = after.strip_prefix('=') {
-                v
-            } else if after.starts_with([' ', '\t']) {
-                after.trim_start()
-            } else {
-                continue;
-            };
-            let v: String = value
-                .trim_start_matches(['"', '\''])
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
-                .collect();
-            if !v.is_empty() {
-                found = Some((n, v));
-            }
-        }
-    }
-    found
-}
-
 /// A component's flex-volume directory and where it was read (or defaulted).
 #[derive(Debug, Clone)]
 struct PluginDir {
@@ -141,37 +109,18 @@ struct PluginDir {
 /// then kubeadm-flags.env, then `volumePluginDir` in its config file; the default when any of
 /// those files is there without it.
 fn kubelet_dir(ctx: &Ctx, node: &str) -> Option<PluginDir> {
-    let extra = ctx
-        .facts
-        .text(&format!("nodes/{node}/kubelet/extra-args.env"))
-        .ok();
-    if let Some(f) = &extra
-        && let Some((n, v)) = flag_in(f, "volume-plugin-dir")
-    {
-        return Some(PluginDir {
-            dir: v,
-            evidence: f.evidence(n, n),
-            defaulted: false,
-            source: "extra-args",
-        });
-    }
     let k = KubeletSettings::read(ctx, node);
-    if let Some(f) = &k.flags
-        && let Some((n, v)) = flag_in(f, "volume-plugin-dir")
-    {
+    if let Some((dir, evidence, from)) = k.setting_from("volume-plugin-dir", "volumePluginDir") {
+        let source = match from {
+            FlagSource::ExtraArgs => "extra-args",
+            FlagSource::Config => "config",
+            FlagSource::Unit | FlagSource::KubeadmFlags => "flags",
+        };
         return Some(PluginDir {
-            dir: v,
-            evidence: f.evidence(n, n),
+            dir,
+            evidence,
             defaulted: false,
-            source: "flags",
-        });
-    }
-    if let Some((v, ev)) = k.setting("volume-plugin-dir", "volumePluginDir") {
-        return Some(PluginDir {
-            dir: v,
-            evidence: ev,
-            defaulted: false,
-            source: "config",
+            source,
         });
     }
     let first = k
@@ -701,23 +650,6 @@ mod tests {
         assert!(!effective(&m, "/mnt/my disk/x").unwrap().read_only);
         assert_eq!(unescape("a\\134b\\0"), "a\\b\\0");
         assert!(mounts("garbage\n\\777 x\n").is_empty());
-    }
-
-    #[test]
-    fn flags_are_read_in_both_forms_last_one_wins() {
-        let f = TextFile::new(
-            "f",
-            b"# --volume-plugin-dir=/x\nKUBELET_EXTRA_ARGS=\"--volume-plugin-dir=/a --volume-plugin-dir /b --volume-plugin-dirx=/c\"\n".to_vec(),
-        );
-        assert_eq!(
-            flag_in(&f, "volume-plugin-dir"),
-            Some((2, "/b".to_string()))
-        );
-        let f = TextFile::new(
-            "f",
-            b"KUBELET_KUBEADM_ARGS=\"--node-ip=10.0.0.1\"\n".to_vec(),
-        );
-        assert_eq!(flag_in(&f, "volume-plugin-dir"), None);
     }
 
     #[test]

@@ -10,41 +10,15 @@ use crate::checks::{Ctx, Draft, Outcome};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
 
-/// `--hairpin-mode=` in the kubelet's systemd unit and drop-ins (`KUBELET_EXTRA_ARGS` set
-/// there comes after kubeadm's flags and wins).
-fn unit_hairpin(ctx: &Ctx, node: &str) -> Option<(String, Evidence)> {
-    let f = ctx
-        .facts
-        .text(&format!("nodes/{node}/systemd/kubelet.service"))
-        .ok()?;
-    let needle = "--hairpin-mode=";
-    let mut found = None;
-    for (n, line) in f.lines() {
-        if line.trim_start().starts_with('#') {
-            continue;
-        }
-        if let Some(pos) = line.rfind(needle) {
-            let v: String = line[pos + needle.len()..]
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
-                .collect();
-            found = Some((v, f.evidence(n, n)));
-        }
-    }
-    found
-}
-
 /// The kubelet's hairpin mode on a node, with its evidence; `None` when no kubelet setting was
 /// collected. A kubelet that does not set it uses `promiscuous-bridge`.
 fn kubelet_hairpin(ctx: &Ctx, node: &str) -> Option<(String, Option<Evidence>)> {
-    if let Some((v, ev)) = unit_hairpin(ctx, node) {
-        return Some((v, Some(ev)));
-    }
     let k = KubeletSettings::read(ctx, node);
     if let Some((v, ev)) = k.setting("hairpin-mode", "hairpinMode") {
         return Some((v, Some(ev)));
     }
-    (k.config.is_some() || k.flags.is_some()).then(|| ("promiscuous-bridge".to_string(), None))
+    k.collected()
+        .then(|| ("promiscuous-bridge".to_string(), None))
 }
 
 pub fn hairpin_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {

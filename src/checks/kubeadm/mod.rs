@@ -248,43 +248,75 @@ pub fn server_version(ctx: &Ctx) -> Option<(crate::version::Version, Evidence)> 
     Some((v, doc.text.evidence(line, line)))
 }
 
-/// A node's kubelet settings, from `kubelet/config.yaml` and the flags in `kubelet/flags.env`
-/// (flags win, as they do in the kubelet).
+/// Where a kubelet flag was found, in the order the kubelet's command line is assembled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagSource {
+    /// `KUBELET_EXTRA_ARGS` from /etc/default/kubelet or /etc/sysconfig/kubelet: last, wins.
+    ExtraArgs,
+    /// The kubelet's systemd unit and drop-ins (`Environment="KUBELET_CGROUP_ARGS=..."` on old
+    /// kubeadm releases, or flags written into `ExecStart`).
+    Unit,
+    /// `KUBELET_KUBEADM_ARGS` in /var/lib/kubelet/kubeadm-flags.env, written by kubeadm.
+    KubeadmFlags,
+    /// A field of /var/lib/kubelet/config.yaml; any flag overrides it.
+    Config,
+}
+
+/// A node's kubelet settings: its config file and the files its command line is made of.
 pub struct KubeletSettings {
     pub node: String,
     pub config: Option<Arc<crate::facts::YamlDoc>>,
     pub flags: Option<Arc<TextFile>>,
+    pub extra_args: Option<Arc<TextFile>>,
+    pub unit: Option<Arc<TextFile>>,
 }
 
 impl KubeletSettings {
     pub fn read(ctx: &Ctx, node: &str) -> KubeletSettings {
+        let text = |f: &str| ctx.facts.text(&format!("nodes/{node}/{f}")).ok();
         KubeletSettings {
             node: node.to_string(),
             config: ctx
                 .facts
                 .yaml(&format!("nodes/{node}/kubelet/config.yaml"))
                 .ok(),
-            flags: ctx
-                .facts
-                .text(&format!("nodes/{node}/kubelet/flags.env"))
-                .ok(),
+            flags: text("kubelet/flags.env"),
+            extra_args: text("kubelet/extra-args.env"),
+            unit: text("systemd/kubelet.service"),
         }
     }
 
-    /// A setting as (value, evidence): the `--flag=value` in flags.env first, then the config
-    /// file's `field`.
+    /// Whether any of the kubelet's settings were collected.
+    pub fn collected(&self) -> bool {
+        self.config.is_some() || self.flags.is_some() || self.extra_args.is_some()
+    }
+
+    /// The flag `--flag` as the kubelet ends up with it (value, evidence, where): the last
+    /// occurrence on its command line wins.
+    pub fn flag(&self, flag: &str) -> Option<(String, Evidence, FlagSource)> {
+        [
+            (&self.extra_args, FlagSource::ExtraArgs),
+            (&self.unit, FlagSource::Unit),
+            (&self.flags, FlagSource::KubeadmFlags),
+        ]
+        .into_iter()
+        .find_map(|(file, source)| {
+            let f = file.as_ref()?;
+            let (n, v) = flag_in(f, flag)?;
+            Some((v, f.evidence(n, n), source))
+        })
+    }
+
+    /// A setting as (value, evidence): the flag `--flag` first, then the config file's `field`
+    /// (flags win, as they do in the kubelet).
     pub fn setting(&self, flag: &str, field: &str) -> Option<(String, Evidence)> {
-        if let Some(f) = &self.flags {
-            let needle = format!("--{flag}=");
-            for (n, line) in f.lines() {
-                if let Some(pos) = line.find(&needle) {
-                    let v: String = line[pos + needle.len()..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
-                        .collect();
-                    return Some((v, f.evidence(n, n)));
-                }
-            }
+        self.setting_from(flag, field).map(|(v, ev, _)| (v, ev))
+    }
+
+    /// [`KubeletSettings::setting`] with where the value came from.
+    pub fn setting_from(&self, flag: &str, field: &str) -> Option<(String, Evidence, FlagSource)> {
+        if let Some(found) = self.flag(flag) {
+            return Some(found);
         }
         let cfg = self.config.as_ref()?;
         let v = cfg
@@ -294,8 +326,41 @@ impl KubeletSettings {
             .as_str()?
             .to_string();
         let ev = cfg.text.evidence_for(&format!("{field}:"));
-        Some((v, ev))
+        Some((v, ev, FlagSource::Config))
     }
+}
+
+/// The last `--flag=value` or `--flag value` on an uncommented line of a file that holds a
+/// command line (an env file, a systemd unit): (line, value).
+pub fn flag_in(text: &TextFile, flag: &str) -> Option<(usize, String)> {
+    let needle = format!("--{flag}");
+    let mut found = None;
+    for (n, line) in text.lines() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(pos) = rest.find(&needle) {
+            let after = &rest[pos + needle.len()..];
+            rest = after;
+            let value = if let Some(v) = after.strip_prefix('=') {
+                v
+            } else if after.starts_with([' ', '\t']) {
+                after.trim_start()
+            } else {
+                continue;
+            };
+            let v: String = value
+                .trim_start_matches(['"', '\''])
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+                .collect();
+            if !v.is_empty() {
+                found = Some((n, v));
+            }
+        }
+    }
+    found
 }
 
 /// `kubeadm/coredns-loop`: CoreDNS's loop plugin fired, or a node's kubelet hands pods a
@@ -628,4 +693,26 @@ pub fn package_line_version(line: &str, name: &str) -> Option<crate::version::Ve
         return None;
     }
     crate::version::Version::parse(tokens[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_read_in_both_forms_last_one_wins() {
+        let f = TextFile::new(
+            "f",
+            b"# --volume-plugin-dir=/x\nKUBELET_EXTRA_ARGS=\"--volume-plugin-dir=/a --volume-plugin-dir /b --volume-plugin-dirx=/c\"\n".to_vec(),
+        );
+        assert_eq!(
+            flag_in(&f, "volume-plugin-dir"),
+            Some((2, "/b".to_string()))
+        );
+        let f = TextFile::new(
+            "f",
+            b"KUBELET_KUBEADM_ARGS=\"--node-ip=10.0.0.1\"\n".to_vec(),
+        );
+        assert_eq!(flag_in(&f, "volume-plugin-dir"), None);
+    }
 }
