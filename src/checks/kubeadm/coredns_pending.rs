@@ -5,6 +5,7 @@
 
 use super::cni::{CniCollection, addon_pods, nodes_cni};
 use super::not_kubeadm;
+use super::pods::is_dns_pod;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
@@ -35,14 +36,6 @@ fn message_evidence(doc: &JsonDoc, item: &Item, marker: &str) -> Evidence {
         Some(n) => doc.text.evidence(n, n),
         None => doc.item_line_evidence(item, marker),
     }
-}
-
-/// Whether a pod is CoreDNS or kube-dns.
-fn is_dns_pod(pod: &Value) -> bool {
-    str_at(pod, "metadata.namespace") == Some("kube-system")
-        && (str_at(pod, "metadata.labels.k8s-app") == Some("kube-dns")
-            || str_at(pod, "metadata.name")
-                .is_some_and(|n| n.starts_with("coredns-") || n.starts_with("kube-dns-")))
 }
 
 /// The scheduler's message on a pod (its `PodScheduled=False` condition), if any.
