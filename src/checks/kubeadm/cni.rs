@@ -57,12 +57,13 @@ pub(super) struct BridgePlugin<'a> {
 }
 
 impl BridgePlugin<'_> {
-    /// The bridge's `hairpinMode`; the bridge plugin's default (absent) is off.
+    /// Whether a pod's packets may come back through its own bridge port: `hairpinMode`, or
+    /// `promiscMode`, the alternative that puts the bridge itself in promiscuous mode (as
+    /// kubenet's promiscuous-bridge does). Both are off unless written as true.
     pub fn hairpin(&self) -> bool {
-        self.settings
-            .get("hairpinMode")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        ["hairpinMode", "promiscMode"]
+            .iter()
+            .any(|k| self.settings.get(*k).and_then(Value::as_bool) == Some(true))
     }
 
     /// Whether the setting is written in the file (as opposed to the plugin's default).
