@@ -93,6 +93,11 @@ pub fn extra_args_comma(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     };
     for m in ctx.matches_of("malformed") {
         let flag = m.captures.get("flag").cloned().unwrap_or_default();
+        // The same error about another map flag (the kubelet's --node-labels, say) is not
+        // about kubeadm's extra args.
+        if !flag.is_empty() && !flag.ends_with("-extra-args") {
+            continue;
+        }
         let value = m.captures.get("value").cloned().unwrap_or_default();
         add(flag, value, line_evidence(m), true);
     }
@@ -104,7 +109,9 @@ pub fn extra_args_comma(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
     }
     if groups.is_empty() {
-        if ctx.scanned("malformed") == 0 {
+        // kubeadm's command lines and errors are only in pasted output: without any, the
+        // journals and logs other sources hold cannot show this error.
+        if ctx.scanned("command") == 0 {
             return Ok(Outcome::NotEvaluated(
                 "no captured kubeadm output or command lines (captured/) are in the bundle".into(),
             ));
