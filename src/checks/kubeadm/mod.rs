@@ -610,23 +610,7 @@ fn runtime_driver(
         endpoint.contains("containerd") || (docker.is_none() && containerd.is_some());
     if use_containerd {
         let toml = containerd?;
-        // containerd's default for runc is SystemdCgroup = false.
-        let mut found = None;
-        for (n, l) in toml.lines() {
-            let t = l.trim();
-            if t.starts_with('#') {
-                continue;
-            }
-            if let Some(rest) = t.strip_prefix("SystemdCgroup") {
-                let v = rest
-                    .trim_start()
-                    .trim_start_matches('=')
-                    .trim()
-                    .to_ascii_lowercase();
-                found = Some((v.starts_with("true"), n));
-            }
-        }
-        let (systemd, ev) = match found {
+        let (systemd, ev) = match containerd_systemd_cgroup(&toml) {
             Some((s, n)) => (s, toml.evidence(n, n)),
             None => (false, toml.evidence(1, 1)),
         };
@@ -647,6 +631,50 @@ fn runtime_driver(
         driver(d),
         doc.text.evidence_for("\"CgroupDriver\""),
     ))
+}
+
+/// containerd's `SystemdCgroup` for the runtime CRI pods use (`default_runtime_name`, `runc`
+/// unless set), with its line: other runtimes' options (kata, nvidia...) do not count. `None`
+/// when the default runtime's options leave it at containerd's default, false.
+fn containerd_systemd_cgroup(toml: &TextFile) -> Option<(bool, usize)> {
+    let unquote = |s: &str| s.replace(['"', '\''], "");
+    let mut default_runtime = "runc".to_string();
+    let mut section = String::new();
+    let mut found: Vec<(String, bool, usize)> = Vec::new();
+    for (n, l) in toml.lines() {
+        let t = l.trim();
+        if t.starts_with('#') {
+            continue;
+        }
+        if let Some(h) = t.strip_prefix('[') {
+            section = unquote(h.split(']').next().unwrap_or(""));
+            continue;
+        }
+        let Some((k, v)) = t.split_once('=') else {
+            continue;
+        };
+        let v = v.split('#').next().unwrap_or("").trim();
+        match k.trim() {
+            "default_runtime_name" => default_runtime = unquote(v),
+            "SystemdCgroup" => {
+                found.push((section.clone(), v.eq_ignore_ascii_case("true"), n));
+            }
+            _ => {}
+        }
+    }
+    let own = format!(".runtimes.{default_runtime}.options");
+    found
+        .iter()
+        .rev()
+        .find(|(s, _, _)| s.ends_with(&own))
+        // An options table of no named runtime (old `default_runtime`) still applies.
+        .or_else(|| {
+            found
+                .iter()
+                .rev()
+                .find(|(s, _, _)| !s.contains(".runtimes."))
+        })
+        .map(|(_, v, n)| (*v, *n))
 }
 
 /// An installed package's version on a node, from `nodes/<node>/runtime/packages.txt` as
@@ -698,6 +726,23 @@ pub fn package_line_version(line: &str, name: &str) -> Option<crate::version::Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_runtime_decides_systemd_cgroup() {
+        let toml = |s: &str| TextFile::new("c.toml", s.as_bytes().to_vec());
+        let v3 = toml(
+            "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd]\n  default_runtime_name = 'crun'\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.crun.options]\n  SystemdCgroup = true # the kubelet's driver\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = false\n",
+        );
+        assert_eq!(containerd_systemd_cgroup(&v3), Some((true, 5)));
+        let v2 = toml(
+            "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.kata.options]\n  SystemdCgroup = false\n",
+        );
+        assert_eq!(containerd_systemd_cgroup(&v2), Some((true, 2)));
+        let none = toml(
+            "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.nvidia.options]\n  SystemdCgroup = true\n",
+        );
+        assert_eq!(containerd_systemd_cgroup(&none), None);
+    }
 
     #[test]
     fn flags_are_read_in_both_forms_last_one_wins() {
