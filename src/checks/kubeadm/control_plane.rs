@@ -51,7 +51,10 @@ pub fn control_plane_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                                 .then(b.line.cmp(&a.line))
                         })
                         .expect("a group has rows");
-                    if newest.state.is_running() {
+                    // A running container is the current one: after an upgrade or a manifest
+                    // change the old pod's exited containers (with their higher attempt counts)
+                    // stay listed until the kubelet collects them.
+                    if rows.iter().any(|r| r.state.is_running()) {
                         running_seen = true;
                         continue;
                     }
