@@ -95,8 +95,8 @@ fn external_etcd(ctx: &Ctx) -> Option<Option<(String, Evidence)>> {
                 continue;
             }
             found = true;
-            if let Some(eps) = external_endpoints(d) {
-                return Some(Some((eps, doc.text.evidence_for("external:"))));
+            if let Some((eps, key)) = external_endpoints(d) {
+                return Some(Some((eps, doc.text.evidence_for(key))));
             }
         }
     }
@@ -118,8 +118,8 @@ fn external_etcd(ctx: &Ctx) -> Option<Option<(String, Evidence)>> {
                 continue;
             };
             found = true;
-            if let Some(eps) = docs.iter().find_map(external_endpoints) {
-                return Some(Some((eps, cms.item_line_evidence(item, "external:"))));
+            if let Some((eps, key)) = docs.iter().find_map(external_endpoints) {
+                return Some(Some((eps, cms.item_line_evidence(item, key))));
             }
         }
     }
@@ -133,19 +133,35 @@ fn is_cluster_config(d: &Value) -> bool {
     )
 }
 
-fn external_endpoints(d: &Value) -> Option<String> {
-    let ext = d.pointer("/etcd/external")?;
-    if !ext.is_object() {
-        return None;
-    }
-    let eps: Vec<&str> = ext
-        .get("endpoints")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    Some(if eps.is_empty() {
+/// The external etcd's endpoints: `etcd.external` from v1alpha2 on; in v1alpha1 (kubeadm 1.9
+/// and 1.10) a non-empty `etcd.endpoints` list is what makes etcd external. With the key to
+/// find the evidence line by.
+fn external_endpoints(d: &Value) -> Option<(String, &'static str)> {
+    let list = |v: &Value| -> Vec<String> {
+        v.get("endpoints")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (eps, key) = match d.pointer("/etcd/external") {
+        Some(ext) if ext.is_object() => (list(ext), "external:"),
+        _ => {
+            let old = d.get("etcd").map(list).unwrap_or_default();
+            if old.is_empty() {
+                return None;
+            }
+            (old, "endpoints:")
+        }
+    };
+    let eps = if eps.is_empty() {
         "(no endpoints listed)".into()
     } else {
         eps.join(",")
-    })
+    };
+    Some((eps, key))
 }
