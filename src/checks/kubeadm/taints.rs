@@ -254,6 +254,11 @@ pub fn taints_omitted(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 "{file} uses {}, whose types drop an empty taints list when they are marshaled (omitempty); kubeadm then sees no list and applies its default taint. kubeadm.k8s.io/v1beta2 and later keep the empty list.",
                 e.api_version
             )
+        } else if e.written == "null" {
+            format!(
+                "{file} uses {}, where `taints:` with no value is null, and kubeadm reads a null list as \"apply the default taint\"; only an explicit empty list, `taints: []`, means no taints.",
+                e.api_version
+            )
         } else {
             format!(
                 "{file} uses {}, which keeps an empty taints list, so the taint came back another way: a tool that rewrote the configuration through older kubeadm types, a later join or upgrade, or a manual `kubectl taint`.",
