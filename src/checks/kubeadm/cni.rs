@@ -177,6 +177,9 @@ pub(super) struct NodeCni {
     pub collection: CniCollection,
     /// The configuration the runtime uses: the first file (by name) that parses.
     pub active: Option<CniConfig>,
+    /// When `active` is Multus: the configuration of the cluster network it hands every pod's
+    /// primary interface to, when the bundle shows it (see [`multus_delegate`]).
+    pub delegate: Option<CniConfig>,
     /// Configuration files (by their extension) that do not parse: (bundle path, why).
     pub unparsable: Vec<(String, String)>,
     /// Every file found under `nodes/<node>/cni/`, bundle paths in name order.
@@ -204,6 +207,7 @@ impl NodeCni {
             .filter_map(|p| ctx.facts.text(p).ok())
             .collect();
         let (active, unparsable) = pick_active(&texts);
+        let delegate = active.as_ref().and_then(|a| multus_delegate(a, &texts));
         let collection = if !files.is_empty() {
             CniCollection::Files
         } else {
@@ -213,9 +217,16 @@ impl NodeCni {
             node: node.to_string(),
             collection,
             active,
+            delegate,
             unparsable,
             files,
         }
+    }
+
+    /// The configuration that sets up pods' primary network: Multus's cluster network when the
+    /// active file is Multus and the bundle shows what it delegates to, else the active one.
+    pub fn primary(&self) -> Option<&CniConfig> {
+        self.delegate.as_ref().or(self.active.as_ref())
     }
 
     /// Whether the node's CNI directory was looked at (files, or known to be empty).
@@ -334,6 +345,56 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// Whether a configuration is Multus (thin `multus`, or the thick plugin's `multus-shim`), which
+/// only hands each pod to other configurations.
+pub(super) fn is_multus(c: &CniConfig) -> bool {
+    c.plugins
+        .iter()
+        .any(|p| p.kind == "multus" || p.kind == "multus-shim")
+}
+
+/// The configuration Multus gives pods' primary interface to, among a node's files: the first of
+/// its inline `delegates` (a copy Multus makes of another file of the directory: that file when
+/// it is there, found by its network name), or the file or network its `clusterNetwork` names
+/// (as a path, seen from the Multus pod, or as a network name).
+pub(super) fn multus_delegate(active: &CniConfig, files: &[Arc<TextFile>]) -> Option<CniConfig> {
+    let m = active
+        .plugins
+        .iter()
+        .find(|p| p.kind == "multus" || p.kind == "multus-shim")?;
+    let others = || {
+        files
+            .iter()
+            .filter(|f| f.path != active.file.path && is_config_name(file_name(&f.path)))
+            .filter_map(|f| parse_config(f.clone()).ok())
+            .filter(|c| !is_multus(c))
+    };
+    let by_name = |net: &str| others().find(|c| str_at(&c.value, "name") == Some(net));
+    if let Some(d) = m
+        .value
+        .get("delegates")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .filter(|d| d.is_object())
+    {
+        if let Some(c) = str_at(d, "name").and_then(by_name) {
+            return Some(c);
+        }
+        let is_list = d.get("plugins").is_some();
+        return config_from_value(active.file.clone(), active.name.clone(), d.clone(), is_list)
+            .ok();
+    }
+    let net = str_at(&m.value, "clusterNetwork")?.trim();
+    if net.is_empty() {
+        return None;
+    }
+    if net.contains('/') || is_config_name(net) {
+        let base = file_name(net);
+        return others().find(|c| c.name == base);
+    }
+    by_name(net)
+}
+
 /// Parses one CNI configuration file as the runtime would: a `.conflist` needs a non-empty
 /// `plugins` array whose entries each have a `type`; a `.conf`/`.json` is one plugin with a
 /// `type`.
@@ -346,10 +407,21 @@ pub(super) fn parse_config(file: Arc<TextFile>) -> Result<CniConfig, String> {
             e.column()
         )
     })?;
+    let is_list = name.ends_with(".conflist");
+    config_from_value(file, name, value, is_list)
+}
+
+/// A configuration from its JSON (a whole file, or a delegate inside one): a plugin list when
+/// `is_list`, else one plugin. Lines are looked up in `file`.
+fn config_from_value(
+    file: Arc<TextFile>,
+    name: String,
+    value: Value,
+    is_list: bool,
+) -> Result<CniConfig, String> {
     if !value.is_object() {
         return Err("not a JSON object".into());
     }
-    let is_list = name.ends_with(".conflist");
     let raw: Vec<&Value> = if is_list {
         let list = value
             .get("plugins")
@@ -637,6 +709,43 @@ mod tests {
         assert!(pick_active(&[]).0.is_none());
         assert!(parse_config(tf("nodes/n/cni/x.conf", "[1]")).is_err());
         assert!(parse_config(tf("nodes/n/cni/x.conf", "{\"type\": 3}")).is_err());
+    }
+
+    #[test]
+    fn multus_hands_pods_to_its_cluster_network() {
+        let flannel = tf("nodes/n/cni/10-flannel.conflist", FLANNEL);
+        // Thick plugin: clusterNetwork as a path seen from the Multus pod.
+        let shim = tf(
+            "nodes/n/cni/00-multus.conf",
+            r#"{"cniVersion":"0.3.1","logLevel":"verbose","logToStderr":true,"name":"multus-cni-network","clusterNetwork":"/host/etc/cni/net.d/10-flannel.conflist","type":"multus-shim"}"#,
+        );
+        let files = vec![shim.clone(), flannel.clone()];
+        let (active, _) = pick_active(&files);
+        let active = active.unwrap();
+        assert!(is_multus(&active));
+        let d = multus_delegate(&active, &files).unwrap();
+        assert_eq!(d.name, "10-flannel.conflist");
+        assert!(d.has_plugin_type("portmap"));
+        // Thin plugin: an inline copy of a file that is gone, read from the Multus file itself.
+        let thin = tf(
+            "nodes/n/cni/00-multus.conf",
+            "{\n  \"cniVersion\": \"0.3.1\",\n  \"name\": \"multus-cni-network\",\n  \"type\": \"multus\",\n  \"kubeconfig\": \"/etc/cni/net.d/multus.d/multus.kubeconfig\",\n  \"delegates\": [\n    {\n      \"cniVersion\": \"0.3.1\",\n      \"name\": \"k8s-pod-network\",\n      \"plugins\": [\n        {\n          \"type\": \"calico\"\n        }\n      ]\n    }\n  ]\n}\n",
+        );
+        let thin_cfg = parse_config(thin.clone()).unwrap();
+        let d = multus_delegate(&thin_cfg, std::slice::from_ref(&thin)).unwrap();
+        assert_eq!((d.name.as_str(), d.plugins[0].line), ("00-multus.conf", 12));
+        assert!(!d.has_plugin_type("portmap"));
+        // The same network name in another file: that file is the source of the copy.
+        let calico = tf(
+            "nodes/n/cni/10-calico.conflist",
+            r#"{"name": "k8s-pod-network", "cniVersion": "0.3.1", "plugins": [{"type": "calico"}, {"type": "portmap", "snat": true, "capabilities": {"portMappings": true}}]}"#,
+        );
+        let d = multus_delegate(&thin_cfg, &[thin, flannel, calico]).unwrap();
+        assert_eq!(d.name, "10-calico.conflist");
+        assert!(d.has_plugin_type("portmap"));
+        // A clusterNetwork the bundle does not hold leaves it unknown.
+        let (a, _) = pick_active(std::slice::from_ref(&shim));
+        assert!(multus_delegate(&a.unwrap(), &[shim]).is_none());
     }
 
     #[test]

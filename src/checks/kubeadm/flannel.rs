@@ -284,6 +284,10 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             ))
         } else if let Some(ip) = annotation(&item.value, PUBLIC_IP) {
             Some((ip.to_string(), "public-ip annotation", PUBLIC_IP))
+        } else if iface_given(&flannel, name) {
+            // flanneld has not published an address yet, and it will not take the
+            // default-route interface the kubelet's address may come from.
+            None
         } else {
             addresses(&item.value)
                 .into_iter()
@@ -462,6 +466,18 @@ fn targets<'d>(f: &Flannel<'d>, nodes: &[&str]) -> Vec<Target<'d>> {
         }
     }
     out
+}
+
+/// Whether the flanneld that runs (or will run) on `node` is told which interface to use, with a
+/// value (Canal's `FLANNELD_IFACE` from an empty `canal_iface` is no choice).
+fn iface_given(f: &Flannel, node: &str) -> bool {
+    targets(f, &[node]).iter().any(|t| {
+        flannel_container(t.spec).is_some_and(|(_, c)| {
+            iface_settings(c)
+                .iter()
+                .any(|(_, v, _)| !v.trim().is_empty())
+        })
+    })
 }
 
 /// The interface(s) carrying each node's own routable address, from `nodes/<node>/ip-addr.txt`.

@@ -30,7 +30,7 @@ pub fn hairpin_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     for node_cni in nodes_cni(ctx) {
         let node = node_cni.node.clone();
         let kubelet = kubelet_hairpin(ctx, &node);
-        evaluated |= kubelet.is_some() || node_cni.active.is_some();
+        evaluated |= kubelet.is_some() || node_cni.primary().is_some();
         let mut d = Draft::new().var("node", node.as_str());
         let mut what = Vec::new();
         let mut fixes = Vec::new();
@@ -85,7 +85,7 @@ fn kubelet_fix(node: &str, file: &str) -> String {
 
 /// The active CNI bridge of a node with hairpin off: (evidence, what, fix).
 fn bridge_off(n: &NodeCni) -> Option<(Evidence, String, String)> {
-    let c = n.active.as_ref()?;
+    let c = n.primary()?;
     let b = c.bridge()?;
     if b.hairpin() {
         return None;

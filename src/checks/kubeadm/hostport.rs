@@ -2,7 +2,7 @@
 //! `portmap` plugin, not by Kubernetes. When the node's active configuration does not chain
 //! portmap, the pod starts normally and the port is simply never opened on the node.
 
-use super::cni::{CniConfig, NodeCni, nodes_cni};
+use super::cni::{CniConfig, NodeCni, is_multus, nodes_cni};
 use super::not_kubeadm;
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::facts::{Item, JsonDoc, Unavailable};
@@ -18,40 +18,47 @@ struct HostPort {
     protocol: String,
 }
 
-/// The non-zero `hostPort`s a pod's containers declare.
+/// The non-zero `hostPort`s a pod's containers declare. Only `spec.containers` count: the
+/// kubelet builds the sandbox's port mappings from them alone, so a hostPort of an init (or
+/// sidecar) container is never opened, whatever the CNI chain.
 fn host_ports(pod: &Value) -> Vec<HostPort> {
     let mut out = Vec::new();
-    for key in ["containers", "initContainers"] {
-        let Some(cs) = pod
-            .pointer(&format!("/spec/{key}"))
-            .and_then(Value::as_array)
-        else {
+    let Some(cs) = pod.pointer("/spec/containers").and_then(Value::as_array) else {
+        return out;
+    };
+    for c in cs {
+        let Some(ports) = c.get("ports").and_then(Value::as_array) else {
             continue;
         };
-        for c in cs {
-            let Some(ports) = c.get("ports").and_then(Value::as_array) else {
+        for p in ports {
+            let host_port = p.get("hostPort").and_then(Value::as_u64).unwrap_or(0);
+            if host_port == 0 {
                 continue;
-            };
-            for p in ports {
-                let host_port = p.get("hostPort").and_then(Value::as_u64).unwrap_or(0);
-                if host_port == 0 {
-                    continue;
-                }
-                out.push(HostPort {
-                    container: str_at(c, "name").unwrap_or("").to_string(),
-                    host_port,
-                    container_port: p.get("containerPort").and_then(Value::as_u64).unwrap_or(0),
-                    protocol: str_at(p, "protocol").unwrap_or("TCP").to_string(),
-                });
             }
+            out.push(HostPort {
+                container: str_at(c, "name").unwrap_or("").to_string(),
+                host_port,
+                container_port: p.get("containerPort").and_then(Value::as_u64).unwrap_or(0),
+                protocol: str_at(p, "protocol").unwrap_or("TCP").to_string(),
+            });
         }
     }
     out
 }
 
-/// The lines of `item` declaring a non-zero `"hostPort"`.
+/// The lines of `item` declaring a non-zero `"hostPort"` in its `"containers"` (up to an
+/// `"initContainers"` or `"ephemeralContainers"` key that follows them).
 fn host_port_lines(doc: &JsonDoc, item: &Item) -> Vec<Evidence> {
-    (item.line..=item.end_line)
+    let t = &doc.text;
+    let from = t
+        .find_line_in(item.line, item.end_line, "\"containers\"")
+        .unwrap_or(item.line);
+    let to = ["\"initContainers\"", "\"ephemeralContainers\""]
+        .iter()
+        .filter_map(|k| t.find_line_in(from, item.end_line, k))
+        .min()
+        .unwrap_or(item.end_line);
+    (from..=to)
         .filter(|&n| {
             let l = doc.text.line(n);
             l.match_indices("\"hostPort\"").any(|(i, k)| {
@@ -73,16 +80,13 @@ fn host_port_lines(doc: &JsonDoc, item: &Item) -> Vec<Evidence> {
 }
 
 /// Whether a configuration opens host ports: `Some(true)` with portmap (or Cilium's own plugin,
-/// which maps host ports itself), `None` when a meta plugin (Multus) delegates to another
-/// configuration, else `Some(false)`.
+/// which maps host ports itself), `None` for Multus whose delegate the bundle does not show,
+/// else `Some(false)`.
 fn maps_host_ports(c: &CniConfig) -> Option<bool> {
     if c.has_plugin_type("portmap") || c.has_plugin_type("cilium-cni") {
         return Some(true);
     }
-    if c.plugins
-        .iter()
-        .any(|p| p.kind == "multus" || p.kind == "multus-shim")
-    {
+    if is_multus(c) {
         return None;
     }
     Some(false)
@@ -151,7 +155,9 @@ fn portmap_fix(node: &str, c: &CniConfig) -> String {
         .strip_suffix(".conf")
         .or_else(|| c.name.strip_suffix(".json"));
     let new_name = format!("{}.conflist", stem.unwrap_or(&c.name));
-    let note = if version != old_version {
+    let note = if old_version.is_empty() {
+        " (plugin lists need cniVersion 0.3.0 or later; the .conf sets none)".to_string()
+    } else if version != old_version {
         format!(" (plugin lists need cniVersion 0.3.0 or later; the .conf says {old_version:?})")
     } else {
         String::new()
@@ -171,7 +177,7 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let cni = nodes_cni(ctx);
     let configs: Vec<(&NodeCni, &CniConfig)> = cni
         .iter()
-        .filter_map(|n| n.active.as_ref().map(|c| (n, c)))
+        .filter_map(|n| n.primary().map(|c| (n, c)))
         .collect();
     // For a pod whose node was not collected: the collected nodes' verdict if they all agree
     // (an add-on writes the same file on every node).
@@ -201,14 +207,14 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let name = str_at(v, "metadata.name").unwrap_or("");
         let node = str_at(v, "spec.nodeName");
         let own = node.and_then(|n| cni.iter().find(|c| c.node == n));
-        let own_cfg = own.and_then(|o| o.active.as_ref().map(|c| (o, c)));
+        let own_cfg = own.and_then(|o| o.primary().map(|c| (o, c)));
         let lacking: Vec<(&NodeCni, &CniConfig)> = match own_cfg {
             Some((o, c)) => match maps_host_ports(c) {
                 Some(true) => continue,
                 Some(false) => vec![(o, c)],
                 None => {
                     unknown.push(format!(
-                        "{ns}/{name}: {} on node {} delegates to another configuration (Multus)",
+                        "{ns}/{name}: {} on node {} is Multus, and the configuration it delegates pods to is not in the bundle",
                         c.node_path(),
                         o.node
                     ));

@@ -155,6 +155,29 @@ fn describe_hostname_i(bad: &[(&str, Unroutable)]) -> String {
     parts.join(" and ")
 }
 
+/// What the routable answers of `hostname -i` beside an unroutable one mean, by their order.
+fn other_answers_note(addrs: &[String]) -> Option<String> {
+    let good: Vec<&str> = addrs
+        .iter()
+        .filter(|a| unroutable(a).is_none())
+        .map(String::as_str)
+        .collect();
+    if good.is_empty() {
+        return None;
+    }
+    Some(if addrs.first().is_some_and(|a| unroutable(a).is_some()) {
+        format!(
+            "The host name also resolves to {}, but programs that take the first answer get the unroutable one.",
+            good.join(", ")
+        )
+    } else {
+        format!(
+            "The host name resolves to {} first; programs that take every answer, or only IPv4 or IPv6 ones, can still get the unroutable one.",
+            good.join(", ")
+        )
+    })
+}
+
 /// How to change /etc/hosts so the host name resolves to `addr`.
 fn hosts_fix(node: &str, addr: &str, bad_h: &[(&str, Unroutable)]) -> String {
     let mut steps: Vec<String> = Vec::new();
@@ -339,17 +362,7 @@ fn node_draft(
                 "`hostname -i` returns {}",
                 describe_hostname_i(bad_h)
             ));
-            let good: Vec<&str> = addrs
-                .iter()
-                .filter(|a| unroutable(a).is_none())
-                .map(String::as_str)
-                .collect();
-            if !good.is_empty() {
-                notes.push(format!(
-                    "The host name also resolves to {}, but programs that take the first answer get the unroutable one.",
-                    good.join(", ")
-                ));
-            }
+            notes.extend(other_answers_note(addrs));
             d = d.evidence(f.evidence(*line, *line));
         }
     }
@@ -502,6 +515,22 @@ mod tests {
         );
         let f = TextFile::new("h", b"hostname: Name or service not known\n".to_vec());
         assert_eq!(hostname_i_addresses(&f), None);
+    }
+
+    #[test]
+    fn other_answers_by_their_order() {
+        let v = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        assert!(
+            other_answers_note(&v("127.0.1.1 192.168.56.11"))
+                .unwrap()
+                .contains("take the first answer get the unroutable one")
+        );
+        assert!(
+            other_answers_note(&v("192.168.56.11 127.0.1.1"))
+                .unwrap()
+                .contains("192.168.56.11 first")
+        );
+        assert_eq!(other_answers_note(&v("::1 127.0.0.1")), None);
     }
 
     #[test]
