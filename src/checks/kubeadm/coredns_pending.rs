@@ -23,8 +23,14 @@ const NETWORK_NOT_READY: &[&str] = &[
     "NetworkReady=false",
 ];
 
-/// Scheduler wordings (by era) of "the nodes are not ready".
-const SCHED_NOT_READY: &[&str] = &["node.kubernetes.io/not-ready", "node(s) were not ready"];
+/// Scheduler wordings (by era) of "the nodes are not ready": the predicate's name (1.7-1.8,
+/// `No nodes are available that match all of the predicates: NodeNotReady (1).`), its text
+/// (to 1.11), then the taint the node lifecycle controller puts on such nodes.
+const SCHED_NOT_READY: &[&str] = &[
+    "node.kubernetes.io/not-ready",
+    "node(s) were not ready",
+    "NodeNotReady",
+];
 
 /// Evidence for the `"message"` line of `item` containing `marker` (the object's text may hold
 /// the same words elsewhere, e.g. a toleration of the not-ready taint), else the item.
@@ -49,6 +55,20 @@ fn scheduling_message(pod: &Value) -> Option<&str> {
 
 fn says_not_ready(msg: &str) -> bool {
     SCHED_NOT_READY.iter().any(|m| msg.contains(m))
+}
+
+/// Whether the scheduler only says the nodes have taints, without naming them (1.12-1.16:
+/// `0/1 nodes are available: 1 node(s) had taints that the pod didn't tolerate.`). Before a
+/// network add-on that taint is the not-ready one, so such a message names no other reason.
+fn only_unnamed_taints(msg: &str) -> bool {
+    let Some((_, reasons)) = msg.split_once("nodes are available:") else {
+        return false;
+    };
+    reasons
+        .trim()
+        .trim_end_matches('.')
+        .split(", ")
+        .all(|r| r.contains("had taints that the pod didn't tolerate"))
 }
 
 /// The Ready condition of a node: (status, message).
@@ -108,7 +128,9 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut not_ready_nodes: Vec<String> = Vec::new();
     let mut sched_messages = 0usize;
     for item in &pending {
-        if let Some(msg) = scheduling_message(&item.value) {
+        if let Some(msg) = scheduling_message(&item.value)
+            && !only_unnamed_taints(msg)
+        {
             sched_messages += 1;
             if let Some(m) = SCHED_NOT_READY.iter().find(|m| msg.contains(*m)) {
                 support.push(message_evidence(&pods, item, m));
@@ -133,6 +155,9 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 continue;
             }
             let msg = str_at(v, "message").unwrap_or("");
+            if only_unnamed_taints(msg) {
+                continue;
+            }
             sched_messages += 1;
             if let Some(m) = SCHED_NOT_READY.iter().find(|m| msg.contains(*m)) {
                 sched_support = true;
@@ -315,6 +340,15 @@ mod tests {
         ));
         assert!(says_not_ready(
             "0/3 nodes are available: 3 node(s) were not ready."
+        ));
+        assert!(says_not_ready(
+            "No nodes are available that match all of the predicates: NodeNotReady (1)."
+        ));
+        assert!(only_unnamed_taints(
+            "0/1 nodes are available: 1 node(s) had taints that the pod didn't tolerate."
+        ));
+        assert!(!only_unnamed_taints(
+            "0/2 nodes are available: 1 Insufficient memory, 1 node(s) had taints that the pod didn't tolerate."
         ));
         assert!(!says_not_ready(
             "0/2 nodes are available: 2 Insufficient cpu."

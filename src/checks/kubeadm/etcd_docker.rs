@@ -1,7 +1,9 @@
 //! `kubeadm/etcd-restart-docker-1.13.1-84`: the runc shipped in CentOS 7's Docker 1.13.1-84
 //! breaks `exec` into containers, so etcd's exec liveness probe fails and the kubelet restarts
-//! it. `docker version` prints only 1.13.1: the `-84` release is in the package record.
+//! it. The Node object and `docker --version` say only 1.13.1: the `-84` release is in the
+//! package record, or on the `Package version:` line of CentOS's `docker version`.
 
+use super::pods::docker_package_in;
 use super::{not_kubeadm, package_version, pod_node};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
@@ -64,6 +66,11 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     let etcd_pod_re = regex::Regex::new(r"(etcd-[a-z0-9.-]+?)_kube-system").expect("fixed pattern");
     for m in ctx.matches_of("reset-by-peer") {
+        // Any exec into a container fails the same way; only etcd's probe restarts etcd (the
+        // prober names the pod, the runtime's ExecSync line etcd's etcdctl command).
+        if !m.text.contains("etcd") {
+            continue;
+        }
         let node = path_vars(&m.file)
             .get("node")
             .cloned()
@@ -108,7 +115,15 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     for (node, s) in signs {
         let docker = ["docker", "docker-common", "docker-client"]
             .iter()
-            .find_map(|p| package_version(ctx, &node, p));
+            .find_map(|p| package_version(ctx, &node, p))
+            .or_else(|| {
+                let f = ctx
+                    .facts
+                    .text(&format!("nodes/{node}/runtime/version.txt"))
+                    .ok()?;
+                let (n, v) = docker_package_in(&f.text)?;
+                Some((v, f.evidence(n, n)))
+            });
         let Some((version, pkg_ev)) = docker else {
             if !s.errors.is_empty() {
                 unknown.push(node);
@@ -134,7 +149,7 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     if !unknown.is_empty() {
         return Ok(Outcome::NotEvaluated(format!(
-            "etcd on {} fails its probe with \"{ERROR}\", but Docker's package release is not in the bundle (nodes/{}/runtime/packages.txt)",
+            "etcd on {} fails its probe with \"{ERROR}\", but Docker's package release is not in the bundle (nodes/{1}/runtime/packages.txt, or the `Package version:` of `docker version` in nodes/{1}/runtime/version.txt)",
             unknown.join(", "),
             unknown[0]
         )));

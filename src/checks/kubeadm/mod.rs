@@ -701,7 +701,14 @@ pub fn package_version(
 pub fn package_line_version(line: &str, name: &str) -> Option<crate::version::Version> {
     let tokens: Vec<&str> = line.split_whitespace().collect();
     let tokens: &[&str] = match tokens.first() {
-        Some(s) if s.len() == 2 && s.chars().all(|c| c.is_ascii_lowercase()) => &tokens[1..],
+        // dpkg -l's status: the second letter says whether the package is installed (`ii`,
+        // `hi`); `rc` is a removed package whose configuration files remain.
+        Some(s) if s.len() == 2 && s.chars().all(|c| c.is_ascii_lowercase()) => {
+            if !s.ends_with('i') {
+                return None;
+            }
+            &tokens[1..]
+        }
         _ => &tokens[..],
     };
     let first = tokens.first()?;
@@ -759,5 +766,22 @@ mod tests {
             b"KUBELET_KUBEADM_ARGS=\"--node-ip=10.0.0.1\"\n".to_vec(),
         );
         assert_eq!(flag_in(&f, "volume-plugin-dir"), None);
+    }
+
+    #[test]
+    fn removed_packages_in_dpkg_l_have_no_version() {
+        let ii = "ii  docker-ce  5:20.10.7~3-0~ubuntu-focal  amd64  Docker: the open-source application container engine";
+        assert_eq!(
+            package_line_version(ii, "docker-ce").unwrap().parts,
+            [20, 10, 7, 3, 0]
+        );
+        let rc = "rc  docker.io  1.13.1-0ubuntu1~16.04.2  amd64  Linux container runtime";
+        assert!(package_line_version(rc, "docker.io").is_none());
+        assert_eq!(
+            package_line_version("docker.io 1.11.2-0ubuntu5", "docker.io")
+                .unwrap()
+                .parts,
+            [1, 11, 2]
+        );
     }
 }

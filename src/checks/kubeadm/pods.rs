@@ -1,7 +1,7 @@
 //! Pod and runtime facts the crash-loop checks share: which containers of a pod are failing (as
 //! `kubectl get pods` would show it), and which container runtime, at which version, a node runs.
 
-use super::package_version;
+use super::{package_line_version, package_version};
 use crate::checks::Ctx;
 use crate::facts::{Item, JsonDoc};
 use crate::model::Evidence;
@@ -147,24 +147,41 @@ pub fn runtime(ctx: &Ctx, node: &str) -> Option<Runtime> {
 /// `Version:` of the `Server:` section) or in `docker --version` (`Docker version 1.11.2, build
 /// b9f10c9`).
 pub fn docker_version_in(text: &str) -> Option<(usize, Version)> {
+    for (i, line) in text.lines().enumerate() {
+        if let Some(rest) = line.trim().strip_prefix("Docker version ") {
+            return Version::parse(rest.split(',').next().unwrap_or(rest)).map(|v| (i + 1, v));
+        }
+    }
+    let (n, v) = docker_version_field(text, "Version:")?;
+    Version::parse(v).map(|v| (n, v))
+}
+
+/// The package Docker's daemon was built as, from the `Package version:` line the CentOS/RHEL
+/// `docker` package prints in `docker version` (`docker-1.13.1-84.git07f3374.el7.centos.x86_64`):
+/// the only place besides the package manager that holds the release number.
+pub fn docker_package_in(text: &str) -> Option<(usize, Version)> {
+    let (n, v) = docker_version_field(text, "Package version:")?;
+    package_line_version(v, "docker").map(|v| (n, v))
+}
+
+/// The value after `key` in `docker version` output, with its 1-based line: the `Server:`
+/// section's, else the client's.
+fn docker_version_field<'t>(text: &'t str, key: &str) -> Option<(usize, &'t str)> {
     let mut in_server = false;
     let mut client = None;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
-        if let Some(rest) = t.strip_prefix("Docker version ") {
-            return Version::parse(rest.split(',').next().unwrap_or(rest)).map(|v| (i + 1, v));
-        }
         // An unindented line starts a section ("Client:", "Server: Docker Engine - Community").
         if !line.starts_with(' ') && !line.starts_with('\t') && !t.is_empty() {
             in_server = t.starts_with("Server");
             continue;
         }
-        if let Some(v) = t.strip_prefix("Version:") {
-            let parsed = Version::parse(v).map(|v| (i + 1, v));
+        if let Some(v) = t.strip_prefix(key) {
+            let found = (i + 1, v.trim());
             if in_server {
-                return parsed;
+                return Some(found);
             }
-            client = client.or(parsed);
+            client = client.or(Some(found));
         }
     }
     client
@@ -219,5 +236,12 @@ mod tests {
         assert!(
             docker_version_in("containerd github.com/containerd/containerd v1.6.20\n").is_none()
         );
+        let centos = format!(
+            "{old} Package version: docker-1.13.1-84.git07f3374.el7.centos.x86_64\n Go version:      go1.10.3\n"
+        );
+        let (line, v) = docker_package_in(&centos).unwrap();
+        assert_eq!((line, v.parts.as_slice()), (9, &[1, 13, 1, 84][..]));
+        assert_eq!(docker_package_in(old).unwrap().1.parts, [1, 13, 1, 84]);
+        assert!(docker_package_in(new).is_none());
     }
 }

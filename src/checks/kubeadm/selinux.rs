@@ -101,6 +101,13 @@ pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut drafts = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     for (node, crashing) in &by_node {
+        // A node known to run containerd, CRI-O or a current Docker is ruled out whatever its
+        // SELinux mode, and a node with SELinux off whatever its runtime.
+        let docker = match pods::runtime(ctx, node) {
+            Some(Runtime::Docker(v, ev)) if is_old_docker(&v) => Some((v, ev)),
+            Some(_) => continue,
+            None => None,
+        };
         let enforcing = match selinux(ctx, node) {
             SeLinux::Enforcing(ev) => ev,
             SeLinux::Off => continue,
@@ -109,15 +116,11 @@ pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 continue;
             }
         };
-        let (docker, docker_ev) = match pods::runtime(ctx, node) {
-            Some(Runtime::Docker(v, ev)) if is_old_docker(&v) => (v, ev),
-            Some(_) => continue,
-            None => {
-                unknown.push(format!(
-                    "node {node}: its Docker version is not in the bundle (kubectl/nodes.json nodeInfo, nodes/{node}/runtime/version.txt or packages.txt)"
-                ));
-                continue;
-            }
+        let Some((docker, docker_ev)) = docker else {
+            unknown.push(format!(
+                "node {node}: its Docker version is not in the bundle (kubectl/nodes.json nodeInfo, nodes/{node}/runtime/version.txt or packages.txt)"
+            ));
+            continue;
         };
         let mut d = Draft::new()
             .var("node", node.as_str())
