@@ -162,7 +162,7 @@ impl Bundle {
                 .map_err(|e| unreadable(path, format!("cannot list the folder: {e}")))?
                 .filter_map(|e| e.ok())
                 .collect();
-            if entries.len() == 1 {
+            if entries.len() == 1 && !is_layout_folder(&entries[0].file_name()) {
                 let only = entries[0].path();
                 if fs::symlink_metadata(&only)
                     .map(|m| m.is_dir())
@@ -544,13 +544,24 @@ fn safe_relative(name: &str) -> Result<Option<PathBuf>, &'static str> {
     Ok(Some(out))
 }
 
+/// Folders of the bundle layout itself: a bundle holding only `kubectl/` (a person's hand-made
+/// bundle) is rooted above it, not inside it.
+const LAYOUT_FOLDERS: &[&str] = &["kubectl", "gcloud", "nodes", "captured"];
+
+fn is_layout_folder(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| LAYOUT_FOLDERS.contains(&n))
+}
+
 /// The bundle root is the archive's single top-level folder.
 fn top_folder(dir: &Path) -> (PathBuf, Option<Problem>) {
     let entries: Vec<_> = match fs::read_dir(dir) {
         Ok(r) => r.filter_map(|e| e.ok()).collect(),
         Err(_) => return (dir.to_path_buf(), None),
     };
-    if entries.len() == 1 && entries[0].file_type().map(|t| t.is_dir()).unwrap_or(false) {
+    if entries.len() == 1
+        && entries[0].file_type().map(|t| t.is_dir()).unwrap_or(false)
+        && !is_layout_folder(&entries[0].file_name())
+    {
         return (entries[0].path(), None);
     }
     if dir.join("manifest.json").is_file() || entries.is_empty() {
@@ -677,6 +688,21 @@ mod tests {
         assert!(safe_relative("..").is_err());
         assert!(safe_relative("C:\\x").is_err());
         assert!(safe_relative("a\\..\\..\\x").is_err());
+    }
+
+    #[test]
+    fn a_bundle_of_only_kubectl_output_is_rooted_above_it() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("kubectl")).unwrap();
+        fs::write(d.path().join("kubectl/pods.json"), "{}").unwrap();
+        let b = Bundle::open_folder(d.path()).unwrap();
+        assert_eq!(b.root, d.path());
+        assert_eq!(top_folder(d.path()).0, d.path());
+        // An unpacked archive's own top-level folder is still descended into.
+        let outer = tempfile::tempdir().unwrap();
+        fs::create_dir_all(outer.path().join("bundle-1/kubectl")).unwrap();
+        let b = Bundle::open_folder(outer.path()).unwrap();
+        assert_eq!(b.root, outer.path().join("bundle-1"));
     }
 
     #[test]
