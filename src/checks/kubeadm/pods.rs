@@ -35,6 +35,16 @@ impl Failing {
 /// with an error and not restarted yet), init containers included.
 pub fn failing_containers(pod: &Value) -> Vec<Failing> {
     let mut out = Vec::new();
+    // kubectl shows a pod-level reason (Evicted, NodeShutdown...) or Terminating instead of its
+    // containers' states: such a pod is gone or going, not crash-looping.
+    if str_at(pod, "status.reason").is_some_and(|r| !r.is_empty())
+        || pod
+            .get("metadata")
+            .and_then(|m| m.get("deletionTimestamp"))
+            .is_some_and(|t| !t.is_null())
+    {
+        return out;
+    }
     for (key, init) in [
         ("initContainerStatuses", true),
         ("containerStatuses", false),
@@ -218,6 +228,12 @@ mod tests {
             ]
         );
         assert!(failing_containers(&json!({"status": {}})).is_empty());
+        let evicted = json!({"status": {"phase": "Failed", "reason": "Evicted",
+            "containerStatuses": [{"name": "a", "state": {"terminated": {"reason": "Error"}}}]}});
+        assert!(failing_containers(&evicted).is_empty());
+        let terminating = json!({"metadata": {"deletionTimestamp": "2026-11-20T10:00:00Z"},
+            "status": {"containerStatuses": [{"name": "a", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
+        assert!(failing_containers(&terminating).is_empty());
         assert!(failing_containers(&json!("odd")).is_empty());
     }
 
