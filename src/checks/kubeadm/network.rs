@@ -140,6 +140,21 @@ fn interface_addresses(ctx: &Ctx, node: &str, ip: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether the bundle holds text where a failed dial to a kubelet would show: pasted output,
+/// pod logs, journals, or the collector's own `kubectl logs` runs (recorded in the manifest,
+/// whose stderr the scan reads). A manifest alone, of other commands, proves nothing.
+fn kubelets_were_dialled(ctx: &Ctx) -> bool {
+    ["captured/**", "kubectl/logs/**", "nodes/*/journal/**"]
+        .iter()
+        .any(|g| !ctx.facts.glob(g).is_empty())
+        || ctx.facts.manifest().is_some_and(|m| {
+            m.sources.iter().any(|s| {
+                s.command.first().is_some_and(|c| c == "kubectl")
+                    && s.command.iter().any(|a| a == "logs" || a == "exec")
+            })
+        })
+}
+
 pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if let Some(o) = not_kubeadm(ctx) {
         return Ok(o);
@@ -148,9 +163,9 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         v["ip"].trim_matches(['[', ']']).to_string()
     });
     if drafts.is_empty() {
-        if ctx.scanned("no-route") == 0 {
+        if ctx.scanned("no-route") == 0 || !kubelets_were_dialled(ctx) {
             return Ok(Outcome::NotEvaluated(
-                "no captured command output (captured/) or logs are in the bundle".into(),
+                "no captured command output (captured/), pod logs or journals are in the bundle, and the collector ran no `kubectl logs` that would have met the error".into(),
             ));
         }
         return Ok(Outcome::Pass);
