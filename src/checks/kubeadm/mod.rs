@@ -526,7 +526,8 @@ pub fn cgroup_driver_mismatch(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let from_cri = ctx
             .matches_of("from-cri")
             .into_iter()
-            .any(|m| super::path_vars(&m.file).get("node") == Some(&node));
+            .any(|m| super::path_vars(&m.file).get("node") == Some(&node))
+            || driver_from_cri(ctx, &node);
         if from_cri {
             // The kubelet takes the driver from the runtime: its config field is ignored.
             compared = true;
@@ -571,6 +572,18 @@ pub fn cgroup_driver_mismatch(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         ));
     }
     Ok(Outcome::Pass)
+}
+
+/// Whether the kubelet takes its cgroup driver from the runtime by their versions alone: from
+/// kubelet 1.31 (KubeletCgroupDriverFromCRI on by default) with containerd 2.0 or later, which
+/// answers the CRI's RuntimeConfig call. The journal line saying so may have rotated away.
+fn driver_from_cri(ctx: &Ctx, node: &str) -> bool {
+    let Some((kubelet, runtime, runtime_version)) = pods::node_versions(ctx, node) else {
+        return false;
+    };
+    kubelet.major_minor() >= (1, 31)
+        && runtime == "containerd"
+        && runtime_version.parts.first().is_some_and(|&m| m >= 2)
 }
 
 /// How to switch the runtime to the kubelet's driver.

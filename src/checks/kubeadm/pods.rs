@@ -153,6 +153,20 @@ pub fn runtime(ctx: &Ctx, node: &str) -> Option<Runtime> {
     .map(|(v, ev)| Runtime::Docker(v, ev))
 }
 
+/// A node's kubelet version and its runtime's name and version, from the Node object
+/// (`kubeletVersion: v1.31.2`, `containerRuntimeVersion: containerd://2.0.0`).
+pub fn node_versions(ctx: &Ctx, node: &str) -> Option<(Version, String, Version)> {
+    let nodes = ctx.list("kubectl/nodes.json").ok()?;
+    let item = nodes
+        .items
+        .iter()
+        .find(|i| str_at(&i.value, "metadata.name") == Some(node))?;
+    let kubelet = Version::parse(str_at(&item.value, "status.nodeInfo.kubeletVersion")?)?;
+    let (name, version) =
+        str_at(&item.value, "status.nodeInfo.containerRuntimeVersion")?.split_once("://")?;
+    Some((kubelet, name.to_string(), Version::parse(version)?))
+}
+
 /// The Docker daemon's version and its 1-based line in `docker version` output (the
 /// `Version:` of the `Server:` section) or in `docker --version` (`Docker version 1.11.2, build
 /// b9f10c9`).
