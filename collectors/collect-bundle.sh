@@ -1197,7 +1197,12 @@ NODE_NAME=""
 plan_node() {
     _n="nodes/$NODE_NAME"
     _r=$ROOT
-    for _u in kubelet docker containerd; do
+    # CRI-O only where it is installed: its unit would be one more failed source elsewhere.
+    _units="kubelet docker containerd"
+    if have crio || [ -d "$_r/etc/crio" ]; then
+        _units="$_units crio"
+    fi
+    for _u in $_units; do
         S_SINCE=1
         S_RETRY=retry_journal
         step log "$_n/journal/$_u.log" journalctl -u "$_u" -o short-iso-precise --no-pager "--since=-${SINCE_S}s"
@@ -1245,11 +1250,12 @@ plan_node() {
     fi
     step text "$_n/runtime/containerd-config.toml" cat "$_r/etc/containerd/config.toml"
 
-    for _u in kubelet docker containerd; do
+    for _u in $_units; do
         step text "$_n/systemd/$_u.service" systemctl cat "$_u.service" --no-pager
     done
     S_FILTER=states_filter
-    step text "$_n/systemd/states.txt" systemctl show -p Id -p ActiveState kubelet.service docker.service containerd.service
+    # shellcheck disable=SC2046
+    step text "$_n/systemd/states.txt" systemctl show -p Id -p ActiveState $(for _u in $_units; do printf '%s.service ' "$_u"; done)
     S_FN=probe_binaries
     # shellcheck disable=SC2086
     step text "$_n/probes/binaries.txt" command -v $PREFLIGHT_BINARIES

@@ -1424,6 +1424,12 @@ fn node_side_collects_the_bundle_layout() {
         1
     );
     assert!(!c.has(&format!("{n}/systemd/containerd.service")));
+    // No CRI-O on this node: none of its sources is planned, so none fails.
+    assert!(
+        !c.sources()
+            .iter()
+            .any(|s| s["path"].as_str().unwrap_or("").contains("crio")),
+    );
 
     let probes = c.read(&format!("{n}/probes/binaries.txt"));
     let lines: Vec<&str> = probes.lines().collect();
@@ -1524,6 +1530,55 @@ fn fingerprints_without_openssl_match() {
             "/etc/kubernetes/pki/etcd/ca.crt sha256:{}\n",
             der_sha256(&pki.join("ca.crt"))
         )
+    );
+}
+
+#[test]
+fn a_cri_o_node_has_its_runtime_journal_unit_and_state() {
+    let mut sb = Sandbox::new(true);
+    for t in ["journalctl", "systemctl"] {
+        sb.fake_tool(t);
+    }
+    sb.rule("journalctl -u crio *").stdout(
+        "2026-11-20T09:30:00.102311+0000 cp-1 systemd[1]: Stopped crio.service - Container Runtime Interface for OCI (CRI-O).\n",
+    );
+    sb.rule("journalctl *").stdout("-- No entries --\n");
+    sb.rule("systemctl cat crio.service*")
+        .stdout("# /usr/lib/systemd/system/crio.service\n[Service]\nExecStart=/usr/bin/crio\n");
+    sb.rule("systemctl show *").stdout(
+        "Id=kubelet.service\nActiveState=active\n\nId=docker.service\nActiveState=inactive\n\nId=containerd.service\nActiveState=inactive\n\nId=crio.service\nActiveState=inactive\n",
+    );
+    sb.root_file(
+        "etc/crio/crio.conf",
+        "[crio.runtime]\ncgroup_manager = \"systemd\"\n",
+    );
+    let c = sb.collect(&[
+        "--node",
+        "--node-name",
+        "cp-1",
+        "--root",
+        sb.root.to_str().unwrap(),
+    ]);
+    let n = "nodes/cp-1";
+    assert!(
+        c.read(&format!("{n}/journal/crio.log"))
+            .contains("Stopped crio.service")
+    );
+    assert!(
+        c.read(&format!("{n}/systemd/crio.service"))
+            .contains("ExecStart=/usr/bin/crio")
+    );
+    assert!(
+        c.read(&format!("{n}/systemd/states.txt"))
+            .ends_with("crio inactive\n")
+    );
+    let states = c.source(&format!("{n}/systemd/states.txt"));
+    assert!(
+        states["command"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("crio.service")),
+        "{states}"
     );
 }
 
