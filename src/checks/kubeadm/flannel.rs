@@ -124,11 +124,17 @@ fn iface_settings(c: &Value) -> Vec<(String, String, Option<usize>)> {
                 name,
                 "FLANNELD_IFACE" | "FLANNELD_IFACE_REGEX" | "FLANNELD_IFACE_CAN_REACH"
             ) {
-                out.push((
-                    format!("env {name}"),
-                    str_at(e, "value").unwrap_or("").to_string(),
-                    None,
-                ));
+                // Canal's manifest takes the value from its ConfigMap.
+                let setting = match (
+                    str_at(e, "valueFrom.configMapKeyRef.name"),
+                    str_at(e, "valueFrom.configMapKeyRef.key"),
+                ) {
+                    (Some(cm), Some(key)) => {
+                        format!("env {name} (from ConfigMap {cm}, key {key})")
+                    }
+                    _ => format!("env {name}"),
+                };
+                out.push((setting, str_at(e, "value").unwrap_or("").to_string(), None));
             }
         }
     }
@@ -547,7 +553,16 @@ fn iface_state(targets: &[Target]) -> String {
             t.namespace, t.name
         )
     } else {
-        let list: Vec<String> = set.iter().map(|(k, v, _)| format!("{k}={v}")).collect();
+        let list: Vec<String> = set
+            .iter()
+            .map(|(k, v, _)| {
+                if v.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
         format!(
             "Container {cname} of {}/{} already sets {}, which selects the interface with the shared address: change it.",
             t.namespace,
@@ -604,6 +619,16 @@ fn commands(targets: &[Target], flags: &[String]) -> String {
                     ops.join(",")
                 ));
             }
+        }
+        if name.contains("canal") {
+            // Canal's flanneld takes FLANNELD_IFACE from the canal-config ConfigMap.
+            out.push(format!(
+                "  Canal reads the interface from its ConfigMap: set `canal_iface: {}` there instead\n    kubectl -n {ns} edit cm canal-config\n  then recreate the canal pods: kubectl -n {ns} delete pod -l k8s-app=canal",
+                flags
+                    .first()
+                    .and_then(|f| f.strip_prefix("--iface="))
+                    .unwrap_or("eth1")
+            ));
         }
         match t.on_delete {
             Some(true) => out.push(format!(
