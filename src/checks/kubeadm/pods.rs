@@ -141,12 +141,14 @@ pub fn runtime(ctx: &Ctx, node: &str) -> Option<Runtime> {
     {
         return Some(Runtime::Docker(v, f.evidence(n, n)));
     }
+    // The engine's own packages first: on Debian and Ubuntu a package named plain `docker` is
+    // an unrelated system-tray program; on CentOS/RHEL it is the engine.
     [
-        "docker",
         "docker-ce",
         "docker-engine",
         "docker.io",
         "moby-engine",
+        "docker",
     ]
     .iter()
     .find_map(|p| package_version(ctx, node, p))
