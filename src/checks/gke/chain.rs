@@ -135,12 +135,45 @@ pub(super) fn role_members(policy: &JsonDoc, role: &str) -> Vec<(String, Evidenc
         .collect()
 }
 
-/// Splits `serviceAccount:POOL[NS/KSA]` into its parts.
-pub(super) fn parse_wi_member(m: &str) -> Option<(&str, &str, &str)> {
-    let rest = m.strip_prefix("serviceAccount:")?;
-    let (pool, tail) = rest.split_once('[')?;
-    let (ns, ksa) = tail.strip_suffix(']')?.split_once('/')?;
-    Some((pool, ns, ksa))
+/// Splits a Workload Identity member into (pool, namespace, KSA). Three forms name KSAs:
+/// `serviceAccount:POOL[NS/KSA]`; the principal identifier of Workload Identity Federation for
+/// GKE, `principal://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/subject/ns/NS/sa/KSA`;
+/// and `principalSet://.../workloadIdentityPools/POOL/namespace/NS`, every KSA of a namespace
+/// (KSA `None`).
+pub(super) fn parse_wi_member(m: &str) -> Option<(&str, &str, Option<&str>)> {
+    if let Some(rest) = m.strip_prefix("serviceAccount:") {
+        let (pool, tail) = rest.split_once('[')?;
+        let (ns, ksa) = tail.strip_suffix(']')?.split_once('/')?;
+        return Some((pool, ns, Some(ksa)));
+    }
+    let (set, rest) = match m.strip_prefix("principal://") {
+        Some(r) => (false, r),
+        None => (true, m.strip_prefix("principalSet://")?),
+    };
+    let (_, rest) = rest.split_once("/workloadIdentityPools/")?;
+    let (pool, tail) = rest.split_once('/')?;
+    if set {
+        let ns = tail.strip_prefix("namespace/")?;
+        return (!ns.is_empty() && !ns.contains('/')).then_some((pool, ns, None));
+    }
+    let (ns, ksa) = tail.strip_prefix("subject/ns/")?.split_once("/sa/")?;
+    (!ns.is_empty() && !ksa.is_empty() && !ksa.contains('/')).then_some((pool, ns, Some(ksa)))
+}
+
+/// The project a GSA lives in, from its e-mail: the project id of
+/// `NAME@PROJECT.iam.gserviceaccount.com`, the project number of the Compute Engine default
+/// account `NUMBER-compute@developer.gserviceaccount.com`.
+fn gsa_project_of(gsa: &str) -> Option<String> {
+    let (name, domain) = gsa.split_once('@')?;
+    if domain == "developer.gserviceaccount.com" {
+        return name
+            .strip_suffix("-compute")
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_string);
+    }
+    domain
+        .strip_suffix(".iam.gserviceaccount.com")
+        .map(str::to_string)
 }
 
 /// `gke/wi-binding-missing`: an annotated KSA whose GSA does not let it act as the GSA.
@@ -169,17 +202,19 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
     };
     let project_policy = ctx.json("gcloud/project-iam-policy.json");
+    let number = project_number(ctx.facts);
     let mut drafts = Vec::new();
     let mut undecided: Vec<String> = Vec::new();
     for ksa in &ksas {
-        let gsa_project = ksa
-            .gsa
-            .split_once('@')
-            .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
-            .map(str::to_string);
-        let Some(gsa_project) = gsa_project else {
-            continue;
-        }; // malformed: gke/wi-ksa-annotation-invalid reports it
+        let Some(mut gsa_project) = gsa_project_of(&ksa.gsa) else {
+            continue; // malformed: gke/wi-ksa-annotation-invalid reports it
+        };
+        // The Compute Engine default account names its project by number.
+        if number.as_ref() == Some(&gsa_project)
+            && let Some(p) = &project
+        {
+            gsa_project = p.clone();
+        }
         if gsa_not_found(ctx.facts, &ksa.gsa).is_some() {
             continue; // the GSA does not exist: gke/wi-ksa-annotation-invalid reports it
         }
@@ -214,7 +249,12 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             });
             continue;
         }
-        if grants.iter().any(|(m, _, _)| *m == member) {
+        let grants_ksa = |m: &str| {
+            parse_wi_member(m).is_some_and(|(p, ns, k)| {
+                p == pool && ns == ksa.namespace && k.is_none_or(|k| k == ksa.name)
+            })
+        };
+        if grants.iter().any(|(m, _, _)| grants_ksa(m)) {
             continue;
         }
         // Only the GSA's own policy can show that no grant exists: the project policy alone
@@ -230,6 +270,9 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         for (m, ev, place) in &grants {
             let Some((p, ns, k)) = parse_wi_member(m) else {
                 continue;
+            };
+            let Some(k) = k else {
+                continue; // a whole namespace: only a grant for this one counts, seen above
             };
             let what = match (p == pool, ns == ksa.namespace, k == ksa.name) {
                 (true, false, true) => "the same KSA name in another namespace",
@@ -749,9 +792,35 @@ mod tests {
     fn wi_members_parse() {
         assert_eq!(
             parse_wi_member("serviceAccount:p.svc.id.goog[ns/ksa]"),
-            Some(("p.svc.id.goog", "ns", "ksa"))
+            Some(("p.svc.id.goog", "ns", Some("ksa")))
+        );
+        assert_eq!(
+            parse_wi_member(
+                "principal://iam.googleapis.com/projects/418807315092/locations/global/workloadIdentityPools/p.svc.id.goog/subject/ns/ns/sa/ksa"
+            ),
+            Some(("p.svc.id.goog", "ns", Some("ksa")))
+        );
+        assert_eq!(
+            parse_wi_member(
+                "principalSet://iam.googleapis.com/projects/418807315092/locations/global/workloadIdentityPools/p.svc.id.goog/namespace/ns"
+            ),
+            Some(("p.svc.id.goog", "ns", None))
+        );
+        assert_eq!(
+            parse_wi_member(
+                "principalSet://iam.googleapis.com/projects/418807315092/locations/global/workloadIdentityPools/p.svc.id.goog/kubernetes.cluster/https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/c"
+            ),
+            None
         );
         assert_eq!(parse_wi_member("user:a@b.c"), None);
+        assert_eq!(
+            gsa_project_of("418807315092-compute@developer.gserviceaccount.com").as_deref(),
+            Some("418807315092")
+        );
+        assert_eq!(
+            gsa_project_of("api@shop-prod-1234.iam.gserviceaccount.com").as_deref(),
+            Some("shop-prod-1234")
+        );
     }
 
     #[test]
