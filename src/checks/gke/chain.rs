@@ -538,6 +538,81 @@ fn mode_serves_wi(mode: Option<&str>) -> bool {
     matches!(mode, Some("GKE_METADATA") | Some("GKE_METADATA_SERVER"))
 }
 
+/// The label GKE puts on the nodes of pools that run the GKE metadata server, and that Workload
+/// Identity pods may select to stay on them.
+const METADATA_SERVER_LABEL: &str = "iam.gke.io/gke-metadata-server-enabled";
+
+/// The labels a pool's nodes carry: those of one of its nodes (complete), else what the pool
+/// description implies (its `config.labels`, the pool name and, on GKE_METADATA pools, the
+/// metadata-server label; other keys unknown).
+struct PoolLabels {
+    labels: BTreeMap<String, String>,
+    complete: bool,
+}
+
+impl PoolLabels {
+    /// Whether the node label `key` satisfies `test`; `None` when the labels cannot tell.
+    fn holds(&self, key: &str, test: impl Fn(Option<&str>) -> bool) -> Option<bool> {
+        let v = self.labels.get(key).map(String::as_str);
+        if v.is_none() && !self.complete && key != NODEPOOL_LABEL && key != METADATA_SERVER_LABEL {
+            return None;
+        }
+        Some(test(v))
+    }
+}
+
+/// Whether a pending pod's `nodeSelector` and required node affinity let it land on a pool with
+/// these labels. What the labels cannot tell is taken as possible.
+fn may_schedule_on(pod: &Value, pool: &PoolLabels) -> bool {
+    let selector_ok = pod
+        .pointer("/spec/nodeSelector")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .all(|(k, want)| {
+            pool.holds(k, |v| v.is_some() && v == want.as_str())
+                .unwrap_or(true)
+        });
+    if !selector_ok {
+        return false;
+    }
+    let Some(terms) = pod
+        .pointer("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .and_then(Value::as_array)
+    else {
+        return true;
+    };
+    // Terms are ORed, the expressions of a term ANDed.
+    terms.iter().any(|t| {
+        t.get("matchExpressions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .all(|e| {
+                let key = str_at(e, "key").unwrap_or("");
+                let values: Vec<&str> = e
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let num = |v: Option<&str>| v.and_then(|s| s.parse::<i64>().ok());
+                let bound = values.first().and_then(|s| s.parse::<i64>().ok());
+                pool.holds(key, |v| match str_at(e, "operator") {
+                    Some("In") => v.is_some_and(|v| values.contains(&v)),
+                    Some("NotIn") => v.is_none_or(|v| !values.contains(&v)),
+                    Some("Exists") => v.is_some(),
+                    Some("DoesNotExist") => v.is_none(),
+                    Some("Gt") => num(v).zip(bound).is_some_and(|(a, b)| a > b),
+                    Some("Lt") => num(v).zip(bound).is_some_and(|(a, b)| a < b),
+                    _ => true,
+                })
+                .unwrap_or(true)
+            })
+    })
+}
+
 /// `gke/wi-nodepool-metadata-mode`: WI pods on (or bound for) pools without the GKE metadata
 /// server.
 pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
@@ -548,29 +623,112 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if !wi.in_use() {
         return Ok(wi.not_in_use());
     }
-    let pools = ctx.list("gcloud/nodepools.json")?;
+    // Autopilot runs the GKE metadata server on every node, whatever a pool description shows.
+    if let Ok(c) = &wi.cluster
+        && c.value.pointer("/autopilot/enabled") == Some(&Value::Bool(true))
+    {
+        return Ok(Outcome::Pass);
+    }
+    // The pools: `gcloud container node-pools list`, else the cluster description's nodePools.
+    let (pools_doc, pool_values): (Arc<JsonDoc>, Vec<&Value>);
+    let pools_list = ctx.list("gcloud/nodepools.json");
+    match (&pools_list, &wi.cluster) {
+        (Ok(d), _) => {
+            pools_doc = d.clone();
+            pool_values = Vec::new();
+        }
+        (Err(u), Ok(c)) => {
+            let Some(a) = c.value.get("nodePools").and_then(Value::as_array) else {
+                return Err(u.clone());
+            };
+            pools_doc = c.clone();
+            pool_values = a.iter().collect();
+        }
+        (Err(u), Err(_)) => return Err(u.clone()),
+    }
+    let from_list = pools_list.is_ok();
+    // (pool value, evidence of its name, evidence of its mode)
+    let pools: Vec<(&Value, Evidence, Option<Evidence>)> = if from_list {
+        pools_doc
+            .items
+            .iter()
+            .filter_map(|item| {
+                let name = str_at(&item.value, "name")?;
+                Some((
+                    &item.value,
+                    pools_doc.item_line_evidence(item, &format!("\"{name}\"")),
+                    pool_mode(&item.value).map(|_| pools_doc.item_line_evidence(item, "\"mode\"")),
+                ))
+            })
+            .collect()
+    } else {
+        pool_values
+            .into_iter()
+            .filter_map(|v| {
+                str_at(v, "name")?;
+                let ev = match str_at(v, "selfLink") {
+                    Some(l) => pools_doc.text.evidence_for(&format!("\"{l}\"")),
+                    None => resource_evidence(&pools_doc),
+                };
+                Some((v, ev, None))
+            })
+            .collect()
+    };
     let pods = ctx.list("kubectl/pods.json")?;
     let nodes = ctx.list("kubectl/nodes.json")?;
     // Which pods use WI depends on the KSAs: without them the check cannot tell.
     wi.sas.as_ref().map_err(Clone::clone)?;
     let ksas = wi.ksa_set();
-    let node_pool: HashMap<&str, &str> = nodes
-        .items
-        .iter()
-        .filter_map(|n| {
-            Some((
-                str_at(&n.value, "metadata.name")?,
-                n.value
-                    .pointer("/metadata/labels")?
-                    .get(NODEPOOL_LABEL)?
-                    .as_str()?,
-            ))
-        })
-        .collect();
+    let mut node_pool: HashMap<&str, &str> = HashMap::new();
+    let mut pool_labels: HashMap<&str, PoolLabels> = HashMap::new();
+    for n in &nodes.items {
+        let Some(labels) = n
+            .value
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        let (Some(name), Some(pool)) = (
+            str_at(&n.value, "metadata.name"),
+            labels.get(NODEPOOL_LABEL).and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        node_pool.insert(name, pool);
+        pool_labels.entry(pool).or_insert_with(|| PoolLabels {
+            labels: labels
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect(),
+            complete: true,
+        });
+    }
+    for (p, _, _) in &pools {
+        let Some(name) = str_at(p, "name") else {
+            continue;
+        };
+        pool_labels.entry(name).or_insert_with(|| {
+            let mut labels: BTreeMap<String, String> = p
+                .pointer("/config/labels")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect();
+            labels.insert(NODEPOOL_LABEL.into(), name.into());
+            if mode_serves_wi(pool_mode(p)) {
+                labels.insert(METADATA_SERVER_LABEL.into(), "true".into());
+            }
+            PoolLabels {
+                labels,
+                complete: false,
+            }
+        });
+    }
     let pool_names: Vec<&str> = pools
-        .items
         .iter()
-        .filter_map(|p| str_at(&p.value, "name"))
+        .filter_map(|(p, _, _)| str_at(p, "name"))
         .collect();
     // pool → (running pods, pods that could be scheduled there)
     let mut affected: BTreeMap<&str, (Vec<&crate::facts::Item>, Vec<&crate::facts::Item>)> =
@@ -593,13 +751,11 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 }
             }
             None => {
-                let pinned = pod
-                    .value
-                    .pointer("/spec/nodeSelector")
-                    .and_then(|s| s.get(NODEPOOL_LABEL))
-                    .and_then(Value::as_str);
                 for pool in &pool_names {
-                    if pinned.is_none_or(|p| p == *pool) {
+                    if pool_labels
+                        .get(pool)
+                        .is_none_or(|l| may_schedule_on(&pod.value, l))
+                    {
                         affected.entry(pool).or_default().1.push(pod);
                     }
                 }
@@ -609,11 +765,11 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let cluster = cluster_name(ctx.facts);
     let loc = location_flag(ctx.facts);
     let mut drafts = Vec::new();
-    for item in &pools.items {
-        let Some(name) = str_at(&item.value, "name") else {
+    for (pool, name_ev, mode_ev) in &pools {
+        let Some(name) = str_at(pool, "name") else {
             continue;
         };
-        let mode = pool_mode(&item.value);
+        let mode = pool_mode(pool);
         if mode_serves_wi(mode) {
             continue;
         }
@@ -649,9 +805,9 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("pods", parts.join("; "))
             .var("cluster", cluster.as_str())
             .var("location_flag", loc.as_str())
-            .evidence(pools.item_line_evidence(item, &format!("\"{name}\"")));
-        if mode.is_some() {
-            d = d.evidence(pools.item_line_evidence(item, "\"mode\""));
+            .evidence(name_ev.clone());
+        if let Some(e) = mode_ev {
+            d = d.evidence(e.clone());
         }
         for p in running.iter().chain(could.iter()).take(10) {
             let needle = if running.iter().any(|r| std::ptr::eq(*r, *p)) {
