@@ -135,12 +135,45 @@ pub(super) fn role_members(policy: &JsonDoc, role: &str) -> Vec<(String, Evidenc
         .collect()
 }
 
-/// Splits `serviceAccount:POOL[NS/KSA]` into its parts.
-pub(super) fn parse_wi_member(m: &str) -> Option<(&str, &str, &str)> {
-    let rest = m.strip_prefix("serviceAccount:")?;
-    let (pool, tail) = rest.split_once('[')?;
-    let (ns, ksa) = tail.strip_suffix(']')?.split_once('/')?;
-    Some((pool, ns, ksa))
+/// Splits a Workload Identity member into (pool, namespace, KSA). Three forms name KSAs:
+/// `serviceAccount:POOL[NS/KSA]`; the principal identifier of Workload Identity Federation for
+/// GKE, `principal://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/subject/ns/NS/sa/KSA`;
+/// and `principalSet://.../workloadIdentityPools/POOL/namespace/NS`, every KSA of a namespace
+/// (KSA `None`).
+pub(super) fn parse_wi_member(m: &str) -> Option<(&str, &str, Option<&str>)> {
+    if let Some(rest) = m.strip_prefix("serviceAccount:") {
+        let (pool, tail) = rest.split_once('[')?;
+        let (ns, ksa) = tail.strip_suffix(']')?.split_once('/')?;
+        return Some((pool, ns, Some(ksa)));
+    }
+    let (set, rest) = match m.strip_prefix("principal://") {
+        Some(r) => (false, r),
+        None => (true, m.strip_prefix("principalSet://")?),
+    };
+    let (_, rest) = rest.split_once("/workloadIdentityPools/")?;
+    let (pool, tail) = rest.split_once('/')?;
+    if set {
+        let ns = tail.strip_prefix("namespace/")?;
+        return (!ns.is_empty() && !ns.contains('/')).then_some((pool, ns, None));
+    }
+    let (ns, ksa) = tail.strip_prefix("subject/ns/")?.split_once("/sa/")?;
+    (!ns.is_empty() && !ksa.is_empty() && !ksa.contains('/')).then_some((pool, ns, Some(ksa)))
+}
+
+/// The project a GSA lives in, from its e-mail: the project id of
+/// `NAME@PROJECT.iam.gserviceaccount.com`, the project number of the Compute Engine default
+/// account `NUMBER-compute@developer.gserviceaccount.com`.
+fn gsa_project_of(gsa: &str) -> Option<String> {
+    let (name, domain) = gsa.split_once('@')?;
+    if domain == "developer.gserviceaccount.com" {
+        return name
+            .strip_suffix("-compute")
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_string);
+    }
+    domain
+        .strip_suffix(".iam.gserviceaccount.com")
+        .map(str::to_string)
 }
 
 /// `gke/wi-binding-missing`: an annotated KSA whose GSA does not let it act as the GSA.
@@ -169,17 +202,19 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
     };
     let project_policy = ctx.json("gcloud/project-iam-policy.json");
+    let number = project_number(ctx.facts);
     let mut drafts = Vec::new();
     let mut undecided: Vec<String> = Vec::new();
     for ksa in &ksas {
-        let gsa_project = ksa
-            .gsa
-            .split_once('@')
-            .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
-            .map(str::to_string);
-        let Some(gsa_project) = gsa_project else {
-            continue;
-        }; // malformed: gke/wi-ksa-annotation-invalid reports it
+        let Some(mut gsa_project) = gsa_project_of(&ksa.gsa) else {
+            continue; // malformed: gke/wi-ksa-annotation-invalid reports it
+        };
+        // The Compute Engine default account names its project by number.
+        if number.as_ref() == Some(&gsa_project)
+            && let Some(p) = &project
+        {
+            gsa_project = p.clone();
+        }
         if gsa_not_found(ctx.facts, &ksa.gsa).is_some() {
             continue; // the GSA does not exist: gke/wi-ksa-annotation-invalid reports it
         }
@@ -214,7 +249,12 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             });
             continue;
         }
-        if grants.iter().any(|(m, _, _)| *m == member) {
+        let grants_ksa = |m: &str| {
+            parse_wi_member(m).is_some_and(|(p, ns, k)| {
+                p == pool && ns == ksa.namespace && k.is_none_or(|k| k == ksa.name)
+            })
+        };
+        if grants.iter().any(|(m, _, _)| grants_ksa(m)) {
             continue;
         }
         // Only the GSA's own policy can show that no grant exists: the project policy alone
@@ -230,6 +270,9 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         for (m, ev, place) in &grants {
             let Some((p, ns, k)) = parse_wi_member(m) else {
                 continue;
+            };
+            let Some(k) = k else {
+                continue; // a whole namespace: only a grant for this one counts, seen above
             };
             let what = match (p == pool, ns == ksa.namespace, k == ksa.name) {
                 (true, false, true) => "the same KSA name in another namespace",
@@ -495,6 +538,81 @@ fn mode_serves_wi(mode: Option<&str>) -> bool {
     matches!(mode, Some("GKE_METADATA") | Some("GKE_METADATA_SERVER"))
 }
 
+/// The label GKE puts on the nodes of pools that run the GKE metadata server, and that Workload
+/// Identity pods may select to stay on them.
+const METADATA_SERVER_LABEL: &str = "iam.gke.io/gke-metadata-server-enabled";
+
+/// The labels a pool's nodes carry: those of one of its nodes (complete), else what the pool
+/// description implies (its `config.labels`, the pool name and, on GKE_METADATA pools, the
+/// metadata-server label; other keys unknown).
+struct PoolLabels {
+    labels: BTreeMap<String, String>,
+    complete: bool,
+}
+
+impl PoolLabels {
+    /// Whether the node label `key` satisfies `test`; `None` when the labels cannot tell.
+    fn holds(&self, key: &str, test: impl Fn(Option<&str>) -> bool) -> Option<bool> {
+        let v = self.labels.get(key).map(String::as_str);
+        if v.is_none() && !self.complete && key != NODEPOOL_LABEL && key != METADATA_SERVER_LABEL {
+            return None;
+        }
+        Some(test(v))
+    }
+}
+
+/// Whether a pending pod's `nodeSelector` and required node affinity let it land on a pool with
+/// these labels. What the labels cannot tell is taken as possible.
+fn may_schedule_on(pod: &Value, pool: &PoolLabels) -> bool {
+    let selector_ok = pod
+        .pointer("/spec/nodeSelector")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .all(|(k, want)| {
+            pool.holds(k, |v| v.is_some() && v == want.as_str())
+                .unwrap_or(true)
+        });
+    if !selector_ok {
+        return false;
+    }
+    let Some(terms) = pod
+        .pointer("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .and_then(Value::as_array)
+    else {
+        return true;
+    };
+    // Terms are ORed, the expressions of a term ANDed.
+    terms.iter().any(|t| {
+        t.get("matchExpressions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .all(|e| {
+                let key = str_at(e, "key").unwrap_or("");
+                let values: Vec<&str> = e
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let num = |v: Option<&str>| v.and_then(|s| s.parse::<i64>().ok());
+                let bound = values.first().and_then(|s| s.parse::<i64>().ok());
+                pool.holds(key, |v| match str_at(e, "operator") {
+                    Some("In") => v.is_some_and(|v| values.contains(&v)),
+                    Some("NotIn") => v.is_none_or(|v| !values.contains(&v)),
+                    Some("Exists") => v.is_some(),
+                    Some("DoesNotExist") => v.is_none(),
+                    Some("Gt") => num(v).zip(bound).is_some_and(|(a, b)| a > b),
+                    Some("Lt") => num(v).zip(bound).is_some_and(|(a, b)| a < b),
+                    _ => true,
+                })
+                .unwrap_or(true)
+            })
+    })
+}
+
 /// `gke/wi-nodepool-metadata-mode`: WI pods on (or bound for) pools without the GKE metadata
 /// server.
 pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
@@ -505,29 +623,112 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if !wi.in_use() {
         return Ok(wi.not_in_use());
     }
-    let pools = ctx.list("gcloud/nodepools.json")?;
+    // Autopilot runs the GKE metadata server on every node, whatever a pool description shows.
+    if let Ok(c) = &wi.cluster
+        && c.value.pointer("/autopilot/enabled") == Some(&Value::Bool(true))
+    {
+        return Ok(Outcome::Pass);
+    }
+    // The pools: `gcloud container node-pools list`, else the cluster description's nodePools.
+    let (pools_doc, pool_values): (Arc<JsonDoc>, Vec<&Value>);
+    let pools_list = ctx.list("gcloud/nodepools.json");
+    match (&pools_list, &wi.cluster) {
+        (Ok(d), _) => {
+            pools_doc = d.clone();
+            pool_values = Vec::new();
+        }
+        (Err(u), Ok(c)) => {
+            let Some(a) = c.value.get("nodePools").and_then(Value::as_array) else {
+                return Err(u.clone());
+            };
+            pools_doc = c.clone();
+            pool_values = a.iter().collect();
+        }
+        (Err(u), Err(_)) => return Err(u.clone()),
+    }
+    let from_list = pools_list.is_ok();
+    // (pool value, evidence of its name, evidence of its mode)
+    let pools: Vec<(&Value, Evidence, Option<Evidence>)> = if from_list {
+        pools_doc
+            .items
+            .iter()
+            .filter_map(|item| {
+                let name = str_at(&item.value, "name")?;
+                Some((
+                    &item.value,
+                    pools_doc.item_line_evidence(item, &format!("\"{name}\"")),
+                    pool_mode(&item.value).map(|_| pools_doc.item_line_evidence(item, "\"mode\"")),
+                ))
+            })
+            .collect()
+    } else {
+        pool_values
+            .into_iter()
+            .filter_map(|v| {
+                str_at(v, "name")?;
+                let ev = match str_at(v, "selfLink") {
+                    Some(l) => pools_doc.text.evidence_for(&format!("\"{l}\"")),
+                    None => resource_evidence(&pools_doc),
+                };
+                Some((v, ev, None))
+            })
+            .collect()
+    };
     let pods = ctx.list("kubectl/pods.json")?;
     let nodes = ctx.list("kubectl/nodes.json")?;
     // Which pods use WI depends on the KSAs: without them the check cannot tell.
     wi.sas.as_ref().map_err(Clone::clone)?;
     let ksas = wi.ksa_set();
-    let node_pool: HashMap<&str, &str> = nodes
-        .items
-        .iter()
-        .filter_map(|n| {
-            Some((
-                str_at(&n.value, "metadata.name")?,
-                n.value
-                    .pointer("/metadata/labels")?
-                    .get(NODEPOOL_LABEL)?
-                    .as_str()?,
-            ))
-        })
-        .collect();
+    let mut node_pool: HashMap<&str, &str> = HashMap::new();
+    let mut pool_labels: HashMap<&str, PoolLabels> = HashMap::new();
+    for n in &nodes.items {
+        let Some(labels) = n
+            .value
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        let (Some(name), Some(pool)) = (
+            str_at(&n.value, "metadata.name"),
+            labels.get(NODEPOOL_LABEL).and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        node_pool.insert(name, pool);
+        pool_labels.entry(pool).or_insert_with(|| PoolLabels {
+            labels: labels
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect(),
+            complete: true,
+        });
+    }
+    for (p, _, _) in &pools {
+        let Some(name) = str_at(p, "name") else {
+            continue;
+        };
+        pool_labels.entry(name).or_insert_with(|| {
+            let mut labels: BTreeMap<String, String> = p
+                .pointer("/config/labels")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect();
+            labels.insert(NODEPOOL_LABEL.into(), name.into());
+            if mode_serves_wi(pool_mode(p)) {
+                labels.insert(METADATA_SERVER_LABEL.into(), "true".into());
+            }
+            PoolLabels {
+                labels,
+                complete: false,
+            }
+        });
+    }
     let pool_names: Vec<&str> = pools
-        .items
         .iter()
-        .filter_map(|p| str_at(&p.value, "name"))
+        .filter_map(|(p, _, _)| str_at(p, "name"))
         .collect();
     // pool → (running pods, pods that could be scheduled there)
     let mut affected: BTreeMap<&str, (Vec<&crate::facts::Item>, Vec<&crate::facts::Item>)> =
@@ -550,13 +751,11 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 }
             }
             None => {
-                let pinned = pod
-                    .value
-                    .pointer("/spec/nodeSelector")
-                    .and_then(|s| s.get(NODEPOOL_LABEL))
-                    .and_then(Value::as_str);
                 for pool in &pool_names {
-                    if pinned.is_none_or(|p| p == *pool) {
+                    if pool_labels
+                        .get(pool)
+                        .is_none_or(|l| may_schedule_on(&pod.value, l))
+                    {
                         affected.entry(pool).or_default().1.push(pod);
                     }
                 }
@@ -566,11 +765,11 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let cluster = cluster_name(ctx.facts);
     let loc = location_flag(ctx.facts);
     let mut drafts = Vec::new();
-    for item in &pools.items {
-        let Some(name) = str_at(&item.value, "name") else {
+    for (pool, name_ev, mode_ev) in &pools {
+        let Some(name) = str_at(pool, "name") else {
             continue;
         };
-        let mode = pool_mode(&item.value);
+        let mode = pool_mode(pool);
         if mode_serves_wi(mode) {
             continue;
         }
@@ -606,9 +805,9 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("pods", parts.join("; "))
             .var("cluster", cluster.as_str())
             .var("location_flag", loc.as_str())
-            .evidence(pools.item_line_evidence(item, &format!("\"{name}\"")));
-        if mode.is_some() {
-            d = d.evidence(pools.item_line_evidence(item, "\"mode\""));
+            .evidence(name_ev.clone());
+        if let Some(e) = mode_ev {
+            d = d.evidence(e.clone());
         }
         for p in running.iter().chain(could.iter()).take(10) {
             let needle = if running.iter().any(|r| std::ptr::eq(*r, *p)) {
@@ -749,9 +948,35 @@ mod tests {
     fn wi_members_parse() {
         assert_eq!(
             parse_wi_member("serviceAccount:p.svc.id.goog[ns/ksa]"),
-            Some(("p.svc.id.goog", "ns", "ksa"))
+            Some(("p.svc.id.goog", "ns", Some("ksa")))
+        );
+        assert_eq!(
+            parse_wi_member(
+                "principal://iam.googleapis.com/projects/418807315092/locations/global/workloadIdentityPools/p.svc.id.goog/subject/ns/ns/sa/ksa"
+            ),
+            Some(("p.svc.id.goog", "ns", Some("ksa")))
+        );
+        assert_eq!(
+            parse_wi_member(
+                "principalSet://iam.googleapis.com/projects/418807315092/locations/global/workloadIdentityPools/p.svc.id.goog/namespace/ns"
+            ),
+            Some(("p.svc.id.goog", "ns", None))
+        );
+        assert_eq!(
+            parse_wi_member(
+                "principalSet://iam.googleapis.com/projects/418807315092/locations/global/workloadIdentityPools/p.svc.id.goog/kubernetes.cluster/https://container.googleapis.com/v1/projects/p/locations/us-central1/clusters/c"
+            ),
+            None
         );
         assert_eq!(parse_wi_member("user:a@b.c"), None);
+        assert_eq!(
+            gsa_project_of("418807315092-compute@developer.gserviceaccount.com").as_deref(),
+            Some("418807315092")
+        );
+        assert_eq!(
+            gsa_project_of("api@shop-prod-1234.iam.gserviceaccount.com").as_deref(),
+            Some("shop-prod-1234")
+        );
     }
 
     #[test]

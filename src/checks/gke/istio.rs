@@ -57,6 +57,67 @@ pub fn ranges_cover(list: &str, ip: IpAddr) -> bool {
     })
 }
 
+/// The Istio revision that injected a pod: the injector's `istio.io/rev` annotation, else the
+/// `revision` of its `sidecar.istio.io/status`, else the pod's `istio.io/rev` label.
+fn revision_of(pod: &Value) -> Option<String> {
+    let ann = |k: &str| {
+        pod.pointer("/metadata/annotations")
+            .and_then(|a| a.get(k))
+            .and_then(Value::as_str)
+    };
+    ann("istio.io/rev")
+        .map(str::to_string)
+        .or_else(|| {
+            ann("sidecar.istio.io/status")
+                .and_then(|s| serde_json::from_str::<Value>(s).ok())
+                .and_then(|s| {
+                    s.get("revision")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+        })
+        .or_else(|| str_at(pod, "metadata.labels[\"istio.io/rev\"]").map(str::to_string))
+        .filter(|r| !r.is_empty())
+}
+
+/// The `-x` (excluded) and `-i` (included) outbound ranges the injector gave the pod's
+/// `istio-init` container, as `istio-iptables` arguments; `None` without such a container.
+fn init_ranges(pod: &Value) -> Option<(String, Option<String>)> {
+    let args: Vec<&str> = pod
+        .pointer("/spec/initContainers")?
+        .as_array()?
+        .iter()
+        .find(|c| str_at(c, "name") == Some("istio-init"))?
+        .get("args")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let after = |flag: &str| {
+        args.iter()
+            .position(|a| *a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(|s| s.to_string())
+    };
+    Some((after("-x")?, after("-i")))
+}
+
+/// Whether the pod's classic `istio-proxy` container holds the application until the proxy runs
+/// (the injector adds a postStart hook `pilot-agent wait` for holdApplicationUntilProxyStarts).
+fn proxy_waits(pod: &Value) -> bool {
+    pod.pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| str_at(c, "name") == Some("istio-proxy"))
+        .filter_map(|c| c.pointer("/lifecycle/postStart/exec/command"))
+        .filter_map(Value::as_array)
+        .any(|cmd| {
+            let w: Vec<&str> = cmd.iter().filter_map(Value::as_str).collect();
+            w.contains(&"pilot-agent") && w.contains(&"wait")
+        })
+}
+
 /// The mesh-wide settings for one revision, from the ConfigMaps.
 #[derive(Debug, Default)]
 struct Mesh<'a> {
@@ -147,30 +208,48 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .and_then(|a| a.get(k))
                 .and_then(Value::as_str)
         };
-        let rev = str_at(v, "metadata.labels[\"istio.io/rev\"]");
-        let mesh = match &cms {
-            Ok(c) => Some(mesh_for(c, rev)),
-            Err(_) => None,
-        };
-        let exclude = ann(EXCLUDE_ANNOTATION)
-            .map(str::to_string)
-            .or_else(|| mesh.as_ref().and_then(|m| m.exclude.clone()));
-        let include = ann(INCLUDE_ANNOTATION)
-            .map(str::to_string)
-            .or_else(|| mesh.as_ref().and_then(|m| m.include.clone()));
-        let pod_ev = pods.item_line_evidence(pod, "\"istio-proxy\"");
-        let decided_by_pod = ann(EXCLUDE_ANNOTATION).is_some_and(|e| ranges_cover(e, ip))
-            || ann(INCLUDE_ANNOTATION).is_some_and(|i| !ranges_cover(i, ip));
-        if !decided_by_pod && mesh.is_none() {
-            if let Err(u) = &cms {
-                undecided.push(format!("{ns}/{name}: {u}"));
+        let rev = revision_of(v);
+        let mesh = cms.as_ref().ok().map(|c| mesh_for(c, rev.as_deref()));
+        // What the revision's ConfigMaps show; when they are missing, what the injector wrote
+        // into the pod (istio-init's -x/-i, istio-proxy's postStart wait).
+        let injector_known = mesh.as_ref().is_some_and(|m| m.injector.is_some());
+        let mesh_known = mesh
+            .as_ref()
+            .is_some_and(|m| m.injector.is_some() || m.mesh.is_some());
+        let init = (!injector_known).then(|| init_ranges(v)).flatten();
+        let unknown_why = || match &cms {
+            Err(u) => format!("{ns}/{name}: {u}"),
+            Ok(_) => {
+                let r = match rev.as_deref() {
+                    Some(r) if r != "default" => format!("-{r}"),
+                    _ => String::new(),
+                };
+                format!(
+                    "{ns}/{name}: kubectl/configmaps.json has neither istio{r} nor istio-sidecar-injector{r}, the ConfigMaps of its Istio revision"
+                )
             }
-            continue;
-        }
-        let intercepted = include.as_deref().is_none_or(|i| ranges_cover(i, ip))
-            && !exclude.as_deref().is_some_and(|e| ranges_cover(e, ip));
+        };
+        let exclude = ann(EXCLUDE_ANNOTATION).map(str::to_string).or_else(|| {
+            if injector_known {
+                mesh.as_ref().and_then(|m| m.exclude.clone())
+            } else {
+                init.as_ref().map(|(x, _)| x.clone())
+            }
+        });
+        let include = ann(INCLUDE_ANNOTATION).map(str::to_string).or_else(|| {
+            if injector_known {
+                mesh.as_ref().and_then(|m| m.include.clone())
+            } else {
+                init.as_ref().and_then(|(_, i)| i.clone())
+            }
+        });
+        let pod_ev = pods.item_line_evidence(pod, "\"istio-proxy\"");
+        let excluded = exclude.as_deref().is_some_and(|e| ranges_cover(e, ip))
+            || include.as_deref().is_some_and(|i| !ranges_cover(i, ip));
         let key = |kind: u8| (kind, ns.to_string(), ksa.to_string());
-        if intercepted {
+        if !excluded && exclude.is_none() && !injector_known {
+            undecided.push(unknown_why());
+        } else if !excluded {
             let g = groups.entry(key(0)).or_default();
             g.0.push(name.clone());
             g.1.push(pod_ev.clone());
@@ -192,11 +271,10 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             });
         let hold = match (pod_hold, &mesh) {
             (Some(h), _) => h,
-            (None, Some(m)) => m.hold.unwrap_or(false),
-            (None, None) => {
-                if let Err(u) = &cms {
-                    undecided.push(format!("{ns}/{name}: {u}"));
-                }
+            (None, Some(m)) if mesh_known => m.hold.unwrap_or(false),
+            _ if proxy_waits(v) => true,
+            _ => {
+                undecided.push(unknown_why());
                 continue;
             }
         };
@@ -268,6 +346,33 @@ mod tests {
         assert!(ranges_cover("169.254.169.254", ip));
         assert!(!ranges_cover("", ip));
         assert!(!ranges_cover("169.254.169.252/32", ip));
+    }
+
+    #[test]
+    fn what_the_injector_wrote_into_the_pod() {
+        let status = r#"{"initContainers":["istio-init"],"containers":["istio-proxy"],"revision":"asm-1-22"}"#;
+        let pod = json!({
+            "metadata": {"labels": {"istio.io/rev": "canary"},
+                "annotations": {"sidecar.istio.io/status": status}},
+            "spec": {
+                "initContainers": [{"name": "istio-init", "args": ["istio-iptables", "-p", "15001",
+                    "-m", "REDIRECT", "-i", "*", "-x", "", "-b", "*", "-d", "15090,15021,15020"]}],
+                "containers": [{"name": "istio-proxy", "lifecycle":
+                    {"postStart": {"exec": {"command": ["pilot-agent", "wait"]}}}}, {"name": "app"}]}
+        });
+        assert_eq!(revision_of(&pod).as_deref(), Some("asm-1-22"));
+        assert_eq!(
+            init_ranges(&pod),
+            Some((String::new(), Some("*".to_string())))
+        );
+        assert!(proxy_waits(&pod));
+        let annotated = json!({"metadata": {"annotations": {"istio.io/rev": "default",
+            "sidecar.istio.io/status": status}}});
+        assert_eq!(revision_of(&annotated).as_deref(), Some("default"));
+        let bare = json!({"metadata": {}, "spec": {"containers": [{"name": "istio-proxy"}]}});
+        assert_eq!(revision_of(&bare), None);
+        assert_eq!(init_ranges(&bare), None);
+        assert!(!proxy_waits(&bare));
     }
 
     #[test]

@@ -125,6 +125,39 @@ pub fn project_id(facts: &Facts) -> Option<String> {
     Some(rest.split('/').next()?.to_string())
 }
 
+/// The project's number: `projectNumber` of `gcloud projects describe` (a string in gcloud's
+/// JSON, a number if someone rewrote it), the `projects/NUMBER` name of the Resource Manager v3
+/// shape, else the `parent` of the enabled services, which gcloud names by number.
+pub fn project_number(facts: &Facts) -> Option<String> {
+    let digits =
+        |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.to_string());
+    if let Ok(p) = facts.json("gcloud/project.json") {
+        let n = match p.value.get("projectNumber") {
+            Some(Value::String(s)) => digits(s.trim()),
+            Some(Value::Number(n)) => n.as_u64().map(|n| n.to_string()),
+            _ => str_at(&p.value, "name")
+                .and_then(|n| n.strip_prefix("projects/"))
+                .and_then(digits),
+        };
+        if n.is_some() {
+            return n;
+        }
+    }
+    let services = facts.json("gcloud/services-enabled.json").ok()?;
+    let first = if services.is_list {
+        services.items.first().map(|i| &i.value)
+    } else {
+        services
+            .value
+            .get("services")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+    }?;
+    str_at(first, "parent")
+        .and_then(|p| p.strip_prefix("projects/"))
+        .and_then(digits)
+}
+
 /// The cluster's name: the cluster description's, else the manifest's.
 pub fn cluster_name(facts: &Facts) -> String {
     facts

@@ -48,6 +48,25 @@ pub fn metadata_endpoint(version: &Version, datapath: Option<&str>) -> Endpoint 
     }
 }
 
+/// Why a cluster's NetworkPolicies have no effect, if the cluster description says so: GKE
+/// enforces them with Dataplane V2, or with Calico once both the network policy add-on and
+/// `networkPolicy.enabled` are on. Only explicit signs count: without a `networkPolicy` key and
+/// without a disabled add-on, enforcement is assumed.
+fn enforcement_off(cluster: &Value, datapath: Option<&str>) -> Option<&'static str> {
+    if datapath == Some("ADVANCED_DATAPATH") {
+        return None;
+    }
+    if cluster.pointer("/addonsConfig/networkPolicyConfig/disabled") == Some(&Value::Bool(true)) {
+        return Some("the network policy add-on is disabled");
+    }
+    match cluster.get("networkPolicy") {
+        Some(np) if np.get("enabled") != Some(&Value::Bool(true)) => {
+            Some("network policy enforcement is not enabled")
+        }
+        _ => None,
+    }
+}
+
 fn name_of(v: &Value) -> &str {
     str_at(v, "metadata.name").unwrap_or("")
 }
@@ -64,6 +83,12 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let policies_doc = ctx.list("kubectl/networkpolicies.json")?;
     let pods = ctx.list("kubectl/pods.json")?;
     let cluster = ctx.json("gcloud/cluster.json")?;
+    let datapath = str_at(&cluster.value, "networkConfig.datapathProvider");
+    if let Some(off) = enforcement_off(&cluster.value, datapath) {
+        return Ok(Outcome::NotEvaluated(format!(
+            "NetworkPolicies are not enforced on this cluster (gcloud/cluster.json: {off}, and no Dataplane V2), so none blocks the metadata server"
+        )));
+    }
     let version_text = str_at(&cluster.value, "currentMasterVersion")
         .or_else(|| str_at(&cluster.value, "currentNodeVersion"))
         .ok_or_else(|| Unavailable {
@@ -74,10 +99,7 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         path: "gcloud/cluster.json".into(),
         reason: format!("gcloud/cluster.json: the version {version_text:?} is not a GKE version"),
     })?;
-    let ep = metadata_endpoint(
-        &version,
-        str_at(&cluster.value, "networkConfig.datapathProvider"),
-    );
+    let ep = metadata_endpoint(&version, datapath);
     // Policies grouped by namespace (file order kept inside one), so that a pod is evaluated
     // against its own namespace's policies only: no pods × policies scan of the whole cluster.
     let mut parsed: Vec<(Policy, usize)> = policies_doc
