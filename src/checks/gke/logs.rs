@@ -16,16 +16,17 @@ use std::sync::LazyLock;
 /// this window is most likely that wait rather than a broken configuration.
 pub const STARTUP_WINDOW_SECS: f64 = 10.0;
 
-/// A Forbidden answer as the API server words it, with GKE's IAM hint. Quotes may be escaped
-/// (a Status object printed as JSON); older API servers leave out the API group, and the oldest
+/// A Forbidden answer as the API server words it, with GKE's IAM hint. Quotes may be escaped,
+/// once (a Status object printed as JSON) or more (that JSON quoted again in a log field, or
+/// printed as Python bytes); older API servers leave out the API group, and the oldest
 /// say `cannot list pods` without the word `resource`; older GKE says `Required "perm" permission`.
 static FORBIDDEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r#"User \\?"(?P<user>[^"\\]+)\\?" cannot (?P<verb>[a-z]+) "#,
-        r#"(?:resource \\?"(?P<resource>[^"\\]+)\\?"|path \\?"(?P<path>[^"\\]+)\\?"|(?P<oldres>[a-z][a-z0-9./]*))"#,
-        r#"(?: in API group \\?"(?P<group>[^"\\]*)\\?")?"#,
-        r#"(?: in the namespace \\?"(?P<ns>[^"\\]+)\\?"| at the cluster scope)?"#,
-        r#": (?:requires one of \[(?P<perms>[^\]]*)\]|Required \\?"(?P<perm>[^"\\]+)\\?" permission)"#,
+        r#"User \\*"(?P<user>[^"\\]+)\\*" cannot (?P<verb>[a-z]+) "#,
+        r#"(?:resource \\*"(?P<resource>[^"\\]+)\\*"|path \\*"(?P<path>[^"\\]+)\\*"|(?P<oldres>[a-z][a-z0-9./]*))"#,
+        r#"(?: in API group \\*"(?P<group>[^"\\]*)\\*")?"#,
+        r#"(?: in the namespace \\*"(?P<ns>[^"\\]+)\\*"| at the cluster scope)?"#,
+        r#": (?:requires one of \[(?P<perms>[^\]]*)\]|Required \\*"(?P<perm>[^"\\]+)\\*" permission)"#,
     ))
     .expect("valid regex")
 });
@@ -90,7 +91,10 @@ fn k8s_name(s: &str) -> String {
 
 /// The IAM member for a user name as the API server shows it.
 fn iam_member(user: &str) -> String {
-    if user.ends_with(".gserviceaccount.com") {
+    // A Workload Identity principal already shows as an IAM member.
+    if user.starts_with("serviceAccount:") || user.starts_with("principal://") {
+        user.to_string()
+    } else if user.ends_with(".gserviceaccount.com") {
         format!("serviceAccount:{user}")
     } else if user.contains('@') {
         format!("user:{user}")
@@ -141,7 +145,7 @@ subjects:\n- kind: User\n  name: \"{user}\"\n  apiGroup: rbac.authorization.k8s.
 roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io\n",
         user = f.user,
     );
-    if !f.user.contains('@') {
+    if !f.user.is_empty() && f.user.bytes().all(|b| b.is_ascii_digit()) {
         out.push_str(&format!(
             "The user appears as the numeric id {}: the caller's token carried no e-mail (add the userinfo.email scope to its credentials), so RBAC and IAM see it only by this id.\n",
             f.user
@@ -156,7 +160,11 @@ roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io\
             "Or grant the IAM permission GKE named ({perms}) on the project, for example through a custom role:\n    gcloud iam roles create {role_id} --project={project} --permissions={perms_csv}\n    gcloud projects add-iam-policy-binding {project} --member={member} --role=projects/{project}/roles/{role_id}\n",
             perms = f.permissions.join(", "),
             perms_csv = f.permissions.join(","),
-            member = iam_member(&f.user),
+            member = match iam_member(&f.user) {
+                // `[ns/ksa]` would be a pattern to the shell.
+                m if m.contains('[') => format!("\"{m}\""),
+                m => m,
+            },
         ));
     }
     out
@@ -250,23 +258,47 @@ pub fn rbac_forbidden(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 }
 
 /// The Forbidden message starting at a matched line, joined with up to four following lines when
-/// a terminal or a document wrapped it.
+/// a document wrapped it between words, or a terminal capture cut it at its width (then the lines
+/// join without a space, and may cut a word or a quoted name).
 fn wrapped(ctx: &Ctx, m: &ScanMatch) -> Option<(Forbidden, crate::model::Evidence)> {
     if let Some(f) = parse_forbidden(&m.text) {
         return Some((f, line_evidence(m)));
     }
     let text: std::sync::Arc<TextFile> = ctx.facts.text(&m.file).ok()?;
-    let mut joined = m.text.trim_end().to_string();
-    for n in m.line + 1..=(m.line + 4).min(text.line_count()) {
-        let next = text.line(n).trim();
-        // A blank line ends the message; another Forbidden answer is its own message.
-        if next.is_empty() || next.contains("forbidden:") {
-            return None;
-        }
-        joined.push(' ');
-        joined.push_str(next);
-        if let Some(f) = parse_forbidden(&joined) {
-            return Some((f, text.evidence(m.line, n)));
+    let eol: &[char] = &['\r', '\n'];
+    for cut in [false, true] {
+        let mut joined = if cut {
+            m.text.trim_end_matches(eol).to_string()
+        } else {
+            m.text.trim_end().to_string()
+        };
+        for n in m.line + 1..=(m.line + 4).min(text.line_count()) {
+            let next = text.line(n);
+            // A blank line ends the message; another Forbidden answer is its own message.
+            if next.trim().is_empty() || next.contains("forbidden:") {
+                break;
+            }
+            if cut {
+                joined.push_str(next.trim_end_matches(eol));
+            } else {
+                joined.push(' ');
+                joined.push_str(next.trim());
+            }
+            if let Some(f) = parse_forbidden(&joined) {
+                // Names never hold white space: one that does was cut by the terminal.
+                let names = [&f.user, &f.resource, &f.path, &f.group];
+                if names.iter().any(|s| s.contains(char::is_whitespace))
+                    || f.namespace
+                        .as_ref()
+                        .is_some_and(|s| s.contains(char::is_whitespace))
+                    || f.permissions
+                        .iter()
+                        .any(|s| s.contains(char::is_whitespace))
+                {
+                    break;
+                }
+                return Some((f, text.evidence(m.line, n)));
+            }
         }
     }
     None
@@ -861,6 +893,14 @@ mod tests {
         assert_eq!(f.namespace.as_deref(), Some("staging"));
         assert_eq!(f.permissions, vec!["container.pods.create"]);
 
+        let twice = r#"{"level":"error","error":"patching resource: deployments.apps \\\"web\\\" is forbidden: User \\\"serviceAccount:p.svc.id.goog[ci/ctl]\\\" cannot patch resource \\\"deployments\\\" in API group \\\"apps\\\" in the namespace \\\"web\\\": requires one of [\\\"container.deployments.update\\\"] permission(s)."}"#;
+        let f = parse_forbidden(twice).unwrap();
+        assert_eq!(
+            (f.user.as_str(), f.group.as_str(), f.namespace.as_deref()),
+            ("serviceAccount:p.svc.id.goog[ci/ctl]", "apps", Some("web"))
+        );
+        assert_eq!(f.permissions, vec!["container.deployments.update"]);
+
         let sub = r#"Error from server (Forbidden): pods "web-0" is forbidden: User "dev@shop.example" cannot create resource "pods/exec" in API group "" in the namespace "web": requires one of ["container.pods.exec"] permission(s)."#;
         assert_eq!(parse_forbidden(sub).unwrap().resource, "pods/exec");
 
@@ -897,5 +937,12 @@ mod tests {
         assert!(r.contains("kind: ClusterRole\n") && r.contains("kind: ClusterRoleBinding"));
         assert!(!r.contains("namespace:"));
         assert!(r.contains("numeric id"));
+        let wi = parse_forbidden(r#"User "serviceAccount:p.svc.id.goog[ci/ctl]" cannot patch resource "deployments" in API group "apps" in the namespace "web": requires one of ["container.deployments.update"] permission(s)."#).unwrap();
+        let r = forbidden_remediation(&wi, "p");
+        assert!(!r.contains("numeric id"), "{r}");
+        assert!(
+            r.contains("--member=\"serviceAccount:p.svc.id.goog[ci/ctl]\""),
+            "{r}"
+        );
     }
 }
