@@ -443,7 +443,8 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 }
 
 /// The start time of the container run a log file shows: `state.running.startedAt` for the
-/// current log, `lastState.terminated.startedAt` for `--previous`.
+/// current log, `lastState.terminated.startedAt` for `--previous`. While a container waits to
+/// be restarted (CrashLoopBackOff) the kubelet serves the last terminated run for both.
 fn container_started(pod: &Value, container: &str, previous: bool) -> Option<jiff::Timestamp> {
     let statuses = ["containerStatuses", "initContainerStatuses"]
         .iter()
@@ -459,7 +460,9 @@ fn container_started(pod: &Value, container: &str, previous: bool) -> Option<jif
         let t = if previous {
             str_at(s, "lastState.terminated.startedAt")
         } else {
-            str_at(s, "state.running.startedAt").or_else(|| str_at(s, "state.terminated.startedAt"))
+            str_at(s, "state.running.startedAt")
+                .or_else(|| str_at(s, "state.terminated.startedAt"))
+                .or_else(|| str_at(s, "lastState.terminated.startedAt"))
         };
         return t.and_then(crate::facts::parse_time);
     }
