@@ -644,23 +644,32 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .collect();
     let index = pod_index(&pods);
     let project = project_id(ctx.facts).unwrap_or_else(|| "PROJECT_ID".into());
-    let pool = ctx
-        .json("gcloud/cluster.json")
-        .ok()
-        .and_then(|c| workload_pool(&c.value));
+    let cluster = ctx.json("gcloud/cluster.json");
+    let pool = cluster.as_ref().ok().and_then(|c| workload_pool(&c.value));
     type Group<'m> = (
         Vec<String>,
         Vec<&'m ScanMatch>,
         Option<crate::model::Evidence>,
     );
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+    // Pods whose logs fail but that kubectl/pods.json does not hold: their KSA is unknown.
+    let mut unknown: Vec<String> = Vec::new();
     for m in ms {
         let Some((ns, pod, _, _)) = log_pod(&m.file) else {
             continue;
         };
         let Some(item) = index.get(&(ns.clone(), pod.clone())) else {
+            let name = format!("{ns}/{pod}");
+            if !unknown.contains(&name) {
+                unknown.push(name);
+            }
             continue;
         };
+        // A pod on the host network asks the node's metadata server, as the node's service
+        // account: Workload Identity and its annotation do not apply to it.
+        if item.value.pointer("/spec/hostNetwork") == Some(&Value::Bool(true)) {
+            continue;
+        }
         let (_, ksa) = pod_ksa(&item.value);
         if annotated.contains(&(ns.clone(), ksa.to_string())) {
             continue;
@@ -680,6 +689,12 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         g.1.push(m);
     }
     if groups.is_empty() {
+        if !unknown.is_empty() {
+            return Ok(Outcome::NotEvaluated(format!(
+                "Google authentication failures in the logs of {}, which kubectl/pods.json does not hold: their service account is unknown",
+                name_list(&unknown, 5)
+            )));
+        }
         return Ok(Outcome::Pass);
     }
     let all_ksas: std::collections::HashSet<(&str, &str)> = sas
@@ -702,8 +717,13 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             };
             let mut rem = String::new();
             if pool.is_none() {
+                rem.push_str(if cluster.is_ok() {
+                    "The cluster has no workload pool: "
+                } else {
+                    "Whether the cluster has a workload pool is unknown (gcloud/cluster.json is not usable); if it has none, "
+                });
                 rem.push_str(&format!(
-                    "The cluster has no workload pool: enable Workload Identity first:\n    gcloud container clusters update {} {} --workload-pool={project}.svc.id.goog\n",
+                    "enable Workload Identity first:\n    gcloud container clusters update {} {} --workload-pool={project}.svc.id.goog\n",
                     cluster_name(ctx.facts),
                     location_flag(ctx.facts)
                 ));
