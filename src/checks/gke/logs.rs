@@ -555,12 +555,31 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     ))
 }
 
+/// Whether the refused connection of a line was to a Google API (`Post "https://sts.googleapis.com/
+/// v1/token": dial tcp 199.36.153.8:443: ...`), which the metadata server also calls, rather than
+/// to the control plane: the URL just before `dial tcp` names the host.
+fn dials_google_api(line: &str) -> bool {
+    let before = line.split("dial tcp").next().unwrap_or("");
+    let Some(at) = before.rfind("https://") else {
+        return false;
+    };
+    let host = before[at + "https://".len()..]
+        .split(['/', ':', '"', '\\', ' '])
+        .next()
+        .unwrap_or("");
+    host.ends_with(".googleapis.com") || host.ends_with(".google.com")
+}
+
 /// `gke/control-plane-unavailable`: the metadata server cannot reach the control plane.
 pub fn control_plane_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if let Some(o) = not_gke(ctx.facts) {
         return Ok(o);
     }
-    let refused = ctx.matches_of("refused");
+    let refused: Vec<&ScanMatch> = ctx
+        .matches_of("refused")
+        .into_iter()
+        .filter(|m| !dials_google_api(&m.text))
+        .collect();
     let http500 = ctx.matches_of("http500");
     if refused.is_empty() && http500.is_empty() {
         if ctx.scanned("refused") == 0 {
