@@ -48,15 +48,35 @@ pub fn parse(line: &str, reference: Option<Timestamp>) -> LogLine<'_> {
     }
 }
 
-/// `2026-11-20T09:30:43.552671+0000 `, `...+00:00 `, `...Z ` at the start of a line.
+/// `2026-11-20T09:30:43.552671+0000 `, `...+00:00 `, `...Z ` at the start of a line, also with a
+/// space for the `T` and a comma before the fraction (`2026-11-20 09:30:43,552`: Python's logging,
+/// log4j, logback), followed by a space or a tab (zap's console lines), possibly in brackets.
 fn iso_prefix(s: &str) -> Option<(Timestamp, &str)> {
-    let b = s.as_bytes();
-    if b.len() < 20 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' || b[10] != b'T' {
+    let bracket = s.starts_with('[');
+    let inner = if bracket { &s[1..] } else { s };
+    let b = inner.as_bytes();
+    if b.len() < 19
+        || !b[..4].iter().all(u8::is_ascii_digit)
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b' ')
+    {
         return None;
     }
-    let end = s.find(' ').unwrap_or(s.len());
-    let t = parse_iso(&s[..end])?;
-    Some((t, s[end..].trim_start()))
+    let rest = &inner[11..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || (bracket && c == ']'))
+        .unwrap_or(rest.len());
+    let t = parse_iso(&format!(
+        "{}T{}",
+        &inner[..10],
+        rest[..end].replace(',', ".")
+    ))?;
+    let mut after = &rest[end..];
+    if bracket {
+        after = after.strip_prefix(']')?;
+    }
+    Some((t, after.trim_start()))
 }
 
 /// Parses RFC 3339 and journald's offset without a colon (`+0000`).
@@ -199,6 +219,21 @@ fn klog_header(s: &str, reference: Option<Timestamp>) -> Option<(char, Timestamp
     Some((b[0] as char, t, &s[close + 2..]))
 }
 
+/// A number since the epoch in seconds (zap's `ts`), milliseconds (pino's `time`), microseconds
+/// or nanoseconds, told apart by its size.
+fn epoch(f: f64) -> Option<Timestamp> {
+    let ms = if f >= 1e17 {
+        f / 1e6
+    } else if f >= 1e14 {
+        f / 1e3
+    } else if f >= 1e11 {
+        f
+    } else {
+        f * 1e3
+    };
+    Timestamp::from_millisecond(ms as i64).ok()
+}
+
 fn json_line(s: &str) -> LogLine<'_> {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(s) else {
         return LogLine {
@@ -207,13 +242,17 @@ fn json_line(s: &str) -> LogLine<'_> {
             message: s,
         };
     };
-    let time = ["time", "ts", "timestamp", "@timestamp"]
+    let time = ["time", "ts", "timestamp", "@timestamp", "asctime"]
         .iter()
         .find_map(|k| match v.get(*k) {
-            Some(serde_json::Value::String(t)) => parse_iso(t),
-            Some(serde_json::Value::Number(n)) => n
-                .as_f64()
-                .and_then(|f| Timestamp::from_second(f as i64).ok()),
+            Some(serde_json::Value::String(t)) => iso_prefix(t).map(|(t, _)| t),
+            Some(serde_json::Value::Number(n)) => n.as_f64().and_then(epoch),
+            // `{"seconds": 1795169582, "nanos": 345000000}` (Cloud Logging's structured form)
+            Some(serde_json::Value::Object(o)) => {
+                let secs = o.get("seconds")?.as_f64()?;
+                let nanos = o.get("nanos").and_then(|n| n.as_f64()).unwrap_or(0.0);
+                epoch(secs + nanos / 1e9)
+            }
             _ => None,
         });
     LogLine {
@@ -268,6 +307,46 @@ mod tests {
             None,
         );
         assert_eq!(j.time, Some(ts("2026-11-20T10:00:00Z")));
+        let py = parse(
+            "2026-11-20 10:11:02,204 WARNING google.auth Compute Engine",
+            None,
+        );
+        assert_eq!(py.time, Some(ts("2026-11-20T10:11:02.204Z")));
+        assert_eq!(py.message, "WARNING google.auth Compute Engine");
+        let flask = parse("[2026-11-20 10:11:02,204] ERROR in app: boom", None);
+        assert_eq!(flask.time, Some(ts("2026-11-20T10:11:02.204Z")));
+        assert_eq!(flask.message, "ERROR in app: boom");
+        let logback = parse(
+            "2026-11-20 10:16:03.456 ERROR 1 --- [main] c.e.App : x",
+            None,
+        );
+        assert_eq!(logback.time, Some(ts("2026-11-20T10:16:03.456Z")));
+        let zap = parse(
+            "2026-11-20T10:12:01.512Z\tERROR\tauth/token.go:41\tfailed",
+            None,
+        );
+        assert_eq!(zap.time, Some(ts("2026-11-20T10:12:01.512Z")));
+        assert_eq!(zap.message, "ERROR\tauth/token.go:41\tfailed");
+        for (line, want) in [
+            (
+                r#"{"level":50,"time":1795169582345,"msg":"x"}"#,
+                "2026-11-20T10:13:02.345Z",
+            ),
+            (
+                r#"{"level":"error","ts":1795169642.5,"msg":"x"}"#,
+                "2026-11-20T10:14:02.5Z",
+            ),
+            (
+                r#"{"severity":"ERROR","timestamp":{"seconds":1795169642,"nanos":250000000}}"#,
+                "2026-11-20T10:14:02.25Z",
+            ),
+            (
+                r#"{"asctime":"2026-11-20 10:11:02,204","message":"x"}"#,
+                "2026-11-20T10:11:02.204Z",
+            ),
+        ] {
+            assert_eq!(parse(line, None).time, Some(ts(want)), "{line}");
+        }
         let plain = parse("[FATAL] plugin/loop: Loop", None);
         assert_eq!(
             (plain.time, plain.message),

@@ -48,25 +48,23 @@ pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let mut restarts = 0u64;
         for s in &statuses {
             restarts += s.get("restartCount").and_then(Value::as_u64).unwrap_or(0);
-            if let Some(r) = s
-                .pointer("/state/waiting/reason")
-                .and_then(Value::as_str)
-                .filter(|r| *r == "CrashLoopBackOff")
-            {
-                reasons.push(r.to_string());
-            }
-            if let Some(r) = s
-                .pointer("/lastState/terminated/reason")
-                .and_then(Value::as_str)
-                .filter(|r| *r == "OOMKilled")
-            {
-                reasons.push(r.to_string());
+            // The last termination is `lastState`, or `state` itself while the container has
+            // just been killed and not yet restarted.
+            for (path, want) in [
+                ("/state/waiting/reason", "CrashLoopBackOff"),
+                ("/lastState/terminated/reason", "OOMKilled"),
+                ("/state/terminated/reason", "OOMKilled"),
+            ] {
+                if s.pointer(path).and_then(Value::as_str) == Some(want)
+                    && !reasons.iter().any(|r| r == want)
+                {
+                    reasons.push(want.to_string());
+                }
             }
         }
         if reasons.is_empty() {
             continue;
         }
-        reasons.dedup();
         let name = str_at(&item.value, "metadata.name")
             .unwrap_or("")
             .to_string();

@@ -16,16 +16,17 @@ use std::sync::LazyLock;
 /// this window is most likely that wait rather than a broken configuration.
 pub const STARTUP_WINDOW_SECS: f64 = 10.0;
 
-/// A Forbidden answer as the API server words it, with GKE's IAM hint. Quotes may be escaped
-/// (a Status object printed as JSON); older API servers leave out the API group, and the oldest
+/// A Forbidden answer as the API server words it, with GKE's IAM hint. Quotes may be escaped,
+/// once (a Status object printed as JSON) or more (that JSON quoted again in a log field, or
+/// printed as Python bytes); older API servers leave out the API group, and the oldest
 /// say `cannot list pods` without the word `resource`; older GKE says `Required "perm" permission`.
 static FORBIDDEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r#"User \\?"(?P<user>[^"\\]+)\\?" cannot (?P<verb>[a-z]+) "#,
-        r#"(?:resource \\?"(?P<resource>[^"\\]+)\\?"|path \\?"(?P<path>[^"\\]+)\\?"|(?P<oldres>[a-z][a-z0-9./]*))"#,
-        r#"(?: in API group \\?"(?P<group>[^"\\]*)\\?")?"#,
-        r#"(?: in the namespace \\?"(?P<ns>[^"\\]+)\\?"| at the cluster scope)?"#,
-        r#": (?:requires one of \[(?P<perms>[^\]]*)\]|Required \\?"(?P<perm>[^"\\]+)\\?" permission)"#,
+        r#"User \\*"(?P<user>[^"\\]+)\\*" cannot (?P<verb>[a-z]+) "#,
+        r#"(?:resource \\*"(?P<resource>[^"\\]+)\\*"|path \\*"(?P<path>[^"\\]+)\\*"|(?P<oldres>[a-z][a-z0-9./]*))"#,
+        r#"(?: in API group \\*"(?P<group>[^"\\]*)\\*")?"#,
+        r#"(?: in the namespace \\*"(?P<ns>[^"\\]+)\\*"| at the cluster scope)?"#,
+        r#": (?:requires one of \[(?P<perms>[^\]]*)\]|Required \\*"(?P<perm>[^"\\]+)\\*" permission)"#,
     ))
     .expect("valid regex")
 });
@@ -90,7 +91,10 @@ fn k8s_name(s: &str) -> String {
 
 /// The IAM member for a user name as the API server shows it.
 fn iam_member(user: &str) -> String {
-    if user.ends_with(".gserviceaccount.com") {
+    // A Workload Identity principal already shows as an IAM member.
+    if user.starts_with("serviceAccount:") || user.starts_with("principal://") {
+        user.to_string()
+    } else if user.ends_with(".gserviceaccount.com") {
         format!("serviceAccount:{user}")
     } else if user.contains('@') {
         format!("user:{user}")
@@ -141,7 +145,7 @@ subjects:\n- kind: User\n  name: \"{user}\"\n  apiGroup: rbac.authorization.k8s.
 roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io\n",
         user = f.user,
     );
-    if !f.user.contains('@') {
+    if !f.user.is_empty() && f.user.bytes().all(|b| b.is_ascii_digit()) {
         out.push_str(&format!(
             "The user appears as the numeric id {}: the caller's token carried no e-mail (add the userinfo.email scope to its credentials), so RBAC and IAM see it only by this id.\n",
             f.user
@@ -156,7 +160,11 @@ roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io\
             "Or grant the IAM permission GKE named ({perms}) on the project, for example through a custom role:\n    gcloud iam roles create {role_id} --project={project} --permissions={perms_csv}\n    gcloud projects add-iam-policy-binding {project} --member={member} --role=projects/{project}/roles/{role_id}\n",
             perms = f.permissions.join(", "),
             perms_csv = f.permissions.join(","),
-            member = iam_member(&f.user),
+            member = match iam_member(&f.user) {
+                // `[ns/ksa]` would be a pattern to the shell.
+                m if m.contains('[') => format!("\"{m}\""),
+                m => m,
+            },
         ));
     }
     out
@@ -250,23 +258,47 @@ pub fn rbac_forbidden(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 }
 
 /// The Forbidden message starting at a matched line, joined with up to four following lines when
-/// a terminal or a document wrapped it.
+/// a document wrapped it between words, or a terminal capture cut it at its width (then the lines
+/// join without a space, and may cut a word or a quoted name).
 fn wrapped(ctx: &Ctx, m: &ScanMatch) -> Option<(Forbidden, crate::model::Evidence)> {
     if let Some(f) = parse_forbidden(&m.text) {
         return Some((f, line_evidence(m)));
     }
     let text: std::sync::Arc<TextFile> = ctx.facts.text(&m.file).ok()?;
-    let mut joined = m.text.trim_end().to_string();
-    for n in m.line + 1..=(m.line + 4).min(text.line_count()) {
-        let next = text.line(n).trim();
-        // A blank line ends the message; another Forbidden answer is its own message.
-        if next.is_empty() || next.contains("forbidden:") {
-            return None;
-        }
-        joined.push(' ');
-        joined.push_str(next);
-        if let Some(f) = parse_forbidden(&joined) {
-            return Some((f, text.evidence(m.line, n)));
+    let eol: &[char] = &['\r', '\n'];
+    for cut in [false, true] {
+        let mut joined = if cut {
+            m.text.trim_end_matches(eol).to_string()
+        } else {
+            m.text.trim_end().to_string()
+        };
+        for n in m.line + 1..=(m.line + 4).min(text.line_count()) {
+            let next = text.line(n);
+            // A blank line ends the message; another Forbidden answer is its own message.
+            if next.trim().is_empty() || next.contains("forbidden:") {
+                break;
+            }
+            if cut {
+                joined.push_str(next.trim_end_matches(eol));
+            } else {
+                joined.push(' ');
+                joined.push_str(next.trim());
+            }
+            if let Some(f) = parse_forbidden(&joined) {
+                // Names never hold white space: one that does was cut by the terminal.
+                let names = [&f.user, &f.resource, &f.path, &f.group];
+                if names.iter().any(|s| s.contains(char::is_whitespace))
+                    || f.namespace
+                        .as_ref()
+                        .is_some_and(|s| s.contains(char::is_whitespace))
+                    || f.permissions
+                        .iter()
+                        .any(|s| s.contains(char::is_whitespace))
+                {
+                    break;
+                }
+                return Some((f, text.evidence(m.line, n)));
+            }
         }
     }
     None
@@ -411,7 +443,8 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 }
 
 /// The start time of the container run a log file shows: `state.running.startedAt` for the
-/// current log, `lastState.terminated.startedAt` for `--previous`.
+/// current log, `lastState.terminated.startedAt` for `--previous`. While a container waits to
+/// be restarted (CrashLoopBackOff) the kubelet serves the last terminated run for both.
 fn container_started(pod: &Value, container: &str, previous: bool) -> Option<jiff::Timestamp> {
     let statuses = ["containerStatuses", "initContainerStatuses"]
         .iter()
@@ -427,7 +460,9 @@ fn container_started(pod: &Value, container: &str, previous: bool) -> Option<jif
         let t = if previous {
             str_at(s, "lastState.terminated.startedAt")
         } else {
-            str_at(s, "state.running.startedAt").or_else(|| str_at(s, "state.terminated.startedAt"))
+            str_at(s, "state.running.startedAt")
+                .or_else(|| str_at(s, "state.terminated.startedAt"))
+                .or_else(|| str_at(s, "lastState.terminated.startedAt"))
         };
         return t.and_then(crate::facts::parse_time);
     }
@@ -520,12 +555,31 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     ))
 }
 
+/// Whether the refused connection of a line was to a Google API (`Post "https://sts.googleapis.com/
+/// v1/token": dial tcp 199.36.153.8:443: ...`), which the metadata server also calls, rather than
+/// to the control plane: the URL just before `dial tcp` names the host.
+fn dials_google_api(line: &str) -> bool {
+    let before = line.split("dial tcp").next().unwrap_or("");
+    let Some(at) = before.rfind("https://") else {
+        return false;
+    };
+    let host = before[at + "https://".len()..]
+        .split(['/', ':', '"', '\\', ' '])
+        .next()
+        .unwrap_or("");
+    host.ends_with(".googleapis.com") || host.ends_with(".google.com")
+}
+
 /// `gke/control-plane-unavailable`: the metadata server cannot reach the control plane.
 pub fn control_plane_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if let Some(o) = not_gke(ctx.facts) {
         return Ok(o);
     }
-    let refused = ctx.matches_of("refused");
+    let refused: Vec<&ScanMatch> = ctx
+        .matches_of("refused")
+        .into_iter()
+        .filter(|m| !dials_google_api(&m.text))
+        .collect();
     let http500 = ctx.matches_of("http500");
     if refused.is_empty() && http500.is_empty() {
         if ctx.scanned("refused") == 0 {
@@ -609,23 +663,32 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .collect();
     let index = pod_index(&pods);
     let project = project_id(ctx.facts).unwrap_or_else(|| "PROJECT_ID".into());
-    let pool = ctx
-        .json("gcloud/cluster.json")
-        .ok()
-        .and_then(|c| workload_pool(&c.value));
+    let cluster = ctx.json("gcloud/cluster.json");
+    let pool = cluster.as_ref().ok().and_then(|c| workload_pool(&c.value));
     type Group<'m> = (
         Vec<String>,
         Vec<&'m ScanMatch>,
         Option<crate::model::Evidence>,
     );
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+    // Pods whose logs fail but that kubectl/pods.json does not hold: their KSA is unknown.
+    let mut unknown: Vec<String> = Vec::new();
     for m in ms {
         let Some((ns, pod, _, _)) = log_pod(&m.file) else {
             continue;
         };
         let Some(item) = index.get(&(ns.clone(), pod.clone())) else {
+            let name = format!("{ns}/{pod}");
+            if !unknown.contains(&name) {
+                unknown.push(name);
+            }
             continue;
         };
+        // A pod on the host network asks the node's metadata server, as the node's service
+        // account: Workload Identity and its annotation do not apply to it.
+        if item.value.pointer("/spec/hostNetwork") == Some(&Value::Bool(true)) {
+            continue;
+        }
         let (_, ksa) = pod_ksa(&item.value);
         if annotated.contains(&(ns.clone(), ksa.to_string())) {
             continue;
@@ -645,6 +708,12 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         g.1.push(m);
     }
     if groups.is_empty() {
+        if !unknown.is_empty() {
+            return Ok(Outcome::NotEvaluated(format!(
+                "Google authentication failures in the logs of {}, which kubectl/pods.json does not hold: their service account is unknown",
+                name_list(&unknown, 5)
+            )));
+        }
         return Ok(Outcome::Pass);
     }
     let all_ksas: std::collections::HashSet<(&str, &str)> = sas
@@ -667,8 +736,13 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             };
             let mut rem = String::new();
             if pool.is_none() {
+                rem.push_str(if cluster.is_ok() {
+                    "The cluster has no workload pool: "
+                } else {
+                    "Whether the cluster has a workload pool is unknown (gcloud/cluster.json is not usable); if it has none, "
+                });
                 rem.push_str(&format!(
-                    "The cluster has no workload pool: enable Workload Identity first:\n    gcloud container clusters update {} {} --workload-pool={project}.svc.id.goog\n",
+                    "enable Workload Identity first:\n    gcloud container clusters update {} {} --workload-pool={project}.svc.id.goog\n",
                     cluster_name(ctx.facts),
                     location_flag(ctx.facts)
                 ));
@@ -861,6 +935,14 @@ mod tests {
         assert_eq!(f.namespace.as_deref(), Some("staging"));
         assert_eq!(f.permissions, vec!["container.pods.create"]);
 
+        let twice = r#"{"level":"error","error":"patching resource: deployments.apps \\\"web\\\" is forbidden: User \\\"serviceAccount:p.svc.id.goog[ci/ctl]\\\" cannot patch resource \\\"deployments\\\" in API group \\\"apps\\\" in the namespace \\\"web\\\": requires one of [\\\"container.deployments.update\\\"] permission(s)."}"#;
+        let f = parse_forbidden(twice).unwrap();
+        assert_eq!(
+            (f.user.as_str(), f.group.as_str(), f.namespace.as_deref()),
+            ("serviceAccount:p.svc.id.goog[ci/ctl]", "apps", Some("web"))
+        );
+        assert_eq!(f.permissions, vec!["container.deployments.update"]);
+
         let sub = r#"Error from server (Forbidden): pods "web-0" is forbidden: User "dev@shop.example" cannot create resource "pods/exec" in API group "" in the namespace "web": requires one of ["container.pods.exec"] permission(s)."#;
         assert_eq!(parse_forbidden(sub).unwrap().resource, "pods/exec");
 
@@ -897,5 +979,12 @@ mod tests {
         assert!(r.contains("kind: ClusterRole\n") && r.contains("kind: ClusterRoleBinding"));
         assert!(!r.contains("namespace:"));
         assert!(r.contains("numeric id"));
+        let wi = parse_forbidden(r#"User "serviceAccount:p.svc.id.goog[ci/ctl]" cannot patch resource "deployments" in API group "apps" in the namespace "web": requires one of ["container.deployments.update"] permission(s)."#).unwrap();
+        let r = forbidden_remediation(&wi, "p");
+        assert!(!r.contains("numeric id"), "{r}");
+        assert!(
+            r.contains("--member=\"serviceAccount:p.svc.id.goog[ci/ctl]\""),
+            "{r}"
+        );
     }
 }

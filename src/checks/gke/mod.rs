@@ -168,12 +168,18 @@ pub fn cluster_name(facts: &Facts) -> String {
         .unwrap_or_else(|| "CLUSTER_NAME".into())
 }
 
-/// The cluster's location (zone or region): the cluster description's, else the manifest's.
+/// The cluster's location (zone or region): the cluster description's (`zone` in descriptions
+/// older than the `location` field), else the manifest's.
 pub fn cluster_location(facts: &Facts) -> Option<String> {
     facts
         .json("gcloud/cluster.json")
         .ok()
-        .and_then(|c| str_at(&c.value, "location").map(str::to_string))
+        .and_then(|c| {
+            str_at(&c.value, "location")
+                .or_else(|| str_at(&c.value, "zone"))
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+        })
         .or_else(|| facts.manifest().and_then(|m| m.cluster.location.clone()))
         .filter(|l| !l.is_empty())
 }
