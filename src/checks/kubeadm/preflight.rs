@@ -105,13 +105,38 @@ pub fn preflight_missing_binaries(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if !drafts.is_empty() {
         return Ok(Outcome::Findings(drafts));
     }
-    if probes == 0 && ctx.matches_of("preflight-ran").is_empty() {
+    if probes == 0 && !preflight_checked_binaries(ctx) {
         return Ok(Outcome::NotEvaluated(
-            "no node probe (nodes/*/probes/binaries.txt) and no kubeadm preflight output (captured/) is in the bundle"
+            "no node probe (nodes/*/probes/binaries.txt) and no kubeadm init or join output (captured/) from a kubeadm that still checks these binaries (before v1.33) is in the bundle"
                 .into(),
         ));
     }
     Ok(Outcome::Pass)
+}
+
+/// Whether some pasted kubeadm output comes from a preflight that looks for the binaries: an
+/// init or join (not a reset, whose preflight checks nothing of the kind) of a kubeadm older
+/// than v1.33, which stopped checking the last of them.
+fn preflight_checked_binaries(ctx: &Ctx) -> bool {
+    let init_join = ctx.matches_of("init-join");
+    let reset = ctx.matches_of("reset");
+    let mut files: Vec<&str> = ctx
+        .matches_of("preflight-ran")
+        .iter()
+        .map(|m| &*m.file)
+        .collect();
+    files.dedup();
+    files.into_iter().any(|file| {
+        let is_init_join = init_join.iter().any(|m| &*m.file == file);
+        let is_reset = reset.iter().any(|m| &*m.file == file);
+        let too_new = init_join
+            .iter()
+            .filter(|m| &*m.file == file)
+            .filter_map(|m| m.captures.get("version"))
+            .filter_map(|v| crate::version::Version::parse(v))
+            .any(|v| v.major_minor() >= (1, 33));
+        (is_init_join || !is_reset) && !too_new
+    })
 }
 
 /// The OS every node with an os-release agrees on, when they agree.
