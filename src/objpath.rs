@@ -101,6 +101,13 @@ pub fn str_at<'a>(v: &'a Value, path: &str) -> Option<&'a str> {
     Path::parse(path).ok()?.first(v)?.as_str()
 }
 
+/// The strings of a JSON array (`args`, `endpoints`...); anything else gives none.
+pub fn str_list(v: Option<&Value>) -> Vec<&str> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
 /// The value as display text (strings unquoted).
 pub fn to_text(v: &Value) -> String {
     match v {

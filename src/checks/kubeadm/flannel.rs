@@ -11,7 +11,7 @@ use super::not_kubeadm;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
-use crate::objpath::str_at;
+use crate::objpath::{str_at, str_list};
 use serde_json::Value;
 
 const PUBLIC_IP: &str = "flannel.alpha.coreos.com/public-ip";
@@ -74,24 +74,13 @@ fn is_flannel_ds(ds: &Value) -> bool {
             .is_some_and(|s| containers(s).iter().any(|c| image_is_flannel(c)))
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// How flanneld is told which interface to use: `--iface`, `--iface-regex`, `--iface-can-reach`
 /// in its command or args (`--iface=eth1` or `--iface eth1`), or the FLANNELD_IFACE* variables.
 /// Returns (setting, value, index in args when it is one `--iface=...` element there).
 fn iface_settings(c: &Value) -> Vec<(String, String, Option<usize>)> {
     let mut out = Vec::new();
-    let args = strings(c.get("args"));
-    let command = strings(c.get("command"));
+    let args = str_list(c.get("args"));
+    let command = str_list(c.get("command"));
     for (from_args, tokens) in [(false, &command), (true, &args)] {
         let mut i = 0;
         while i < tokens.len() {
@@ -109,7 +98,7 @@ fn iface_settings(c: &Value) -> Vec<(String, String, Option<usize>)> {
                         (from_args && name == "iface").then_some(i),
                     ));
                 } else if t.starts_with('-') && flag == name {
-                    let v = tokens.get(i + 1).cloned().unwrap_or_default();
+                    let v = tokens.get(i + 1).map(|s| s.to_string()).unwrap_or_default();
                     out.push((format!("--{name}"), v, None));
                     i += 1;
                 }
@@ -154,7 +143,7 @@ fn flags_evidence(doc: &JsonDoc, item: &Item, c: &Value) -> Evidence {
         "\"command\""
     };
     // The first flag of this container pins the right "args" among several containers.
-    let first = strings(c.get(if key == "\"args\"" { "args" } else { "command" }))
+    let first = str_list(c.get(if key == "\"args\"" { "args" } else { "command" }))
         .into_iter()
         .next();
     let anchor = first

@@ -138,15 +138,10 @@ fn is_cluster_config(d: &Value) -> bool {
 /// find the evidence line by.
 fn external_endpoints(d: &Value) -> Option<(String, &'static str)> {
     let list = |v: &Value| -> Vec<String> {
-        v.get("endpoints")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
+        crate::objpath::str_list(v.get("endpoints"))
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     };
     let (eps, key) = match d.pointer("/etcd/external") {
         Some(ext) if ext.is_object() => (list(ext), "external:"),
