@@ -5,6 +5,7 @@
 //! per pod, with the cause that fits its node.
 
 use super::cni::{self, AddonPod};
+use super::pod_table;
 use super::pods::{self, Runtime};
 use super::{not_kubeadm, selinux};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
@@ -90,7 +91,7 @@ pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if let Some(o) = not_kubeadm(ctx) {
         return Ok(o);
     }
-    let pods = ctx.list("kubectl/pods.json")?;
+    let pods = pod_table::pods_or_table(ctx)?;
     let addons = cni::addon_pods(&pods);
     let configured: Vec<String> = cni::nodes_cni(ctx)
         .into_iter()

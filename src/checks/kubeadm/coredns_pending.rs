@@ -5,6 +5,7 @@
 
 use super::cni::{CniCollection, addon_pods, nodes_cni};
 use super::not_kubeadm;
+use super::pod_table;
 use super::pods::is_dns_pod;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
 use crate::facts::{Item, JsonDoc, Unavailable};
@@ -94,7 +95,7 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if let Some(o) = not_kubeadm(ctx) {
         return Ok(o);
     }
-    let pods = ctx.list("kubectl/pods.json")?;
+    let pods = pod_table::pods_or_table(ctx)?;
     let pending: Vec<&Item> = pods
         .items
         .iter()

@@ -18,6 +18,7 @@ mod hostport;
 mod join;
 mod network;
 mod node_ip;
+mod pod_table;
 mod pods;
 mod preflight;
 mod reset;

@@ -3,6 +3,7 @@
 //! combine with SELinux in enforcing mode: the container's process is refused at exec, and the pod
 //! crash-loops. One finding per node, since the cause is the node's SELinux mode and runtime.
 
+use super::pod_table;
 use super::pods::{self, Failing, Runtime};
 use super::{OsRelease, not_kubeadm};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
@@ -64,7 +65,7 @@ pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if let Some(o) = not_kubeadm(ctx) {
         return Ok(o);
     }
-    let pods = ctx.list("kubectl/pods.json")?;
+    let pods = pod_table::pods_or_table(ctx)?;
     let eperm = ctx.matches_of("eperm");
     let looping: Vec<String> = ctx
         .matches_of("loop")
