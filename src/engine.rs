@@ -5,6 +5,7 @@
 use crate::checks::{self, Ctx, Draft, Outcome};
 use crate::facts::Facts;
 use crate::model::{CheckResult, Evidence, Finding, MAX_EVIDENCE, Status};
+use crate::platform::{self, Gate};
 use crate::scan;
 use crate::spec::{Analyzer, Catalog, Check};
 use crate::template;
@@ -52,6 +53,11 @@ pub fn run_with_progress(
 }
 
 fn evaluate(ctx: &Ctx) -> Outcome {
+    match platform::gate(&ctx.check.spec.applies_to, ctx.facts.platform()) {
+        Ok(()) => {}
+        Err(Gate::OtherPlatform(why)) => return Outcome::NotApplicable(why),
+        Err(Gate::Unknown(why)) => return Outcome::NotEvaluated(why),
+    }
     let r = match &ctx.check.analyzer {
         Analyzer::NotImplemented => {
             return Outcome::NotEvaluated("not implemented in this version of kubetriage".into());
@@ -85,6 +91,10 @@ fn finish(check: &Check, outcome: Outcome, dropped: usize) -> CheckResult {
         Outcome::Pass => {}
         Outcome::NotEvaluated(reason) => {
             result.status = Status::NotEvaluated;
+            result.reason = reason;
+        }
+        Outcome::NotApplicable(reason) => {
+            result.status = Status::NotApplicable;
             result.reason = reason;
         }
         Outcome::Findings(drafts) if drafts.is_empty() => {}

@@ -451,6 +451,7 @@ pub struct Facts<'b> {
     yaml: Cache<YamlDoc>,
     text: Cache<TextFile>,
     time: OnceLock<Option<jiff::Timestamp>>,
+    platform: OnceLock<crate::platform::Inferred>,
 }
 
 impl<'b> Facts<'b> {
@@ -475,6 +476,7 @@ impl<'b> Facts<'b> {
             yaml: Cache::new(),
             text: Cache::new(),
             time: OnceLock::new(),
+            platform: OnceLock::new(),
         }
     }
 
@@ -486,22 +488,17 @@ impl<'b> Facts<'b> {
         self.manifest.as_ref().err()
     }
 
-    /// The cluster kind: the manifest's `mode`, else inferred from what the bundle holds.
+    /// The cluster's platform and how it was told (see [`crate::platform`]), worked out once.
+    pub fn platform(&self) -> &crate::platform::Inferred {
+        self.platform.get_or_init(|| crate::platform::infer(self))
+    }
+
+    /// The cluster kind in the report's `mode` field: GKE, kubeadm, or anything else.
     pub fn mode(&self) -> Mode {
-        match self.manifest().and_then(|m| m.mode.as_deref()) {
-            Some("gke") => Mode::Gke,
-            Some("kubeadm") => Mode::Kubeadm,
-            Some(_) => Mode::Generic,
-            None if self.bundle.file("gcloud/cluster.json").is_some() => Mode::Gke,
-            None if self
-                .bundle
-                .files
-                .iter()
-                .any(|f| f.path.starts_with("nodes/")) =>
-            {
-                Mode::Kubeadm
-            }
-            None => Mode::Generic,
+        match self.platform().platform {
+            crate::platform::Platform::Gke => Mode::Gke,
+            crate::platform::Platform::Kubeadm => Mode::Kubeadm,
+            _ => Mode::Generic,
         }
     }
 

@@ -66,6 +66,8 @@ pub enum Status {
     Finding,
     NotEvaluated,
     Pass,
+    /// The check is written for another platform (a GKE check on a kubeadm-built cluster).
+    NotApplicable,
 }
 
 impl Status {
@@ -74,6 +76,7 @@ impl Status {
             Status::Finding => "finding",
             Status::NotEvaluated => "not-evaluated",
             Status::Pass => "pass",
+            Status::NotApplicable => "not-applicable",
         }
     }
 }
@@ -124,7 +127,7 @@ pub struct CheckResult {
     pub status: Status,
     pub severity: Severity,
     pub title: String,
-    /// Why the check was not evaluated; empty otherwise.
+    /// Why the check was not evaluated or does not apply; empty otherwise.
     pub reason: String,
     pub findings: Vec<Finding>,
 }

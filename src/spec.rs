@@ -46,6 +46,10 @@ pub struct CheckSpec {
     #[serde(default)]
     pub remediation: String,
     pub docs: DocRef,
+    /// The platforms the check is written for (`gke`, `kubeadm`, a distribution's name); absent
+    /// or empty: every platform. The engine, not the check, keeps it off other platforms.
+    #[serde(default)]
+    pub applies_to: Vec<String>,
     /// The bundle files this check reads (documentation for users and for `explain`).
     #[serde(default)]
     pub reads: Vec<String>,

@@ -21,6 +21,9 @@ struct Expect {
     /// Check id → a part of the reason it is not evaluated.
     #[serde(default)]
     not_evaluated: BTreeMap<String, String>,
+    /// Checks written for another platform than the bundle's.
+    #[serde(default)]
+    not_applicable: Vec<String>,
     /// Sources the report must list as not collected.
     #[serde(default)]
     not_collected: Vec<String>,
@@ -156,6 +159,15 @@ fn verify(bundle: &str, exp: &Expect, report: &Value) -> Vec<String> {
             ));
         }
     }
+    for id in &exp.not_applicable {
+        let c = check(report, id);
+        if c["status"] != "not-applicable" {
+            errors.push(format!(
+                "{bundle}: {id} should be not applicable but is {} ({})",
+                c["status"], c["reason"]
+            ));
+        }
+    }
     for path in &exp.not_collected {
         let listed = report["collection"]
             .as_array()
@@ -245,6 +257,11 @@ fn every_catalog_check_appears_once_sorted_by_severity_then_id() {
                 ),
                 "finding" => assert!(!c["findings"].as_array().unwrap().is_empty()),
                 "pass" => assert!(c["findings"].as_array().unwrap().is_empty()),
+                "not-applicable" => assert!(
+                    !c["reason"].as_str().unwrap().is_empty(),
+                    "{bundle}: {} has no reason",
+                    c["id"]
+                ),
                 other => panic!("unknown status {other}"),
             }
         }

@@ -202,3 +202,38 @@ fn the_binary_carries_the_collector_script() {
     .unwrap();
     assert_eq!(out.stdout, script);
 }
+
+#[test]
+fn platform_checks_never_pass_on_a_bundle_of_unknown_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kubectl/logs/default/app-1/app.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::fs::write(&log, "hello\n").unwrap();
+    let (_, report) = run_json(dir.path(), &[]);
+    assert_eq!(report["bundle"]["platform"], "unknown");
+    for c in report["checks"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        if id.starts_with("gke/") || id.starts_with("kubeadm/") {
+            assert_eq!(c["status"], "not-evaluated", "{id}");
+            assert!(
+                c["reason"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("platform unknown"),
+                "{id}: {}",
+                c["reason"]
+            );
+        }
+    }
+}
+
+#[test]
+fn the_report_names_the_platform_and_where_it_was_read() {
+    let (_, report) = run_json(&testdata().join("kubeadm-coredns-loop"), &[]);
+    assert_eq!(report["schema"], 2);
+    assert_eq!(report["bundle"]["platform"], "kubeadm");
+    assert_eq!(
+        report["bundle"]["platform_evidence"]["file"],
+        "manifest.json"
+    );
+}

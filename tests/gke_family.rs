@@ -67,12 +67,12 @@ fn gke_checks_do_not_speak_about_kubeadm_clusters() {
         let (_, report) = run_json(&b, &[]);
         for id in &ids {
             let c = check(&report, id);
-            assert_eq!(c["status"], "not-evaluated", "{}: {id}", b.display());
+            assert_eq!(c["status"], "not-applicable", "{}: {id}", b.display());
             assert!(
                 c["reason"]
                     .as_str()
                     .unwrap()
-                    .starts_with("not a GKE cluster"),
+                    .starts_with("applies to GKE clusters"),
                 "{}: {id}: {}",
                 b.display(),
                 c["reason"]

@@ -307,7 +307,7 @@ fn garbage_json_and_invalid_utf8_are_not_evaluated_with_the_file_named() {
     // kubeadm checks stay out of GKE bundles: read the same log as a kubeadm bundle.
     assert_eq!(
         check(&report, "kubeadm/coredns-loop")["status"],
-        "not-evaluated"
+        "not-applicable"
     );
     std::fs::write(
         b.join("manifest.json"),
@@ -359,7 +359,7 @@ fn links_in_a_bundle_folder_are_not_followed() {
     std::fs::create_dir_all(b.join("kubectl")).unwrap();
     std::fs::write(
         b.join("manifest.json"),
-        br#"{"format":1,"mode":"kubeadm","sources":[]}"#,
+        br#"{"format":1,"mode":"gke","sources":[]}"#,
     )
     .unwrap();
     let secret = dir.path().join("secret.json");
@@ -373,6 +373,11 @@ fn links_in_a_bundle_folder_are_not_followed() {
     );
     let c = check(&report, "gke/metadata-server-crashloop");
     assert_eq!(c["status"], "not-evaluated");
+    assert!(
+        c["reason"].as_str().unwrap().contains("kubectl/pods.json"),
+        "{}",
+        c["reason"]
+    );
 }
 
 #[test]

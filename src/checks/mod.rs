@@ -41,6 +41,8 @@ pub enum Outcome {
     Findings(Vec<Draft>),
     Pass,
     NotEvaluated(String),
+    /// Set by the engine only: the check is for another platform.
+    NotApplicable(String),
 }
 
 /// One finding's facts: the names for the templates, and the evidence.

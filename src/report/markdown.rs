@@ -110,6 +110,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "- `{}` {}", c.id, inline(&c.title))?;
         }
     }
+    if !report.with_status(Status::NotApplicable).is_empty() {
+        writeln!(out, "\n## Not applicable\n")?;
+        for (reason, n) in report.not_applicable_reasons() {
+            writeln!(out, "- {n} checks: {}", inline(reason))?;
+        }
+    }
     Ok(())
 }
 

@@ -14,8 +14,14 @@ use serde::Serialize;
 /// The version of kubetriage that wrote a report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The version of the JSON report's shape, apart from the tool's: it grows when a field is
+/// added and changes its major number only when a field changes meaning or goes away.
+/// 2: the `not-applicable` status, `bundle.platform` and `bundle.platform_evidence`.
+pub const SCHEMA: u32 = 2;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    pub schema: u32,
     pub version: String,
     pub bundle: BundleInfo,
     pub collection: Vec<CollectionEntry>,
@@ -28,6 +34,10 @@ pub struct BundleInfo {
     pub source: String,
     /// `gke`, `kubeadm` or `generic`, from the manifest (or inferred when it has none).
     pub mode: String,
+    /// `gke`, `kubeadm`, a distribution's name, or `unknown`: what the checks were gated on.
+    pub platform: String,
+    /// The file and line the platform was read from, when there is one.
+    pub platform_evidence: Option<crate::model::Evidence>,
     /// The bundle's collection time: every age and window is computed against it.
     pub created: Option<String>,
     pub format: String,
@@ -52,6 +62,7 @@ pub struct Summary {
     pub finding: usize,
     pub pass: usize,
     pub not_evaluated: usize,
+    pub not_applicable: usize,
     pub critical: usize,
     pub error: usize,
     pub warning: usize,
@@ -101,6 +112,7 @@ impl Report {
                 Status::Finding => summary.finding += 1,
                 Status::Pass => summary.pass += 1,
                 Status::NotEvaluated => summary.not_evaluated += 1,
+                Status::NotApplicable => summary.not_applicable += 1,
             }
             for f in &c.findings {
                 match f.severity {
@@ -111,11 +123,15 @@ impl Report {
                 }
             }
         }
+        let platform = facts.platform();
         Report {
+            schema: SCHEMA,
             version: VERSION.to_string(),
             bundle: BundleInfo {
                 source: bundle.source.display().to_string(),
                 mode: mode.to_string(),
+                platform: platform.platform.name().to_string(),
+                platform_evidence: platform.evidence.clone(),
                 created: facts.collection_time().map(|t| t.to_string()),
                 format: bundle.format.as_str().to_string(),
                 cluster: manifest.map(|m| m.cluster.clone()).unwrap_or_default(),
@@ -138,6 +154,18 @@ impl Report {
     /// The checks that ended with `status`, in report order.
     pub fn with_status(&self, status: Status) -> Vec<&CheckResult> {
         self.checks.iter().filter(|c| c.status == status).collect()
+    }
+
+    /// Why checks do not apply, each reason once with how many checks give it, in report order.
+    pub fn not_applicable_reasons(&self) -> Vec<(&str, usize)> {
+        let mut out: Vec<(&str, usize)> = Vec::new();
+        for c in self.with_status(Status::NotApplicable) {
+            match out.iter_mut().find(|(r, _)| *r == c.reason) {
+                Some((_, n)) => *n += 1,
+                None => out.push((&c.reason, 1)),
+            }
+        }
+        out
     }
 
     /// The worst severity of any finding.

@@ -133,6 +133,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  {:<40} {}", c.id, escape(&c.title))?;
         }
     }
+    let other = report.with_status(Status::NotApplicable);
+    if !other.is_empty() {
+        writeln!(out, "\nNot applicable ({}):", other.len())?;
+        for (reason, n) in report.not_applicable_reasons() {
+            writeln!(out, "  {n} checks: {}", escape(reason))?;
+        }
+    }
     Ok(())
 }
 

@@ -80,6 +80,7 @@ fn status_style(s: Status) -> Style {
         Status::Finding => Style::new().fg(Color::Red),
         Status::NotEvaluated => Style::new().fg(Color::DarkGray),
         Status::Pass => Style::new().fg(Color::Green),
+        Status::NotApplicable => Style::new().fg(Color::DarkGray),
     }
 }
 
@@ -88,6 +89,7 @@ fn status_word(s: Status) -> &'static str {
         Status::Finding => "finding",
         Status::NotEvaluated => "not eval",
         Status::Pass => "pass",
+        Status::NotApplicable => "n/a",
     }
 }
 
@@ -487,6 +489,16 @@ pub fn detail_text(c: &CheckView, width: usize) -> (Vec<Line<'static>>, Vec<usiz
                 width,
                 0,
                 Style::new().fg(Color::Yellow),
+            );
+            out.push(Line::raw(""));
+        }
+        Status::NotApplicable => {
+            wrap_into(
+                &mut out,
+                &format!("Not applicable: {}", c.reason),
+                width,
+                0,
+                DIM,
             );
             out.push(Line::raw(""));
         }

@@ -20,16 +20,23 @@ pub enum Group {
     Findings,
     NotEvaluated,
     Passed,
+    NotApplicable,
 }
 
 impl Group {
-    pub const ALL: [Group; 3] = [Group::Findings, Group::NotEvaluated, Group::Passed];
+    pub const ALL: [Group; 4] = [
+        Group::Findings,
+        Group::NotEvaluated,
+        Group::Passed,
+        Group::NotApplicable,
+    ];
 
     pub fn of(status: Status) -> Group {
         match status {
             Status::Finding => Group::Findings,
             Status::NotEvaluated => Group::NotEvaluated,
             Status::Pass => Group::Passed,
+            Status::NotApplicable => Group::NotApplicable,
         }
     }
 
@@ -38,6 +45,7 @@ impl Group {
             Group::Findings => "Findings",
             Group::NotEvaluated => "Not evaluated",
             Group::Passed => "Passed",
+            Group::NotApplicable => "Not applicable",
         }
     }
 
@@ -411,7 +419,7 @@ pub struct ChecksState {
     pub findings_only: bool,
     /// Hidden severities, by index into `Severity::ALL`.
     pub hidden: [bool; 4],
-    pub collapsed: [bool; 3],
+    pub collapsed: [bool; 4],
 }
 
 #[derive(Debug, Default)]
@@ -508,7 +516,7 @@ impl App {
             tab: Tab::Checks,
             stack: Vec::new(),
             checks: ChecksState {
-                collapsed: [false, false, true],
+                collapsed: [false, false, true, true],
                 ..ChecksState::default()
             },
             files: FilesState::default(),

@@ -12,9 +12,6 @@ const CREDENTIALS_API: &str = "iamcredentials.googleapis.com";
 
 /// `gke/metadata-server-crashloop`: a gke-metadata-server pod crash-looping or OOM-killed.
 pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let pods = ctx.list("kubectl/pods.json")?;
     let servers: Vec<_> = pods
         .items
@@ -176,9 +173,6 @@ fn gsa_project_of(gsa: &str) -> Option<String> {
 
 /// `gke/wi-binding-missing`: an annotated KSA whose GSA does not let it act as the GSA.
 pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let sas = ctx.list("kubectl/serviceaccounts.json")?;
     let ksas = annotated_ksas(&sas);
     let cluster = ctx.json("gcloud/cluster.json").ok();
@@ -330,9 +324,6 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 
 /// `gke/ksa-count-high`: the metadata server's memory grows with the cluster's KSA count.
 pub fn ksa_count_high(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let sas = ctx.list("kubectl/serviceaccounts.json")?;
     let n = sas.items.len();
     let Some(severity) = ksa_count_severity(n) else {
@@ -393,9 +384,6 @@ fn service_name(v: &Value) -> Option<&str> {
 
 /// `gke/wi-credentials-api-disabled`: WI in use without the IAM Credentials API.
 pub fn wi_credentials_api_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let wi = WiUse::read(ctx.facts)?;
     if !wi.in_use() {
         return Ok(wi.not_in_use());
@@ -451,9 +439,6 @@ pub fn wi_credentials_api_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 
 /// `gke/wi-pool-missing`: annotated KSAs on a cluster without (its own) workload pool.
 pub fn wi_pool_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let sas = ctx.list("kubectl/serviceaccounts.json")?;
     let ksas = annotated_ksas(&sas);
     if ksas.is_empty() {
@@ -614,9 +599,6 @@ fn may_schedule_on(pod: &Value, pool: &PoolLabels) -> bool {
 /// `gke/wi-nodepool-metadata-mode`: WI pods on (or bound for) pools without the GKE metadata
 /// server.
 pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let wi = WiUse::read(ctx.facts)?;
     if !wi.in_use() {
         return Ok(wi.not_in_use());
@@ -892,9 +874,6 @@ pub fn gsa_email_problem(raw: &str) -> Option<String> {
 
 /// `gke/wi-ksa-annotation-invalid`: malformed annotation values, and GSAs that do not exist.
 pub fn wi_ksa_annotation_invalid(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let sas = ctx.list("kubectl/serviceaccounts.json")?;
     let ksas = annotated_ksas(&sas);
     if ksas.is_empty() {

@@ -169,9 +169,6 @@ fn mesh_for<'a>(cms: &'a JsonDoc, rev: Option<&str>) -> Mesh<'a> {
 }
 
 pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let wi = WiUse::read(ctx.facts)?;
     if !wi.in_use() {
         return Ok(wi.not_in_use());

@@ -173,9 +173,6 @@ roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io\
 /// `gke/rbac-forbidden`: Forbidden answers with GKE's IAM hint, one finding per distinct
 /// (user, verb, resource, group, namespace).
 pub fn rbac_forbidden(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     if ctx.scanned("forbidden") == 0 {
         return Ok(Outcome::NotEvaluated(format!(
             "no captured output or logs to read: none of {} is in the bundle",
@@ -370,9 +367,6 @@ fn metadata_host_env(pod: &Value) -> Option<String> {
 
 /// `gke/metadata-dns-failure`: metadata.google.internal not resolved, or no default credentials.
 pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let mut matches: Vec<&ScanMatch> = ctx.matches_of("dns");
     matches.extend(ctx.matches_of("nocreds"));
     if matches.is_empty() {
@@ -472,9 +466,6 @@ fn container_started(pod: &Value, container: &str, previous: bool) -> Option<jif
 /// `gke/wi-startup-timeout`: authentication failures within [`STARTUP_WINDOW_SECS`] of the
 /// container's start.
 pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     if ctx.scanned("authfail") == 0 {
         return Ok(Outcome::NotEvaluated(
             "no pod logs in the bundle (kubectl/logs/...)".into(),
@@ -572,9 +563,6 @@ fn dials_google_api(line: &str) -> bool {
 
 /// `gke/control-plane-unavailable`: the metadata server cannot reach the control plane.
 pub fn control_plane_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let refused: Vec<&ScanMatch> = ctx
         .matches_of("refused")
         .into_iter()
@@ -643,9 +631,6 @@ pub fn control_plane_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 
 /// `gke/wi-ksa-annotation-missing`: Google auth failures in pods whose KSA has no annotation.
 pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     if ctx.scanned("authfail") == 0 {
         return Ok(Outcome::NotEvaluated(
             "no pod logs in the bundle (kubectl/logs/...)".into(),
@@ -777,9 +762,6 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 /// `gke/deploypatch-service-agent`: DeployPatch failures, or the GKE service agent without
 /// roles/container.serviceAgent on the project.
 pub fn deploypatch_service_agent(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let lines = ctx.matches_of("deploypatch");
     let project = project_id(ctx.facts);
     let project_doc = ctx.json("gcloud/project.json").ok();

@@ -16,7 +16,7 @@ pub mod netpol;
 mod network;
 
 use super::Outcome;
-use crate::facts::{Facts, JsonDoc, Mode, Unavailable};
+use crate::facts::{Facts, JsonDoc, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::str_at;
 use serde_json::Value;
@@ -62,15 +62,6 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
     ("wi-pool-missing", chain::wi_pool_missing),
     ("wi-startup-timeout", logs::wi_startup_timeout),
 ];
-
-/// The reason GKE-only checks give on other clusters.
-pub const NOT_GKE: &str = "not a GKE cluster: the manifest says the bundle comes from a kubeadm-built cluster (mode kubeadm)";
-
-/// "Not evaluated: not a GKE cluster" for bundles of kubeadm-built clusters, so that GKE checks
-/// never speak about them.
-pub fn not_gke(facts: &Facts) -> Option<Outcome> {
-    (facts.mode() == Mode::Kubeadm).then(|| Outcome::NotEvaluated(NOT_GKE.into()))
-}
 
 /// A Kubernetes service account carrying the Workload Identity annotation.
 #[derive(Debug, Clone)]

@@ -72,9 +72,6 @@ fn name_of(v: &Value) -> &str {
 }
 
 pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_gke(ctx.facts) {
-        return Ok(o);
-    }
     let wi = WiUse::read(ctx.facts)?;
     if !wi.in_use() {
         return Ok(wi.not_in_use());

@@ -7,7 +7,7 @@
 use super::cni::{self, AddonPod};
 use super::pod_table;
 use super::pods::{self, Runtime};
-use super::{not_kubeadm, selinux};
+use super::selinux;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -88,9 +88,6 @@ fn mount_flags_cause(ctx: &Ctx, node: &str) -> Option<MountFlagsCause> {
 }
 
 pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let pods = pod_table::pods_or_table(ctx)?;
     let addons = cni::addon_pods(&pods);
     let configured: Vec<String> = cni::nodes_cni(ctx)

@@ -2,7 +2,6 @@
 //! wait for it never ends.
 
 use super::containers::{self, Row};
-use super::not_kubeadm;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -17,9 +16,6 @@ const COMPONENTS: &[&str] = &[
 ];
 
 pub fn control_plane_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let backoff = ctx.matches_of("backoff");
     let mut drafts: Vec<(String, Draft)> = Vec::new();
     let mut lists_read = 0;

@@ -4,7 +4,6 @@
 //! People take that for a DNS problem; the fix is to install the add-on.
 
 use super::cni::{CniCollection, addon_pods, nodes_cni};
-use super::not_kubeadm;
 use super::pod_table;
 use super::pods::is_dns_pod;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
@@ -92,9 +91,6 @@ pub(super) fn network_marker(msg: &str) -> Option<&'static str> {
 }
 
 pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let pods = pod_table::pods_or_table(ctx)?;
     let pending: Vec<&Item> = pods
         .items

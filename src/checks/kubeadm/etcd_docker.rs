@@ -4,7 +4,7 @@
 //! package record, or on the `Package version:` line of CentOS's `docker version`.
 
 use super::pods::docker_package_in;
-use super::{not_kubeadm, package_version, pod_node};
+use super::{package_version, pod_node};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -33,9 +33,6 @@ struct NodeSigns {
 }
 
 pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let pods = ctx.list("kubectl/pods.json").ok();
     let events = ctx.list("kubectl/events.json").ok();
     let mut signs: BTreeMap<String, NodeSigns> = BTreeMap::new();

@@ -2,7 +2,7 @@
 //! commas, so a value that itself holds commas is refused (`malformed pair, expect
 //! string=string`) or, written as repeated keys, silently cut to its last part.
 
-use super::{not_kubeadm, server_version};
+use super::server_version;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -76,9 +76,6 @@ fn section(flag: &str) -> &'static str {
 }
 
 pub fn extra_args_comma(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     // (flag, value) → evidence and whether kubeadm's error was seen.
     let mut groups: Vec<(String, String, Vec<Evidence>, bool)> = Vec::new();
     let mut add = |flag: String, value: String, ev: Evidence, error: bool| match groups

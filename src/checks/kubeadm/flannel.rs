@@ -7,7 +7,6 @@
 
 use super::network::{addresses, node_inets, node_name};
 use super::node_ip::{parse_ip, routable_inets};
-use super::not_kubeadm;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
@@ -200,9 +199,6 @@ fn ds_from_pod_name(pod: &str) -> String {
 }
 
 pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let nodes = ctx.list("kubectl/nodes.json")?;
     let pods = ctx.list("kubectl/pods.json").ok();
     let dss = ctx.list("kubectl/daemonsets.json").ok();

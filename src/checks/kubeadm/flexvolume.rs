@@ -5,7 +5,7 @@
 //! later, the controller-manager's `flexvolume-dir` hostPath volume cannot be set up, so the
 //! controller-manager does not start.
 
-use super::{FlagSource, KubeletSettings, OsRelease, not_kubeadm, pod_node, server_version};
+use super::{FlagSource, KubeletSettings, OsRelease, pod_node, server_version};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::{TextFile, Unavailable};
 use crate::model::Evidence;
@@ -384,9 +384,6 @@ fn describe(who: &str, d: &PluginDir) -> String {
 }
 
 pub fn usr_readonly_flexvolume(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let mut hits: BTreeMap<String, Vec<LogHit>> = BTreeMap::new();
     for h in log_hits(ctx) {
         hits.entry(h.node.clone()).or_default().push(h);

@@ -4,8 +4,8 @@
 //! kubelet's `hairpinMode` (`none` turns it off) and, with a bridge-based CNI, the bridge
 //! plugin's `hairpinMode` (off unless written as true).
 
+use super::KubeletSettings;
 use super::cni::{NodeCni, nodes_cni};
-use super::{KubeletSettings, not_kubeadm};
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -22,9 +22,6 @@ fn kubelet_hairpin(ctx: &Ctx, node: &str) -> Option<(String, Option<Evidence>)> 
 }
 
 pub fn hairpin_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let mut evaluated = false;
     let mut drafts = Vec::new();
     for node_cni in nodes_cni(ctx) {

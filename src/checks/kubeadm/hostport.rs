@@ -3,7 +3,6 @@
 //! portmap, the pod starts normally and the port is simply never opened on the node.
 
 use super::cni::{CniConfig, NodeCni, is_multus, nodes_cni};
-use super::not_kubeadm;
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
@@ -170,9 +169,6 @@ fn portmap_fix(node: &str, c: &CniConfig) -> String {
 }
 
 pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let pods = ctx.list("kubectl/pods.json")?;
     let cni = nodes_cni(ctx);
     let configs: Vec<(&NodeCni, &CniConfig)> = cni

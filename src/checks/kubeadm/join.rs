@@ -2,7 +2,7 @@
 //! bootstrap, as the bootstrap-token user; a control plane set up by kubeadm 1.17 never gave
 //! that user `get` on nodes, so the join is refused.
 
-use super::{not_kubeadm, package_version, server_version};
+use super::{package_version, server_version};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -16,9 +16,6 @@ const BOOTSTRAP_GROUPS: &[&str] = &[
 ];
 
 pub fn join_rbac_get_nodes(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let server = server_version(ctx);
     let node_re = regex::Regex::new(r#"(?:nodes \\?"|cannot get Node \\?")([^"\\]+)"#)
         .expect("fixed pattern");

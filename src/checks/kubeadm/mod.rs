@@ -28,7 +28,7 @@ mod upgrade;
 mod x509;
 
 use super::{Ctx, Draft, Outcome, group_matches};
-use crate::facts::{Mode, TextFile, Unavailable};
+use crate::facts::{TextFile, Unavailable};
 use crate::model::Evidence;
 use std::sync::Arc;
 
@@ -83,15 +83,6 @@ pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
     ),
     ("x509-unknown-authority", x509::x509_unknown_authority),
 ];
-
-/// The "not evaluated" reason of every kubeadm check on a GKE bundle.
-pub const NOT_KUBEADM: &str = "not a kubeadm-built cluster: the bundle comes from GKE (manifest mode gke or a GKE cluster description), whose control plane Google runs";
-
-/// kubeadm checks stay out of GKE bundles: a GKE control plane is not the customer's to fix, and
-/// its nodes are not set up by kubeadm.
-pub fn not_kubeadm(ctx: &Ctx) -> Option<Outcome> {
-    (ctx.facts.mode() == Mode::Gke).then(|| Outcome::NotEvaluated(NOT_KUBEADM.into()))
-}
 
 /// A node's operating system, from `nodes/<node>/os-release`.
 #[derive(Debug, Clone)]
@@ -367,9 +358,6 @@ pub fn flag_in(text: &TextFile, flag: &str) -> Option<(usize, String)> {
 /// `kubeadm/coredns-loop`: CoreDNS's loop plugin fired, or a node's kubelet hands pods a
 /// resolv.conf whose only resolver is a local stub, and CoreDNS forwards to that file.
 pub fn coredns_loop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let mut drafts = group_matches(ctx.matches_of("loop"), |v| v["pod"].clone());
     let pods = ctx.list("kubectl/pods.json").ok();
     for d in &mut drafts {
@@ -484,9 +472,6 @@ fn driver(s: &str) -> String {
 /// `kubeadm/cgroup-driver-mismatch`: the kubelet's cgroup driver differs from the runtime's,
 /// from the kubelet's own error lines or from the configured drivers.
 pub fn cgroup_driver_mismatch(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let mut drafts: Vec<Draft> = Vec::new();
     // Log evidence, one finding per node (all its lines as evidence).
     let log_lines: Vec<_> = ["misconfiguration", "cgroups-path", "cgroup-parent"]

@@ -2,7 +2,7 @@
 //! (`kubeadm/kubelet-unreachable-ip`), and kube-proxy starting before its node had one
 //! (`kubeadm/kube-proxy-no-node-ip`).
 
-use super::{OsRelease, not_kubeadm, pod_node, server_version};
+use super::{OsRelease, pod_node, server_version};
 use crate::checks::{Ctx, Outcome, group_matches};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::objpath::str_at;
@@ -156,9 +156,6 @@ fn kubelets_were_dialled(ctx: &Ctx) -> bool {
 }
 
 pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let mut drafts = group_matches(ctx.matches_of("no-route"), |v| {
         v["ip"].trim_matches(['[', ']']).to_string()
     });
@@ -297,9 +294,6 @@ const BY_NAME_REMEDIATION: &str = "The API server reached node {node} through it
 const UNINITIALIZED: &str = "node.cloudprovider.kubernetes.io/uninitialized";
 
 pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let mut drafts = group_matches(ctx.matches_of("no-node-ip"), |v| v["pod"].clone());
     if drafts.is_empty() {
         if ctx.scanned("no-node-ip") == 0 {

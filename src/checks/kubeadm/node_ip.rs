@@ -5,8 +5,8 @@
 //! addresses and falls back to the default-route interface, which is that NAT. The check names
 //! the node's other address that looks routable, for /etc/hosts and `--node-ip`.
 
+use super::OsRelease;
 use super::network::{Inet, addresses, node_inets, node_name};
-use super::{OsRelease, not_kubeadm};
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::facts::{Item, JsonDoc, TextFile, Unavailable};
 use crate::model::Evidence;
@@ -216,9 +216,6 @@ struct NodeView<'d> {
 }
 
 pub fn node_ip_unroutable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let nodes_doc = ctx.list("kubectl/nodes.json");
     let mut views: Vec<NodeView> = Vec::new();
     if let Ok(doc) = &nodes_doc {

@@ -4,7 +4,7 @@
 //! kubeadm v1.32 stopped checking for ebtables and socat and v1.33 for ethtool, ip, iptables
 //! and tc, so on newer clusters only the node probe shows them missing.
 
-use super::{OsFamily, OsRelease, not_kubeadm};
+use super::{OsFamily, OsRelease};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
 
@@ -26,9 +26,6 @@ fn binaries_in(m: &crate::scan::ScanMatch) -> Vec<String> {
 }
 
 pub fn preflight_missing_binaries(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let nodes = ctx.facts.nodes();
     let mut drafts = Vec::new();
     let mut probes = 0;

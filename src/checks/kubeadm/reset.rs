@@ -1,7 +1,7 @@
 //! `kubeadm/reset-hang-runtime-stopped`: `kubeadm reset` waits at removing the Kubernetes
 //! containers because the container runtime it asks is not running.
 
-use super::{KubeletSettings, not_kubeadm};
+use super::KubeletSettings;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -16,9 +16,6 @@ struct RuntimeState {
 }
 
 pub fn reset_hang_runtime_stopped(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     // Per captured file: the "removing containers" step with nothing after it, or removal
     // failures and retries.
     let removing = ctx.matches_of("removing");

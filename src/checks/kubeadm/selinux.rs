@@ -3,9 +3,9 @@
 //! combine with SELinux in enforcing mode: the container's process is refused at exec, and the pod
 //! crash-loops. One finding per node, since the cause is the node's SELinux mode and runtime.
 
+use super::OsRelease;
 use super::pod_table;
 use super::pods::{self, Failing, Runtime};
-use super::{OsRelease, not_kubeadm};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::{Item, Unavailable};
 use crate::model::Evidence;
@@ -62,9 +62,6 @@ struct Crashing<'a> {
 }
 
 pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let pods = pod_table::pods_or_table(ctx)?;
     let eperm = ctx.matches_of("eperm");
     let looping: Vec<String> = ctx

@@ -4,7 +4,6 @@
 //! (`omitempty`), and an absent list means "apply the default taint"; v1beta2 fixed it. Pods
 //! that should run on a single control-plane node then stay Pending.
 
-use super::not_kubeadm;
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::facts::{JsonDoc, TextFile, Unavailable};
 use crate::model::Evidence;
@@ -174,9 +173,6 @@ fn pending_evidence(ctx: &Ctx, keys: &[String]) -> (usize, Vec<Evidence>) {
 }
 
 pub fn taints_omitted(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     // (folder, config file, what it asks for)
     let mut asks: Vec<(String, std::sync::Arc<crate::facts::YamlDoc>, EmptyTaints)> = Vec::new();
     let mut registrations = 0;

@@ -1,7 +1,7 @@
 //! `kubeadm/upgrade-plan-external-etcd`: kubeadm before 1.19 times out in `upgrade plan` when
 //! it checks an external etcd's version. Harmless: `kubeadm upgrade apply` works.
 
-use super::{not_kubeadm, package_version};
+use super::package_version;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -10,9 +10,6 @@ use crate::version::Version;
 use serde_json::Value;
 
 pub fn upgrade_plan_external_etcd(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let fatal = ctx.matches_of("plan-fatal");
     if fatal.is_empty() {
         if ctx.scanned("plan-fatal") == 0 {

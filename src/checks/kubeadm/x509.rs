@@ -2,16 +2,12 @@
 //! trust the API server's certificate, or a kubeconfig on a node carries another CA than the
 //! cluster's (`/etc/kubernetes/pki/ca.crt`), compared by the fingerprints the collector records.
 
-use super::not_kubeadm;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
 
 const CLUSTER_CA: &str = "/etc/kubernetes/pki/ca.crt";
 
 pub fn x509_unknown_authority(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    if let Some(o) = not_kubeadm(ctx) {
-        return Ok(o);
-    }
     let mut drafts: Vec<Draft> = Vec::new();
     // The error lines, one finding per source: a pasted session, a node's kubelet, the collector.
     for m in ctx.matches_of("x509") {
