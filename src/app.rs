@@ -50,10 +50,12 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn catalog(analyzers: Option<&Path>) -> anyhow::Result<Catalog> {
-    Ok(match analyzers {
+    let cat = match analyzers {
         Some(dir) => Catalog::with_overrides(dir)?,
         None => Catalog::embedded()?,
-    })
+    };
+    crate::checks::validate(&cat, analyzers.is_none())?;
+    Ok(cat)
 }
 
 fn run(args: &Args) -> anyhow::Result<u8> {
@@ -215,12 +217,16 @@ fn explain(c: &crate::spec::Check, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     if !s.remediation.is_empty() {
-        writeln!(
-            out,
-            "\nRemediation (names are filled in from the bundle):\n{}",
-            s.remediation.trim_end()
-        )?;
+        writeln!(out, "\nRemediation (names are filled in from the bundle):")?;
+        for (variant, t) in s.remediation.all() {
+            if !s.remediation.variants.is_empty() {
+                writeln!(out, "[{variant}]")?;
+            }
+            writeln!(out, "{}", t.trim_end())?;
+        }
     }
-    writeln!(out, "\nReference: {} — {}", s.docs.seed, s.docs.section)?;
+    if !s.docs.is_empty() {
+        writeln!(out, "\nReference: {}", s.docs.cite())?;
+    }
     writeln!(out, "Logic: {:?} (from {})", c.analyzer, c.origin)
 }

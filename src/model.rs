@@ -113,11 +113,108 @@ pub struct Finding {
 /// Repeated log lines are grouped into one finding; past this many, only the count grows.
 pub const MAX_EVIDENCE: usize = 200;
 
-/// Where a check's description comes from: a section of one of the source pages.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+/// Where a check's description comes from: the public page (and its section) it follows, the
+/// source page of the catalog it was written from, or free text for a user's own check.
+///
+/// In a spec: `docs: https://…`, `docs: "our runbook, page 4"`, or a map of the fields below.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(from = "DocsSpec")]
 pub struct DocRef {
-    pub seed: String,
-    pub section: String,
+    /// The public page, with the section's anchor where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The page's or section's title as the page shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The catalog's source page this check was written from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<String>,
+    /// The section of that source page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// Free text, for checks that have no page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// The forms a spec may write `docs:` in.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum DocsSpec {
+    Text(String),
+    Fields(DocFields),
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocFields {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    seed: Option<String>,
+    #[serde(default)]
+    section: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+impl From<DocsSpec> for DocRef {
+    fn from(d: DocsSpec) -> DocRef {
+        match d {
+            DocsSpec::Text(t) if t.starts_with("https://") || t.starts_with("http://") => DocRef {
+                url: Some(t),
+                ..DocRef::default()
+            },
+            DocsSpec::Text(t) => DocRef {
+                text: Some(t),
+                ..DocRef::default()
+            },
+            DocsSpec::Fields(DocFields {
+                url,
+                title,
+                seed,
+                section,
+                text,
+            }) => DocRef {
+                url,
+                title,
+                seed,
+                section,
+                text,
+            },
+        }
+    }
+}
+
+impl DocRef {
+    /// One line a reader can follow: the public page first, then the source page's section.
+    pub fn cite(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(t) = &self.title {
+            parts.push(t.clone());
+        }
+        if let Some(u) = &self.url {
+            parts.push(u.clone());
+        }
+        if parts.is_empty() {
+            match (&self.seed, &self.section) {
+                (Some(seed), Some(sec)) => parts.push(format!("{seed} — {sec}")),
+                (Some(seed), None) => parts.push(seed.clone()),
+                (None, Some(sec)) => parts.push(sec.clone()),
+                (None, None) => {}
+            }
+        }
+        if let Some(t) = &self.text {
+            parts.push(t.clone());
+        }
+        parts.join(" — ")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cite().is_empty()
+    }
 }
 
 /// The result of one catalog check on one bundle.

@@ -6,7 +6,6 @@
 //! The specs are compiled into the binary; `--analyzers DIR` adds or overrides checks by id at
 //! run time, so a support team can ship a new known issue without a rebuild.
 
-use crate::checks;
 use crate::model::{DocRef, Severity};
 use crate::objpath;
 use crate::template;
@@ -38,13 +37,19 @@ pub struct CheckSpec {
     pub explanation: String,
     /// Template for each finding's one-line summary.
     #[serde(default)]
-    pub summary: String,
+    pub summary: Text,
     /// Template for each finding's longer detail.
     #[serde(default)]
-    pub detail: String,
+    pub detail: Text,
     /// Template for what to do, filled with the bundle's names.
     #[serde(default)]
-    pub remediation: String,
+    pub remediation: Text,
+    /// The same texts in other languages: `translations: {ja: {title: …, remediation: …}}`.
+    /// Only English ships today; the shape is here so a translation needs no code.
+    #[serde(default)]
+    pub translations: BTreeMap<String, Translation>,
+    /// Where the check comes from; optional for a user's own check.
+    #[serde(default)]
     pub docs: DocRef,
     /// The platforms the check is written for (`gke`, `kubeadm`, a distribution's name); absent
     /// or empty: every platform. The engine, not the check, keeps it off other platforms.
@@ -61,6 +66,79 @@ pub struct CheckSpec {
     pub analyzer: Option<AnalyzerSpec>,
 }
 
+/// A text a user reads: one template, or named variants a check chooses between per finding
+/// (`remediation: {default: …, docker: …, containerd: …}`). A variant the finding does not
+/// choose, or that the text does not define, falls back to `default`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Text {
+    pub default: String,
+    pub variants: BTreeMap<String, String>,
+}
+
+impl Text {
+    /// The template for a finding that chose `choices` (first defined wins).
+    pub fn pick(&self, choices: &[&str]) -> &str {
+        choices
+            .iter()
+            .find_map(|c| self.variants.get(*c))
+            .unwrap_or(&self.default)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.default.trim().is_empty() && self.variants.is_empty()
+    }
+
+    /// Every template with its variant name (`default` first).
+    pub fn all(&self) -> impl Iterator<Item = (&str, &str)> {
+        std::iter::once(("default", self.default.as_str()))
+            .filter(|(_, t)| !t.is_empty())
+            .chain(self.variants.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text {
+            default: s.to_string(),
+            variants: BTreeMap::new(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            One(String),
+            Variants(BTreeMap<String, String>),
+        }
+        Ok(match Form::deserialize(d)? {
+            Form::One(s) => Text::from(s.as_str()),
+            Form::Variants(mut m) => Text {
+                default: m.remove("default").unwrap_or_default(),
+                variants: m,
+            },
+        })
+    }
+}
+
+/// One language's texts of a check; any field left out stays in English.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub explanation: Option<String>,
+    #[serde(default)]
+    pub summary: Option<Text>,
+    #[serde(default)]
+    pub detail: Option<Text>,
+    #[serde(default)]
+    pub remediation: Option<Text>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScanSpec {
@@ -74,7 +152,7 @@ pub struct ScanSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum AnalyzerSpec {
     /// Every matching line is evidence; lines are grouped into findings by `group_by`.
     LogPattern {
@@ -97,12 +175,8 @@ pub enum AnalyzerSpec {
         #[serde(default)]
         evidence: Option<String>,
     },
-    /// Logic written in Rust, registered under `name` in `checks::BUILTINS`.
-    Builtin {
-        name: String,
-        #[serde(default)]
-        params: Value,
-    },
+    /// Logic written in Rust, registered under the check's id (see `checks::builtin`).
+    Builtin {},
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -154,11 +228,8 @@ pub enum Analyzer {
         vars: Vec<(String, objpath::Path)>,
         evidence: Option<objpath::Path>,
     },
-    Builtin {
-        name: String,
-        run: checks::BuiltinFn,
-        params: Value,
-    },
+    /// Bound to its Rust function by the check's id when the catalog is validated.
+    Builtin,
     NotImplemented,
 }
 
@@ -167,7 +238,7 @@ impl fmt::Debug for Analyzer {
         match self {
             Analyzer::LogPattern { .. } => f.write_str("log-pattern"),
             Analyzer::ObjectMatch { source, .. } => write!(f, "object-match over {source}"),
-            Analyzer::Builtin { name, .. } => write!(f, "builtin {name}"),
+            Analyzer::Builtin => f.write_str("built-in"),
             Analyzer::NotImplemented => f.write_str("not implemented"),
         }
     }
@@ -181,12 +252,16 @@ pub struct Check {
     pub analyzer: Analyzer,
     /// Where the spec came from (`analyzers/gke/x.yaml` or an override file).
     pub origin: String,
+    /// The spec file's text, for errors that name a line.
+    pub text: String,
 }
 
-/// A spec that cannot be used: names the file, the check and the field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A spec that cannot be used: names the file, the line, the check and the field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpecError {
     pub file: String,
+    /// The 1-based line of the spec file the problem is on, when it can be told.
+    pub line: Option<usize>,
     pub check: String,
     pub field: String,
     pub message: String,
@@ -195,6 +270,9 @@ pub struct SpecError {
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
         if !self.check.is_empty() {
             write!(f, ": check {}", self.check)?;
         }
@@ -229,6 +307,7 @@ impl Catalog {
         let mut cat = Catalog::embedded()?;
         let mut files = Vec::new();
         collect_yaml(dir, &mut files).map_err(|e| SpecError {
+            line: None,
             file: dir.display().to_string(),
             check: String::new(),
             field: String::new(),
@@ -236,6 +315,7 @@ impl Catalog {
         })?;
         if files.is_empty() {
             return Err(SpecError {
+                line: None,
                 file: dir.display().to_string(),
                 check: String::new(),
                 field: String::new(),
@@ -246,6 +326,7 @@ impl Catalog {
         for f in files {
             let name = f.display().to_string();
             let text = std::fs::read_to_string(&f).map_err(|e| SpecError {
+                line: None,
                 file: name.clone(),
                 check: String::new(),
                 field: String::new(),
@@ -265,6 +346,7 @@ impl Catalog {
         for w in checks.windows(2) {
             if w[0].spec.id == w[1].spec.id {
                 return Err(SpecError {
+                    line: None,
                     file: w[1].origin.clone(),
                     check: w[1].spec.id.clone(),
                     field: "id".into(),
@@ -295,6 +377,7 @@ fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Resul
 /// Parses and validates one spec file.
 pub fn compile(file: &str, text: &str) -> Result<Check, SpecError> {
     let err = |check: &str, field: &str, message: String| SpecError {
+        line: field_line(text, field),
         file: file.to_string(),
         check: check.to_string(),
         field: field.to_string(),
@@ -311,13 +394,23 @@ pub fn compile(file: &str, text: &str) -> Result<Check, SpecError> {
         })
         .unwrap_or_default();
     let spec: CheckSpec = yaml::from_str(text).map_err(|e| {
-        let field = e
-            .split(':')
-            .next()
-            .filter(|f| !f.contains(' '))
-            .unwrap_or("")
-            .to_string();
-        err(&id, &field, e)
+        let unknown = e
+            .split_once("unknown field `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(f, _)| f.to_string());
+        let field = unknown.clone().unwrap_or_else(|| {
+            e.split(':')
+                .next()
+                .filter(|f| !f.contains(' '))
+                .unwrap_or("")
+                .to_string()
+        });
+        let line =
+            yaml_error_line(&e).or_else(|| unknown.as_deref().and_then(|u| key_line(text, u)));
+        SpecError {
+            line,
+            ..err(&id, &field, e)
+        }
     })?;
     let id = spec.id.clone();
     let valid_id = id.split_once('/').is_some_and(|(g, n)| {
@@ -472,40 +565,161 @@ pub fn compile(file: &str, text: &str) -> Result<Check, SpecError> {
                 evidence,
             }
         }
-        Some(AnalyzerSpec::Builtin { name, params }) => match checks::builtin(name) {
-            Some(run) => Analyzer::Builtin {
-                name: name.clone(),
-                run,
-                params: params.clone(),
-            },
-            None => {
-                return Err(err(
-                    &id,
-                    "analyzer.name",
-                    format!(
-                        "unknown built-in analyzer {name:?}; known: {}",
-                        checks::builtin_names().join(", ")
-                    ),
-                ));
-            }
-        },
+        Some(AnalyzerSpec::Builtin {}) => Analyzer::Builtin,
     };
-    for (field, t) in [
-        ("summary", &spec.summary),
-        ("remediation", &spec.remediation),
-        ("detail", &spec.detail),
-    ] {
-        if t.matches('{').count() < t.matches("{{").count() * 2 {
-            return Err(err(&id, field, "unbalanced braces".into()));
+    // Placeholders: well formed everywhere; known by name where the spec alone says which
+    // names exist (a built-in's names are checked when the catalog is bound to its functions).
+    let known = match &analyzer {
+        Analyzer::LogPattern { .. } => Some(scan_placeholders(&scans)),
+        Analyzer::ObjectMatch { vars, .. } => Some(vars.iter().map(|(k, _)| k.clone()).collect()),
+        Analyzer::Builtin | Analyzer::NotImplemented => None,
+    };
+    for (field, t) in spec.templates() {
+        let names = template::check(t).map_err(|m| SpecError {
+            line: text
+                .lines()
+                .position(|l| l.contains(&m.at))
+                .map(|i| i + 1)
+                .or_else(|| field_line(text, &field)),
+            ..err(&id, &field, m.message)
+        })?;
+        if let Some(known) = &known
+            && let Some(n) = names.iter().find(|n| !known.contains(*n))
+        {
+            return Err(unknown_placeholder(file, text, &id, &field, n, known));
         }
-        let _ = template::names(t);
     }
     Ok(Check {
         spec,
         scans,
         analyzer,
         origin: file.to_string(),
+        text: text.to_string(),
     })
+}
+
+/// The names every scanned line gives a template: where it is, the line itself, how many lines
+/// a finding groups, and each scan's named captures.
+pub const LINE_PLACEHOLDERS: &[&str] = &[
+    "file",
+    "namespace",
+    "pod",
+    "container",
+    "node",
+    "line",
+    "count",
+];
+
+/// The placeholders a finding made of scanned lines can fill.
+pub fn scan_placeholders(scans: &[Scan]) -> std::collections::BTreeSet<String> {
+    let mut known: std::collections::BTreeSet<String> =
+        LINE_PLACEHOLDERS.iter().map(|s| s.to_string()).collect();
+    for s in scans {
+        known.extend(s.regex.capture_names().flatten().map(str::to_string));
+    }
+    known
+}
+
+impl CheckSpec {
+    /// Every template of the spec with its field name (`summary`, `remediation.docker`…).
+    pub fn templates(&self) -> Vec<(String, &str)> {
+        let mut out = Vec::new();
+        for (field, text) in [
+            ("summary", &self.summary),
+            ("detail", &self.detail),
+            ("remediation", &self.remediation),
+        ] {
+            for (variant, t) in text.all() {
+                let name = if text.variants.is_empty() {
+                    field.to_string()
+                } else {
+                    format!("{field}.{variant}")
+                };
+                out.push((name, t));
+            }
+        }
+        out
+    }
+}
+
+/// "unknown placeholder" at the line that holds it.
+pub fn unknown_placeholder(
+    file: &str,
+    text: &str,
+    id: &str,
+    field: &str,
+    name: &str,
+    known: &std::collections::BTreeSet<String>,
+) -> SpecError {
+    let needle = format!("{{{name}}}");
+    SpecError {
+        line: text
+            .lines()
+            .position(|l| l.contains(&needle))
+            .map(|i| i + 1)
+            .or_else(|| field_line(text, field)),
+        file: file.to_string(),
+        check: id.to_string(),
+        field: field.to_string(),
+        message: format!(
+            "unknown placeholder {needle}; this check fills {}",
+            known
+                .iter()
+                .map(|k| format!("{{{k}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The line of a field given as a path (`scan[0].regex`, `remediation.docker`): the top-level
+/// key's line, then each named key below it.
+pub fn field_line(text: &str, field: &str) -> Option<usize> {
+    let mut parts = field
+        .split(['.', '['])
+        .filter(|p| !p.is_empty() && !p.ends_with(']'));
+    let top = parts.next()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut at = lines.iter().position(|l| {
+        l.strip_prefix(top)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    })?;
+    for p in parts {
+        match lines[at + 1..].iter().position(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            t.strip_prefix(p)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        }) {
+            Some(i) => at += 1 + i,
+            None => break,
+        }
+    }
+    Some(at + 1)
+}
+
+/// The first line where `key:` is written, at any depth.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l
+                .trim_start()
+                .trim_start_matches("- ")
+                .trim_start_matches('{');
+            t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+                || l.contains(&format!(" {key}:"))
+                || l.contains(&format!("{{{key}:"))
+        })
+        .map(|i| i + 1)
+}
+
+/// The line a YAML parser error names ("… at line 7 column 3").
+fn yaml_error_line(message: &str) -> Option<usize> {
+    let rest = message.split_once("at line ")?.1;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn compile_cond(c: &CondSpec) -> Result<Cond, String> {
@@ -574,13 +788,11 @@ mod tests {
     fn errors_name_file_check_and_field() {
         let e = compile(
             "a.yaml",
-            &format!("{MINIMAL}analyzer: {{kind: builtin, name: nope}}\n"),
+            &format!("{MINIMAL}analyzer: {{kind: log-pattern, group-by: pod}}\n"),
         )
         .unwrap_err();
-        assert_eq!(
-            (e.file.as_str(), e.check.as_str(), e.field.as_str()),
-            ("a.yaml", "test/x", "analyzer.name")
-        );
+        assert_eq!((e.file.as_str(), e.check.as_str()), ("a.yaml", "test/x"));
+        assert!(e.to_string().contains("group-by"), "{e}");
         let e = compile(
             "a.yaml",
             &format!("{MINIMAL}scan: [{{name: a, files: [x], regex: '('}}]\n"),
@@ -594,6 +806,65 @@ mod tests {
         assert_eq!(e.field, "id");
         let e = compile("a.yaml", &format!("{MINIMAL}analyzer: {{kind: object-match, source: x, all: [{{path: a, equals: 1, exists: true}}]}}\n")).unwrap_err();
         assert_eq!(e.field, "analyzer.all[0]");
+    }
+
+    #[test]
+    fn typos_are_errors_with_the_line() {
+        let spec = "id: team/x\nseverity: warning\ntitle: T\nexplanation: E\n\
+                    summary: \"image {imgae}\"\nanalyzer:\n  kind: log-pattern\n  group-by: pod\n\
+                    scan: [{name: a, files: [x], regex: 'b(?P<image>x)'}]\n";
+        let e = compile("t.yaml", spec).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(8), "group-by"), "{e}");
+        let e = compile("t.yaml", &spec.replace("  group-by: pod\n", "")).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(5), "summary"), "{e}");
+        assert!(e.message.contains("{imgae}"), "{e}");
+        let fixed = spec
+            .replace("  group-by: pod\n", "")
+            .replace("imgae", "image");
+        compile("t.yaml", &fixed).unwrap();
+        let e = compile(
+            "t.yaml",
+            &fixed.replace(
+                "summary: \"image {image}\"",
+                "remediation: |\n  a\n  b {pod\n",
+            ),
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(7), "remediation"), "{e}");
+        assert!(e.to_string().starts_with("t.yaml:7: check team/x"), "{e}");
+    }
+
+    #[test]
+    fn docs_are_optional_and_take_a_url_or_text() {
+        let base = "id: team/x\nseverity: warning\ntitle: T\nexplanation: E\n";
+        assert!(compile("t.yaml", base).unwrap().spec.docs.is_empty());
+        let c = compile(
+            "t.yaml",
+            &format!("{base}docs: https://example.com/runbook\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.spec.docs.url.as_deref(),
+            Some("https://example.com/runbook")
+        );
+        let c = compile("t.yaml", &format!("{base}docs: our runbook, page 4\n")).unwrap();
+        assert_eq!(c.spec.docs.cite(), "our runbook, page 4");
+    }
+
+    #[test]
+    fn texts_take_variants_that_fall_back_to_the_default() {
+        let c = compile(
+            "t.yaml",
+            "id: team/x\nseverity: warning\ntitle: T\nexplanation: E\n\
+             remediation:\n  default: restart it\n  docker: systemctl restart docker\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.spec.remediation.pick(&["docker"]),
+            "systemctl restart docker"
+        );
+        assert_eq!(c.spec.remediation.pick(&["containerd"]), "restart it");
+        assert_eq!(c.spec.remediation.pick(&[]), "restart it");
     }
 
     #[test]

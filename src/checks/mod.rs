@@ -12,27 +12,89 @@ pub mod kubeadm;
 use crate::facts::{Facts, JsonDoc, Unavailable};
 use crate::model::{Evidence, Severity};
 use crate::scan::ScanMatch;
-use crate::spec::Check;
+use crate::spec::{self, Analyzer, Catalog, Check, SpecError};
 use crate::template::Vars;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// A built-in analyzer. `Err` means a file it needs is unusable: "not evaluated" with that reason.
 pub type BuiltinFn = fn(&Ctx) -> Result<Outcome, Unavailable>;
 
-/// Built-in analyzers by the name specs use: each family keeps its own list.
-fn registry() -> impl Iterator<Item = &'static (&'static str, BuiltinFn)> {
+/// A check's logic written in Rust, bound to its spec (`kind: builtin`) by the check's id.
+pub struct Builtin {
+    pub id: &'static str,
+    pub run: BuiltinFn,
+    /// The placeholders it fills, besides those every scanned line gives
+    /// ([`crate::spec::LINE_PLACEHOLDERS`] and the scans' named captures): a spec template
+    /// naming any other is refused when the catalog loads.
+    pub fills: &'static [&'static str],
+}
+
+/// Every built-in: each family keeps its own list.
+fn registry() -> impl Iterator<Item = &'static Builtin> {
     gke::BUILTINS.iter().chain(kubeadm::BUILTINS.iter())
 }
 
-pub fn builtin(name: &str) -> Option<BuiltinFn> {
-    registry().find(|(n, _)| *n == name).map(|(_, f)| *f)
+/// The Rust function of a check whose spec says `kind: builtin`.
+pub fn builtin(id: &str) -> Option<BuiltinFn> {
+    registry().find(|b| b.id == id).map(|b| b.run)
 }
 
-pub fn builtin_names() -> Vec<&'static str> {
-    let mut names: Vec<_> = registry().map(|(n, _)| *n).collect();
-    names.sort_unstable();
-    names
+/// Binds the catalog to the built-in functions: every `kind: builtin` spec must have one, its
+/// templates may name only what the function fills, no id is registered twice, and (for the
+/// catalog compiled in) no function lacks its spec. Run once when the catalog is loaded, so a
+/// mistake stops the program with the file's name and line instead of turning into a check
+/// that silently says nothing.
+pub fn validate(catalog: &Catalog, embedded: bool) -> Result<(), SpecError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for b in registry() {
+        if !seen.insert(b.id) {
+            return Err(SpecError {
+                check: b.id.to_string(),
+                message: "a built-in function is registered twice for this id".into(),
+                ..SpecError::default()
+            });
+        }
+        if embedded
+            && !catalog
+                .get(b.id)
+                .is_some_and(|c| matches!(c.analyzer, Analyzer::Builtin))
+        {
+            return Err(SpecError {
+                check: b.id.to_string(),
+                message: "a built-in function has no spec with `kind: builtin` in analyzers/"
+                    .into(),
+                ..SpecError::default()
+            });
+        }
+    }
+    for c in &catalog.checks {
+        if !matches!(c.analyzer, Analyzer::Builtin) {
+            continue;
+        }
+        let Some(b) = registry().find(|b| b.id == c.spec.id) else {
+            return Err(SpecError {
+                file: c.origin.clone(),
+                line: spec::field_line(&c.text, "analyzer"),
+                check: c.spec.id.clone(),
+                field: "analyzer.kind".into(),
+                message: "no built-in logic exists for this id; use `log-pattern` or \
+                          `object-match`, or a built-in check's own id"
+                    .into(),
+            });
+        };
+        let mut known = spec::scan_placeholders(&c.scans);
+        known.extend(b.fills.iter().map(|s| s.to_string()));
+        for (field, t) in c.spec.templates() {
+            for n in crate::template::names(t) {
+                if !known.contains(&n) {
+                    return Err(spec::unknown_placeholder(
+                        &c.origin, &c.text, &c.spec.id, &field, &n, &known,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How a check ended, before its templates are filled.
@@ -58,6 +120,9 @@ pub struct Draft {
     pub remediation: Option<String>,
     /// Replaces the spec's detail template.
     pub detail: Option<String>,
+    /// The text variants this finding chose (`docker`, `containerd`…), most specific first:
+    /// each of the spec's texts uses the first one it defines, else its default.
+    pub variants: Vec<&'static str>,
     /// Total places matched, when more than `evidence` holds.
     pub occurrences: Option<usize>,
 }
@@ -69,6 +134,12 @@ impl Draft {
 
     pub fn var(mut self, k: &str, v: impl Into<String>) -> Draft {
         self.vars.insert(k.to_string(), v.into());
+        self
+    }
+
+    /// Chooses a text variant of the spec (see [`Draft::variants`]).
+    pub fn variant(mut self, name: &'static str) -> Draft {
+        self.variants.push(name);
         self
     }
 
@@ -86,8 +157,6 @@ pub struct Ctx<'a, 'b> {
     pub matches: &'a [ScanMatch],
     /// Per scan: how many files were read.
     pub files_scanned: &'a [usize],
-    /// The spec's `params` for a built-in.
-    pub params: &'a Value,
 }
 
 impl Ctx<'_, '_> {
@@ -196,4 +265,38 @@ pub fn group_matches<'m>(
             d
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_catalog_binds_every_builtin_both_ways() {
+        let cat = Catalog::embedded().unwrap();
+        validate(&cat, true).unwrap();
+    }
+
+    #[test]
+    fn a_builtin_spec_without_a_function_or_with_an_unknown_placeholder_is_refused() {
+        let mut cat = Catalog::embedded().unwrap();
+        let user = spec::compile(
+            "mine.yaml",
+            "id: team/x\nseverity: warning\ntitle: T\nexplanation: E\nanalyzer:\n  kind: builtin\n",
+        )
+        .unwrap();
+        cat.checks.push(user);
+        let e = validate(&cat, false).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("mine.yaml", Some(5)), "{e}");
+
+        let mut cat = Catalog::embedded().unwrap();
+        let c = cat
+            .checks
+            .iter_mut()
+            .find(|c| c.spec.id == "gke/ksa-count-high")
+            .unwrap();
+        c.spec.summary = "{counts} accounts".into();
+        let e = validate(&cat, true).unwrap_err();
+        assert!(e.message.contains("{counts}"), "{e}");
+    }
 }

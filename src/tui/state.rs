@@ -167,7 +167,7 @@ impl Model {
                         .map(|s| escape_lines(s.explanation.trim_end()))
                         .unwrap_or_default(),
                     docs: spec
-                        .map(|s| escape(&format!("{} — {}", s.docs.seed, s.docs.section)).into())
+                        .map(|s| escape(&s.docs.cite()).into())
                         .unwrap_or_default(),
                     reads: spec
                         .map(|s| s.reads.iter().map(|r| escape(r).into_owned()).collect())

@@ -29,38 +29,101 @@ pub const WI_ANNOTATION: &str = "iam.gke.io/gcp-service-account";
 /// The node pool label GKE puts on every node.
 pub const NODEPOOL_LABEL: &str = "cloud.google.com/gke-nodepool";
 
-/// The GKE built-in analyzers, by the name their specs use.
-pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
-    ("control-plane-unavailable", logs::control_plane_unavailable),
-    ("deploypatch-service-agent", logs::deploypatch_service_agent),
-    ("istio-metadata-intercept", istio::istio_metadata_intercept),
-    ("ksa-count-high", chain::ksa_count_high),
-    ("metadata-dns-failure", logs::metadata_dns_failure),
-    (
-        "metadata-server-crashloop",
-        chain::metadata_server_crashloop,
-    ),
-    ("rbac-forbidden", logs::rbac_forbidden),
-    ("wi-binding-missing", chain::wi_binding_missing),
-    (
-        "wi-credentials-api-disabled",
-        chain::wi_credentials_api_disabled,
-    ),
-    (
-        "wi-ksa-annotation-invalid",
-        chain::wi_ksa_annotation_invalid,
-    ),
-    ("wi-ksa-annotation-missing", logs::wi_ksa_annotation_missing),
-    (
-        "wi-netpol-blocks-metadata",
-        network::wi_netpol_blocks_metadata,
-    ),
-    (
-        "wi-nodepool-metadata-mode",
-        chain::wi_nodepool_metadata_mode,
-    ),
-    ("wi-pool-missing", chain::wi_pool_missing),
-    ("wi-startup-timeout", logs::wi_startup_timeout),
+/// The GKE checks whose logic is written in Rust, by id.
+pub const BUILTINS: &[super::Builtin] = &[
+    super::Builtin {
+        id: "gke/control-plane-unavailable",
+        run: logs::control_plane_unavailable,
+        fills: &[
+            "cluster", "http500", "location", "refused", "target", "topology",
+        ],
+    },
+    super::Builtin {
+        id: "gke/deploypatch-service-agent",
+        run: logs::deploypatch_service_agent,
+        fills: &["project", "state"],
+    },
+    super::Builtin {
+        id: "gke/istio-metadata-intercept",
+        run: istio::istio_metadata_intercept,
+        fills: &["ksa", "pods"],
+    },
+    super::Builtin {
+        id: "gke/ksa-count-high",
+        run: chain::ksa_count_high,
+        fills: &["namespaces", "top_namespaces"],
+    },
+    super::Builtin {
+        id: "gke/metadata-dns-failure",
+        run: logs::metadata_dns_failure,
+        fills: &["source", "what"],
+    },
+    super::Builtin {
+        id: "gke/metadata-server-crashloop",
+        run: chain::metadata_server_crashloop,
+        fills: &["cause", "ksa_count", "reasons", "restarts"],
+    },
+    super::Builtin {
+        id: "gke/rbac-forbidden",
+        run: logs::rbac_forbidden,
+        fills: &["permission", "scope", "target", "user", "verb"],
+    },
+    super::Builtin {
+        id: "gke/wi-binding-missing",
+        run: chain::wi_binding_missing,
+        fills: &["gsa", "gsa_project", "ksa", "member", "near_miss"],
+    },
+    super::Builtin {
+        id: "gke/wi-credentials-api-disabled",
+        run: chain::wi_credentials_api_disabled,
+        fills: &["how", "project", "why_in_use"],
+    },
+    super::Builtin {
+        id: "gke/wi-ksa-annotation-invalid",
+        run: chain::wi_ksa_annotation_invalid,
+        fills: &["ksa", "problem", "project", "value"],
+    },
+    super::Builtin {
+        id: "gke/wi-ksa-annotation-missing",
+        run: logs::wi_ksa_annotation_missing,
+        fills: &["ksa", "pods"],
+    },
+    super::Builtin {
+        id: "gke/wi-netpol-blocks-metadata",
+        run: network::wi_netpol_blocks_metadata,
+        fills: &[
+            "cidr",
+            "endpoint",
+            "near_miss",
+            "pods",
+            "policies",
+            "port",
+            "selector",
+            "why",
+        ],
+    },
+    super::Builtin {
+        id: "gke/wi-nodepool-metadata-mode",
+        run: chain::wi_nodepool_metadata_mode,
+        fills: &["cluster", "location_flag", "mode", "pods", "pool"],
+    },
+    super::Builtin {
+        id: "gke/wi-pool-missing",
+        run: chain::wi_pool_missing,
+        fills: &[
+            "cluster",
+            "expected_pool",
+            "ksas",
+            "location_flag",
+            "pool_commands",
+            "problem",
+        ],
+    },
+    super::Builtin {
+        id: "gke/wi-startup-timeout",
+        run: logs::wi_startup_timeout,
+        fills: &["seconds", "started", "window", "workload"],
+    },
 ];
 
 /// A Kubernetes service account carrying the Workload Identity annotation.

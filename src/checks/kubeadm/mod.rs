@@ -33,55 +33,138 @@ use crate::model::Evidence;
 use std::sync::Arc;
 
 /// The kubeadm built-in analyzers, by the name their specs use.
-pub const BUILTINS: &[(&str, super::BuiltinFn)] = &[
-    ("cgroup-driver-mismatch", cgroup_driver_mismatch),
-    (
-        "control-plane-crashloop",
-        control_plane::control_plane_crashloop,
-    ),
-    (
-        "coredns-crashloop-selinux",
-        selinux::coredns_crashloop_selinux,
-    ),
-    ("coredns-loop", coredns_loop),
-    (
-        "coredns-pending-no-cni",
-        coredns_pending::coredns_pending_no_cni,
-    ),
-    (
-        "etcd-restart-docker-1.13.1-84",
-        etcd_docker::etcd_restart_docker,
-    ),
-    ("extra-args-comma", extra_args::extra_args_comma),
-    ("flannel-wrong-iface", flannel::flannel_wrong_iface),
-    ("hairpin-disabled", hairpin::hairpin_disabled),
-    ("hostport-unsupported", hostport::hostport_unsupported),
-    ("join-rbac-get-nodes", join::join_rbac_get_nodes),
-    ("kube-proxy-no-node-ip", network::kube_proxy_no_node_ip),
-    ("kubelet-unreachable-ip", network::kubelet_unreachable_ip),
-    ("node-ip-unroutable", node_ip::node_ip_unroutable),
-    (
-        "pods-crashloop-after-init",
-        after_init::pods_crashloop_after_init,
-    ),
-    (
-        "preflight-missing-binaries",
-        preflight::preflight_missing_binaries,
-    ),
-    (
-        "reset-hang-runtime-stopped",
-        reset::reset_hang_runtime_stopped,
-    ),
-    ("taints-omitted", taints::taints_omitted),
-    (
-        "upgrade-plan-external-etcd",
-        upgrade::upgrade_plan_external_etcd,
-    ),
-    (
-        "usr-readonly-flexvolume",
-        flexvolume::usr_readonly_flexvolume,
-    ),
-    ("x509-unknown-authority", x509::x509_unknown_authority),
+pub const BUILTINS: &[super::Builtin] = &[
+    super::Builtin {
+        id: "kubeadm/cgroup-driver-mismatch",
+        run: cgroup_driver_mismatch,
+        fills: &["kubelet_driver", "runtime_driver", "runtime_fix"],
+    },
+    super::Builtin {
+        id: "kubeadm/control-plane-crashloop",
+        run: control_plane::control_plane_crashloop,
+        fills: &[
+            "component",
+            "hint",
+            "list_cmd",
+            "logs_cmd",
+            "restarts",
+            "state",
+        ],
+    },
+    super::Builtin {
+        id: "kubeadm/coredns-crashloop-selinux",
+        run: selinux::coredns_crashloop_selinux,
+        fills: &["deployment", "docker", "install", "os", "pods"],
+    },
+    super::Builtin {
+        id: "kubeadm/coredns-loop",
+        run: coredns_loop,
+        fills: &["where"],
+    },
+    super::Builtin {
+        id: "kubeadm/coredns-pending-no-cni",
+        run: coredns_pending::coredns_pending_no_cni,
+        fills: &["add_on", "deployment", "pods", "why"],
+    },
+    super::Builtin {
+        id: "kubeadm/etcd-restart-docker-1.13.1-84",
+        run: etcd_docker::etcd_restart_docker,
+        fills: &["docker", "errors", "restarts"],
+    },
+    super::Builtin {
+        id: "kubeadm/extra-args-comma",
+        run: extra_args::extra_args_comma,
+        fills: &["config", "what"],
+    },
+    super::Builtin {
+        id: "kubeadm/flannel-wrong-iface",
+        run: flannel::flannel_wrong_iface,
+        fills: &[
+            "commands",
+            "detail",
+            "iface_flags",
+            "iface_note",
+            "iface_state",
+            "ip",
+            "nodes",
+        ],
+    },
+    super::Builtin {
+        id: "kubeadm/hairpin-disabled",
+        run: hairpin::hairpin_disabled,
+        fills: &["fix", "what"],
+    },
+    super::Builtin {
+        id: "kubeadm/hostport-unsupported",
+        run: hostport::hostport_unsupported,
+        fills: &["expose", "fix", "lacks", "ports"],
+    },
+    super::Builtin {
+        id: "kubeadm/join-rbac-get-nodes",
+        run: join::join_rbac_get_nodes,
+        fills: &["joiner", "server"],
+    },
+    super::Builtin {
+        id: "kubeadm/kube-proxy-no-node-ip",
+        run: network::kube_proxy_no_node_ip,
+        fills: &["cause", "role_taint"],
+    },
+    super::Builtin {
+        id: "kubeadm/kubelet-unreachable-ip",
+        run: network::kubelet_unreachable_ip,
+        fills: &["candidates", "endpoint", "extra_args_file", "node_detail"],
+    },
+    super::Builtin {
+        id: "kubeadm/node-ip-unroutable",
+        run: node_ip::node_ip_unroutable,
+        fills: &["addr", "detail", "extra_args_file", "hosts_fix", "problem"],
+    },
+    super::Builtin {
+        id: "kubeadm/pods-crashloop-after-init",
+        run: after_init::pods_crashloop_after_init,
+        fills: &["containers", "restarts", "status"],
+    },
+    super::Builtin {
+        id: "kubeadm/preflight-missing-binaries",
+        run: preflight::preflight_missing_binaries,
+        fills: &["binaries", "install"],
+    },
+    super::Builtin {
+        id: "kubeadm/reset-hang-runtime-stopped",
+        run: reset::reset_hang_runtime_stopped,
+        fills: &["states", "unit"],
+    },
+    super::Builtin {
+        id: "kubeadm/taints-omitted",
+        run: taints::taints_omitted,
+        fills: &[
+            "api_version",
+            "cause",
+            "config",
+            "kind",
+            "pending_text",
+            "taint",
+            "untaint",
+            "written",
+        ],
+    },
+    super::Builtin {
+        id: "kubeadm/upgrade-plan-external-etcd",
+        run: upgrade::upgrade_plan_external_etcd,
+        fills: &["endpoints"],
+    },
+    super::Builtin {
+        id: "kubeadm/usr-readonly-flexvolume",
+        run: flexvolume::usr_readonly_flexvolume,
+        fills: &[
+            "config", "dirs", "fstab", "logs", "new_dir", "os", "running", "where",
+        ],
+    },
+    super::Builtin {
+        id: "kubeadm/x509-unknown-authority",
+        run: x509::x509_unknown_authority,
+        fills: &["authority_note", "client"],
+    },
 ];
 
 /// A node's operating system, from `nodes/<node>/os-release`.
