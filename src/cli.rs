@@ -138,6 +138,7 @@ pub struct Config {
     pub analyzers: Option<PathBuf>,
     pub limits: Limits,
     pub threads: Option<usize>,
+    pub tuning: crate::facts::Tuning,
 }
 
 impl Args {
@@ -169,7 +170,21 @@ impl Args {
             analyzers: self.analyzers.clone(),
             limits,
             threads: self.threads,
+            tuning: crate::facts::Tuning::from_env(),
         }
+    }
+}
+
+/// Exit codes, as ripgrep and friends use them.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+/// 1 when a finding is at least as severe as `--fail-on`, else 0.
+pub fn exit_code(report: &crate::report::Report, fail_on: FailOn) -> u8 {
+    match (fail_on, report.worst()) {
+        (FailOn::At(threshold), Some(worst)) if worst.at_least(threshold) => EXIT_FINDINGS,
+        _ => EXIT_CLEAN,
     }
 }
 

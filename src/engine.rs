@@ -23,6 +23,7 @@ pub fn run_with_progress(
     progress: Option<&scan::ScanProgress>,
 ) -> Vec<CheckResult> {
     let scanned = scan::run_with_progress(catalog, facts, progress);
+    let found = platform::infer(facts);
     let mut results: Vec<CheckResult> = catalog
         .checks
         .par_iter()
@@ -34,7 +35,7 @@ pub fn run_with_progress(
                 matches: &scanned.matches[i],
                 files_scanned: &scanned.files_scanned[i],
             };
-            let outcome = match (evaluate(&ctx), scanned.unreadable[i].first()) {
+            let outcome = match (evaluate(&ctx, &found), scanned.unreadable[i].first()) {
                 // A pass is only a pass if every file the check needed was read.
                 (Outcome::Pass, Some((file, why))) => {
                     Outcome::NotEvaluated(format!("{file} could not be read: {why}"))
@@ -48,8 +49,8 @@ pub fn run_with_progress(
     results
 }
 
-fn evaluate(ctx: &Ctx) -> Outcome {
-    match platform::gate(&ctx.check.spec.applies_to, ctx.facts.platform()) {
+fn evaluate(ctx: &Ctx, found: &platform::Inferred) -> Outcome {
+    match platform::gate(&ctx.check.spec.applies_to, found) {
         Ok(()) => {}
         Err(Gate::OtherPlatform(why)) => return Outcome::NotApplicable(why),
         Err(Gate::Unknown(why)) => return Outcome::NotEvaluated(why),

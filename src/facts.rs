@@ -164,7 +164,12 @@ impl JsonDoc {
         }
     }
 
+    #[cfg(test)]
     fn parse(path: &str, bytes: Vec<u8>) -> Result<JsonDoc, String> {
+        JsonDoc::parse_tuned(path, bytes, Tuning::default())
+    }
+
+    fn parse_tuned(path: &str, bytes: Vec<u8>, tuning: Tuning) -> Result<JsonDoc, String> {
         let text = TextFile::new(path, bytes);
         if text.text.trim().is_empty() {
             return Err(format!("{path} is empty"));
@@ -181,9 +186,7 @@ impl JsonDoc {
         let line_span =
             |&(s, e): &(usize, usize)| (text.line_of(s), text.line_of(e.saturating_sub(1).max(s)));
         // Large lists are parsed item by item in parallel, from the spans found above.
-        if let (Some(first), Some(last), false) =
-            (spans.first(), spans.last(), crate::scan::slow_path())
-        {
+        if let (Some(first), Some(last), false) = (spans.first(), spans.last(), tuning.slow_path) {
             let skeleton = format!("{}{}", &text.text[..first.0], &text.text[last.1..]);
             let parsed = parse_items_in_parallel(&text.text, &spans);
             if let (Ok(values), Ok(value)) = (parsed, serde_json::from_str::<Value>(&skeleton)) {
@@ -435,14 +438,6 @@ impl<T> Cache<T> {
     }
 }
 
-/// What kind of cluster the bundle says it comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Gke,
-    Kubeadm,
-    Generic,
-}
-
 /// Everything the checks may read, parsed on demand and shared.
 pub struct Facts<'b> {
     pub bundle: &'b Bundle,
@@ -451,11 +446,32 @@ pub struct Facts<'b> {
     yaml: Cache<YamlDoc>,
     text: Cache<TextFile>,
     time: OnceLock<Option<jiff::Timestamp>>,
-    platform: OnceLock<crate::platform::Inferred>,
+    tuning: Tuning,
+}
+
+/// Switches for the speed-ups, read once (from `KUBETRIAGE_SLOW_PATH`) into the configuration
+/// and passed down, so nothing deep in the library reads the environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tuning {
+    /// No prefilter (every line matched on its own) and JSON lists parsed whole. Results must
+    /// not change: the tests compare both paths.
+    pub slow_path: bool,
+}
+
+impl Tuning {
+    pub fn from_env() -> Tuning {
+        Tuning {
+            slow_path: std::env::var_os("KUBETRIAGE_SLOW_PATH").is_some(),
+        }
+    }
 }
 
 impl<'b> Facts<'b> {
     pub fn new(bundle: &'b Bundle) -> Facts<'b> {
+        Facts::with_tuning(bundle, Tuning::default())
+    }
+
+    pub fn with_tuning(bundle: &'b Bundle, tuning: Tuning) -> Facts<'b> {
         let manifest = match bundle.file("manifest.json") {
             None => Err(Unavailable {
                 path: "manifest.json".into(),
@@ -476,8 +492,12 @@ impl<'b> Facts<'b> {
             yaml: Cache::new(),
             text: Cache::new(),
             time: OnceLock::new(),
-            platform: OnceLock::new(),
+            tuning,
         }
+    }
+
+    pub fn tuning(&self) -> Tuning {
+        self.tuning
     }
 
     pub fn manifest(&self) -> Option<&Manifest> {
@@ -486,20 +506,6 @@ impl<'b> Facts<'b> {
 
     pub fn manifest_problem(&self) -> Option<&Unavailable> {
         self.manifest.as_ref().err()
-    }
-
-    /// The cluster's platform and how it was told (see [`crate::platform`]), worked out once.
-    pub fn platform(&self) -> &crate::platform::Inferred {
-        self.platform.get_or_init(|| crate::platform::infer(self))
-    }
-
-    /// The cluster kind in the report's `mode` field: GKE, kubeadm, or anything else.
-    pub fn mode(&self) -> Mode {
-        match self.platform().platform {
-            crate::platform::Platform::Gke => Mode::Gke,
-            crate::platform::Platform::Kubeadm => Mode::Kubeadm,
-            _ => Mode::Generic,
-        }
     }
 
     /// Why `path` cannot be used: not collected (with the collector's reason), or absent.
@@ -545,7 +551,7 @@ impl<'b> Facts<'b> {
     pub fn json(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {
         self.json.get(path, || {
             let bytes = self.read(path)?;
-            JsonDoc::parse(path, bytes).map_err(|reason| Unavailable {
+            JsonDoc::parse_tuned(path, bytes, self.tuning).map_err(|reason| Unavailable {
                 path: path.into(),
                 reason,
             })

@@ -16,6 +16,7 @@ pub mod logline;
 pub mod manifest;
 pub mod model;
 pub mod objpath;
+pub mod pipeline;
 pub mod platform;
 pub mod report;
 pub mod sanitize;

@@ -100,7 +100,10 @@ pub fn run_with_progress(
         });
         work.push((f, id));
     }
-    let compiled: Vec<Matcher> = set_list.iter().map(|w| Matcher::new(catalog, w)).collect();
+    let compiled: Vec<Matcher> = set_list
+        .iter()
+        .map(|w| Matcher::new(catalog, w, facts.tuning().slow_path))
+        .collect();
 
     if let Some(p) = progress {
         let total = work.iter().map(|(f, _)| f.size).sum();
@@ -273,12 +276,6 @@ fn scan_file(
     Ok(out)
 }
 
-/// Set `KUBETRIAGE_SLOW_PATH` to turn the speed-ups off (no prefilter: every line is matched
-/// on its own; JSON lists parsed whole). Results must not change: the tests compare both paths.
-pub fn slow_path() -> bool {
-    std::env::var_os("KUBETRIAGE_SLOW_PATH").is_some()
-}
-
 /// The patterns that read one set of files: the exact per-line set, and a prefilter that finds
 /// candidate lines in whole blocks at the regex engine's full speed.
 struct Matcher {
@@ -290,7 +287,7 @@ struct Matcher {
 }
 
 impl Matcher {
-    fn new(catalog: &Catalog, wanted: &Wanted) -> Matcher {
+    fn new(catalog: &Catalog, wanted: &Wanted, slow_path: bool) -> Matcher {
         let patterns: Vec<&str> = wanted
             .iter()
             .map(|&(ci, si)| catalog.checks[ci].scans[si].regex.as_str())
@@ -304,7 +301,7 @@ impl Matcher {
                 .collect::<Vec<_>>()
                 .join("|")
         );
-        let prefilter = (!slow_path())
+        let prefilter = (!slow_path)
             .then(|| {
                 regex::bytes::RegexBuilder::new(&alternation)
                     .size_limit(64 << 20)

@@ -4,9 +4,9 @@
 //! asserted on the state and on the screen's cells.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use kubetriage::app::{Progress, analyze_bundle};
 use kubetriage::bundle::Limits;
 use kubetriage::cli::{Config, FailOn, Format};
+use kubetriage::pipeline::{Progress, analyze_bundle};
 use kubetriage::spec::Catalog;
 use kubetriage::tui::state::{App, Screen};
 use kubetriage::tui::{handle_event, render};
@@ -44,6 +44,7 @@ fn app_for(bundle: &Path) -> App {
         analyzers: None,
         limits: Limits::default(),
         threads: None,
+        tuning: Default::default(),
     };
     let a = analyze_bundle(&config, &cat, &Progress::default()).unwrap();
     let mut app = App::new(cat);
@@ -639,6 +640,7 @@ fn the_event_loop_analyzes_an_archive_in_the_background_and_reaches_the_evidence
         analyzers: None,
         limits: Limits::default(),
         threads: None,
+        tuning: Default::default(),
     };
     let mut job = kubetriage::tui::Job::start(&config, cat.clone());
     job.wait_briefly(std::time::Duration::from_secs(60))
@@ -694,6 +696,7 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
         analyzers: None,
         limits: Limits::default(),
         threads: None,
+        tuning: Default::default(),
     };
     let mut job = kubetriage::tui::Job::start(&config, cat.clone());
     let err = job

@@ -86,10 +86,11 @@ impl Report {
             }
             warnings.push(w);
         }
-        let mode = match facts.mode() {
-            crate::facts::Mode::Gke => "gke",
-            crate::facts::Mode::Kubeadm => "kubeadm",
-            crate::facts::Mode::Generic => "generic",
+        let platform = crate::platform::infer(facts);
+        let mode = match platform.platform {
+            crate::platform::Platform::Gke => "gke",
+            crate::platform::Platform::Kubeadm => "kubeadm",
+            _ => "generic",
         };
         let collection = manifest
             .map(|m| {
@@ -123,7 +124,6 @@ impl Report {
                 }
             }
         }
-        let platform = facts.platform();
         Report {
             schema: SCHEMA,
             version: VERSION.to_string(),

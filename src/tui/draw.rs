@@ -4,10 +4,10 @@
 use super::keys::{self, Mode, Tab};
 use super::state::{App, CheckRow, CheckView, CollRow, Pane, Screen};
 use super::viewer::{self, Viewer};
-use crate::app::{PHASE_CHECKING, PHASE_OPENING};
 use crate::bundle::human_bytes;
 use crate::manifest::SourceStatus;
 use crate::model::{Severity, Status};
+use crate::pipeline::{PHASE_CHECKING, PHASE_OPENING};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};

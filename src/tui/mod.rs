@@ -12,8 +12,9 @@ pub mod keys;
 pub mod state;
 pub mod viewer;
 
-use crate::app::{self, Analysis, Progress};
 use crate::cli::Config;
+use crate::cli::{EXIT_CLEAN, exit_code};
+use crate::pipeline::{self, Analysis, Progress};
 use crate::spec::Catalog;
 use crossterm::event::{self, Event, KeyEventKind};
 use ratatui::Terminal;
@@ -69,7 +70,7 @@ impl Job {
         let p = progress.clone();
         let cfg = config.clone();
         let handle = thread::spawn(move || {
-            let r = app::analyze_bundle(&cfg, &catalog, &p);
+            let r = pipeline::analyze_bundle(&cfg, &catalog, &p);
             let _ = tx.send(r);
         });
         let archive_len = std::fs::metadata(&config.bundle)
@@ -311,8 +312,8 @@ pub fn run_terminal(config: &Config, catalog: Catalog) -> anyhow::Result<u8> {
     job.stop();
     result?;
     Ok(match &ui.analysis {
-        Some(a) => app::exit_code(&a.report, config.fail_on),
-        None => app::EXIT_CLEAN,
+        Some(a) => exit_code(&a.report, config.fail_on),
+        None => EXIT_CLEAN,
     })
 }
 

@@ -5,9 +5,9 @@
 
 use super::keys::{Action, Mode, Tab};
 use super::viewer::Viewer;
-use crate::app::Analysis;
 use crate::manifest::SourceStatus;
 use crate::model::{Severity, Status};
+use crate::pipeline::Analysis;
 use crate::report::Summary;
 use crate::sanitize::{escape, escape_lines};
 use crate::spec::Catalog;
