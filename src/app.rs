@@ -77,6 +77,9 @@ fn run(args: &Args) -> anyhow::Result<u8> {
             out.flush()?;
             return Ok(EXIT_CLEAN);
         }
+        Some(Command::CheckSpec { dir, bundle }) => {
+            return check_spec(args, dir, bundle.as_deref(), &mut out);
+        }
         Some(Command::Collector) => {
             out.write_all(crate::collector::SCRIPT.as_bytes())?;
             out.flush()?;
@@ -106,6 +109,51 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         Format::Json => report::json::write(&report, &mut out)?,
         Format::Markdown => report::markdown::write(&report, &mut out)?,
     }
+    out.flush()?;
+    Ok(exit_code(&report, config.fail_on))
+}
+
+/// `kubetriage check-spec DIR [BUNDLE]`: every spec of DIR checked (all errors listed, each with
+/// its file and line), then, with a bundle, those checks run on it.
+fn check_spec(
+    args: &Args,
+    dir: &Path,
+    bundle: Option<&Path>,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let (checks, mut errors) = Catalog::compile_dir(dir);
+    if checks.is_empty() && errors.is_empty() {
+        anyhow::bail!("{}: no .yaml spec files in this folder", dir.display());
+    }
+    if errors.is_empty()
+        && let Err(e) = pipeline::load_catalog(Some(dir))
+    {
+        errors.push(e);
+    }
+    for c in &checks {
+        if !errors.iter().any(|e| e.file == c.origin) {
+            writeln!(out, "ok     {}  {}", c.origin, c.spec.id)?;
+        }
+    }
+    for e in &errors {
+        writeln!(out, "error  {e}")?;
+    }
+    if !errors.is_empty() {
+        out.flush()?;
+        return Ok(EXIT_ERROR);
+    }
+    let Some(bundle) = bundle else {
+        out.flush()?;
+        return Ok(EXIT_CLEAN);
+    };
+    let mut config = args.config(bundle.to_path_buf());
+    config.analyzers = Some(dir.to_path_buf());
+    let cat = catalog(Some(dir))?;
+    let mut report = analyze(&config, &cat)?;
+    let ids: Vec<&str> = checks.iter().map(|c| c.spec.id.as_str()).collect();
+    report.retain_checks(&ids);
+    writeln!(out)?;
+    report::text::write(&report, out)?;
     out.flush()?;
     Ok(exit_code(&report, config.fail_on))
 }

@@ -64,6 +64,14 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         analyzers: Option<PathBuf>,
     },
+    /// Check a folder of spec files (every file, every error with its line) and, with a bundle,
+    /// run those checks on it and print their results.
+    CheckSpec {
+        /// The folder of *.yaml spec files.
+        dir: PathBuf,
+        /// A bundle to run the folder's checks on.
+        bundle: Option<PathBuf>,
+    },
     /// Print the collector script that writes a bundle
     /// (`kubetriage collector > collect-bundle.sh; bash collect-bundle.sh --help`).
     Collector,

@@ -301,6 +301,39 @@ impl Catalog {
         Catalog::from_checks(checks)
     }
 
+    /// Every spec file under `dir`, compiled: the checks that compile, and every error (not
+    /// only the first), for `kubetriage check-spec`.
+    pub fn compile_dir(dir: &Path) -> (Vec<Check>, Vec<SpecError>) {
+        let mut files = Vec::new();
+        if let Err(e) = collect_yaml(dir, &mut files) {
+            return (
+                Vec::new(),
+                vec![SpecError {
+                    file: dir.display().to_string(),
+                    message: format!("cannot read the analyzers folder: {e}"),
+                    ..SpecError::default()
+                }],
+            );
+        }
+        files.sort();
+        let (mut ok, mut errors) = (Vec::new(), Vec::new());
+        for f in files {
+            let name = f.display().to_string();
+            match std::fs::read_to_string(&f) {
+                Ok(text) => match compile(&name, &text) {
+                    Ok(c) => ok.push(c),
+                    Err(e) => errors.push(e),
+                },
+                Err(e) => errors.push(SpecError {
+                    file: name,
+                    message: format!("cannot read: {e}"),
+                    ..SpecError::default()
+                }),
+            }
+        }
+        (ok, errors)
+    }
+
     /// The embedded catalog with every spec under `dir` added, or replacing the check of the
     /// same id.
     pub fn with_overrides(dir: &Path) -> Result<Catalog, SpecError> {
@@ -505,6 +538,23 @@ pub fn compile(file: &str, text: &str) -> Result<Check, SpecError> {
                     "a log-pattern analyzer needs at least one scan".into(),
                 ));
             }
+            // A JSON list read line by line misses what its escaping changes (quotes, newlines
+            // in messages); read it by field instead.
+            if let Some((i, g)) = spec.scan.iter().enumerate().find_map(|(i, s)| {
+                s.files
+                    .iter()
+                    .find(|g| g.ends_with(".json") && g.as_str() != "manifest.json")
+                    .map(|g| (i, g))
+            }) {
+                return Err(err(
+                    &id,
+                    &format!("scan[{i}].files"),
+                    format!(
+                        "{g} is JSON: a line pattern sees its escaped text, not its values; read a \
+                         list by field with `kind: object-match` and `source: {g}`"
+                    ),
+                ));
+            }
             for n in names {
                 if !scans.iter().any(|s| &s.name == n) {
                     return Err(err(
@@ -571,7 +621,17 @@ pub fn compile(file: &str, text: &str) -> Result<Check, SpecError> {
     // names exist (a built-in's names are checked when the catalog is bound to its functions).
     let known = match &analyzer {
         Analyzer::LogPattern { .. } => Some(scan_placeholders(&scans)),
-        Analyzer::ObjectMatch { vars, .. } => Some(vars.iter().map(|(k, _)| k.clone()).collect()),
+        Analyzer::ObjectMatch { vars, all, any, .. } => Some(
+            vars.iter()
+                .map(|(k, _)| k.clone())
+                .chain(
+                    all.iter()
+                        .chain(any)
+                        .filter_map(|c| c.matches.as_ref())
+                        .flat_map(|r| r.capture_names().flatten().map(str::to_string)),
+                )
+                .collect(),
+        ),
         Analyzer::Builtin | Analyzer::NotImplemented => None,
     };
     for (field, t) in spec.templates() {
@@ -744,31 +804,6 @@ fn compile_cond(c: &CondSpec) -> Result<Cond, String> {
         exists: c.exists,
         greater_than: c.greater_than,
     })
-}
-
-impl Cond {
-    /// True when some value reached by the path satisfies the operator.
-    pub fn holds(&self, obj: &Value) -> bool {
-        let vals = self.path.values(obj);
-        if let Some(want) = self.exists {
-            return want == vals.iter().any(|v| !v.is_null());
-        }
-        vals.iter().any(|v| {
-            if let Some(e) = &self.equals {
-                return *v == e;
-            }
-            if let Some(list) = &self.one_of {
-                return list.contains(v);
-            }
-            if let Some(r) = &self.matches {
-                return r.is_match(&objpath::to_text(v));
-            }
-            if let Some(n) = self.greater_than {
-                return v.as_f64().is_some_and(|x| x > n);
-            }
-            false
-        })
-    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use crate::facts::Unavailable;
 use crate::objpath;
 use crate::spec::Cond;
 use crate::template;
+use serde_json::Value;
 
 /// Every line matched by the listed scans (all scans when none are listed) is evidence; lines
 /// are grouped into one finding per distinct `group_by` value (one finding in all by default).
@@ -52,7 +53,8 @@ pub fn object_match(
     let mut drafts = Vec::new();
     for item in &doc.items {
         let v = &item.value;
-        if !all.iter().all(|c| c.holds(v)) || !(any.is_empty() || any.iter().any(|c| c.holds(v))) {
+        if !all.iter().all(|c| holds(c, v)) || !(any.is_empty() || any.iter().any(|c| holds(c, v)))
+        {
             continue;
         }
         let mut d = Draft::new();
@@ -61,6 +63,10 @@ pub fn object_match(
                 name.clone(),
                 path.first(v).map(objpath::to_text).unwrap_or_default(),
             );
+        }
+        // Named groups of the `matches` conditions that held: a field's text taken apart.
+        for c in all.iter().chain(any) {
+            captures(c, v, &mut d.vars);
         }
         let ev = match evidence.and_then(|p| p.first(v)) {
             Some(val) => doc.item_line_evidence(item, &val.to_string()),
@@ -73,4 +79,46 @@ pub fn object_match(
     } else {
         Outcome::Findings(drafts)
     })
+}
+
+/// True when some value the condition's path reaches satisfies its operator.
+pub fn holds(c: &Cond, obj: &Value) -> bool {
+    let vals = c.path.values(obj);
+    if let Some(want) = c.exists {
+        return want == vals.iter().any(|v| !v.is_null());
+    }
+    vals.iter().any(|v| {
+        if let Some(e) = &c.equals {
+            return *v == e;
+        }
+        if let Some(list) = &c.one_of {
+            return list.contains(v);
+        }
+        if let Some(r) = &c.matches {
+            return r.is_match(&objpath::to_text(v));
+        }
+        if let Some(n) = c.greater_than {
+            return v.as_f64().is_some_and(|x| x > n);
+        }
+        false
+    })
+}
+
+/// Adds the named groups of a `matches` condition, from the first value it matches.
+fn captures(c: &Cond, obj: &Value, vars: &mut crate::template::Vars) {
+    let Some(r) = &c.matches else { return };
+    if r.capture_names().flatten().next().is_none() {
+        return;
+    }
+    for v in c.path.values(obj) {
+        let text = objpath::to_text(v);
+        if let Some(caps) = r.captures(&text) {
+            for name in r.capture_names().flatten() {
+                if let Some(m) = caps.name(name) {
+                    vars.insert(name.to_string(), m.as_str().to_string());
+                }
+            }
+            return;
+        }
+    }
 }

@@ -69,7 +69,40 @@ pub struct Summary {
     pub info: usize,
 }
 
+impl Summary {
+    /// The counts of a list of results.
+    pub fn of(checks: &[CheckResult]) -> Summary {
+        let mut summary = Summary {
+            checks: checks.len(),
+            ..Summary::default()
+        };
+        for c in checks {
+            match c.status {
+                Status::Finding => summary.finding += 1,
+                Status::Pass => summary.pass += 1,
+                Status::NotEvaluated => summary.not_evaluated += 1,
+                Status::NotApplicable => summary.not_applicable += 1,
+            }
+            for f in &c.findings {
+                match f.severity {
+                    Severity::Critical => summary.critical += 1,
+                    Severity::Error => summary.error += 1,
+                    Severity::Warning => summary.warning += 1,
+                    Severity::Info => summary.info += 1,
+                }
+            }
+        }
+        summary
+    }
+}
+
 impl Report {
+    /// Keeps only the results of `ids` (for a report on some checks), counts included.
+    pub fn retain_checks(&mut self, ids: &[&str]) {
+        self.checks.retain(|c| ids.contains(&c.id.as_str()));
+        self.summary = Summary::of(&self.checks);
+    }
+
     pub fn new(bundle: &Bundle, facts: &Facts, checks: Vec<CheckResult>) -> Report {
         let manifest = facts.manifest();
         let mut warnings = Vec::new();
@@ -104,26 +137,7 @@ impl Report {
                     .collect()
             })
             .unwrap_or_default();
-        let mut summary = Summary {
-            checks: checks.len(),
-            ..Summary::default()
-        };
-        for c in &checks {
-            match c.status {
-                Status::Finding => summary.finding += 1,
-                Status::Pass => summary.pass += 1,
-                Status::NotEvaluated => summary.not_evaluated += 1,
-                Status::NotApplicable => summary.not_applicable += 1,
-            }
-            for f in &c.findings {
-                match f.severity {
-                    Severity::Critical => summary.critical += 1,
-                    Severity::Error => summary.error += 1,
-                    Severity::Warning => summary.warning += 1,
-                    Severity::Info => summary.info += 1,
-                }
-            }
-        }
+        let summary = Summary::of(&checks);
         Report {
             schema: SCHEMA,
             version: VERSION.to_string(),
