@@ -35,7 +35,8 @@ pub fn run_with_progress(
                 matches: &scanned.matches[i],
                 files_scanned: &scanned.files_scanned[i],
             };
-            let outcome = match (evaluate(&ctx, &found), scanned.unreadable[i].first()) {
+            let evaluated = facts.as_check(&check.spec.id, || evaluate(&ctx, &found));
+            let outcome = match (evaluated, scanned.unreadable[i].first()) {
                 // A pass is only a pass if every file the check needed was read.
                 (Outcome::Pass, Some((file, why))) => {
                     Outcome::NotEvaluated(format!("{file} could not be read: {why}"))

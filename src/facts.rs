@@ -11,7 +11,7 @@ use crate::manifest::Manifest;
 use crate::model::Evidence;
 use crate::yaml;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -447,6 +447,12 @@ pub struct Facts<'b> {
     text: Cache<TextFile>,
     time: OnceLock<Option<jiff::Timestamp>>,
     tuning: Tuning,
+    reads: Mutex<BTreeSet<(String, String)>>,
+}
+
+thread_local! {
+    /// The check whose logic runs on this thread, while reads are recorded.
+    static READER: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Switches for the speed-ups, read once (from `KUBETRIAGE_SLOW_PATH`) into the configuration
@@ -456,12 +462,15 @@ pub struct Tuning {
     /// No prefilter (every line matched on its own) and JSON lists parsed whole. Results must
     /// not change: the tests compare both paths.
     pub slow_path: bool,
+    /// Note which check reads which file (see [`Facts::recorded_reads`]); for the tests.
+    pub record_reads: bool,
 }
 
 impl Tuning {
     pub fn from_env() -> Tuning {
         Tuning {
             slow_path: std::env::var_os("KUBETRIAGE_SLOW_PATH").is_some(),
+            record_reads: false,
         }
     }
 }
@@ -493,11 +502,44 @@ impl<'b> Facts<'b> {
             text: Cache::new(),
             time: OnceLock::new(),
             tuning,
+            reads: Mutex::new(BTreeSet::new()),
         }
     }
 
     pub fn tuning(&self) -> Tuning {
         self.tuning
+    }
+
+    /// Notes that the check running on this thread asked for `path` (a path or a glob), when
+    /// [`Tuning::record_reads`] is on: the tests hold each check to the `reads` of its spec.
+    fn record(&self, path: &str) {
+        if !self.tuning.record_reads {
+            return;
+        }
+        READER.with(|r| {
+            if let Some(id) = r.borrow().as_ref() {
+                self.reads
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert((id.clone(), path.to_string()));
+            }
+        });
+    }
+
+    /// Runs `f` as check `id`, for [`Facts::record`].
+    pub fn as_check<R>(&self, id: &str, f: impl FnOnce() -> R) -> R {
+        if !self.tuning.record_reads {
+            return f();
+        }
+        let before = READER.with(|r| r.replace(Some(id.to_string())));
+        let out = f();
+        READER.with(|r| *r.borrow_mut() = before);
+        out
+    }
+
+    /// (check id, path or glob) for every read recorded so far.
+    pub fn recorded_reads(&self) -> BTreeSet<(String, String)> {
+        self.reads.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn manifest(&self) -> Option<&Manifest> {
@@ -549,6 +591,7 @@ impl<'b> Facts<'b> {
 
     /// A JSON file (list or single object), parsed once.
     pub fn json(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {
+        self.record(path);
         self.json.get(path, || {
             let bytes = self.read(path)?;
             JsonDoc::parse_tuned(path, bytes, self.tuning).map_err(|reason| Unavailable {
@@ -572,6 +615,7 @@ impl<'b> Facts<'b> {
 
     /// A YAML file, every document parsed once.
     pub fn yaml(&self, path: &str) -> Result<Arc<YamlDoc>, Unavailable> {
+        self.record(path);
         self.yaml.get(path, || {
             let text = TextFile::new(path, self.read(path)?);
             let docs = yaml::parse_documents(&text.text).map_err(|e| Unavailable {
@@ -584,12 +628,14 @@ impl<'b> Facts<'b> {
 
     /// A small text file (node probes, os-release, resolv.conf...), read once.
     pub fn text(&self, path: &str) -> Result<Arc<TextFile>, Unavailable> {
+        self.record(path);
         self.text
             .get(path, || Ok(TextFile::new(path, self.read(path)?)))
     }
 
     /// Bundle files whose path matches a glob (`nodes/*/resolv.conf`, `kubectl/logs/**`).
     pub fn glob(&self, pattern: &str) -> Vec<&'b BundleFile> {
+        self.record(pattern);
         let Ok(g) = globset::GlobBuilder::new(pattern)
             .literal_separator(true)
             .build()
