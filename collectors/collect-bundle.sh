@@ -867,6 +867,11 @@ on_interrupt() {
         [ -n "$CHILD" ] && kill -KILL -- -"$CHILD" 2>/dev/null
         [ -n "$WATCH" ] && kill -KILL -- -"$WATCH" 2>/dev/null
         for _p in $JOB_PIDS; do kill -KILL "$_p" 2>/dev/null; done
+        # What the log jobs started: timeout(1) and the process group of each command.
+        for _s in "$TMPD"/jobs/*; do
+            [ -s "$_s/tpid" ] && kill -KILL "$(cat "$_s/tpid")" 2>/dev/null
+            [ -s "$_s/cpid" ] && kill -KILL -- -"$(cat "$_s/cpid")" 2>/dev/null
+        done
         [ -n "${TMPD:-}" ] && rm -rf "$TMPD"
         [ -n "${WORK:-}" ] && rm -rf "$WORK"
         exit 130
@@ -894,7 +899,7 @@ limit_stream() {
 bounded() {
     _fn=$1 _mode=$2 _cap=$3
     shift 3
-    rm -f "$TMPD/rc" "$TMPD/timedout" "$TMPD/out" "$TMPD/err" "$TMPD/tpid"
+    rm -f "$TMPD/rc" "$TMPD/timedout" "$TMPD/out" "$TMPD/err" "$TMPD/tpid" "$TMPD/cpid"
     : >"$TMPD/err"
     TIMED_OUT=0
     _wait=$STEP_TO
@@ -921,6 +926,7 @@ bounded() {
         ) &
     fi
     CHILD=$!
+    echo "$CHILD" >"$TMPD/cpid"
     # The watchdog: kills the whole process group of the command and of its output limiter.
     (
         sleep "$_wait"
@@ -1416,7 +1422,7 @@ if sleep 0.1 2>/dev/null; then POLL=0.1; fi
 # log_job SLOT N PATH NAMESPACE POD CONTAINER [--previous]: one log, run in the background
 # with the temporary files and the manifest record of its own folder.
 log_job() {
-    trap 'INTERRUPTED=1; [ -n "$CHILD" ] && kill -TERM -- -"$CHILD" 2>/dev/null' INT TERM
+    trap 'INTERRUPTED=1; [ -s "$TMPD/tpid" ] && kill -TERM "$(cat "$TMPD/tpid")" 2>/dev/null; [ -n "$CHILD" ] && kill -TERM -- -"$CHILD" 2>/dev/null' INT TERM
     TMPD=$1
     SOURCES="$1/record"
     STEP_FIXED=$2

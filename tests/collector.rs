@@ -2706,3 +2706,71 @@ fn the_progress_counter_counts_the_real_total() {
         c.stderr
     );
 }
+
+/// An interrupt while logs are collected in parallel: every running log is stopped (nothing
+/// it started is left), the rest is recorded as skipped, and the bundle is written.
+#[test]
+fn an_interrupt_during_parallel_logs_stops_them_all() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    let pods: String = (0..8)
+        .map(|i| format!("shop\tapi-{i}\tRunning\tFalse\t\tapi \tapi=0 \n"))
+        .collect();
+    sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
+        .stdout(pods);
+    sb.rule("kubectl *logs *").sleep(629).stdout("never\n");
+    sb.rule("kubectl *get nodes -o json*")
+        .stdout("{\"items\": []}\n");
+    let mut sent = false;
+    let out = sb.run_until(
+        &[
+            "--context",
+            "dev",
+            "--parallel",
+            "3",
+            "-o",
+            sb.out.to_str().unwrap(),
+        ],
+        Duration::from_secs(120),
+        |pid| {
+            let started = sb
+                .calls()
+                .iter()
+                .filter(|c| c.contains(&"logs".to_string()))
+                .count();
+            if started >= 3 && !sent {
+                std::thread::sleep(Duration::from_millis(300));
+                let st = Command::new(sb.bin.join("bash"))
+                    .arg("-c")
+                    .arg(format!("kill -INT {pid}"))
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+                sent = true;
+            }
+        },
+    );
+    assert!(sent, "the script never reached the logs");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (_, m) = unpacked(&sb, &out);
+    assert_eq!(m["interrupted"], true);
+    let errors: Vec<&str> = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["path"].as_str().unwrap().starts_with("kubectl/logs/"))
+        .map(|s| s["error"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 8);
+    assert_eq!(errors.iter().filter(|e| **e == "interrupted").count(), 3);
+    assert!(
+        errors[3..]
+            .iter()
+            .all(|e| *e == "skipped: the collection was interrupted"),
+        "{errors:?}"
+    );
+    assert!(
+        !sleeping(629),
+        "a log call is still running after the interrupt"
+    );
+}
