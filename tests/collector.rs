@@ -118,6 +118,20 @@ fn help_explains_every_option() {
         }
     }
     assert!(options.len() >= 20, "found only {options:?}");
+    // The deadline's default and every exit status are spelled out.
+    assert!(
+        out.stdout.contains("(default 10m)"),
+        "--max-time default: {}",
+        out.stdout
+    );
+    for code in [
+        "  3  kubectl",
+        "  4  the cluster could not be reached",
+        "  5  the cluster refused",
+        "  6  the cluster answered",
+    ] {
+        assert!(out.stdout.contains(code), "{code} missing: {}", out.stdout);
+    }
     for o in options {
         assert!(
             out.stdout.contains(&o),
@@ -135,6 +149,16 @@ fn usage_errors_exit_2_and_name_the_problem() {
         (&["--since", "yesterday"][..], "--since"),
         (&["--log-bytes", "lots"][..], "--log-bytes"),
         (&["--timeout", "0"][..], "--timeout"),
+        (&["--max-time", "soon"][..], "--max-time takes a duration"),
+        (&["--max-time", "0s"][..], "--max-time must be above 0"),
+        (
+            &["--parallel", "0"][..],
+            "--parallel takes a number from 1 to 16",
+        ),
+        (
+            &["--parallel", "17"][..],
+            "--parallel takes a number from 1 to 16",
+        ),
         (&["--also-cluster"][..], "--also-cluster goes with --node"),
         (
             &["--project", "p"][..],
