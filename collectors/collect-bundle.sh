@@ -63,7 +63,12 @@ Node side
                          elsewhere); commands still run on this machine
 
 Bounds
+  --max-time DURATION    time limit of the whole collection: 90s, 10m, 1h (default 10m).
+                         Cluster-wide lists come first, then logs by priority; what the
+                         deadline leaves out is recorded as skipped, and the bundle is
+                         still written
   --timeout SECONDS      time limit of each command (default 60)
+  --parallel N           container logs collected at once (default 4, at most 16)
   --since DURATION       time window of logs and journals: 90m, 24h, 2d, 3600s (default 24h)
   --log-bytes SIZE       largest log or journal file; the newest part is kept (default 10M)
   --max-bytes SIZE       largest other file (default 256M)
@@ -75,14 +80,21 @@ Output
   --no-archive           leave the bundle as a folder instead of a .tar.gz
   --redact FILE          print FILE with the same redaction applied to bundles (for terminal
                          output you add to a bundle by hand) and the number of redactions
-                         on stderr, then exit
+                         on stderr, then exit; a FILE named *.json is redacted as JSON
   --dry-run              print every command that would run, run none (except reading the
                          current context from the kubeconfig, which is local), and exit
   -h, --help             show this help
   --version              print the collector's version
 
-Exit status: 0 when a bundle was written, even a partial one (what failed is recorded in its
-manifest.json); 2 for a usage error; 1 when no bundle could be written.
+Exit status (a bundle is written whenever anything was collected; its path is on stdout):
+  0  the bundle was written; single sources may have failed (see its manifest.json)
+  1  no bundle could be written (output folder, disk)
+  2  usage error
+  3  kubectl is not installed (cluster side)
+  4  the cluster could not be reached (network, VPN, wrong context or kubeconfig)
+  5  the cluster refused the credentials (expired login, missing auth plugin)
+  6  the cluster answered but denied access to every list
+  130  interrupted twice: no bundle
 
 Secrets: Secret objects are never collected, certificates are replaced by fingerprints, and
 tokens, passwords, bearer and basic credentials, private keys, kubeconfig credentials, basic-auth
@@ -116,6 +128,8 @@ MAX_LOGS=300
 NODE_NAME_OPT=""
 ROOT_OPT=""
 TIMEOUT_S=60
+MAX_TIME_OPT="10m"
+PARALLEL=4
 SINCE_OPT="24h"
 LOG_BYTES_OPT="10M"
 MAX_BYTES_OPT="256M"
@@ -180,7 +194,7 @@ while [ "$#" -gt 0 ]; do
     case "$opt" in
         --kubeconfig | --context | --project | --cluster | --location | --max-logs | \
             --node-name | --root | --timeout | --since | --log-bytes | --max-bytes | \
-            -o | --output | --name | --redact)
+            --max-time | --parallel | -o | --output | --name | --redact)
             if [ "$has_val" = 0 ]; then
                 [ "$#" -ge 2 ] || die_usage "$opt needs a value"
                 val=$2
@@ -219,6 +233,15 @@ while [ "$#" -gt 0 ]; do
             case "$val" in *[!0-9]* | 0) die_usage "--timeout takes a number of seconds above 0, not '$val'" ;; esac
             TIMEOUT_S=$val
             ;;
+        --max-time)
+            parse_duration "$val" >/dev/null || die_usage "--max-time takes a duration such as 90s, 10m or 1h, not '$val'"
+            MAX_TIME_OPT=$val
+            ;;
+        --parallel)
+            case "$val" in *[!0-9]* | 0 | 0*) die_usage "--parallel takes a number from 1 to 16, not '$val'" ;; esac
+            [ "$val" -le 16 ] || die_usage "--parallel takes a number from 1 to 16, not '$val'"
+            PARALLEL=$val
+            ;;
         --since)
             parse_duration "$val" >/dev/null || die_usage "--since takes a duration such as 90m, 24h or 2d, not '$val'"
             SINCE_OPT=$val
@@ -243,6 +266,8 @@ done
 
 [ "$ALSO_CLUSTER" = 0 ] || [ "$MODE_NODE" = 1 ] || die_usage "--also-cluster goes with --node"
 SINCE_S=$(parse_duration "$SINCE_OPT")
+MAX_TIME_S=$(parse_duration "$MAX_TIME_OPT")
+[ "$MAX_TIME_S" -gt 0 ] || die_usage "--max-time must be above 0"
 LOG_BYTES=$(parse_size "$LOG_BYTES_OPT")
 MAX_BYTES=$(parse_size "$MAX_BYTES_OPT")
 [ "$LOG_BYTES" -gt 0 ] || die_usage "--log-bytes must be above 0"
@@ -424,27 +449,59 @@ BEGIN {
 '
 
 # Redaction. Reads a file, writes it with secrets replaced, and writes the number of
-# replacements to the file named by -v countfile. Matching is case-insensitive (on a lower-case
-# copy of each line, whose positions are the same bytes in the C locale).
+# replacements to the file named by -v countfile. With -v mode=json the input is JSON (one
+# document or one a line) and only the contents of its strings change, so it stays JSON; else
+# it is text, redacted line by line. Matching is case-insensitive (on a lower-case copy of each
+# line, whose positions are the same bytes in the C locale).
 AWK_REDACT='
-function init() {
-    SECRET_KEY = "(password|passwd|passphrase|secret|token|apikey|api[_-]key|access[_-]?key|secret[_-]?key|private[_-]?key|client[_-]?key|certificate[_-]?key|key[_-]?data|certificate[_-]?data|certificate|credentials?|auth)"
-    KEYCHARS = "[a-z0-9_.-]*"
+# rep(c, k): c repeated k times (no {n} intervals: old mawk lacks them).
+function rep(c, k,   s) { s = ""; while (k-- > 0) s = s c; return s }
+function init(   i) {
+    # Secret-named keys: what a key name ends with (any case; _ - . or nothing between words).
+    SK = "(password|passwd|passphrase|secret|token|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|client[_.-]?key|certificate[_.-]?key|key[_.-]?data|certificate[_.-]?data|certificate|credentials?|auth|dsn)"
+    # The same for a JSON key with its separators removed.
+    SKN = "(password|passwd|passphrase|secret|token|apikey|accesskey|secretkey|privatekey|clientkey|certificatekey|keydata|certificatedata|certificate|credentials?|auth|dsn)$"
+    # Secret names that mark a value even in the middle of a free-text line (password: x).
+    MIDK = "(password|passwd|passphrase|api[_-]?key|client[_-]?secret|secret[_-]?key|access[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?token)"
+    KC = "[a-z0-9_.-]*"
     JSTR = "\"([^\"\\\\]|\\\\.)*\""
-    ENVNAME = "(pass|secret|token|apikey|api_key|api-key|_key|key_|credential|auth|private|cert)"
+    ESTR = "\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\""
+    ENVNAME = "(pass|secret|token|apikey|api_key|api-key|_key|key_|credential|auth|private|cert|pwd|^sk_|_sk$|_sk_|^pat_|_pat$|_pat_|dsn)"
+    FLAG = "^--?[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey|credentials?)$"
+    FLAGW = "(token|password|passwd|secret|certificate-key|api-key|apikey)"
+    A9 = "[a-z0-9]"
+    HEX = "[0-9a-f]"
+    BOOT = rep(A9, 6) "\\." rep(A9, 16)
+    GATE = "pass|secret|token|key|auth|cred|bearer|basic|://|-----|ls0tls1|eyj|ya29|aiza|gh[pousr]_|github_pat|akia|asia|xox|k_live|k_test|hooks|pwd|dsn|" BOOT
+    R_AIZA = "aiza" rep("[a-z0-9_-]", 9) "[a-z0-9_-]*"
+    R_GHP = "gh[pousr]_" rep("[A-Za-z0-9]", 20) "[A-Za-z0-9]*"
+    R_GHPAT = "github_pat_" rep("[A-Za-z0-9_]", 20) "[A-Za-z0-9_]*"
+    R_AKIA = "(AKIA|ASIA)" rep("[A-Z0-9]", 16)
+    R_XOX = "xox[abposr]-" rep("[a-z0-9-]", 10) "[a-z0-9-]*"
+    R_STRIPE = "[sr]k_(live|test)_" rep(A9, 10) "[a-z0-9]*"
+    R_SENTRY = "://" rep(HEX, 32) "(:" HEX "*)?@"
+    BOOTK = "^[^a-z0-9]?" rep(A9, 6) "\\."
+    PEMT = "[a-z0-9 ]*(private key|certificate[a-z ]*)( block)?"
+    PEM_BEGIN = "-----begin " PEMT "-----"
+    PEM_END = "-----end " PEMT "-----"
+    SOH = sprintf("%c", 1)
+    BS = sprintf("%c", 8)
+    FF = sprintf("%c", 12)
+    for (i = 1; i < 32; i++) CH[sprintf("%c", i)] = i
+    JSPECIAL = "[\\\\\"" SOH "-" sprintf("%c", 31) "]"
     n = 0
-    in_block = 0
-    block_indent = -1
+    tstate_reset()
 }
+function tstate_reset() { T_BLOCK = -1; T_BDONE = 0; T_PEM = 0; T_ENV = 0; T_ARG = 0 }
 function is_plain(v) {
     return (v ~ /^(true|false|null|~|yes|no|on|off|[0-9.]+|""|\x27\x27)?$/)
 }
-# kv(A, K, mode): every match of A is a key with its value; K (anchored) matches the part to
-# keep. mode 0: replace the rest. mode 1: the value is quoted, keep its last byte (the quote).
-# mode 2: keep the last byte (a URL @). mode 3: like 0 but leave plain values (true, 3).
-# mode 4: the value is inside an escaped JSON string, keep its closing \\\" (two bytes).
-# mode 5: the match ends with a boundary byte, keep it unless it is part of the value.
-function kv(A, K, mode,   out, rest, lrest, s, m, seg, plen, val, tail) {
+# kv(A, K, plain, qmark): every match of A (on the lower-case line) is a key with its value; K
+# (anchored) matches the key part, which is kept. A quoted value keeps its quotes (double, single or escaped double)
+# and only what is between them becomes [REDACTED]. plain: leave plain values (true, 3).
+# qmark: an unquoted value becomes "[REDACTED]" (YAML: keeps it a string).
+# keep: a last byte that matches it is kept (the @ of a URL, the boundary after a token).
+function kv(A, K, plain, qmark, keep,   out, rest, lrest, s, m, seg, plen, val, head, tail, q, mark) {
     out = ""; rest = line; lrest = tolower(line)
     while (match(lrest, A)) {
         s = RSTART; m = RLENGTH
@@ -453,23 +510,30 @@ function kv(A, K, mode,   out, rest, lrest, s, m, seg, plen, val, tail) {
         if (!match(seg, K)) { out = out substr(rest, 1, s + m - 1); rest = substr(rest, s + m); lrest = substr(lrest, s + m); continue }
         plen = RLENGTH
         val = substr(rest, s + plen, m - plen)
-        tail = ""
-        if (mode == 1 || mode == 2) { tail = substr(val, length(val), 1); val = substr(val, 1, length(val) - 1) }
-        else if (mode == 5 && substr(val, length(val), 1) !~ /[A-Za-z0-9]/) { tail = substr(val, length(val), 1); val = substr(val, 1, length(val) - 1) }
-        else if (mode == 4) { tail = substr(val, length(val) - 1); val = substr(val, 1, length(val) - 2) }
-        if (val == "" || index(val, "[REDACTED") || ((mode == 3 || mode == 1) && is_plain(tolower(val)))) {
+        head = ""; tail = ""; mark = "[REDACTED]"
+        q = substr(val, 1, 1)
+        if (length(val) >= 4 && substr(val, 1, 2) == "\\\"" && substr(val, length(val) - 1) == "\\\"") {
+            head = "\\\""; tail = "\\\""; val = substr(val, 3, length(val) - 4)
+        } else if (length(val) >= 2 && (q == "\"" || q == "\x27") && substr(val, length(val), 1) == q) {
+            head = q; tail = q; val = substr(val, 2, length(val) - 2)
+        } else if (keep != "" && substr(val, length(val), 1) ~ keep) {
+            tail = substr(val, length(val), 1); val = substr(val, 1, length(val) - 1)
+        } else if (qmark) {
+            mark = "\"[REDACTED]\""
+        }
+        if (val == "" || index(val, "[REDACTED") || (plain && is_plain(tolower(val)))) {
             out = out substr(rest, 1, s + m - 1)
         } else {
-            out = out substr(rest, 1, s + plen - 1) "[REDACTED]" tail
+            out = out substr(rest, 1, s + plen - 1) head mark tail
             n++
         }
         rest = substr(rest, s + m); lrest = substr(lrest, s + m)
     }
     line = out rest
 }
-# whole(A, R): every match of A is replaced by R.
-function whole(A, R,   out, rest, lrest) {
-    out = ""; rest = line; lrest = tolower(line)
+# whole(A, R, cs): every match of A is replaced by R; cs: match the line as it is, not lower-cased.
+function whole(A, R, cs,   out, rest, lrest) {
+    out = ""; rest = line; lrest = cs ? line : tolower(line)
     while (match(lrest, A)) {
         if (RLENGTH == 0) break
         out = out substr(rest, 1, RSTART - 1) R
@@ -478,115 +542,278 @@ function whole(A, R,   out, rest, lrest) {
     }
     line = out rest
 }
-BEGIN { init() }
-{
-    line = $0
-    l = tolower(line)
-    # The lines of a YAML block scalar under a secret key (token: |): more indented than it.
-    if (block_indent >= 0) {
-        match(line, /^[ ]*/)
-        if (line ~ /^[ \t]*$/ || RLENGTH > block_indent) {
-            if (!block_done) { print substr(line, 1, RLENGTH) "[REDACTED]"; n++; block_done = 1 }
-            next
-        }
-        block_indent = -1
-    }
-    if (l ~ ("^[ ]*(-[ ]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]*[|>][-+0-9]*[ \t]*$")) {
-        match(line, /^[ ]*/)
-        block_indent = RLENGTH
-        block_done = 0
-        print line
-        next
-    }
-    # Inside a multi-line PEM block: drop lines until its end.
-    if (in_block) {
-        if (l ~ /-----end [a-z0-9 ]*(private key|certificate[a-z ]*)( block)?-----/) {
-            match(l, /-----end [a-z0-9 ]*(private key|certificate[a-z ]*)( block)?-----/)
-            line = substr(line, RSTART + RLENGTH)
-            l = tolower(line)
-            in_block = 0
-            if (line == "") next
-        } else next
-    }
-    # PEM blocks on one line (JSON strings hold them with \n escapes).
-    whole("-----begin [a-z0-9 ]*private key( block)?-----.*-----end [a-z0-9 ]*private key( block)?-----", "[REDACTED PRIVATE KEY]")
-    whole("-----begin [a-z0-9 ]*certificate[a-z ]*-----([^-]|-[^-]|--[^-]|---[^-]|----[^-])*-----end [a-z0-9 ]*certificate[a-z ]*-----", "[REDACTED CERTIFICATE]")
-    # A PEM block that starts here and ends on a later line.
-    l = tolower(line)
-    if (match(l, /-----begin [a-z0-9 ]*(private key|certificate[a-z ]*)( block)?-----/)) {
-        line = substr(line, 1, RSTART - 1) (l ~ /private key/ ? "[REDACTED PRIVATE KEY]" : "[REDACTED CERTIFICATE]")
+# PEM blocks that begin on this line: each ends at the first END after it; one that does not
+# end here replaces the rest of the line and starts a block over the next lines (T_PEM).
+function pem_inline(   out, rest, lrest, b, e, what) {
+    out = ""; rest = line; lrest = tolower(line)
+    while (match(lrest, PEM_BEGIN)) {
+        b = RSTART
+        what = (substr(lrest, RSTART, RLENGTH) ~ /private key/) ? "[REDACTED PRIVATE KEY]" : "[REDACTED CERTIFICATE]"
+        out = out substr(rest, 1, b - 1) what
         n++
-        in_block = 1
-        print line
-        next
+        rest = substr(rest, b + RLENGTH); lrest = substr(lrest, b + RLENGTH)
+        if (!match(lrest, PEM_END)) { rest = ""; T_PEM = 1; break }
+        rest = substr(rest, RSTART + RLENGTH); lrest = substr(lrest, RSTART + RLENGTH)
     }
-    # Base64 of a PEM block (kubeconfig *-data, clusterCaCertificate).
+    line = out rest
+}
+# A line inside a PEM block: base64 (or a Proc-Type/DEK-Info header), alone or after a log
+# prefix (then at least 16 bytes of it).
+function pem_body(s) {
+    if (s ~ /^[ \t]*[A-Za-z0-9+\/=]*[ \t\r]*$/) return 1
+    if (s ~ /^[ \t]*(Proc-Type|DEK-Info):/) return 1
+    return (s ~ /[ \t:][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/]+=*[ \t\r]*$/)
+}
+# The rules that need no state, on `line`.
+function rules() {
+    pem_inline()
     whole("ls0tls1crudjti[a-z0-9+/=]*", "[REDACTED BASE64 PEM]")
-    # JSON Web Tokens (service-account tokens), Google OAuth tokens and API keys.
     whole("eyj[a-z0-9_-]+\\.eyj[a-z0-9_-]+\\.[a-z0-9_-]*", "[REDACTED JWT]")
     whole("ya29\\.[a-z0-9_.-]+", "[REDACTED OAUTH TOKEN]")
-    whole("aiza[a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-][a-z0-9_-]+", "[REDACTED API KEY]")
+    whole(R_AIZA, "[REDACTED API KEY]")
+    whole(R_GHP, "[REDACTED GITHUB TOKEN]", 1)
+    whole(R_GHPAT, "[REDACTED GITHUB TOKEN]", 1)
+    whole(R_AKIA, "[REDACTED AWS KEY ID]", 1)
+    whole(R_XOX, "[REDACTED SLACK TOKEN]")
+    whole(R_STRIPE, "[REDACTED STRIPE KEY]")
+    kv("hooks\\.slack\\.com/services/[a-z0-9/_-]+", "^hooks\\.slack\\.com/services/", 0, 0)
+    # Sentry DSNs: the key is the user name of the URL.
+    kv(R_SENTRY, "^://", 0, 0, "@")
     # Authorization headers.
-    kv("bearer[ \t]+[a-z0-9._~+/=-]+", "^bearer[ \t]+", 0)
-    kv("authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+[a-z0-9+/=]+", "^authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+", 0)
-    # user:password@ in URLs.
-    kv("[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]+:[^/@ \t\"\x27]+@", "^[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]+:", 2)
+    kv("bearer[ \t]+[a-z0-9._~+/=-]+", "^bearer[ \t]+", 0, 0)
+    kv("authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+[a-z0-9+/=]+", "^authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+", 0, 0)
+    # user:password@ in URLs (the user name may be empty: redis://:pw@host).
+    kv("[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]*:[^/@ \t\"\x27]+@", "^[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]*:", 0, 0, "@")
     # kubeadm bootstrap tokens (the id before the dot is public, the rest is the secret).
-    kv("(^|[^a-z0-9])[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]\\.[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]([^a-z0-9]|$)", "^[^a-z0-9]?[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]\\.", 5)
+    kv("(^|[^a-z0-9])" BOOT "([^a-z0-9]|$)", BOOTK, 0, 0, "[^a-z0-9]")
     # Environment variables with secret names, inline: "name": "DB_PASSWORD", "value": "..."
-    kv("\"name\"[ \t]*:[ \t]*\"[^\"]*" ENVNAME "[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^\"name\"[ \t]*:[ \t]*\"[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*\"", 1)
-    # ...and the same inside an escaped JSON string (last-applied-configuration).
-    kv("\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*" ENVNAME "[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*\\\\\"", 4)
-    # JSON keys with secret names: "password": "...", and escaped \"token\":\"...\".
-    kv("\"" KEYCHARS SECRET_KEY "\"[ \t]*:[ \t]*" JSTR, "^\"" KEYCHARS SECRET_KEY "\"[ \t]*:[ \t]*\"", 1)
-    kv("\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[ \t]*:[ \t]*\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"" KEYCHARS SECRET_KEY "\\\\\"[ \t]*:[ \t]*\\\\\"", 4)
+    kv("\"name\"[ \t]*:[ \t]*\"[^\"]*" ENVNAME "[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^\"name\"[ \t]*:[ \t]*\"[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*", 1, 0)
+    kv("\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*" ENVNAME "[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*" ESTR, "^\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*", 1, 0)
+    # JSON keys with secret names in text: "password": "...", and escaped \"token\":\"...\".
+    kv("\"" KC SK "\"[ \t]*:[ \t]*" JSTR, "^\"" KC SK "\"[ \t]*:[ \t]*", 1, 0)
+    kv("\\\\\"" KC SK "\\\\\"[ \t]*:[ \t]*" ESTR, "^\\\\\"" KC SK "\\\\\"[ \t]*:[ \t]*", 1, 0)
     # YAML keys with secret names: token: ..., client-key-data: ...
-    kv("^[ \t]*(-[ \t]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]+[^ \t{[|>&*#].*", "^[ \t]*(-[ \t]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]+", 3)
-    # The same inside a JSON string, where lines are \n escapes (a kubeconfig in a ConfigMap).
-    kv("\\\\n[ \t]*(-[ \t]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]+[^\\\\\" \t{[|>&*#][^\\\\\"]*", "^\\\\n[ \t]*(-[ \t]+)?" KEYCHARS SECRET_KEY "[ \t]*:[ \t]+", 3)
-    # key=value (env files, flags, logfmt) and --flag value.
-    kv("(^|[^a-z0-9_.-])(--)?" KEYCHARS SECRET_KEY "=(\"[^\"]*\"|\x27[^\x27]*\x27|[^ \t,;&\"\x27]+)", "^[^a-z0-9_.-]?(--)?" KEYCHARS SECRET_KEY "=", 3)
-    kv("--[a-z0-9-]*(token|password|secret|certificate-key)[ \t]+[^- \t][^ \t]*", "^--[a-z0-9-]*(token|password|secret|certificate-key)[ \t]+", 3)
-    # A secret flag and its value as two items of an argument list (JSON or YAML).
-    l = tolower(line)
-    if (arg_pending && l ~ /^[ \t]*"([^"\\]|\\.)*",?[ \t]*$/) {
-        kv("^[ \t]*" JSTR, "^[ \t]*\"", 1)
-        arg_pending = 0
-        print line
-        next
-    } else if (arg_pending && l ~ /^[ \t]*-[ \t]+[^- \t]/) {
-        kv("^[ \t]*-[ \t]+.+", "^[ \t]*-[ \t]+", 3)
-        arg_pending = 0
-        print line
-        next
+    kv("^[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+[^ \t{[|>&*#].*", "^[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+", 1, 1)
+    # A quoted YAML value whose text starts with a secret key: note: "token: x".
+    kv("^[ \t]*(-[ \t]+)?[^ \t:]+:[ \t]+[\"\x27]" KC SK "[ \t]*:[ \t]+[^ \t\"\x27\\\\]+", "^[ \t]*(-[ \t]+)?[^ \t:]+:[ \t]+[\"\x27]" KC SK "[ \t]*:[ \t]+", 1, 0)
+    # The same inside a JSON string of a log line, where lines are \n escapes.
+    kv("\\\\n[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+[^\\\\\" \t{[|>&*#][^\\\\\"]*", "^\\\\n[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+", 1, 0)
+    # TOML, INI and env files: key = value at the start of a line (the auth = "..." of containerd).
+    kv("^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*(\"([^\"\\\\]|\\\\.)*\"|\x27[^\x27]*\x27|[^ \t\"\x27#;][^\t#;]*)", "^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*", 1, 0)
+    # A secret flag and its value as two items of a JSON list on one line: "--token", "x".
+    kv("\"--?[a-z0-9-]*" FLAGW "\"[ \t]*,[ \t]*\"[^-\"\\\\]([^\"\\\\]|\\\\.)*\"", "^\"--?[a-z0-9-]*" FLAGW "\"[ \t]*,[ \t]*", 1, 0)
+    kv("\\\\\"--?[a-z0-9-]*" FLAGW "\\\\\"[ \t]*,[ \t]*\\\\\"[^-\"\\\\]([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"--?[a-z0-9-]*" FLAGW "\\\\\"[ \t]*,[ \t]*", 1, 0)
+    # key=value anywhere (flags, logfmt) and --flag value.
+    kv("(^|[^a-z0-9_.-])(--)?" KC SK "=(\"[^\"]*\"|\x27[^\x27]*\x27|[^ \t,;&\"\x27]+)", "^[^a-z0-9_.-]?(--)?" KC SK "=", 1, 0)
+    kv("--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+(\"[^\"]*\"|\x27[^\x27]*\x27|[^- \t\"\x27][^ \t\"\x27]*)", "^--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+", 1, 0)
+    # password: x, X-Api-Key: x in the middle of a line.
+    kv("(^|[^a-z0-9_.-])" KC MIDK "[\"\x27]?[ \t]*[:=][ \t]*(\"[^\"]*\"|\x27[^\x27]*\x27|[^ \t,;&\"\x27\\\\]+)", "^[^a-z0-9_.-]?" KC MIDK "[\"\x27]?[ \t]*[:=][ \t]*", 1, 0)
+}
+# yaml_keep_string(ORIG): when a marker now opens the value of a YAML key or list item
+# (note: [REDACTED JWT]), YAML would read a list: the value is single-quoted to stay a string.
+function yaml_keep_string(orig,   p, v) {
+    if (!match(line, /^[ \t]*(-[ \t]+)?([A-Za-z0-9_.\/-]+:[ \t]+)?/)) return
+    p = RLENGTH
+    if (substr(line, 1, p) !~ /[:-][ \t]+$/ || substr(line, p + 1, 9) != "[REDACTED" || substr(orig, p + 1, 1) == "[") return
+    v = substr(line, p + 1)
+    gsub(/\x27/, "\x27\x27", v)
+    line = substr(line, 1, p) "\x27" v "\x27"
+}
+# tline(): one line of a text file (or of the text of a string) in `line`, with the state of the
+# lines before it. Returns 0 when the line is dropped (inside a PEM block).
+function tline(   l, v, orig) {
+    # The lines of a YAML block scalar under a secret key (token: |): more indented than it.
+    if (T_BLOCK >= 0) {
+        match(line, /^[ ]*/)
+        if (line ~ /^[ \t\r]*$/ || RLENGTH > T_BLOCK) {
+            if (!T_BDONE) { line = substr(line, 1, RLENGTH) "[REDACTED]"; n++; T_BDONE = 1; return 1 }
+            return 0
+        }
+        T_BLOCK = -1
     }
-    arg_pending = (l ~ /^[ \t]*(-[ \t]+)?"?--[a-z0-9-]*(token|password|secret|certificate-key)"?,?[ \t]*$/)
-    # Environment variables with secret names, one field a line (kubectl -o json, YAML).
-    if (env_pending && l ~ /^[ \t]*"value"[ \t]*:[ \t]*"/) {
-        kv("^[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^[ \t]*\"value\"[ \t]*:[ \t]*\"", 1)
-        env_pending = 0
-    } else if (env_pending && l ~ /^[ \t]*value[ \t]*:[ \t]*[^ \t]/) {
-        kv("^[ \t]*value[ \t]*:[ \t]*.+", "^[ \t]*value[ \t]*:[ \t]*", 3)
-        env_pending = 0
-    } else if (l ~ /^[ \t]*"name"[ \t]*:[ \t]*"[^"]*"[ \t]*,?[ \t]*$/ || l ~ /^[ \t]*(-[ \t]+)?name[ \t]*:[ \t]*[^ \t]+[ \t]*$/) {
+    l = tolower(line)
+    if (l ~ ("^[ ]*(-[ ]+)?" KC SK "[ \t]*:[ \t]*[|>][-+0-9]*[ \t\r]*$")) {
+        match(line, /^[ ]*/)
+        T_BLOCK = RLENGTH
+        T_BDONE = 0
+        return 1
+    }
+    # Inside a multi-line PEM block: it ends at its END line, or at the first line that is
+    # not PEM text (a block whose END never comes does not take the rest with it).
+    if (T_PEM) {
+        if (match(l, PEM_END)) {
+            line = substr(line, RSTART + RLENGTH)
+            T_PEM = 0
+            if (line ~ /^[ \t\r]*$/) return 0
+        } else if (pem_body(line)) {
+            return 0
+        } else {
+            T_PEM = 0
+        }
+        l = tolower(line)
+    }
+    if (l ~ GATE) {
+        orig = line
+        rules()
+        if (line != orig) yaml_keep_string(orig)
+    }
+    # A secret flag and its value as two items of a list (YAML; JSON has its own).
+    l = tolower(line)
+    if (T_ARG && l ~ /^[ \t]*"([^"\\]|\\.)*",?[ \t\r]*$/) {
+        kv("^[ \t]*" JSTR, "^[ \t]*", 1, 0)
+        T_ARG = 0
+        return 1
+    } else if (T_ARG && l ~ /^[ \t]*-[ \t]+[^- \t]/) {
+        kv("^[ \t]*-[ \t]+.+", "^[ \t]*-[ \t]+", 1, 1)
+        T_ARG = 0
+        return 1
+    }
+    T_ARG = (l ~ /^[ \t]*(-[ \t]+)?["\x27]?--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)["\x27]?,?[ \t\r]*$/)
+    # Environment variables with secret names, one field a line (YAML, or JSON in a log).
+    if (T_ENV && l ~ /^[ \t]*value[ \t]*:[ \t]*[|>][-+0-9]*[ \t\r]*$/) {
+        match(line, /^[ ]*/)
+        T_BLOCK = RLENGTH
+        T_BDONE = 0
+        T_ENV = 0
+    } else if (T_ENV && l ~ /^[ \t]*"value"[ \t]*:[ \t]*"/) {
+        kv("^[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^[ \t]*\"value\"[ \t]*:[ \t]*", 1, 0)
+        T_ENV = 0
+    } else if (T_ENV && l ~ /^[ \t]*value[ \t]*:[ \t]*[^ \t]/) {
+        kv("^[ \t]*value[ \t]*:[ \t]*.+", "^[ \t]*value[ \t]*:[ \t]*", 1, 1)
+        T_ENV = 0
+    } else if (l ~ /^[ \t]*"name"[ \t]*:[ \t]*"[^"]*"[ \t]*,?[ \t\r]*$/ || l ~ /^[ \t]*(-[ \t]+)?name[ \t]*:[ \t]*[^ \t]+[ \t\r]*$/) {
         v = l
         sub(/^[^:]*:[ \t]*/, "", v)
-        env_pending = (v ~ ENVNAME)
+        gsub(/["\x27, \t\r]/, "", v)
+        T_ENV = (v ~ ENVNAME)
     } else if (l ~ /[{}]/ || l ~ /^[ \t]*-[ \t]/) {
-        env_pending = 0
+        T_ENV = 0
     }
-    print line
+    return 1
 }
+# The text of a string (several lines): each line through tline, with a state of its own; a
+# PEM block ends at the end of the string at the latest.
+function tblock(s,   parts, k, i, out, first) {
+    k = split(s, parts, "\n")
+    tstate_reset()
+    out = ""
+    first = 1
+    for (i = 1; i <= k; i++) {
+        line = parts[i]
+        if (tline()) { out = out (first ? "" : "\n") line; first = 0 }
+    }
+    tstate_reset()
+    return out
+}
+# JSON: only the contents of strings change. jline(s, d) redacts one line of JSON at nesting
+# depth d (a JSON document inside a string is depth d+1), with the key (JK), the env name (JN)
+# and a pending secret flag (JA) of each depth.
+function jline(s, d,   out, q, str) {
+    out = ""
+    while ((q = index(s, "\"")) > 0) {
+        out = out jseg(substr(s, 1, q - 1), d)
+        s = substr(s, q + 1)
+        q = index(s, "\"")
+        if (q > 0 && !index(substr(s, 1, q), "\\")) {
+            str = substr(s, 1, q - 1)
+            s = substr(s, q + 1)
+        } else if (match(s, /^([^"\\]|\\.)*"/)) {
+            str = substr(s, 1, RLENGTH - 1)
+            s = substr(s, RLENGTH + 1)
+        } else return out "\"" s
+        if (s ~ /^[ \t\r]*:/) {
+            JK[d] = tolower(str)
+            gsub(/[-_. ]/, "", JK[d])
+            out = out "\"" str "\""
+        } else {
+            out = out "\"" jval(str, d) "\""
+        }
+    }
+    return out jseg(s, d)
+}
+# What is between strings: structure, or (in a string that only looked like JSON) free text.
+function jseg(p, d,   saved) {
+    if (p ~ /[{}]/) { JK[d] = ""; JN[d] = ""; JA[d] = 0 }
+    if (p ~ /[A-Za-z]/ && p !~ /^[^A-Za-z]*((true|false|null)[^A-Za-z]+)*(true|false|null)?[^A-Za-z]*$/) {
+        saved = line
+        line = p
+        if (tolower(p) ~ GATE) { rules(); T_PEM = 0 }
+        p = line
+        line = saved
+    }
+    return p
+}
+function jval(str, d,   k, red, lstr, dec, new) {
+    k = JK[d]
+    lstr = tolower(str)
+    red = 0
+    if (JA[d]) { JA[d] = 0; red = (substr(str, 1, 1) != "-") }
+    else if (k != "" && k ~ SKN) red = 1
+    else if (k == "value" && JN[d] ~ ENVNAME) red = 1
+    if (k == "name") JN[d] = lstr
+    if (red && !is_plain(lstr) && !index(str, "[REDACTED")) { n++; return "[REDACTED]" }
+    if (lstr ~ FLAG) JA[d] = 1
+    if (lstr !~ GATE) return str
+    dec = index(str, "\\") ? jdec(str) : str
+    if (dec ~ /^[ \t\r\n]*[[{]/ && dec ~ /[]}][ \t\r\n]*$/) new = jtext(dec, d + 1)
+    else new = tblock(dec)
+    if (new == dec) return str
+    return jenc(new)
+}
+function jtext(s, d,   parts, k, i, out) {
+    k = split(s, parts, "\n")
+    JK[d] = ""; JN[d] = ""; JA[d] = 0
+    out = ""
+    for (i = 1; i <= k; i++) out = out (i > 1 ? "\n" : "") jline(parts[i], d)
+    return out
+}
+# JSON string escapes to bytes; \uXXXX stays as SOH and its 4 hex digits, so that jenc gives
+# back the same escape.
+function jdec(s,   out, i, c) {
+    out = ""
+    while ((i = index(s, "\\")) > 0) {
+        out = out substr(s, 1, i - 1)
+        c = substr(s, i + 1, 1)
+        if (c == "n") out = out "\n"
+        else if (c == "t") out = out "\t"
+        else if (c == "r") out = out "\r"
+        else if (c == "b") out = out BS
+        else if (c == "f") out = out FF
+        else if (c == "u") { out = out SOH substr(s, i + 2, 4); s = substr(s, i + 6); continue }
+        else out = out c
+        s = substr(s, i + 2)
+    }
+    return out s
+}
+function jenc(s,   out, c) {
+    out = ""
+    while (match(s, JSPECIAL)) {
+        out = out substr(s, 1, RSTART - 1)
+        c = substr(s, RSTART, 1)
+        s = substr(s, RSTART + 1)
+        if (c == "\\") out = out "\\\\"
+        else if (c == "\"") out = out "\\\""
+        else if (c == "\n") out = out "\\n"
+        else if (c == "\t") out = out "\\t"
+        else if (c == "\r") out = out "\\r"
+        else if (c == SOH && substr(s, 1, 4) ~ /^[0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f]$/) { out = out "\\u" substr(s, 1, 4); s = substr(s, 5) }
+        else out = out sprintf("\\u%04x", CH[c])
+    }
+    return out s
+}
+BEGIN { init() }
+mode == "json" { print jline($0, 0); next }
+{ line = $0; if (tline()) print line }
 END { print n > countfile }
 '
 
 json_strings() { awk "$AWK_JSON_LIB$AWK_STRINGS" "$@"; }
 
-# redact IN OUT: writes OUT and prints the number of redactions.
+# redact IN OUT [json|text]: writes OUT and prints the number of redactions.
 redact() {
     _cf="$TMPD/redact-count"
     echo 0 >"$_cf"
-    if ! tr '\000' '?' <"$1" | awk -v countfile="$_cf" "$AWK_REDACT" >"$2"; then
+    if ! tr '\000' '?' <"$1" | awk -v countfile="$_cf" -v mode="${3:-text}" "$AWK_REDACT" >"$2"; then
         # A redactor that failed must never let the original through.
         : >"$2"
         echo 1
@@ -616,6 +843,22 @@ WATCH=""
 INTERRUPTED=0
 LOGS_PLANNED=0
 LOGS_OVER=0
+STEP_FIXED=""
+PAR_JOB=0
+S_TIMEOUT=""
+STEP_TO=$TIMEOUT_S
+DEADLINE_MS=$(($(now_ms) + MAX_TIME_S * 1000))
+CLUSTER_SKIP=""
+IN_CLUSTER=0
+LISTS_OK=0
+LISTS_DENIED=0
+JOB_PIDS=""
+
+# access_denied FILE: whether a failed command said it was not allowed, in the words kubectl,
+# gcloud and the node's tools use (never a bare number: 403 is also in timestamps).
+access_denied() {
+    grep -qE 'Error from server \(Forbidden\)|is forbidden:|\(Forbidden\)|You must be logged in|\(Unauthorized\)|PERMISSION_DENIED|code=403|[Pp]ermission denied|does not have [a-z.]* ?permission|Required "[^"]*" permission' "$1" 2>/dev/null
+}
 
 on_interrupt() {
     if [ "$INTERRUPTED" = 1 ]; then
@@ -623,12 +866,19 @@ on_interrupt() {
         [ -s "$TMPD/tpid" ] && kill -KILL "$(cat "$TMPD/tpid")" 2>/dev/null
         [ -n "$CHILD" ] && kill -KILL -- -"$CHILD" 2>/dev/null
         [ -n "$WATCH" ] && kill -KILL -- -"$WATCH" 2>/dev/null
+        for _p in $JOB_PIDS; do kill -KILL "$_p" 2>/dev/null; done
+        # What the log jobs started: timeout(1) and the process group of each command.
+        for _s in "$TMPD"/jobs/*; do
+            [ -s "$_s/tpid" ] && kill -KILL "$(cat "$_s/tpid")" 2>/dev/null
+            [ -s "$_s/cpid" ] && kill -KILL -- -"$(cat "$_s/cpid")" 2>/dev/null
+        done
         [ -n "${TMPD:-}" ] && rm -rf "$TMPD"
         [ -n "${WORK:-}" ] && rm -rf "$WORK"
         exit 130
     fi
     INTERRUPTED=1
     printf '\ncollect-bundle: interrupted: finishing the bundle with what was collected (interrupt again to abandon it)\n' >&2
+    for _p in $JOB_PIDS; do kill -TERM "$_p" 2>/dev/null; done
     [ -s "$TMPD/tpid" ] && kill -TERM "$(cat "$TMPD/tpid")" 2>/dev/null
     [ -n "$CHILD" ] && kill -TERM -- -"$CHILD" 2>/dev/null
 }
@@ -649,21 +899,21 @@ limit_stream() {
 bounded() {
     _fn=$1 _mode=$2 _cap=$3
     shift 3
-    rm -f "$TMPD/rc" "$TMPD/timedout" "$TMPD/out" "$TMPD/err" "$TMPD/tpid"
+    rm -f "$TMPD/rc" "$TMPD/timedout" "$TMPD/out" "$TMPD/err" "$TMPD/tpid" "$TMPD/cpid"
     : >"$TMPD/err"
     TIMED_OUT=0
-    _wait=$TIMEOUT_S
+    _wait=$STEP_TO
     set -m
     if [ -z "$_fn" ] && [ "$HAVE_TIMEOUT" = 1 ]; then
         # timeout(1) puts itself in a process group of its own: its pid is kept (exec keeps
         # the pid of the shell that writes it) so that an interrupt can reach it. The watchdog
         # below stays as a backstop, for what timeout cannot reach.
         (
-            "$BASH" -c 'echo "$$" >"$0"; exec "$@"' "$TMPD/tpid" timeout -k 5 "$TIMEOUT_S" "$@" </dev/null 2>"$TMPD/err" |
+            "$BASH" -c 'echo "$$" >"$0"; exec "$@"' "$TMPD/tpid" timeout -k 5 "$STEP_TO" "$@" </dev/null 2>"$TMPD/err" |
                 limit_stream "$_mode" "$_cap" "$TMPD/out"
             echo "${PIPESTATUS[0]}" >"$TMPD/rc"
         ) &
-        _wait=$((TIMEOUT_S + 15))
+        _wait=$((STEP_TO + 15))
     elif [ -n "$_fn" ]; then
         (
             "$_fn" "$@" </dev/null 2>"$TMPD/err" | limit_stream "$_mode" "$_cap" "$TMPD/out"
@@ -676,6 +926,7 @@ bounded() {
         ) &
     fi
     CHILD=$!
+    echo "$CHILD" >"$TMPD/cpid"
     # The watchdog: kills the whole process group of the command and of its output limiter.
     (
         sleep "$_wait"
@@ -769,6 +1020,8 @@ step() {
     shift 2
     _fn=$S_FN _filter=$S_FILTER _retry=$S_RETRY _since=$S_SINCE _dest=$S_DEST
     S_FN="" S_FILTER="" S_RETRY="" S_SINCE="" S_DEST=""
+    _s_timeout=$S_TIMEOUT
+    S_TIMEOUT=""
     case "$PHASE" in
         count)
             COUNTED=$((COUNTED + 1))
@@ -779,7 +1032,11 @@ step() {
             return 0
             ;;
     esac
-    STEP_N=$((STEP_N + 1))
+    if [ -n "$STEP_FIXED" ]; then
+        STEP_N=$STEP_FIXED
+    else
+        STEP_N=$((STEP_N + 1))
+    fi
     [ "$STEP_N" -le "$TOTAL" ] || TOTAL=$STEP_N
     _cap=$MAX_BYTES _lmode=head _keep=first
     if [ "$_kind" = log ]; then
@@ -791,18 +1048,42 @@ step() {
     _out="$BUNDLE/$_rel"
     [ -z "$_dest" ] || _out=$_dest
     _started=$(utc_now)
-    printf '[%d/%d] %s ... ' "$STEP_N" "$TOTAL" "$(show_label "$@")" >&2
+    # Parallel jobs print their line whole when they end, so that lines never mix.
+    _prefix=$(printf '[%d/%d] %s ... ' "$STEP_N" "$TOTAL" "$(show_label "$@")")
+    [ "$PAR_JOB" = 1 ] || printf '%s' "$_prefix" >&2
+    [ "$PAR_JOB" = 1 ] || _prefix=""
     if [ "$INTERRUPTED" = 1 ]; then
         : >"$TMPD/err"
         record "$_rel" "$_started" 130 0 0 0 0 "$_bound" "skipped: the collection was interrupted" "$TMPD/err" "$@"
-        printf 'skipped (interrupted)\n' >&2
+        printf '%sskipped (interrupted)\n' "$_prefix" >&2
+        return 1
+    fi
+    if [ -n "$CLUSTER_SKIP" ] && [ "$IN_CLUSTER" = 1 ]; then
+        : >"$TMPD/err"
+        record "$_rel" "$_started" 0 0 0 0 0 "$_bound" "skipped: $CLUSTER_SKIP" "$TMPD/err" "$@"
+        printf '%sskipped (%s)\n' "$_prefix" "$(printable "$CLUSTER_SKIP")" >&2
         return 1
     fi
     if [ -z "$_fn" ] && ! have "$1"; then
         : >"$TMPD/err"
         record "$_rel" "$_started" 127 0 0 0 0 "$_bound" "skipped: $1 is not installed (not found on PATH)" "$TMPD/err" "$@"
-        printf 'missing (%s not installed)\n' "$(printable "$1")" >&2
+        printf '%smissing (%s not installed)\n' "$_prefix" "$(printable "$1")" >&2
         return 1
+    fi
+    # The time limit of this command: --timeout, or what is left of --max-time.
+    _left=$(((DEADLINE_MS - $(now_ms)) / 1000))
+    if [ "$_left" -lt 1 ]; then
+        : >"$TMPD/err"
+        record "$_rel" "$_started" 0 0 0 0 0 "$_bound" "skipped: the --max-time of $MAX_TIME_OPT was reached" "$TMPD/err" "$@"
+        printf '%sskipped (--max-time reached)\n' "$_prefix" >&2
+        return 1
+    fi
+    STEP_TO=$TIMEOUT_S
+    [ -z "$_s_timeout" ] || [ "$_s_timeout" -ge "$STEP_TO" ] || STEP_TO=$_s_timeout
+    _by_deadline=0
+    if [ "$_left" -lt "$STEP_TO" ]; then
+        STEP_TO=$_left
+        _by_deadline=1
     fi
     _t0=$(now_ms)
     R_ATTEMPTS=""
@@ -850,7 +1131,9 @@ step() {
     fi
     if [ "$_keep_file" = 1 ]; then
         mkdir -p "$(dirname "$_out")"
-        _red=$(redact "$_raw" "$_out")
+        _rmode=text
+        case "$_kind:$_rel" in json:* | *:*.json) _rmode=json ;; esac
+        _red=$(redact "$_raw" "$_out" "$_rmode")
     fi
     _errtrim="$TMPD/err.trim"
     if [ "$(file_size "$TMPD/err")" -gt 2048 ]; then
@@ -880,10 +1163,11 @@ step() {
     _error=""
     _word="ok"
     if [ "$TIMED_OUT" = 1 ]; then
-        _error="timed out after ${TIMEOUT_S}s"
+        _error="timed out after ${STEP_TO}s"
+        [ "$_by_deadline" = 0 ] || _error="$_error (the --max-time deadline)"
         _word="timed out"
     elif [ "$RC" != 0 ]; then
-        if grep -qiE 'forbidden|permission_denied|permission denied|unauthorized|403' "$TMPD/err.red" 2>/dev/null; then
+        if access_denied "$TMPD/err.red"; then
             _error="command failed: access denied"
             _word="forbidden (exit $RC)"
         else
@@ -894,7 +1178,13 @@ step() {
     fi
     [ "$_trunc" = 0 ] || _word="$_word, truncated"
     record "$_rel" "$_started" "$RC" "$_dur" "$_bytes" "$_red" "$_trunc" "$_bound" "$_error" "$TMPD/err.red" "$@"
-    printf '%s %d.%ds\n' "$_word" $((_dur / 1000)) $((_dur % 1000 / 100)) >&2
+    printf '%s%s %d.%ds\n' "$_prefix" "$_word" $((_dur / 1000)) $((_dur % 1000 / 100)) >&2
+    if [ "$IN_CLUSTER" = 1 ] && [ "$_kind" = json ]; then
+        case "$_error" in
+            '') LISTS_OK=$((LISTS_OK + 1)) ;;
+            *'access denied') LISTS_DENIED=$((LISTS_DENIED + 1)) ;;
+        esac
+    fi
     [ "$RC" = 0 ]
 }
 
@@ -968,10 +1258,47 @@ detect_gke() {
 # Names listed one a line by a discovery source, or nothing when it failed.
 discovered() { [ -s "$BUNDLE/collector/$1" ] && cat "$BUNDLE/collector/$1"; }
 
+# The probe: one quick call that needs the network path, the server and accepted credentials.
+# When it fails for one of these reasons the other kubectl sources are recorded as skipped
+# rather than each waiting for its own timeout.
+PROBE_TIMEOUT=20
+OUTCOME=0
+OUTCOME_LINE=""
+probe_cluster() {
+    S_TIMEOUT=$PROBE_TIMEOUT
+    step json kubectl/version.json "${KUBECTL[@]}" version -o json && return 0
+    [ "$PHASE" = run ] || return 0
+    _ctx=$(printable "${CTX_NAME:-the current context}")
+    _why=$(grep -v '^[[:space:]]*$' "$TMPD/err.red" 2>/dev/null | tail -n 1)
+    _why=$(printable "${_why:0:160}")
+    if ! have kubectl; then
+        OUTCOME=3
+        CLUSTER_SKIP="kubectl is not installed (not found on PATH)"
+        OUTCOME_LINE="kubectl is not installed (not found on PATH): install kubectl and rerun, or collect a node with --node"
+    elif grep -qE 'You must be logged in|\(Unauthorized\)|provide credentials|getting credentials|gke-gcloud-auth-plugin|[Rr]eauthentication|token has expired|invalid_grant|exec plugin|refresh token' "$TMPD/err.red" 2>/dev/null; then
+        OUTCOME=5
+        CLUSTER_SKIP="the cluster refused the credentials (kubectl version failed)"
+        OUTCOME_LINE="the cluster of $_ctx refused the credentials ($_why): log in again (GKE: gcloud auth login, then gcloud container clusters get-credentials) or choose another --context"
+    elif [ "$TIMED_OUT" = 1 ] || grep -qE 'Unable to connect to the server|connection to the server .* was refused|no such host|i/o timeout|connection refused|network is unreachable|no route to host|TLS handshake timeout|Client.Timeout|context deadline exceeded|dial tcp' "$TMPD/err.red" 2>/dev/null; then
+        OUTCOME=4
+        CLUSTER_SKIP="the cluster could not be reached (kubectl version failed)"
+        [ "$TIMED_OUT" = 0 ] || _why="no answer within ${STEP_TO}s"
+        OUTCOME_LINE="cannot reach the cluster of $_ctx ($_why): check the VPN or the network path to the API server, or choose the cluster with --context or --kubeconfig"
+    elif grep -qE 'context ".*" does not exist|no configuration has been provided|invalid configuration|cluster has no server defined' "$TMPD/err.red" 2>/dev/null; then
+        OUTCOME=4
+        CLUSTER_SKIP="kubectl has no usable cluster configuration"
+        OUTCOME_LINE="kubectl has no usable cluster configuration ($_why): name one with --kubeconfig FILE and --context NAME (kubectl config get-contexts lists them)"
+    fi
+    return 0
+}
+
 plan_cluster_discovery() {
+    probe_cluster
+    IN_CLUSTER=1
     step text collector/namespaces.txt "${KUBECTL[@]}" get namespaces -o "jsonpath=$JP_NAMES"
     step text collector/pods.tsv "${KUBECTL[@]}" get pods --all-namespaces -o "jsonpath=$JP_PODS"
     step text collector/serviceaccounts.tsv "${KUBECTL[@]}" get serviceaccounts --all-namespaces -o "jsonpath=$JP_KSA"
+    IN_CLUSTER=0
 }
 
 # Joins per-namespace item lines (one JSON object a line) into one List document.
@@ -982,7 +1309,7 @@ items_to_list() {
 }
 
 plan_cluster() {
-    step json kubectl/version.json "${KUBECTL[@]}" version -o json
+    IN_CLUSTER=1
     for _r in nodes pods events serviceaccounts networkpolicies daemonsets deployments roles rolebindings; do
         if [ "$_r" = nodes ]; then
             step json kubectl/nodes.json "${KUBECTL[@]}" get nodes -o json
@@ -1021,23 +1348,36 @@ plan_cluster() {
         items_to_list <"$TMPD/cm-items" >"$BUNDLE/kubectl/configmaps.json"
     fi
     plan_logs
+    IN_CLUSTER=0
 }
 
-# Container logs: pods that are not Ready first (any namespace), then the rest of kube-system.
+# Container logs, most telling first: pods that are not Ready, then crash-looping ones (any
+# restart), then the system pods of kube-system and of the platform (GKE, Istio, the CNI).
+# Pods of other namespaces that finished (Succeeded) are left out. In the run phase the logs
+# are collected --parallel at a time (run_log_jobs); each keeps its place in the manifest.
+SYSTEM_NS_RE='^(kube-system|gke-.*|gmp-.*|istio-system|kube-flannel|calico-system|tigera-operator|cilium.*)$'
 plan_logs() {
     if [ "$PHASE" = print ]; then
         step log "kubectl/logs/<namespace>/<pod>/<container>.log" "${KUBECTL[@]}" logs -n "<namespace>" "<pod>" -c "<container>" --timestamps "--since=${SINCE_S}s" "--tail=$((LOG_BYTES / 40 + 1000))"
         step log "kubectl/logs/<namespace>/<pod>/<container>.previous.log" "${KUBECTL[@]}" logs -n "<namespace>" "<pod>" -c "<container>" --previous --timestamps "--since=${SINCE_S}s" "--tail=$((LOG_BYTES / 40 + 1000))"
-        printf '      (for every container of kube-system pods and of pods that are not Ready; --previous where it restarted)\n'
+        printf '      (pods not Ready first, then crash-looping pods, then kube-system and the platform'"'"'s system pods; --previous where a container restarted; %s at a time)\n' "$PARALLEL"
         return 0
     fi
     [ -s "$BUNDLE/collector/pods.tsv" ] || return 0
     LOGS_PLANNED=0
     LOGS_OVER=0
-    {
-        awk -F '\t' '$3 != "Succeeded" && $4 != "True"' "$BUNDLE/collector/pods.tsv"
-        awk -F '\t' '$1 == "kube-system" && !($3 != "Succeeded" && $4 != "True")' "$BUNDLE/collector/pods.tsv"
-    } | awk -F '\t' -v OFS='\t' '{ for (i = 1; i <= 7; i++) if ($i == "") $i = "-"; print }' >"$TMPD/log-pods"
+    : >"$TMPD/log-jobs"
+    awk -F '\t' -v OFS='\t' -v sys="$SYSTEM_NS_RE" '
+        { for (i = 1; i <= 7; i++) if ($i == "") $i = "-" }
+        { restarts = 0; k = split($7, r, " "); for (i = 1; i <= k; i++) { sub(/^[^=]*=/, "", r[i]); if (r[i] + 0 > 0) restarts = 1 } }
+        $3 != "Succeeded" && $4 != "True" { t1[++n1] = $0; next }
+        $3 != "Succeeded" && restarts { t2[++n2] = $0; next }
+        $1 ~ sys { t3[++n3] = $0 }
+        END {
+            for (i = 1; i <= n1; i++) print t1[i]
+            for (i = 1; i <= n2; i++) print t2[i]
+            for (i = 1; i <= n3; i++) print t3[i]
+        }' "$BUNDLE/collector/pods.tsv" >"$TMPD/log-pods"
     while IFS="$(printf '\t')" read -r _ns _pod _phase _ready _inits _ctrs _restarts; do
         if [ -z "$_ns" ] || [ -z "$_pod" ]; then continue; fi
         for _c in $_inits $_ctrs; do
@@ -1051,6 +1391,7 @@ plan_logs() {
             esac
         done
     done <"$TMPD/log-pods"
+    [ "$PHASE" != run ] || run_log_jobs
     if [ "$LOGS_OVER" -gt 0 ]; then
         skip_source kubectl/logs "$LOGS_OVER more container logs over --max-logs $MAX_LOGS" "${KUBECTL[@]}" logs
     fi
@@ -1062,10 +1403,88 @@ log_step() {
         return 0
     fi
     LOGS_PLANNED=$((LOGS_PLANNED + 1))
+    if [ "$PHASE" = run ]; then
+        # One job a line: path, namespace, pod, container, and --previous or "-".
+        printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:--}" >>"$TMPD/log-jobs"
+        return 0
+    fi
     _lp=$1
     shift
     S_SINCE=1
     step log "$_lp" "${KUBECTL[@]}" logs -n "$1" "$2" -c "$3" ${4:+"$4"} --timestamps "--since=${SINCE_S}s" "--tail=$((LOG_BYTES / 40 + 1000))"
+}
+
+# POLL: how long to wait between looks at the running jobs (whole seconds where sleep takes
+# no fraction).
+POLL=1
+if sleep 0.1 2>/dev/null; then POLL=0.1; fi
+
+# log_job SLOT N PATH NAMESPACE POD CONTAINER [--previous]: one log, run in the background
+# with the temporary files and the manifest record of its own folder.
+log_job() {
+    trap 'INTERRUPTED=1; [ -s "$TMPD/tpid" ] && kill -TERM "$(cat "$TMPD/tpid")" 2>/dev/null; [ -n "$CHILD" ] && kill -TERM -- -"$CHILD" 2>/dev/null' INT TERM
+    TMPD=$1
+    SOURCES="$1/record"
+    STEP_FIXED=$2
+    PAR_JOB=1
+    : >"$SOURCES"
+    S_SINCE=1
+    step log "$3" "${KUBECTL[@]}" logs -n "$4" "$5" -c "$6" ${7:+"$7"} --timestamps "--since=${SINCE_S}s" "--tail=$((LOG_BYTES / 40 + 1000))"
+    : >"$1/done"
+}
+
+# run_log_jobs: the jobs of $TMPD/log-jobs, at most --parallel at a time, each in a folder of
+# its own under $TMPD/jobs (its own temporary files and manifest record); the records are
+# added in the order of the jobs once all have ended.
+run_log_jobs() {
+    [ -s "$TMPD/log-jobs" ] || return 0
+    _jobs_dir="$TMPD/jobs"
+    mkdir -p "$_jobs_dir"
+    _jn=0
+    _running=""
+    _tab=$(printf '\t')
+    while IFS="$_tab" read -r _lp _ns _pod _c _prev; do
+        _jn=$((_jn + 1))
+        STEP_N=$((STEP_N + 1))
+        [ "$STEP_N" -le "$TOTAL" ] || TOTAL=$STEP_N
+        # Wait for a free place.
+        while :; do
+            _still=""
+            _count=0
+            for _j in $_running; do
+                if [ -f "$_jobs_dir/$_j/done" ]; then
+                    wait "$(cat "$_jobs_dir/$_j/pid" 2>/dev/null)" 2>/dev/null
+                else
+                    _still="$_still $_j"
+                    _count=$((_count + 1))
+                fi
+            done
+            _running=$_still
+            [ "$_count" -ge "$PARALLEL" ] || break
+            sleep "$POLL"
+        done
+        _slot="$_jobs_dir/$_jn"
+        mkdir -p "$_slot"
+        [ "$_prev" != "-" ] || _prev=""
+        log_job "$_slot" "$STEP_N" "$_lp" "$_ns" "$_pod" "$_c" "$_prev" </dev/null &
+        echo "$!" >"$_slot/pid"
+        JOB_PIDS="$JOB_PIDS $!"
+        _running="$_running $_jn"
+    done <"$TMPD/log-jobs"
+    for _j in $_running; do
+        while [ ! -f "$_jobs_dir/$_j/done" ]; do
+            kill -0 "$(cat "$_jobs_dir/$_j/pid" 2>/dev/null)" 2>/dev/null || break
+            sleep "$POLL"
+        done
+        wait "$(cat "$_jobs_dir/$_j/pid" 2>/dev/null)" 2>/dev/null
+    done
+    JOB_PIDS=""
+    _j=1
+    while [ "$_j" -le "$_jn" ]; do
+        cat "$_jobs_dir/$_j/record" >>"$SOURCES" 2>/dev/null
+        _j=$((_j + 1))
+    done
+    rm -rf "$_jobs_dir"
 }
 
 # gcloud: older releases know --zone/--region but not --location.
@@ -1297,7 +1716,10 @@ retry_journal() {
 if [ -n "$REDACT_FILE" ]; then
     { [ -f "$REDACT_FILE" ] && [ -r "$REDACT_FILE" ]; } || die "--redact: $(printable "$REDACT_FILE") is not a readable file"
     TMPD=$(mktemp -d "${TMPDIR:-/tmp}/collect-bundle.XXXXXX") || die "cannot create a temporary folder"
-    _count=$(redact "$REDACT_FILE" "$TMPD/redacted")
+    # A .json file is redacted as JSON (only the contents of its strings change).
+    _rmode=text
+    case "$REDACT_FILE" in *.json | *.JSON) _rmode=json ;; esac
+    _count=$(redact "$REDACT_FILE" "$TMPD/redacted" "$_rmode")
     cat "$TMPD/redacted"
     rm -rf "$TMPD"
     printf 'collect-bundle: %s redactions\n' "$_count" >&2
@@ -1422,14 +1844,51 @@ write_manifest() {
         if [ "$DO_NODE" = 1 ]; then
             printf '  "node": {"name": "%s"},\n' "$NODE_NAME"
         fi
-        printf '  "bounds": {"timeout_s": %s, "since": "%s", "log_bytes": %s, "max_bytes": %s, "max_logs": %s, "timeout_by": "%s"},\n' \
-            "$TIMEOUT_S" "$SINCE_OPT" "$LOG_BYTES" "$MAX_BYTES" "$MAX_LOGS" "$([ "$HAVE_TIMEOUT" = 1 ] && echo timeout || echo watchdog)"
+        printf '  "bounds": {"timeout_s": %s, "max_time_s": %s, "parallel": %s, "since": "%s", "log_bytes": %s, "max_bytes": %s, "max_logs": %s, "timeout_by": "%s"},\n' \
+            "$TIMEOUT_S" "$MAX_TIME_S" "$PARALLEL" "$SINCE_OPT" "$LOG_BYTES" "$MAX_BYTES" "$MAX_LOGS" "$([ "$HAVE_TIMEOUT" = 1 ] && echo timeout || echo watchdog)"
         printf '  "interrupted": %s,\n' "$([ "$INTERRUPTED" = 1 ] && echo true || echo false)"
+        printf '  "deadline_reached": %s,\n' "$([ "$DEADLINE_SKIPS" -gt 0 ] && echo true || echo false)"
+        printf '  "outcome": {"exit_code": %s, "problem": %s},\n' "$OUTCOME" "$(S_LINE=$OUTCOME_LINE json_strings S_LINE)"
         printf '  "sources": [\n'
         awk '{ printf "%s    %s", (NR > 1 ? ",\n" : ""), $0 } END { if (NR) printf "\n" }' "$SOURCES"
         printf '  ]\n}\n'
     } >"$_m"
 }
+# The outcome: what failed as a whole is said once, in one line, and sets the exit status.
+if [ "$OUTCOME" = 0 ] && [ "$DO_CLUSTER" = 1 ] && [ "$LISTS_OK" = 0 ] && [ "$LISTS_DENIED" -gt 0 ]; then
+    OUTCOME=6
+    OUTCOME_LINE="the cluster of $(printable "${CTX_NAME:-the current context}") denied access to every list ($LISTS_DENIED refused): run as an identity that may read the cluster (the view ClusterRole at least), or choose another --context"
+fi
+DEADLINE_SKIPS=$(grep -c '"error": "skipped: the --max-time' "$SOURCES" 2>/dev/null)
+case "$DEADLINE_SKIPS" in '' | *[!0-9]*) DEADLINE_SKIPS=0 ;; esac
+
+# finish WHAT PATH: the closing lines and the exit status.
+finish() {
+    printf 'collect-bundle: %d sources recorded; %s\n' "$STEP_N" "$1" >&2
+    if [ "$DEADLINE_SKIPS" -gt 0 ]; then
+        printf 'collect-bundle: the --max-time of %s was reached: %d sources skipped (recorded in manifest.json); a longer --max-time collects them\n' "$MAX_TIME_OPT" "$DEADLINE_SKIPS" >&2
+    fi
+    [ -z "$OUTCOME_LINE" ] || printf 'collect-bundle: %s\n' "$OUTCOME_LINE" >&2
+    printf '%s\n' "$2"
+    exit "$OUTCOME"
+}
+
+# Nothing collected (every source failed or was skipped): no bundle, only the reason.
+collected_any() {
+    for _f in "$BUNDLE"/*; do
+        [ -e "$_f" ] && return 0
+    done
+    return 1
+}
+if ! collected_any; then
+    rm -rf "$WORK"
+    [ -n "$OUTCOME_LINE" ] || OUTCOME_LINE="nothing could be collected: every source failed (run with --dry-run to see the commands)"
+    [ "$OUTCOME" != 0 ] || OUTCOME=1
+    printf 'collect-bundle: %d sources tried, none collected: no bundle written\n' "$STEP_N" >&2
+    printf 'collect-bundle: %s\n' "$OUTCOME_LINE" >&2
+    exit "$OUTCOME"
+fi
+
 write_manifest || die "cannot write manifest.json in $(printable "$BUNDLE")"
 
 rm -rf "$TMPD"
@@ -1438,24 +1897,18 @@ trap - INT TERM HUP
 if [ "$NO_ARCHIVE" = 1 ]; then
     mv "$BUNDLE" "$OUTPUT_DIR/$TOP" || die "cannot move the bundle into $(printable "$OUTPUT_DIR")"
     rmdir "$WORK" 2>/dev/null
-    printf 'collect-bundle: %d sources recorded; bundle folder written\n' "$STEP_N" >&2
-    printf '%s\n' "$OUTPUT_DIR/$TOP"
-    exit 0
+    finish "bundle folder written" "$OUTPUT_DIR/$TOP"
 fi
 
 ARCHIVE="$OUTPUT_DIR/$TOP.tar.gz"
 if (cd "$WORK" && tar -cf - "$TOP") | gzip -c >"$ARCHIVE.part" && [ -s "$ARCHIVE.part" ] && mv "$ARCHIVE.part" "$ARCHIVE"; then
     rm -rf "$WORK"
-    printf 'collect-bundle: %d sources recorded; bundle written\n' "$STEP_N" >&2
-    printf '%s\n' "$ARCHIVE"
-    exit 0
+    finish "bundle written" "$ARCHIVE"
 fi
 rm -f "$ARCHIVE.part"
 # No archive, but the folder is a bundle too.
 if mv "$BUNDLE" "$OUTPUT_DIR/$TOP" 2>/dev/null; then
     rm -rf "$WORK"
-    printf 'collect-bundle: could not pack the archive (tar or gzip failed): the bundle is left as a folder\n' >&2
-    printf '%s\n' "$OUTPUT_DIR/$TOP"
-    exit 0
+    finish "could not pack the archive (tar or gzip failed): the bundle is left as a folder" "$OUTPUT_DIR/$TOP"
 fi
 die "could not write the bundle into $(printable "$OUTPUT_DIR")"

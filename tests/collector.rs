@@ -118,6 +118,20 @@ fn help_explains_every_option() {
         }
     }
     assert!(options.len() >= 20, "found only {options:?}");
+    // The deadline's default and every exit status are spelled out.
+    assert!(
+        out.stdout.contains("(default 10m)"),
+        "--max-time default: {}",
+        out.stdout
+    );
+    for code in [
+        "  3  kubectl",
+        "  4  the cluster could not be reached",
+        "  5  the cluster refused",
+        "  6  the cluster answered",
+    ] {
+        assert!(out.stdout.contains(code), "{code} missing: {}", out.stdout);
+    }
     for o in options {
         assert!(
             out.stdout.contains(&o),
@@ -135,6 +149,16 @@ fn usage_errors_exit_2_and_name_the_problem() {
         (&["--since", "yesterday"][..], "--since"),
         (&["--log-bytes", "lots"][..], "--log-bytes"),
         (&["--timeout", "0"][..], "--timeout"),
+        (&["--max-time", "soon"][..], "--max-time takes a duration"),
+        (&["--max-time", "0s"][..], "--max-time must be above 0"),
+        (
+            &["--parallel", "0"][..],
+            "--parallel takes a number from 1 to 16",
+        ),
+        (
+            &["--parallel", "17"][..],
+            "--parallel takes a number from 1 to 16",
+        ),
         (&["--also-cluster"][..], "--also-cluster goes with --node"),
         (
             &["--project", "p"][..],
@@ -677,21 +701,26 @@ fn huge_outputs_are_bounded_and_logs_keep_their_newest_part() {
     assert_eq!(c.manifest["bounds"]["since"], "90m");
 }
 
+/// Logs by priority: pods not Ready, then crash-looping pods of any namespace, then the system
+/// pods of kube-system and of the platform; ready pods that never restarted elsewhere get none.
 #[test]
-fn logs_of_not_ready_and_kube_system_pods_with_previous_runs() {
+fn logs_of_not_ready_crash_looping_and_system_pods_with_previous_runs() {
     let mut sb = Sandbox::new(true);
     sb.fake_tool("kubectl");
     sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
         .stdout(
             "kube-system\tcoredns-1\tRunning\tTrue\t\tcoredns \tcoredns=4 \n\
+         gke-managed-cim\tksm-1\tRunning\tTrue\t\tksm \tksm=0 \n\
+         kube-system\tetcd-1\tRunning\tTrue\t\tetcd \tetcd=0 \n\
          shop\tapi-1\tPending\tFalse\twait-db \tapi sidecar \twait-db=0 api=2 sidecar=0 \n\
          shop\tweb-1\tRunning\tTrue\t\tweb \tweb=7 \n\
+         shop\tweb-2\tRunning\tTrue\t\tweb \tweb=0 \n\
          batch\tjob-1\tSucceeded\tFalse\t\tjob \tjob=0 \n\
          shop\tnew-1\tPending\t\t\tnew \t\n",
         );
     sb.rule("kubectl *logs *")
         .stdout("2026-11-20T10:00:00.000000000Z hello\n");
-    let c = sb.collect(&["--context", "dev", "--max-logs", "6"]);
+    let c = sb.collect(&["--context", "dev", "--max-logs", "10"]);
     let logs: Vec<&str> = c
         .sources()
         .iter()
@@ -707,12 +736,16 @@ fn logs_of_not_ready_and_kube_system_pods_with_previous_runs() {
             "kubectl/logs/shop/api-1/sidecar.log",
             "kubectl/logs/shop/new-1/new.log",
             "kubectl/logs/kube-system/coredns-1/coredns.log",
+            "kubectl/logs/kube-system/coredns-1/coredns.previous.log",
+            "kubectl/logs/shop/web-1/web.log",
+            "kubectl/logs/shop/web-1/web.previous.log",
+            "kubectl/logs/gke-managed-cim/ksm-1/ksm.log",
         ]
     );
     let over = c.source("kubectl/logs");
     assert_eq!(
         over["error"],
-        "skipped: 1 more container logs over --max-logs 6"
+        "skipped: 1 more container logs over --max-logs 10"
     );
     let prev = c.source("kubectl/logs/shop/api-1/api.previous.log");
     assert!(
@@ -803,20 +836,31 @@ fn dry_run_lists_commands_and_runs_none() {
     assert_eq!(sb.calls().len(), 1);
 }
 
+/// Without kubectl nothing of the cluster side can be collected: one line says so and what to
+/// do, no empty bundle is written, and the exit status tells a script.
 #[test]
-fn without_kubectl_a_bundle_is_still_written() {
+fn without_kubectl_the_collector_says_so_and_exits_3() {
     let sb = Sandbox::new(false);
-    let c = sb.collect(&[]);
-    assert_eq!(c.manifest["mode"], "generic");
-    let pods = c.source("kubectl/pods.json");
-    assert_eq!(pods["exit_code"], 127);
+    let out = sb.run(&["-o", sb.out.to_str().unwrap()]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    let last = out.stderr.lines().last().unwrap();
     assert!(
-        pods["error"]
-            .as_str()
-            .unwrap()
-            .contains("kubectl is not installed")
+        last.starts_with("collect-bundle: kubectl is not installed") && last.contains("--node"),
+        "{}",
+        out.stderr
     );
-    assert!(c.sources().len() > 10);
+    assert!(out.stderr.contains("no bundle written"), "{}", out.stderr);
+    assert_eq!(fs::read_dir(&sb.out).unwrap().count(), 0);
+    // Every kubectl source after the probe is skipped at once rather than tried.
+    assert!(
+        out.stderr
+            .lines()
+            .filter(|l| l.contains("kubectl get"))
+            .all(|l| l.contains("skipped (kubectl is not installed")),
+        "{}",
+        out.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -879,6 +923,8 @@ fn stderr_is_trimmed_to_its_last_2_kib() {
     let mut long = "x".repeat(10_000);
     long.push_str("\nthe last line\n");
     sb.rule("kubectl *get nodes -o json*").stderr(long).exit(1);
+    sb.rule("kubectl *get pods --all-namespaces -o json*")
+        .stdout("{\"items\": []}\n");
     let c = sb.collect(&["--context", "dev"]);
     let err = c.source("kubectl/nodes.json")["stderr"]
         .as_str()
@@ -910,6 +956,7 @@ fn planted_secrets_never_leave() {
     "spec": {
         "automountServiceAccountToken": true,
         "containers": [{"name": "api", "args": ["--db-password=PLANTED03", "--token", "PLANTED04"],
+            "command": ["sh", "-c", "exec /app --password PLANTED24"],
             "env": [
                 {"name": "DB_PASSWORD", "value": "PLANTED05"},
                 {"name": "AWS_SECRET_ACCESS_KEY", "value": "PLANTED06"},
@@ -959,6 +1006,11 @@ fn planted_secrets_never_leave() {
         "etc/cni/net.d/calico-kubeconfig",
         "apiVersion: v1\nkind: Config\nusers:\n- name: calico\n  user:\n    token: \"PLANTED19\"\nclusters:\n- cluster:\n    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tPLANTED20\n",
     );
+    // containerd's registry credentials (TOML: spaces around `=`, quoted values).
+    sb.root_file(
+        "etc/containerd/config.toml",
+        "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"registry.example.com\".auth]\n  username = \"robot\"\n  password = \"PLANTED25\"\n  auth = \"UExBTlRFRDI2\"\n  identitytoken = \"PLANTED27\"\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  snapshotter = \"overlayfs\"\n",
+    );
     sb.root_file(
         "var/lib/kubelet/config.yaml",
         "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\nauthentication:\n  anonymous:\n    enabled: false\nstaticPodPath: /etc/kubernetes/manifests\n",
@@ -999,6 +1051,32 @@ fn planted_secrets_never_leave() {
         assert!(!text.contains("MIIE"), "key material leaked into {rel}");
     }
 
+    // Redaction kept every JSON file valid (a --password inside `sh -c "..."` used to eat the
+    // closing quote), and containerd's TOML valid with its other settings.
+    for (rel, bytes) in c.files() {
+        if rel.ends_with(".json") {
+            serde_json::from_slice::<Value>(&bytes)
+                .unwrap_or_else(|e| panic!("{rel} is no longer JSON: {e}"));
+        }
+    }
+    assert_eq!(
+        c.json("kubectl/pods.json")["items"][0]["spec"]["containers"][0]["command"][2],
+        "exec /app --password [REDACTED]"
+    );
+    let toml = c.read("nodes/cp-1/runtime/containerd-config.toml");
+    for kept in [
+        "  password = \"[REDACTED]\"",
+        "  auth = \"[REDACTED]\"",
+        "  identitytoken = \"[REDACTED]\"",
+        "  username = \"robot\"",
+        "  snapshotter = \"overlayfs\"",
+    ] {
+        assert!(toml.contains(kept), "{kept} missing:\n{toml}");
+    }
+    assert_eq!(
+        c.source("nodes/cp-1/runtime/containerd-config.toml")["redactions"],
+        3
+    );
     let p = c.read("kubectl/pods.json");
     for kept in [
         "debug-visible",
@@ -1067,13 +1145,14 @@ fn planted_secrets_never_leave() {
 
 /// The strings planted by `planted_secrets_never_leave` that must not survive anywhere.
 fn planted() -> Vec<String> {
-    let mut v: Vec<String> = (1..=23)
-        .filter(|n| ![8, 21].contains(n))
+    let mut v: Vec<String> = (1..=27)
+        .filter(|n| ![8, 21, 26].contains(n))
         .map(|n| format!("PLANTED{n:02}"))
         .collect();
     v.push("planted08planted".into());
     v.push("planted21planted".into());
     v.push("cGxhbnRlZDEyOnNlY3JldA".into());
+    v.push("UExBTlRFRDI2".into());
     v
 }
 
@@ -1108,9 +1187,12 @@ fn every_awk_gives_the_same_results() {
 
 fn check_redaction(sb: &Sandbox) {
     let cases: &[(&str, &str)] = &[
-        ("password: hunter2", "password: [REDACTED]"),
-        ("  client-key-data: QUJD", "  client-key-data: [REDACTED]"),
-        ("    token: 'abc'", "    token: [REDACTED]"),
+        ("password: hunter2", "password: \"[REDACTED]\""),
+        (
+            "  client-key-data: QUJD",
+            "  client-key-data: \"[REDACTED]\"",
+        ),
+        ("    token: 'abc'", "    token: '[REDACTED]'"),
         ("enabled: true", "enabled: true"),
         (
             "automountServiceAccountToken: false",
@@ -1160,11 +1242,73 @@ fn check_redaction(sb: &Sandbox) {
         ),
         (
             "key: -----BEGIN EC PRIVATE KEY-----\\nAAAA\\n-----END EC PRIVATE KEY-----\\n",
-            "key: [REDACTED PRIVATE KEY]\\n",
+            "key: '[REDACTED PRIVATE KEY]\\n'",
         ),
         (
             "Normal  Pulled  kubelet  Successfully pulled image",
             "Normal  Pulled  kubelet  Successfully pulled image",
+        ),
+        // containerd's config.toml: registry credentials, spaces around `=`, quotes kept.
+        (
+            "          password = \"regpass1\"",
+            "          password = \"[REDACTED]\"",
+        ),
+        (
+            "          auth = \"dXNlcjpyZWdwYXNzMg==\"",
+            "          auth = \"[REDACTED]\"",
+        ),
+        (
+            "          identitytoken = \"idtok3\"",
+            "          identitytoken = \"[REDACTED]\"",
+        ),
+        (
+            "        [plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"gcr.io\".auth]",
+            "        [plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"gcr.io\".auth]",
+        ),
+        // An empty user name before the password.
+        (
+            "REDIS_URL=redis://:redispw4@redis.shop:6379/0",
+            "REDIS_URL=redis://:[REDACTED]@redis.shop:6379/0",
+        ),
+        // Secrets in the middle of a log line.
+        (
+            "2026-11-20T10:00:00Z connecting as app with password: hunter5 to db",
+            "2026-11-20T10:00:00Z connecting as app with password: [REDACTED] to db",
+        ),
+        (
+            "2026-11-20T10:00:00Z GET /v1 X-Api-Key: apikey6 status=200",
+            "2026-11-20T10:00:00Z GET /v1 X-Api-Key: [REDACTED] status=200",
+        ),
+        // Well-known token shapes, whatever their key.
+        (
+            "clone with ghp_0123456789abcdefghijABCDEFGHIJ012345 or github_pat_11ABCDEFG0_0123456789abcdefghijklmnopq",
+            "clone with [REDACTED GITHUB TOKEN] or [REDACTED GITHUB TOKEN]",
+        ),
+        (
+            "aws AKIAIOSFODNN7EXAMPLE slack xoxb-123456789012-abcdefghijkl stripe sk_live_0123456789abcdef",
+            "aws [REDACTED AWS KEY ID] slack [REDACTED SLACK TOKEN] stripe [REDACTED STRIPE KEY]",
+        ),
+        (
+            "notify https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "notify https://hooks.slack.com/services/[REDACTED]",
+        ),
+        (
+            "SENTRY_DSN=https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/42",
+            "SENTRY_DSN=https://[REDACTED]@o1.ingest.sentry.io/42",
+        ),
+        (
+            "sent eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+            "sent [REDACTED JWT]",
+        ),
+        // Two private keys on one line: each ends at its own END, what is between stays.
+        (
+            "a: -----BEGIN PRIVATE KEY-----AAAA-----END PRIVATE KEY----- kept -----BEGIN RSA PRIVATE KEY-----BBBB-----END RSA PRIVATE KEY----- b",
+            "a: '[REDACTED PRIVATE KEY] kept [REDACTED PRIVATE KEY] b'",
+        ),
+        // A timestamp with 403 in it is not an access problem, nor a secret.
+        (
+            "E1120 10:40:03.403000 reflector.go:1] connection reset by peer",
+            "E1120 10:40:03.403000 reflector.go:1] connection reset by peer",
         ),
     ];
     let input: String = cases.iter().map(|(i, _)| format!("{i}\n")).collect();
@@ -1177,23 +1321,27 @@ fn check_redaction(sb: &Sandbox) {
     for ((input, want), got) in cases.iter().zip(got) {
         assert_eq!(got, *want, "redacting {input:?}");
     }
-    let changed = cases.iter().filter(|(i, w)| i != w).count();
+    let want: usize = cases
+        .iter()
+        .map(|(_, w)| w.matches("[REDACTED").count())
+        .sum();
     assert!(
-        out.stderr.contains(&format!("{} redactions", changed + 1)),
-        "{changed} lines changed (one twice): {}",
+        out.stderr.contains(&format!("{want} redactions")),
+        "{want} redactions expected: {}",
         out.stderr
     );
 
-    // A PEM block over several lines is dropped whole, even when it never ends.
+    // A PEM block over several lines is dropped whole; one that never ends takes its PEM
+    // lines only, not the rest of the file.
     fs::write(
         &f,
-        "before\n-----BEGIN PRIVATE KEY-----\nAAAA\nBBBB\n-----END PRIVATE KEY-----\nafter\n-----BEGIN CERTIFICATE-----\nCCCC\n",
+        "before\n-----BEGIN PRIVATE KEY-----\nAAAA\nBBBB\n-----END PRIVATE KEY-----\nafter\n-----BEGIN CERTIFICATE-----\nCCCC\nDDDD\nthe rest of the file\n2026-11-20T10:00:00Z still here\n",
     )
     .unwrap();
     let out = sb.run(&["--redact", f.to_str().unwrap()]);
     assert_eq!(
         out.stdout,
-        "before\n[REDACTED PRIVATE KEY]\nafter\n[REDACTED CERTIFICATE]\n"
+        "before\n[REDACTED PRIVATE KEY]\nafter\n[REDACTED CERTIFICATE]\nthe rest of the file\n2026-11-20T10:00:00Z still here\n"
     );
 
     // YAML block scalars under a secret key, and secret flags whose value is the next item.
@@ -1205,9 +1353,171 @@ fn check_redaction(sb: &Sandbox) {
     let out = sb.run(&["--redact", f.to_str().unwrap()]);
     assert_eq!(
         out.stdout,
-        "user:\n  token: |\n    [REDACTED]\n  name: kept\nargs:\n- --token\n- [REDACTED]\n- --v=2\n\"args\": [\n    \"--password\",\n    \"[REDACTED]\",\n    \"--verbose\"\n]\n"
+        "user:\n  token: |\n    [REDACTED]\n  name: kept\nargs:\n- --token\n- \"[REDACTED]\"\n- --v=2\n\"args\": [\n    \"--password\",\n    \"[REDACTED]\",\n    \"--verbose\"\n]\n"
     );
     assert!(out.stderr.contains("3 redactions"), "{}", out.stderr);
+
+    check_json_redaction(sb);
+}
+
+/// JSON is redacted inside its strings only: every leak and corruption seen in collected
+/// bundles, as kubectl prints the objects (pretty, and one object a line).
+fn check_json_redaction(sb: &Sandbox) {
+    let last_applied = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "spec": {"template": {"spec": {"containers": [{"name": "app",
+            "args": ["--client-secret", "CLIENTSECRET01", "--x-password=XPASSWORD02", "--v=2"],
+            "command": ["sh", "-c", "exec /app --password $(DB_PASS) --user app"],
+            "env": [{"name": "STRIPE_SK", "value": "STRIPESK03"},
+                    {"name": "GITHUB_PAT", "value": "GITHUBPAT04"},
+                    {"name": "LOG_LEVEL", "value": "info"}]}]}}}})
+    .to_string();
+    let doc = json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": "api", "namespace": "shop", "annotations": {
+             "kubectl.kubernetes.io/last-applied-configuration": last_applied}},
+         "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "api",
+             "command": ["sh", "-c", "exec /app --password $(DB_PASS)"],
+             "args": ["--token", "TOKEN05", "--v=2"],
+             "env": [{"name": "DB_PASSWORD", "value": "DBPASSWORD06"},
+                     {"name": "AUTH_ENABLED", "value": "true"},
+                     {"name": "PORT", "value": "8080"},
+                     {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]}]}}}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app", "namespace": "shop"},
+         "data": {
+             "two-keys": "-----BEGIN PRIVATE KEY-----\nKEYONE07\n-----END PRIVATE KEY-----\nbetween-kept\n-----BEGIN EC PRIVATE KEY-----\nKEYTWO08\n-----END EC PRIVATE KEY-----\n",
+             "lone-cert": "-----BEGIN CERTIFICATE-----\nMIICERT09",
+             "after-cert": "still here",
+             "settings": "password: PASSWORD10\nuser: app",
+             "one-line": "token: TOKEN11",
+             "redis": "redis://:REDISPW12@redis:6379",
+             "unicode": "caf\u{e9} \u{2603} \u{1} tab\t quote\" backslash\\",
+             "config.json": "{\"auths\": {\"gcr.io\": {\"auth\": \"AUTH13\"}}, \"credsStore\": \"\"}"}},
+        {"kind": "Event", "message": "Back-off pulling image \"r/a:1\": token=TOKEN14 x",
+         "count": 3, "ok": true, "none": null}]});
+    let forbidden = [
+        "CLIENTSECRET01",
+        "XPASSWORD02",
+        "STRIPESK03",
+        "GITHUBPAT04",
+        "TOKEN05",
+        "DBPASSWORD06",
+        "KEYONE07",
+        "KEYTWO08",
+        "MIICERT09",
+        "PASSWORD10",
+        "TOKEN11",
+        "REDISPW12",
+        "AUTH13",
+        "TOKEN14",
+    ];
+    let f = sb.path().join("objects.json");
+    let pretty = serde_json::to_string_pretty(&doc).unwrap();
+    let lines: String = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| format!("{i}\n"))
+        .collect();
+    for (what, input) in [("pretty", pretty), ("one a line", lines)] {
+        fs::write(&f, &input).unwrap();
+        let out = sb.run(&["--redact", f.to_str().unwrap()]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let docs: Vec<Value> = if what == "pretty" {
+            vec![serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+                panic!("redacted JSON ({what}) does not parse: {e}\n{}", out.stdout)
+            })]
+        } else {
+            out.stdout
+                .lines()
+                .map(|l| {
+                    serde_json::from_str(l)
+                        .unwrap_or_else(|e| panic!("redacted line does not parse: {e}\n{l}"))
+                })
+                .collect()
+        };
+        let red = if what == "pretty" {
+            docs[0].clone()
+        } else {
+            json!({"apiVersion": "v1", "kind": "List", "items": docs})
+        };
+        for s in forbidden {
+            assert!(
+                !out.stdout.contains(s),
+                "{s} leaked ({what}):\n{}",
+                out.stdout
+            );
+        }
+        assert_same_shape(&doc, &red, "$");
+        let la: Value = serde_json::from_str(
+            red["items"][0]["metadata"]["annotations"]
+                ["kubectl.kubernetes.io/last-applied-configuration"]
+                .as_str()
+                .unwrap(),
+        )
+        .expect("last-applied stays JSON");
+        assert_same_shape(
+            &serde_json::from_str(&last_applied).unwrap(),
+            &la,
+            "last-applied",
+        );
+        let c = &la["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["args"][0], "--client-secret");
+        assert_eq!(c["args"][2], "--x-password=[REDACTED]");
+        assert_eq!(c["env"][2]["value"], "info");
+        let api = &red["items"][0]["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(api["command"][2], "exec /app --password [REDACTED]");
+        assert_eq!(api["args"], json!(["--token", "[REDACTED]", "--v=2"]));
+        assert_eq!(api["env"][1]["value"], "true");
+        assert_eq!(api["env"][2]["value"], "8080");
+        assert_eq!(
+            api["env"][3]["valueFrom"]["secretKeyRef"]["key"],
+            "password"
+        );
+        let data = &red["items"][1]["data"];
+        assert_eq!(
+            data["two-keys"],
+            "[REDACTED PRIVATE KEY]\nbetween-kept\n[REDACTED PRIVATE KEY]\n"
+        );
+        assert_eq!(data["lone-cert"], "[REDACTED CERTIFICATE]");
+        assert_eq!(data["after-cert"], "still here");
+        assert_eq!(data["settings"], "password: \"[REDACTED]\"\nuser: app");
+        assert_eq!(data["unicode"], doc["items"][1]["data"]["unicode"]);
+        let cfg: Value = serde_json::from_str(data["config.json"].as_str().unwrap()).unwrap();
+        assert_eq!(cfg["auths"]["gcr.io"]["auth"], "[REDACTED]");
+        assert_eq!(red["items"][2]["count"], 3);
+        assert_eq!(red["items"][2]["none"], Value::Null);
+        // Each planted secret once, and both `$(DB_PASS)` references after --password.
+        assert!(
+            out.stderr
+                .contains(&format!("{} redactions", forbidden.len() + 2)),
+            "{what}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// The same keys, array lengths and value types: a redaction changes strings only.
+fn assert_same_shape(a: &Value, b: &Value, at: &str) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(
+                x.keys().collect::<Vec<_>>(),
+                y.keys().collect::<Vec<_>>(),
+                "keys at {at}"
+            );
+            for (k, v) in x {
+                assert_same_shape(v, &y[k], &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "length at {at}");
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                assert_same_shape(v, w, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::String(_), Value::String(_)) => {}
+        _ => assert_eq!(a, b, "at {at}"),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1279,6 +1589,11 @@ fn node_side_collects_the_bundle_layout() {
         "/dev/sda1 / xfs rw 0 0\n/dev/sda2 /usr ext4 ro 0 0\n",
     );
     sb.root_file("etc/resolv.conf", "nameserver 127.0.0.53\n");
+    // containerd's registry credentials (TOML: spaces around `=`, quoted values).
+    sb.root_file(
+        "etc/containerd/config.toml",
+        "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"registry.example.com\".auth]\n  username = \"robot\"\n  password = \"PLANTED25\"\n  auth = \"UExBTlRFRDI2\"\n  identitytoken = \"PLANTED27\"\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  snapshotter = \"overlayfs\"\n",
+    );
     sb.root_file(
         "var/lib/kubelet/config.yaml",
         "kind: KubeletConfiguration\ncgroupDriver: cgroupfs\n",
@@ -2034,4 +2349,452 @@ fn real_kubectl_against_a_loopback_api_server() {
             "the kubeconfig token leaked into {rel}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole run is bounded (--max-time) and its outcome is told honestly.
+
+/// Runs the collector and measures how long it took.
+fn timed_run(sb: &Sandbox, args: &[&str], limit: Duration) -> (Output, Duration) {
+    let start = std::time::Instant::now();
+    let out = sb.run_with_deadline(args, limit);
+    (out, start.elapsed())
+}
+
+/// The bundle a run printed on stdout, unpacked: its folder and manifest.
+fn unpacked(sb: &Sandbox, out: &Output) -> (std::path::PathBuf, Value) {
+    let archive = Path::new(out.stdout.trim_end());
+    assert!(
+        archive.is_file(),
+        "no bundle: {}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let dest = sb.path().join("unpacked");
+    let _ = fs::remove_dir_all(&dest);
+    fs::create_dir_all(&dest).unwrap();
+    let top = unpack(archive, &dest);
+    let m = read_json(&top.join("manifest.json"));
+    (top, m)
+}
+
+fn find_source<'a>(m: &'a Value, path: &str) -> &'a Value {
+    m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"] == path)
+        .unwrap_or_else(|| panic!("no source {path}"))
+}
+
+/// An API server that accepts connections and never answers, with the real kubectl: the probe
+/// finds out, the other kubectl sources are skipped at once, what gcloud gives is still
+/// written, and the run ends well within the deadline with exit status 4.
+#[test]
+fn a_never_answering_api_server_ends_within_the_deadline() {
+    let kubectl = which("kubectl").expect("the real kubectl is needed for this test");
+    let server = apiserver::ApiServer::start_mode(apiserver::Mode::Silent);
+    let mut sb = Sandbox::new(true);
+    std::os::unix::fs::symlink(&kubectl, sb.bin.join("kubectl")).unwrap();
+    sb.fake_tool("gcloud");
+    replay_gcloud(&mut sb, &testdata().join("gke-wi-binding-missing"));
+    let kubeconfig = sb.path().join("kubeconfig");
+    server.kubeconfig(&kubeconfig, GKE_CONTEXT);
+    let max_time = 30;
+    let (out, took) = timed_run(
+        &sb,
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--max-time",
+            &format!("{max_time}s"),
+            "-o",
+            sb.out.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    );
+    eprintln!("never-answering API server: the run took {took:?}");
+    assert!(
+        took < Duration::from_secs(max_time + 20),
+        "took {took:?} with --max-time {max_time}s"
+    );
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "collect-bundle: cannot reach the cluster of {GKE_CONTEXT}"
+        )) && last.contains("VPN")
+            && last.contains("--context"),
+        "{}",
+        out.stderr
+    );
+    let (top, m) = unpacked(&sb, &out);
+    assert_eq!(m["outcome"]["exit_code"], 4);
+    assert!(top.join("gcloud/cluster.json").is_file());
+    let probe = find_source(&m, "kubectl/version.json");
+    assert_eq!(probe["error"], "timed out after 20s", "{probe}");
+    let pods = find_source(&m, "kubectl/pods.json");
+    assert_eq!(
+        pods["error"],
+        "skipped: the cluster could not be reached (kubectl version failed)"
+    );
+    assert!(!top.join("kubectl").exists());
+}
+
+/// A closed port and refused credentials, as the real kubectl reports them.
+#[test]
+fn a_closed_port_and_refused_credentials_exit_non_zero_with_one_clear_line() {
+    let kubectl = which("kubectl").expect("the real kubectl is needed for this test");
+    // A port nothing listens on any more.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let server = apiserver::ApiServer::start_mode(apiserver::Mode::Unauthorized);
+    for (port, code, words) in [
+        (
+            closed,
+            4,
+            &["cannot reach the cluster of loop-ctx", "refused", "VPN"][..],
+        ),
+        (
+            server.port,
+            5,
+            &[
+                "the cluster of loop-ctx refused the credentials",
+                "gcloud auth login",
+                "--context",
+            ][..],
+        ),
+    ] {
+        let sb = Sandbox::new(true);
+        std::os::unix::fs::symlink(&kubectl, sb.bin.join("kubectl")).unwrap();
+        let kubeconfig = sb.path().join("kubeconfig");
+        server.kubeconfig(&kubeconfig, "loop-ctx");
+        let text = fs::read_to_string(&kubeconfig)
+            .unwrap()
+            .replace(&format!(":{}\n", server.port), &format!(":{port}\n"));
+        fs::write(&kubeconfig, text).unwrap();
+        let (out, took) = timed_run(
+            &sb,
+            &[
+                "--kubeconfig",
+                kubeconfig.to_str().unwrap(),
+                "-o",
+                sb.out.to_str().unwrap(),
+            ],
+            Duration::from_secs(120),
+        );
+        assert_eq!(out.code, code, "{}", out.stderr);
+        assert!(took < Duration::from_secs(30), "took {took:?}");
+        // Nothing was collected: no bundle, and no "bundle written" that would look like success.
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        assert!(!out.stderr.contains("; bundle written"), "{}", out.stderr);
+        assert!(out.stderr.contains("none collected: no bundle written"));
+        let last = out.stderr.lines().last().unwrap();
+        for w in words {
+            assert!(last.contains(w), "{w} not in {last}");
+        }
+        assert_eq!(
+            last.matches("collect-bundle:").count(),
+            1,
+            "one line: {last}"
+        );
+    }
+}
+
+/// Every log call hangs: logs run --parallel at a time, each is cut at the deadline, what is
+/// left is recorded as skipped, and the bundle still holds the cluster-wide lists.
+#[test]
+fn every_log_hanging_ends_within_the_deadline() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    let pods: String = (0..30)
+        .map(|i| format!("shop\tapi-{i}\tRunning\tFalse\t\tapi \tapi=1 \n"))
+        .collect();
+    sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
+        .stdout(pods);
+    sb.rule("kubectl *logs *").sleep(623).stdout("never\n");
+    sb.rule("kubectl *get pods --all-namespaces -o json*")
+        .stdout("{\"items\": []}\n");
+    let max_time = 25;
+    let (out, took) = timed_run(
+        &sb,
+        &[
+            "--context",
+            "dev",
+            "--max-time",
+            &format!("{max_time}s"),
+            "--parallel",
+            "4",
+            "-o",
+            sb.out.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    );
+    eprintln!("every log hanging: the run took {took:?}");
+    assert!(
+        took < Duration::from_secs(max_time + 20),
+        "took {took:?} with --max-time {max_time}s"
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the --max-time of 25s was reached: "),
+        "{}",
+        out.stderr
+    );
+    let (top, m) = unpacked(&sb, &out);
+    assert_eq!(m["deadline_reached"], true);
+    assert_eq!(m["bounds"]["max_time_s"], 25);
+    assert!(top.join("kubectl/pods.json").is_file());
+    let logs: Vec<&Value> = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["path"].as_str().unwrap().starts_with("kubectl/logs/"))
+        .collect();
+    assert_eq!(logs.len(), 60, "30 pods, current and previous");
+    let cut = logs
+        .iter()
+        .filter(|s| {
+            s["error"].as_str().is_some_and(|e| {
+                e.starts_with("timed out") && e.ends_with("(the --max-time deadline)")
+            })
+        })
+        .count();
+    let skipped = logs
+        .iter()
+        .filter(|s| s["error"] == "skipped: the --max-time of 25s was reached")
+        .count();
+    assert!(cut >= 4, "the first --parallel logs run together: {cut}");
+    assert_eq!(cut + skipped, 60);
+    // The deadline is not waited for one log after the other.
+    let calls = sb
+        .calls()
+        .iter()
+        .filter(|c| c.contains(&"logs".to_string()))
+        .count();
+    assert!(calls <= 12, "{calls} log calls");
+    assert!(!sleeping(623), "a hung log call is still running");
+}
+
+/// The real kubectl against a server whose log requests never answer.
+#[test]
+fn real_kubectl_with_hanging_logs_ends_within_the_deadline() {
+    let kubectl = which("kubectl").expect("the real kubectl is needed for this test");
+    let server = apiserver::ApiServer::start_mode(apiserver::Mode::HangLogs);
+    let sb = Sandbox::new(true);
+    std::os::unix::fs::symlink(&kubectl, sb.bin.join("kubectl")).unwrap();
+    let kubeconfig = sb.path().join("kubeconfig");
+    server.kubeconfig(&kubeconfig, "loop-ctx");
+    let max_time = 20;
+    let (out, took) = timed_run(
+        &sb,
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--max-time",
+            &format!("{max_time}s"),
+            "-o",
+            sb.out.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    );
+    eprintln!("real kubectl, hanging logs: the run took {took:?}");
+    assert!(took < Duration::from_secs(max_time + 20), "took {took:?}");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (top, m) = unpacked(&sb, &out);
+    assert!(top.join("kubectl/pods.json").is_file());
+    assert!(top.join("kubectl/nodes.json").is_file());
+    assert_eq!(m["deadline_reached"], true, "{}", out.stderr);
+}
+
+/// Access denied is read from what kubectl and gcloud say, never from digits: a timestamp
+/// with 403 in it is a plain failure; a cluster that denies every list exits 6.
+#[test]
+fn access_denied_is_read_from_the_error_forms_and_every_list_denied_exits_6() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    sb.rule("kubectl *get namespaces *").stdout("default\n");
+    sb.rule("kubectl *get nodes -o json*")
+        .stderr("E1120 10:40:03.403000   12345 request.go:1] connection reset by peer\n")
+        .exit(1);
+    sb.rule("kubectl *get pods --all-namespaces -o json*")
+        .stderr("Error from server (Forbidden): pods is forbidden: User \"dev@example.com\" cannot list resource \"pods\" in API group \"\" at the cluster scope\n")
+        .exit(1);
+    sb.rule("kubectl *get * -o json*")
+        .stderr(
+            "Error from server (Forbidden): x is forbidden: User \"dev@example.com\" cannot list\n",
+        )
+        .exit(1);
+    sb.rule("kubectl *get namespaces *").stdout("default\n");
+    let out = sb.run(&["--context", "dev", "-o", sb.out.to_str().unwrap()]);
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap();
+    assert!(
+        last.contains("denied access to every list") && last.contains("view ClusterRole"),
+        "{last}"
+    );
+    let (_, m) = unpacked(&sb, &out);
+    assert_eq!(
+        find_source(&m, "kubectl/nodes.json")["error"],
+        "command failed"
+    );
+    assert_eq!(
+        find_source(&m, "kubectl/pods.json")["error"],
+        "command failed: access denied"
+    );
+}
+
+/// Unreachable and refused, as kubectl words them, with the bundle of what gcloud gave.
+#[test]
+fn unreachable_and_refused_clusters_still_write_what_was_collected() {
+    for (stderr, code, words) in [
+        (
+            "The connection to the server 10.0.0.1:443 was refused - did you specify the right host or port?\n",
+            4,
+            &["cannot reach the cluster", "was refused", "VPN"][..],
+        ),
+        (
+            "Unable to connect to the server: dial tcp: lookup prod.example on 127.0.0.53:53: no such host\n",
+            4,
+            &["cannot reach the cluster", "no such host"][..],
+        ),
+        (
+            "error: You must be logged in to the server (Unauthorized)\n",
+            5,
+            &["refused the credentials", "gcloud auth login"][..],
+        ),
+        (
+            "Unable to connect to the server: getting credentials: exec: executable gke-gcloud-auth-plugin not found\n",
+            5,
+            &["refused the credentials", "gke-gcloud-auth-plugin"][..],
+        ),
+    ] {
+        let mut sb = Sandbox::new(true);
+        sb.fake_tool("kubectl");
+        sb.fake_tool("gcloud");
+        sb.rule("kubectl *version -o json*").stderr(stderr).exit(1);
+        replay_cluster(&mut sb, &testdata().join("gke-wi-binding-missing"));
+        replay_gcloud(&mut sb, &testdata().join("gke-wi-binding-missing"));
+        let out = sb.run(&["--context", GKE_CONTEXT, "-o", sb.out.to_str().unwrap()]);
+        assert_eq!(out.code, code, "{stderr}: {}", out.stderr);
+        let last = out.stderr.lines().last().unwrap();
+        for w in words {
+            assert!(last.contains(w), "{w} not in {last}");
+        }
+        let (top, m) = unpacked(&sb, &out);
+        assert_eq!(m["outcome"]["exit_code"], code);
+        assert!(top.join("gcloud/cluster.json").is_file());
+        // Only the probe reached kubectl.
+        let kubectl_calls = sb.calls().iter().filter(|c| c[0] == "kubectl").count();
+        assert_eq!(
+            kubectl_calls,
+            2,
+            "config view and the probe: {:?}",
+            sb.calls()
+        );
+    }
+}
+
+/// The progress counter: once the pods are known, every line counts against the real total,
+/// and the numbers run from 1 to that total, each once (logs run in parallel).
+#[test]
+fn the_progress_counter_counts_the_real_total() {
+    let mut sb = gke_sandbox(true);
+    sb.fake_tool("gcloud");
+    replay_gcloud(&mut sb, &testdata().join("gke-wi-binding-missing"));
+    let c = sb.collect(&["--context", GKE_CONTEXT, "--parallel", "3"]);
+    let total = c.sources().len();
+    let mut seen = Vec::new();
+    let mut after_discovery = false;
+    for l in c.stderr.lines().filter(|l| l.starts_with('[')) {
+        let (n, rest) = l[1..].split_once('/').unwrap();
+        let (t, _) = rest.split_once(']').unwrap();
+        let (n, t): (usize, usize) = (n.parse().unwrap(), t.parse().unwrap());
+        if after_discovery {
+            assert_eq!(t, total, "{l}");
+        }
+        if l.contains("get serviceaccounts --all-namespaces -o 'jsonpath") {
+            after_discovery = true;
+        }
+        seen.push(n);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=total).collect::<Vec<_>>(), "{}", c.stderr);
+    assert!(
+        c.stderr.contains(&format!(
+            "collect-bundle: {total} sources recorded; bundle written"
+        )),
+        "{}",
+        c.stderr
+    );
+}
+
+/// An interrupt while logs are collected in parallel: every running log is stopped (nothing
+/// it started is left), the rest is recorded as skipped, and the bundle is written.
+#[test]
+fn an_interrupt_during_parallel_logs_stops_them_all() {
+    let mut sb = Sandbox::new(true);
+    sb.fake_tool("kubectl");
+    let pods: String = (0..8)
+        .map(|i| format!("shop\tapi-{i}\tRunning\tFalse\t\tapi \tapi=0 \n"))
+        .collect();
+    sb.rule("kubectl *get pods --all-namespaces -o jsonpath=*")
+        .stdout(pods);
+    sb.rule("kubectl *logs *").sleep(629).stdout("never\n");
+    sb.rule("kubectl *get nodes -o json*")
+        .stdout("{\"items\": []}\n");
+    let mut sent = false;
+    let out = sb.run_until(
+        &[
+            "--context",
+            "dev",
+            "--parallel",
+            "3",
+            "-o",
+            sb.out.to_str().unwrap(),
+        ],
+        Duration::from_secs(120),
+        |pid| {
+            let started = sb
+                .calls()
+                .iter()
+                .filter(|c| c.contains(&"logs".to_string()))
+                .count();
+            if started >= 3 && !sent {
+                std::thread::sleep(Duration::from_millis(300));
+                let st = Command::new(sb.bin.join("bash"))
+                    .arg("-c")
+                    .arg(format!("kill -INT {pid}"))
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+                sent = true;
+            }
+        },
+    );
+    assert!(sent, "the script never reached the logs");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (_, m) = unpacked(&sb, &out);
+    assert_eq!(m["interrupted"], true);
+    let errors: Vec<&str> = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["path"].as_str().unwrap().starts_with("kubectl/logs/"))
+        .map(|s| s["error"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 8);
+    assert_eq!(errors.iter().filter(|e| **e == "interrupted").count(), 3);
+    assert!(
+        errors[3..]
+            .iter()
+            .all(|e| *e == "skipped: the collection was interrupted"),
+        "{errors:?}"
+    );
+    assert!(
+        !sleeping(629),
+        "a log call is still running after the interrupt"
+    );
 }

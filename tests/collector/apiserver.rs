@@ -1,6 +1,8 @@
 //! A small Kubernetes API server on 127.0.0.1 (plain HTTP, std::net only) for running the real
 //! kubectl client against fixed objects: discovery, the lists the collector asks for, pod logs,
-//! and a Forbidden answer for events.
+//! and a Forbidden answer for events. Other modes stand for broken clusters: one that accepts
+//! connections and never answers, one that refuses every credential, and one whose log requests
+//! hang.
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
@@ -15,20 +17,54 @@ pub struct ApiServer {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+/// How the server behaves.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// Answers like a small healthy cluster.
+    Normal,
+    /// Accepts connections, reads nothing, answers nothing, closes nothing.
+    Silent,
+    /// Answers every request with 401 Unauthorized (expired or revoked credentials).
+    Unauthorized,
+    /// Like `Normal`, but a request for a pod's log never gets an answer.
+    HangLogs,
+}
+
 impl ApiServer {
     pub fn start() -> ApiServer {
+        ApiServer::start_mode(Mode::Normal)
+    }
+
+    pub fn start_mode(mode: Mode) -> ApiServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let log2 = log.clone();
         std::thread::spawn(move || {
+            let mut held = Vec::new();
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
+                if mode == Mode::Silent {
+                    held.push(stream);
+                    continue;
+                }
                 let log = log2.clone();
-                std::thread::spawn(move || serve(stream, port, &log));
+                std::thread::spawn(move || serve(stream, port, &log, mode));
             }
         });
         ApiServer { port, log }
+    }
+
+    /// A kubeconfig for this server (context `ctx`, cluster `loop`), written to `path`.
+    pub fn kubeconfig(&self, path: &std::path::Path, ctx: &str) {
+        std::fs::write(
+            path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: http://127.0.0.1:{port}\n  name: loop\ncontexts:\n- context:\n    cluster: loop\n    user: tester\n  name: {ctx}\ncurrent-context: {ctx}\nusers:\n- name: tester\n  user:\n    token: {TOKEN}\n",
+                port = self.port
+            ),
+        )
+        .unwrap();
     }
 
     /// Every request target (path and query) received.
@@ -37,7 +73,7 @@ impl ApiServer {
     }
 }
 
-fn serve(stream: TcpStream, port: u16, log: &Mutex<Vec<String>>) {
+fn serve(stream: TcpStream, port: u16, log: &Mutex<Vec<String>>, mode: Mode) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     loop {
@@ -61,9 +97,20 @@ fn serve(stream: TcpStream, port: u16, log: &Mutex<Vec<String>>) {
             }
         }
         log.lock().unwrap().push(target.clone());
-        let (code, ctype, body) = route(&target, port);
+        if mode == Mode::HangLogs && target.contains("/log") {
+            // Hold the connection open, answer nothing.
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            return;
+        }
+        let (code, ctype, body) = if mode == Mode::Unauthorized {
+            (401, "application/json", json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}).to_string())
+        } else {
+            route(&target, port)
+        };
         let reason = match code {
             200 => "OK",
+            401 => "Unauthorized",
             403 => "Forbidden",
             _ => "Not Found",
         };
