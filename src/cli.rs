@@ -120,8 +120,10 @@ pub struct TimelineArgs {
     /// Worker threads (default: one per core); the output does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Largest single file to unpack from an archive (e.g. 4G, 512M).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
+    /// Largest total to unpack from an archive (e.g. 16G).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_total_size: Option<u64>,
 }
