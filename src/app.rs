@@ -85,6 +85,12 @@ fn run(args: &Args) -> anyhow::Result<u8> {
             out.flush()?;
             return Ok(EXIT_CLEAN);
         }
+        Some(Command::Timeline(t)) => {
+            let cat = catalog(t.analyzers.as_deref())?;
+            crate::timeline_report::run(t, &cat, &mut out)?;
+            out.flush()?;
+            return Ok(EXIT_CLEAN);
+        }
         None => {}
     }
     let Some(bundle) = &args.bundle else {
@@ -103,8 +109,21 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         drop(out);
         return crate::tui::run_terminal(&config, cat);
     }
+    if config.format == Format::Html {
+        let (report, tl) = crate::timeline_report::analyze(&config, &cat)?;
+        report::html::write(
+            &report,
+            &tl,
+            &tl.entries.iter().collect::<Vec<_>>(),
+            &cat,
+            &mut out,
+        )?;
+        out.flush()?;
+        return Ok(exit_code(&report, config.fail_on));
+    }
     let report = analyze(&config, &cat)?;
     match config.format {
+        Format::Html => unreachable!("written above"),
         Format::Text | Format::Tui => report::text::write(&report, &mut out)?,
         Format::Json => report::json::write(&report, &mut out)?,
         Format::Markdown => report::markdown::write(&report, &mut out)?,

@@ -75,6 +75,64 @@ pub enum Command {
     /// Print the collector script that writes a bundle
     /// (`kubetriage collector > collect-bundle.sh; bash collect-bundle.sh --help`).
     Collector,
+    /// Every timestamped fact of the bundle in order: events, container starts and ends,
+    /// condition changes, error and warning log lines, kubeadm phases, the collection itself.
+    Timeline(Box<TimelineArgs>),
+}
+
+/// Options of `kubetriage timeline`.
+#[derive(Debug, clap::Args)]
+pub struct TimelineArgs {
+    /// The bundle: a folder, or a .tar.gz/.tgz/.tar archive.
+    pub bundle: PathBuf,
+    /// `html` writes the whole report (findings and timeline) as one self-contained page.
+    #[arg(long, value_enum, default_value_t = TimelineFormat::Text)]
+    pub format: TimelineFormat,
+    /// Only entries at or after this time (2026-11-20T09:40:00Z, `2026-11-20 09:40` in UTC,
+    /// or 09:40 on the collection day).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only entries at or before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only entries within --window of the time of this bundle line
+    /// (e.g. nodes/cp-1/journal/kubelet.log:120).
+    #[arg(long, value_name = "FILE:LINE")]
+    pub around: Option<String>,
+    /// How far before and after --around to look (e.g. 10m, 1h, 90s).
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    pub window: String,
+    /// Only entries about objects of this namespace.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Only entries about this node (its journals, and the pods scheduled on it).
+    #[arg(long)]
+    pub node: Option<String>,
+    /// Only entries about this pod (a name, or NAMESPACE/NAME).
+    #[arg(long)]
+    pub pod: Option<String>,
+    /// Only entries at least this severe (critical, error, warning, info).
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<Severity>,
+    /// Add or override checks with the spec files of this folder.
+    #[arg(long, value_name = "DIR")]
+    pub analyzers: Option<PathBuf>,
+    /// Worker threads (default: one per core); the output does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Largest single file to unpack from an archive (e.g. 4G, 512M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Largest total to unpack from an archive (e.g. 16G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    Text,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,6 +141,8 @@ pub enum FormatArg {
     Text,
     Json,
     Markdown,
+    /// One self-contained HTML page: findings, collection problems and the timeline.
+    Html,
     Tui,
 }
 
@@ -92,6 +152,7 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    Html,
     /// The interactive terminal UI (see `tui`).
     Tui,
 }
@@ -162,6 +223,7 @@ impl Args {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
             FormatArg::Tui => Format::Tui,
             FormatArg::Auto => {
                 if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {

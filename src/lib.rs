@@ -23,6 +23,8 @@ pub mod sanitize;
 pub mod scan;
 pub mod spec;
 pub mod template;
+pub mod timeline;
+pub mod timeline_report;
 pub mod tui;
 pub mod version;
 pub mod yaml;

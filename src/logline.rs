@@ -11,8 +11,13 @@ use jiff::tz::TimeZone;
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine<'a> {
     pub time: Option<Timestamp>,
-    /// klog severity letter (I, W, E, F) when there is a klog header.
+    /// Severity letter: `F` fatal/panic, `E` error, `W` warning, `I` info, `D` debug/trace; from
+    /// a klog header, a JSON line's level field, logfmt's `level=`, or a leading level word
+    /// (`[ERROR]`, `WARN`, `error:`). `None` when the line does not say.
     pub level: Option<char>,
+    /// The line carries no year (klog, journald `short`): the year of `time` is the reference's,
+    /// or 1970 without a reference, in which case the time is not really known.
+    pub year_inferred: bool,
     /// The text after every recognised prefix.
     pub message: &'a str,
 }
@@ -20,6 +25,7 @@ pub struct LogLine<'a> {
 /// Parses `line`; `reference` (the bundle's collection time) supplies years for formats without one.
 pub fn parse(line: &str, reference: Option<Timestamp>) -> LogLine<'_> {
     let mut time = None;
+    let mut year_inferred = false;
     let mut rest = line.trim_end_matches(['\r', '\n']);
     if rest.starts_with('{') {
         return json_line(rest);
@@ -30,6 +36,7 @@ pub fn parse(line: &str, reference: Option<Timestamp>) -> LogLine<'_> {
         rest = strip_journal_ident(rest);
     } else if let Some((t, r)) = syslog_prefix(rest, reference) {
         time = Some(t);
+        year_inferred = true;
         rest = strip_journal_ident(r);
     } else if let Some((t, r)) = go_log_prefix(rest) {
         time = Some(t);
@@ -38,13 +45,98 @@ pub fn parse(line: &str, reference: Option<Timestamp>) -> LogLine<'_> {
     let mut level = None;
     if let Some((lvl, t, r)) = klog_header(rest, reference.or(time)) {
         level = Some(lvl);
-        time = time.or(Some(t));
+        if time.is_none() {
+            time = Some(t);
+            year_inferred = true;
+        }
         rest = r;
+    }
+    // A JSON payload after a journald or RFC 3339 prefix (containerd, zap in production mode).
+    if rest.starts_with('{') {
+        level = level.or_else(|| json_level(rest));
     }
     LogLine {
         time,
-        level,
+        level: level.or_else(|| text_level(rest)),
         message: rest,
+        year_inferred,
+    }
+}
+
+/// The severity a line's text announces: logfmt `level=error` (containerd, CRI-O) in its first
+/// part, or a level word among its first words (`[ERROR]`, `WARN`, `E!`, `error:`, Python's
+/// `ERROR in app:`, logback's `... ERROR 1 --- [main]`).
+fn text_level(msg: &str) -> Option<char> {
+    let head = match msg.char_indices().nth(96) {
+        Some((i, _)) => &msg[..i],
+        None => msg,
+    };
+    if let Some(i) = head.find("level=") {
+        let v = head[i + 6..]
+            .trim_start_matches('"')
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
+        if let Some(l) = level_word(v, true) {
+            return Some(l);
+        }
+    }
+    head.split_whitespace()
+        .take(4)
+        .enumerate()
+        .find_map(|(i, raw)| {
+            let w = raw.trim_matches(|c: char| "[]():!|<>".contains(c));
+            if w.bytes().all(|c| c.is_ascii_uppercase()) {
+                return level_word(w, false);
+            }
+            // Other cases only as the first word, marked as a label: `error:`, `[Warning]`.
+            let labelled = raw.ends_with(':') || raw.starts_with('[');
+            if i == 0 && labelled {
+                level_word(w, true)
+            } else {
+                None
+            }
+        })
+}
+
+/// `ERROR`, `WARN`… as a letter; `loose` also accepts other cases (`error`, `Warning`).
+fn level_word(w: &str, loose: bool) -> Option<char> {
+    let up = w.to_ascii_uppercase();
+    if !loose && w != up {
+        return None;
+    }
+    Some(match up.as_str() {
+        "FATAL" | "PANIC" | "CRITICAL" | "CRIT" | "EMERG" | "EMERGENCY" | "ALERT" | "DPANIC" => 'F',
+        "ERROR" | "ERR" | "EROR" | "SEVERE" => 'E',
+        "WARN" | "WARNING" | "WRN" => 'W',
+        "INFO" | "INF" | "NOTICE" => 'I',
+        "DEBUG" | "DBG" | "TRACE" | "TRC" | "FINE" => 'D',
+        _ => return None,
+    })
+}
+
+/// A JSON line's level: `level`, `severity`, `lvl` or `log.level` as a word, or pino's and
+/// bunyan's numbers (60 fatal, 50 error, 40 warn, 30 info).
+fn json_level(s: &str) -> Option<char> {
+    let v: serde_json::Value = serde_json::from_str(s).ok()?;
+    json_value_level(&v)
+}
+
+fn json_value_level(v: &serde_json::Value) -> Option<char> {
+    let field = ["level", "severity", "lvl", "loglevel", "levelname"]
+        .iter()
+        .find_map(|k| v.get(*k))
+        .or_else(|| v.get("log").and_then(|l| l.get("level")))?;
+    match field {
+        serde_json::Value::String(w) => level_word(w, true),
+        serde_json::Value::Number(n) => Some(match n.as_u64()? {
+            60.. => 'F',
+            50..=59 => 'E',
+            40..=49 => 'W',
+            30..=39 => 'I',
+            _ => 'D',
+        }),
+        _ => None,
     }
 }
 
@@ -238,8 +330,9 @@ fn json_line(s: &str) -> LogLine<'_> {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(s) else {
         return LogLine {
             time: None,
-            level: None,
+            level: text_level(s),
             message: s,
+            year_inferred: false,
         };
     };
     let time = ["time", "ts", "timestamp", "@timestamp", "asctime"]
@@ -257,8 +350,9 @@ fn json_line(s: &str) -> LogLine<'_> {
         });
     LogLine {
         time,
-        level: None,
+        level: json_value_level(&v),
         message: s,
+        year_inferred: false,
     }
 }
 
@@ -352,5 +446,55 @@ mod tests {
             (plain.time, plain.message),
             (None, "[FATAL] plugin/loop: Loop")
         );
+    }
+
+    #[test]
+    fn levels_from_every_kind_of_line() {
+        let r = Some(ts("2027-01-01T00:10:00Z"));
+        for (line, want) in [
+            ("E1231 23:59:58.1       1 x.go:1] boom", Some('E')),
+            (
+                r#"{"level":"warn","ts":"2026-12-31T23:59:59Z","msg":"slow"}"#,
+                Some('W'),
+            ),
+            (r#"{"severity":"ERROR","message":"x"}"#, Some('E')),
+            (r#"{"level":50,"time":1795169582345,"msg":"x"}"#, Some('E')),
+            (r#"{"log":{"level":"fatal"},"msg":"x"}"#, Some('F')),
+            ("2026-12-31T23:59:59Z [FATAL] plugin/loop: Loop", Some('F')),
+            (
+                "2026-11-20 10:16:03.456 ERROR 1 --- [main] c.e.App : x",
+                Some('E'),
+            ),
+            (
+                "2026-11-20T10:12:01.512Z\tWARN\tauth/token.go:41\tslow",
+                Some('W'),
+            ),
+            (
+                "2026-11-20T09:30:00+0000 n containerd[9]: time=\"2026-11-20T09:30:00Z\" level=error msg=\"x\"",
+                Some('E'),
+            ),
+            ("[2026-11-20 10:11:02,204] ERROR in app: boom", Some('E')),
+            ("error: unable to upgrade connection", Some('E')),
+            ("2026-11-20T10:00:00Z all errors are gone", None),
+            ("2026-11-20T10:00:00Z the Error was fixed", None),
+            ("[preflight] Running pre-flight checks", None),
+        ] {
+            assert_eq!(parse(line, r).level, want, "{line}");
+        }
+    }
+
+    #[test]
+    fn years_taken_from_the_reference_are_flagged() {
+        let r = Some(ts("2027-01-01T00:10:00Z"));
+        let k = parse("E1231 23:59:58.100000       1 x.go:1] boom", r);
+        assert!(k.year_inferred);
+        assert_eq!(k.time, Some(ts("2026-12-31T23:59:58.1Z")));
+        let j = parse(
+            "2026-12-31T23:59:58.100000+0000 n kubelet[1]: E1231 23:59:58.100000 1 x.go:1] b",
+            r,
+        );
+        assert!(!j.year_inferred);
+        assert!(parse("Dec 31 23:59:59 node kubelet[1]: hello", None).year_inferred);
+        assert!(!parse("2018/09/06 13:02:45 [FATAL] x", None).year_inferred);
     }
 }

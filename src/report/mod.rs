@@ -1,6 +1,7 @@
 //! What a run produced, in the shape every output format shares, and the three off-terminal
 //! formats: text, JSON (a stable contract) and Markdown.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod text;

@@ -1,0 +1,997 @@
+//! The bundle as one story: every fact that carries a time — Kubernetes events, container starts
+//! and terminations, node and pod condition transitions, error and warning lines of journals and
+//! pod logs, kubeadm's phases, the collector's own start and end — on one clock, in order, each
+//! with the file and line it comes from and the checks whose evidence cites it.
+//!
+//! Post-incident review needs the order in which things went wrong, which findings alone do not
+//! give. Times without a year or zone (klog, syslog) take them from the bundle's collection time
+//! ([`crate::logline`]); a fact whose time cannot be known is counted in `untimed`, never placed
+//! at a guessed time. Log files are streamed line by line and only the entries are kept, so a
+//! multi-gigabyte journal costs the memory of its error lines, not of its text.
+
+use crate::bundle::BundleFile;
+use crate::facts::{Facts, Item, JsonDoc, parse_time};
+use crate::logline;
+use crate::model::{CheckResult, Severity};
+use jiff::Timestamp;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::sync::Arc;
+
+/// Lines longer than this are read on their first part only (as the scan does).
+const MAX_LINE: usize = 1 << 20;
+/// An entry's message keeps at most this many characters (the source line has the rest).
+const MAX_MESSAGE: usize = 600;
+
+/// What kind of fact an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Event,
+    ContainerStart,
+    ContainerTermination,
+    NodeCondition,
+    PodCondition,
+    Journal,
+    PodLog,
+    KubeadmPhase,
+    Captured,
+    Collector,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Event => "event",
+            Kind::ContainerStart => "container-start",
+            Kind::ContainerTermination => "container-termination",
+            Kind::NodeCondition => "node-condition",
+            Kind::PodCondition => "pod-condition",
+            Kind::Journal => "journal",
+            Kind::PodLog => "pod-log",
+            Kind::KubeadmPhase => "kubeadm-phase",
+            Kind::Captured => "captured",
+            Kind::Collector => "collector",
+        }
+    }
+}
+
+/// The Kubernetes object (or node, or unit) an entry concerns; fields the entry does not know
+/// are absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Object {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// `Kind/name` of the owner (a pod's ReplicaSet, DaemonSet…) or of an event's object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
+    /// The systemd unit of a node journal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+impl Object {
+    /// `namespace/pod/container`, `node/unit`, whichever is known; one short label for a list.
+    pub fn label(&self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        match (&self.namespace, &self.pod) {
+            (Some(ns), Some(p)) => {
+                parts.push(ns);
+                parts.push(p);
+            }
+            (None, Some(p)) => parts.push(p),
+            (Some(ns), None) => parts.push(ns),
+            _ => {}
+        }
+        if self.pod.is_some() {
+            if let Some(c) = &self.container {
+                parts.push(c);
+            }
+        } else if let Some(w) = &self.workload {
+            parts.push(w);
+        }
+        if parts.is_empty() {
+            if let Some(n) = &self.node {
+                parts.push(n);
+            }
+            if let Some(u) = &self.unit {
+                parts.push(u);
+            }
+        }
+        parts.join("/")
+    }
+}
+
+/// One timestamped fact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub time: Timestamp,
+    /// Bundle-relative path.
+    pub file: Arc<str>,
+    /// 1-based line in `file`.
+    pub line: usize,
+    pub kind: Kind,
+    pub object: Object,
+    pub severity: Severity,
+    /// As read from the bundle (escaping happens at display time).
+    pub message: String,
+    /// Ids of the checks whose evidence covers this line, sorted.
+    pub checks: Vec<String>,
+}
+
+/// The whole bundle's timeline.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    /// Sorted by time, then file, then line.
+    pub entries: Vec<Entry>,
+    /// Facts that were found but whose time cannot be known (no timestamp, or a year-less one
+    /// in a bundle without a collection time).
+    pub untimed: usize,
+    /// The bundle's collection time, which supplied missing years.
+    pub reference: Option<Timestamp>,
+}
+
+/// What one source of the bundle contributed.
+#[derive(Default)]
+struct Part {
+    entries: Vec<Entry>,
+    untimed: usize,
+}
+
+/// One unit of parallel work.
+enum Job<'b> {
+    Manifest,
+    Events,
+    Pods,
+    Nodes,
+    Text(&'b BundleFile, TextKind),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TextKind {
+    Journal,
+    PodLog,
+    Captured,
+}
+
+/// Builds the timeline of `facts`' bundle, citing `checks`' evidence. Files are read in
+/// parallel; the result does not depend on the number of threads.
+pub fn build(facts: &Facts, checks: &[CheckResult]) -> Timeline {
+    let reference = facts.collection_time();
+    let mut jobs = vec![Job::Manifest, Job::Events, Job::Pods, Job::Nodes];
+    for f in &facts.bundle.files {
+        if let Some(k) = text_kind(&f.path) {
+            jobs.push(Job::Text(f, k));
+        }
+    }
+    // Pod logs name their pod; the node it ran on comes from pods.json.
+    let pod_nodes = pod_nodes(facts);
+    let parts: Vec<Part> = jobs
+        .par_iter()
+        .map(|job| match job {
+            Job::Manifest => manifest_entries(facts),
+            Job::Events => events(facts),
+            Job::Pods => pods(facts),
+            Job::Nodes => nodes(facts),
+            Job::Text(f, k) => text_file(facts, f, *k, reference, &pod_nodes),
+        })
+        .collect();
+    let mut untimed = 0;
+    let mut entries = Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum());
+    for p in parts {
+        untimed += p.untimed;
+        entries.extend(p.entries);
+    }
+    cite(&mut entries, checks);
+    entries.par_sort_by(|a, b| {
+        (a.time, &*a.file, a.line, a.kind).cmp(&(b.time, &*b.file, b.line, b.kind))
+    });
+    Timeline {
+        entries,
+        untimed,
+        reference,
+    }
+}
+
+fn text_kind(path: &str) -> Option<TextKind> {
+    let mut parts = path.split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("nodes"), Some(_), Some("journal"), Some(_)) => Some(TextKind::Journal),
+        (Some("kubectl"), Some("logs"), Some(_), Some(_)) => Some(TextKind::PodLog),
+        (Some("captured"), Some(_), _, _) => Some(TextKind::Captured),
+        _ => None,
+    }
+}
+
+/// Marks each entry with the checks whose evidence (file, line range) covers it.
+fn cite(entries: &mut [Entry], checks: &[CheckResult]) {
+    let mut by_file: HashMap<&str, Vec<(usize, usize, &str)>> = HashMap::new();
+    for c in checks {
+        for f in &c.findings {
+            for e in &f.evidence {
+                by_file.entry(e.file.as_str()).or_default().push((
+                    e.line,
+                    e.end_line.max(e.line),
+                    c.id.as_str(),
+                ));
+            }
+        }
+    }
+    if by_file.is_empty() {
+        return;
+    }
+    entries.par_iter_mut().for_each(|e| {
+        if let Some(spans) = by_file.get(&*e.file) {
+            let mut ids: Vec<String> = spans
+                .iter()
+                .filter(|(a, b, _)| *a <= e.line && e.line <= *b)
+                .map(|(_, _, id)| id.to_string())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            e.checks = ids;
+        }
+    });
+}
+
+fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+    let mut cur = v;
+    for k in path {
+        cur = cur.get(*k)?;
+    }
+    cur.as_str().filter(|s| !s.is_empty())
+}
+
+/// The line of `item` that holds `"key"` and `value` (its own line in pretty-printed JSON);
+/// among several, the one nearest the first line mentioning `hint` (the condition's type, the
+/// container's name), else the item's first line.
+fn line_of(doc: &JsonDoc, item: &Item, key: &str, value: &str, hint: &str) -> usize {
+    let quoted = format!("\"{key}\"");
+    let last = item.end_line.min(doc.text.line_count());
+    let candidates: Vec<usize> = (item.line..=last)
+        .filter(|&n| {
+            let l = doc.text.line(n);
+            l.contains(&quoted) && l.contains(value)
+        })
+        .collect();
+    if candidates.len() <= 1 || hint.is_empty() {
+        return candidates.first().copied().unwrap_or(item.line);
+    }
+    let hint = format!("\"{hint}\"");
+    if let Some(&n) = candidates
+        .iter()
+        .find(|&&n| doc.text.line(n).contains(&hint))
+    {
+        return n;
+    }
+    // Pretty-printed: the candidate in the same `{ ... }` block as a line naming the hint.
+    let brace = |n: usize| {
+        let t = doc.text.line(n).trim();
+        t.starts_with('{') || t.starts_with('}') || t.ends_with('{')
+    };
+    let same_block = |a: usize, b: usize| (a.min(b) + 1..a.max(b)).all(|n| !brace(n));
+    (item.line..=last)
+        .filter(|&n| doc.text.line(n).contains(&hint))
+        .find_map(|h| candidates.iter().copied().find(|&c| same_block(c, h)))
+        .unwrap_or(candidates[0])
+}
+
+fn clip(s: &str) -> String {
+    let s = s.trim();
+    match s.char_indices().nth(MAX_MESSAGE) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn hms(t: Timestamp) -> String {
+    t.strftime("%H:%M:%S").to_string()
+}
+
+/// The collector's own start and end, each failed source at its time, and the bundle's creation.
+fn manifest_entries(facts: &Facts) -> Part {
+    let mut part = Part::default();
+    let Ok(text) = facts.text("manifest.json") else {
+        return part;
+    };
+    let Ok(v) = serde_json::from_str::<Value>(&text.text) else {
+        return part;
+    };
+    let file: Arc<str> = Arc::from("manifest.json");
+    let find = |needle: &str, value: &str| {
+        text.lines()
+            .find(|(_, l)| l.contains(needle) && l.contains(value))
+            .map(|(n, _)| n)
+            .unwrap_or(1)
+    };
+    let entry = |time, line, severity, message: String| Entry {
+        time,
+        file: file.clone(),
+        line,
+        kind: Kind::Collector,
+        object: Object::default(),
+        severity,
+        message,
+        checks: Vec::new(),
+    };
+    let mut first: Option<(Timestamp, &str)> = None;
+    let mut last: Option<(Timestamp, &str, &str)> = None;
+    for s in v
+        .get("sources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(started_s) = str_at(s, &["started"]) else {
+            continue;
+        };
+        let Some(started) = parse_time(started_s) else {
+            continue;
+        };
+        let path = str_at(s, &["path"]).unwrap_or("?");
+        let ms = s.get("duration_ms").and_then(Value::as_i64).unwrap_or(0);
+        let end = started
+            .checked_add(jiff::SignedDuration::from_millis(ms))
+            .unwrap_or(started);
+        if first.is_none_or(|(t, _)| started < t) {
+            first = Some((started, started_s));
+        }
+        if last.is_none_or(|(t, _, _)| end > t) {
+            last = Some((end, started_s, path));
+        }
+        let src: crate::manifest::Source = serde_json::from_value(s.clone()).unwrap_or_default();
+        let status = src.status();
+        if status != crate::manifest::SourceStatus::Ok {
+            let line = text
+                .lines()
+                .find(|(_, l)| l.contains("\"path\"") && l.contains(&format!("\"{path}\"")))
+                .map(|(n, _)| n)
+                .unwrap_or(1);
+            part.entries.push(entry(
+                started,
+                line,
+                Severity::Warning,
+                clip(&format!(
+                    "collector: {path} {} ({})",
+                    status.as_str(),
+                    src.detail()
+                )),
+            ));
+        }
+    }
+    if let Some((t, s)) = first {
+        part.entries.push(entry(
+            t,
+            find("\"started\"", s),
+            Severity::Info,
+            "collector started".into(),
+        ));
+    }
+    if let Some((t, s, path)) = last {
+        part.entries.push(entry(
+            t,
+            find("\"started\"", s),
+            Severity::Info,
+            format!("collector finished (last command: {path})"),
+        ));
+    }
+    if let Some(created) = str_at(&v, &["created"])
+        && let Some(t) = parse_time(created)
+    {
+        part.entries.push(entry(
+            t,
+            find("\"created\"", created),
+            Severity::Info,
+            "bundle created (its collection time)".into(),
+        ));
+    }
+    part
+}
+
+/// Kubernetes events: one entry at the first time, and one at the last when it repeated.
+fn events(facts: &Facts) -> Part {
+    let mut part = Part::default();
+    let Ok(doc) = facts.list("kubectl/events.json") else {
+        return part;
+    };
+    let file: Arc<str> = Arc::from(doc.path());
+    for item in &doc.items {
+        let v = &item.value;
+        let first_s = str_at(v, &["firstTimestamp"])
+            .or_else(|| str_at(v, &["eventTime"]))
+            .or_else(|| str_at(v, &["metadata", "creationTimestamp"]));
+        let last_s =
+            str_at(v, &["lastTimestamp"]).or_else(|| str_at(v, &["series", "lastObservedTime"]));
+        let first = first_s.and_then(parse_time);
+        let last = last_s.and_then(parse_time);
+        let count = v
+            .get("count")
+            .or_else(|| v.get("series").and_then(|s| s.get("count")))
+            .or_else(|| v.get("deprecatedCount"))
+            .and_then(Value::as_u64)
+            .unwrap_or(1);
+        let reason = str_at(v, &["reason"]).unwrap_or("");
+        let message = str_at(v, &["message"])
+            .or_else(|| str_at(v, &["note"]))
+            .unwrap_or("");
+        let severity = match str_at(v, &["type"]) {
+            Some("Warning") => Severity::Warning,
+            _ => Severity::Info,
+        };
+        let involved = v.get("involvedObject").or_else(|| v.get("regarding"));
+        let mut object = Object::default();
+        if let Some(o) = involved {
+            let kind = str_at(o, &["kind"]).unwrap_or("");
+            let name = str_at(o, &["name"]).map(str::to_string);
+            object.namespace = str_at(o, &["namespace"]).map(str::to_string);
+            match kind {
+                "Pod" => {
+                    object.pod = name;
+                    object.container = str_at(o, &["fieldPath"])
+                        .and_then(|f| f.strip_prefix("spec.containers{"))
+                        .and_then(|f| f.strip_suffix('}'))
+                        .map(str::to_string);
+                }
+                "Node" => object.node = name,
+                _ => object.workload = name.map(|n| format!("{kind}/{n}")),
+            }
+        }
+        if object.node.is_none() {
+            object.node = str_at(v, &["source", "host"])
+                .or_else(|| str_at(v, &["reportingInstance"]).filter(|_| object.pod.is_some()))
+                .map(str::to_string);
+        }
+        let (Some(first), first_s) = (first.or(last), first_s.or(last_s).unwrap_or("")) else {
+            part.untimed += 1;
+            continue;
+        };
+        let repeated = count > 1 && last.is_some_and(|l| l > first);
+        let text = if repeated {
+            format!(
+                "{reason}: {message} (×{count}, last at {})",
+                hms(last.unwrap_or(first))
+            )
+        } else {
+            format!("{reason}: {message}")
+        };
+        let first_key = ["firstTimestamp", "eventTime", "creationTimestamp"]
+            .into_iter()
+            .find(|k| {
+                let l = line_of(&doc, item, k, first_s, "");
+                doc.text.line(l).contains(&format!("\"{k}\""))
+            })
+            .unwrap_or("firstTimestamp");
+        part.entries.push(Entry {
+            time: first,
+            file: file.clone(),
+            line: line_of(&doc, item, first_key, first_s, ""),
+            kind: Kind::Event,
+            object: object.clone(),
+            severity,
+            message: clip(&text),
+            checks: Vec::new(),
+        });
+        if repeated && let (Some(last), Some(last_s)) = (last, last_s) {
+            let key = if v.get("lastTimestamp").is_some() {
+                "lastTimestamp"
+            } else {
+                "lastObservedTime"
+            };
+            part.entries.push(Entry {
+                time: last,
+                file: file.clone(),
+                line: line_of(&doc, item, key, last_s, ""),
+                kind: Kind::Event,
+                object,
+                severity,
+                message: clip(&format!(
+                    "{reason} (last of {count} since {}): {message}",
+                    hms(first)
+                )),
+                checks: Vec::new(),
+            });
+        }
+    }
+    part
+}
+
+/// `ns/pod` → node, for pod log entries.
+fn pod_nodes(facts: &Facts) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    if let Ok(doc) = facts.list("kubectl/pods.json") {
+        for item in &doc.items {
+            let v = &item.value;
+            if let (Some(ns), Some(name), Some(node)) = (
+                str_at(v, &["metadata", "namespace"]),
+                str_at(v, &["metadata", "name"]),
+                str_at(v, &["spec", "nodeName"]),
+            ) {
+                out.insert(format!("{ns}/{name}"), node.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Container starts and terminations, and pod condition transitions.
+fn pods(facts: &Facts) -> Part {
+    let mut part = Part::default();
+    let Ok(doc) = facts.list("kubectl/pods.json") else {
+        return part;
+    };
+    let file: Arc<str> = Arc::from(doc.path());
+    for item in &doc.items {
+        let v = &item.value;
+        let base = Object {
+            namespace: str_at(v, &["metadata", "namespace"]).map(str::to_string),
+            pod: str_at(v, &["metadata", "name"]).map(str::to_string),
+            node: str_at(v, &["spec", "nodeName"]).map(str::to_string),
+            workload: v.pointer("/metadata/ownerReferences/0").and_then(|o| {
+                Some(format!(
+                    "{}/{}",
+                    str_at(o, &["kind"])?,
+                    str_at(o, &["name"])?
+                ))
+            }),
+            ..Object::default()
+        };
+        let mut push = |time_s: &str,
+                        (key, hint): (&str, &str),
+                        kind,
+                        severity,
+                        object: &Object,
+                        msg: String| {
+            match parse_time(time_s) {
+                Some(t) => part.entries.push(Entry {
+                    time: t,
+                    file: file.clone(),
+                    line: line_of(&doc, item, key, time_s, hint),
+                    kind,
+                    object: object.clone(),
+                    severity,
+                    message: clip(&msg),
+                    checks: Vec::new(),
+                }),
+                None => part.untimed += 1,
+            }
+        };
+        for c in v
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(at) = str_at(c, &["lastTransitionTime"]) else {
+                continue;
+            };
+            let ty = str_at(c, &["type"]).unwrap_or("?");
+            let status = str_at(c, &["status"]).unwrap_or("?");
+            let severity = if status == "True" {
+                Severity::Info
+            } else {
+                Severity::Warning
+            };
+            push(
+                at,
+                ("lastTransitionTime", ty),
+                Kind::PodCondition,
+                severity,
+                &base,
+                condition_text(ty, status, c),
+            );
+        }
+        for list in [
+            "initContainerStatuses",
+            "containerStatuses",
+            "ephemeralContainerStatuses",
+        ] {
+            for cs in v
+                .pointer(&format!("/status/{list}"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = str_at(cs, &["name"]).unwrap_or("?");
+                let restarts = cs.get("restartCount").and_then(Value::as_u64).unwrap_or(0);
+                let object = Object {
+                    container: Some(name.to_string()),
+                    ..base.clone()
+                };
+                if let Some(at) = str_at(cs, &["state", "running", "startedAt"]) {
+                    push(
+                        at,
+                        ("startedAt", name),
+                        Kind::ContainerStart,
+                        Severity::Info,
+                        &object,
+                        format!("container {name} started (restarts {restarts})"),
+                    );
+                }
+                for (state, which) in [("state", "ended"), ("lastState", "previous run ended")] {
+                    let ended = cs
+                        .pointer(&format!("/{state}/terminated/finishedAt"))
+                        .and_then(Value::as_str)
+                        .and_then(parse_time)
+                        .map(|t| format!(", the run that ended at {}", hms(t)))
+                        .unwrap_or_default();
+                    let Some(t) = cs.get(state).and_then(|s| s.get("terminated")) else {
+                        continue;
+                    };
+                    let code = t.get("exitCode").and_then(Value::as_i64).unwrap_or(0);
+                    let reason = str_at(t, &["reason"]).unwrap_or("");
+                    if let Some(at) = str_at(t, &["startedAt"]) {
+                        push(
+                            at,
+                            ("startedAt", name),
+                            Kind::ContainerStart,
+                            Severity::Info,
+                            &object,
+                            format!("container {name} started{ended}"),
+                        );
+                    }
+                    let severity = if code != 0 || reason == "OOMKilled" || reason == "Error" {
+                        Severity::Error
+                    } else {
+                        Severity::Info
+                    };
+                    if let Some(at) = str_at(t, &["finishedAt"]) {
+                        let why = if reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {reason},")
+                        };
+                        push(
+                            at,
+                            ("finishedAt", name),
+                            Kind::ContainerTermination,
+                            severity,
+                            &object,
+                            format!(
+                                "container {name} {which}:{why} exit code {code} (restarts {restarts})"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    part
+}
+
+fn condition_text(ty: &str, status: &str, c: &Value) -> String {
+    let mut s = format!("{ty}={status}");
+    if let Some(r) = str_at(c, &["reason"]) {
+        s.push_str(&format!(" ({r})"));
+    }
+    if let Some(m) = str_at(c, &["message"]) {
+        s.push_str(": ");
+        s.push_str(m);
+    }
+    s
+}
+
+/// Node condition transitions: Ready turning False or Unknown is an error, pressure a warning.
+fn nodes(facts: &Facts) -> Part {
+    let mut part = Part::default();
+    let Ok(doc) = facts.list("kubectl/nodes.json") else {
+        return part;
+    };
+    let file: Arc<str> = Arc::from(doc.path());
+    for item in &doc.items {
+        let v = &item.value;
+        let object = Object {
+            node: str_at(v, &["metadata", "name"]).map(str::to_string),
+            ..Object::default()
+        };
+        for c in v
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(at) = str_at(c, &["lastTransitionTime"]) else {
+                continue;
+            };
+            let ty = str_at(c, &["type"]).unwrap_or("?");
+            let status = str_at(c, &["status"]).unwrap_or("?");
+            let severity = match (ty, status) {
+                ("Ready", "True") => Severity::Info,
+                ("Ready", _) => Severity::Error,
+                ("NetworkUnavailable", "True") => Severity::Error,
+                (_, "True") => Severity::Warning,
+                _ => Severity::Info,
+            };
+            let Some(t) = parse_time(at) else {
+                part.untimed += 1;
+                continue;
+            };
+            part.entries.push(Entry {
+                time: t,
+                file: file.clone(),
+                line: line_of(&doc, item, "lastTransitionTime", at, ty),
+                kind: Kind::NodeCondition,
+                object: object.clone(),
+                severity,
+                message: clip(&condition_text(ty, status, c)),
+                checks: Vec::new(),
+            });
+        }
+    }
+    part
+}
+
+/// `[preflight] Running pre-flight checks` → `preflight`.
+fn kubeadm_phase(msg: &str) -> Option<&str> {
+    let rest = msg.strip_prefix('[')?;
+    let end = rest.find("] ")?;
+    let name = &rest[..end];
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-/".contains(c));
+    ok.then_some(name)
+}
+
+/// The readable part of a JSON log line: its message and error fields.
+fn json_message(s: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(s).ok()?;
+    let msg = ["msg", "message", "textPayload", "log"]
+        .iter()
+        .find_map(|k| str_at(&v, &[k]))?;
+    let err = ["error", "err", "exception"]
+        .iter()
+        .find_map(|k| str_at(&v, &[k]));
+    Some(match err {
+        Some(e) => format!("{msg}: {e}"),
+        None => msg.to_string(),
+    })
+}
+
+/// systemd's own lines about a unit failing (they carry no level).
+fn systemd_failure(msg: &str) -> bool {
+    msg.contains("Failed with result")
+        || msg.starts_with("Failed to start")
+        || (msg.contains("Main process exited, code=") && !msg.contains("status=0/SUCCESS"))
+}
+
+/// `... pod="kube-system/kube-scheduler-cp-3" ...` in a kubelet line.
+fn klog_pod(msg: &str) -> Option<(&str, &str)> {
+    let i = msg.find(" pod=\"")?;
+    let rest = &msg[i + 6..];
+    let end = rest.find('"')?;
+    rest[..end].split_once('/')
+}
+
+fn text_file(
+    facts: &Facts,
+    f: &BundleFile,
+    kind: TextKind,
+    reference: Option<Timestamp>,
+    pod_nodes: &HashMap<String, String>,
+) -> Part {
+    let mut part = Part::default();
+    let Ok(file) = std::fs::File::open(facts.bundle.disk_path(&f.path)) else {
+        return part;
+    };
+    let path: Arc<str> = Arc::from(f.path.as_str());
+    let segs: Vec<&str> = f.path.split('/').collect();
+    let mut base = Object::default();
+    match kind {
+        TextKind::Journal => {
+            base.node = Some(segs[1].to_string());
+            base.unit = segs.last().map(|u| u.trim_end_matches(".log").to_string());
+        }
+        TextKind::PodLog => {
+            base.namespace = Some(segs[2].to_string());
+            base.pod = Some(segs[3].to_string());
+            if let Some(c) = segs.get(4) {
+                let c = c.trim_end_matches(".log").trim_end_matches(".previous");
+                base.container = Some(c.to_string());
+            }
+            base.node = pod_nodes.get(&format!("{}/{}", segs[2], segs[3])).cloned();
+        }
+        TextKind::Captured => {}
+    }
+    let kubeadm_output = kind == TextKind::Captured
+        || (kind == TextKind::Journal
+            && base
+                .unit
+                .as_deref()
+                .is_some_and(|u| u.starts_with("kubeadm")));
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut buf = Vec::with_capacity(4096);
+    let mut n = 0;
+    loop {
+        buf.clear();
+        match read_line(&mut reader, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        n += 1;
+        let line = String::from_utf8_lossy(&buf);
+        let l = logline::parse(&line, reference);
+        let phase = if kubeadm_output {
+            kubeadm_phase(l.message)
+        } else {
+            None
+        };
+        let failed_phase = kubeadm_output && l.message.starts_with("error execution phase ");
+        let (entry_kind, severity) = if failed_phase {
+            (Kind::KubeadmPhase, Severity::Error)
+        } else if phase.is_some() {
+            let lower = l.message.to_ascii_lowercase();
+            let sev = if lower.contains("error") || lower.contains("fail") {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            (Kind::KubeadmPhase, sev)
+        } else {
+            let sev = match l.level {
+                Some('F') => Severity::Critical,
+                Some('E') => Severity::Error,
+                Some('W') => Severity::Warning,
+                _ if kind == TextKind::Journal && systemd_failure(l.message) => Severity::Error,
+                _ => continue,
+            };
+            let k = match kind {
+                TextKind::Journal => Kind::Journal,
+                TextKind::PodLog => Kind::PodLog,
+                TextKind::Captured => Kind::Captured,
+            };
+            (k, sev)
+        };
+        let time = match l.time {
+            Some(t) if !(l.year_inferred && reference.is_none()) => t,
+            _ => {
+                part.untimed += 1;
+                continue;
+            }
+        };
+        let mut object = base.clone();
+        if kind == TextKind::Journal
+            && let Some((ns, pod)) = klog_pod(l.message)
+        {
+            object.namespace = Some(ns.to_string());
+            object.pod = Some(pod.to_string());
+        }
+        let message = if l.message.starts_with('{') {
+            json_message(l.message).unwrap_or_else(|| l.message.to_string())
+        } else {
+            l.message.to_string()
+        };
+        part.entries.push(Entry {
+            time,
+            file: path.clone(),
+            line: n,
+            kind: entry_kind,
+            object,
+            severity,
+            message: clip(&message),
+            checks: Vec::new(),
+        });
+    }
+    part
+}
+
+/// Reads one line (up to and without its `\n`) into `buf`, keeping at most [`MAX_LINE`] bytes
+/// of it; returns the bytes consumed (0 at the end).
+fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut consumed = 0;
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(consumed);
+        }
+        let (chunk, done) = match memchr::memchr(b'\n', avail) {
+            Some(i) => (&avail[..=i], true),
+            None => (avail, false),
+        };
+        let room = MAX_LINE.saturating_sub(buf.len());
+        let take = chunk.len().min(room);
+        buf.extend_from_slice(&chunk[..take]);
+        let len = chunk.len();
+        r.consume(len);
+        consumed += len;
+        if done {
+            while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                buf.pop();
+            }
+            return Ok(consumed);
+        }
+    }
+}
+
+/// Reads line `n` (1-based) of a bundle file, for `--around FILE:LINE` on a line that is not an
+/// entry.
+pub fn read_bundle_line(facts: &Facts, file: &str, n: usize) -> Option<String> {
+    let f = std::fs::File::open(facts.bundle.disk_path(file)).ok()?;
+    let mut r = BufReader::new(f);
+    let mut buf = Vec::new();
+    for _ in 0..n {
+        buf.clear();
+        if read_line(&mut r, &mut buf).ok()? == 0 {
+            return None;
+        }
+    }
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_and_helpers() {
+        assert_eq!(
+            kubeadm_phase("[preflight] Running pre-flight checks"),
+            Some("preflight")
+        );
+        assert_eq!(
+            kubeadm_phase("[kubelet-start] Starting the kubelet"),
+            Some("kubelet-start")
+        );
+        assert_eq!(kubeadm_phase("[INFO] plugin/reload"), None);
+        assert_eq!(kubeadm_phase("[x"), None);
+        assert_eq!(
+            klog_pod(r#""Error syncing pod" pod="kube-system/etcd-cp-1" podUID="x""#),
+            Some(("kube-system", "etcd-cp-1"))
+        );
+        assert_eq!(
+            json_message(r#"{"msg":"token fetch failed","error":"deadline"}"#).as_deref(),
+            Some("token fetch failed: deadline")
+        );
+        assert!(systemd_failure(
+            "kubelet.service: Main process exited, code=exited, status=1/FAILURE"
+        ));
+        assert!(!systemd_failure(
+            "kubelet.service: Main process exited, code=exited, status=0/SUCCESS"
+        ));
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_line_breaks_dropped() {
+        let data = format!("{}\r\nb\nc", "a".repeat(MAX_LINE + 10));
+        let mut r = BufReader::new(data.as_bytes());
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), MAX_LINE + 12);
+        assert_eq!(buf.len(), MAX_LINE);
+        buf.clear();
+        read_line(&mut r, &mut buf).unwrap();
+        assert_eq!(buf, b"b");
+        buf.clear();
+        read_line(&mut r, &mut buf).unwrap();
+        assert_eq!(buf, b"c");
+        buf.clear();
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn object_labels() {
+        let o = Object {
+            namespace: Some("ns".into()),
+            pod: Some("p".into()),
+            container: Some("c".into()),
+            node: Some("n".into()),
+            ..Object::default()
+        };
+        assert_eq!(o.label(), "ns/p/c");
+        let n = Object {
+            node: Some("n".into()),
+            unit: Some("kubelet".into()),
+            ..Object::default()
+        };
+        assert_eq!(n.label(), "n/kubelet");
+    }
+}

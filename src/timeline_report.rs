@@ -1,0 +1,362 @@
+//! `kubetriage timeline BUNDLE`: the timeline narrowed by time, place and severity, printed as
+//! text that fits 80 columns, as JSON (a stable contract), or inside the HTML report.
+
+use crate::bundle::{Bundle, Limits};
+use crate::cli::{Config, TimelineArgs, TimelineFormat};
+use crate::engine;
+use crate::facts::Facts;
+use crate::model::Severity;
+use crate::report::{BundleInfo, Report};
+use crate::sanitize::escape;
+use crate::spec::Catalog;
+use crate::timeline::{self, Entry, Timeline};
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use std::io::{self, Write};
+use unicode_width::UnicodeWidthChar;
+
+/// Opens the bundle, runs the catalog (the timeline marks what the findings cite) and builds
+/// the timeline with the same parsed facts.
+pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeline)> {
+    let bundle = Bundle::open(&config.bundle, &config.limits)?;
+    let facts = Facts::new(&bundle);
+    let results = engine::run(cat, &facts);
+    let report = Report::new(&bundle, &facts, results);
+    let tl = timeline::build(&facts, &report.checks);
+    Ok((report, tl))
+}
+
+/// Runs `kubetriage timeline`.
+pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()?;
+    }
+    let window = parse_window(&args.window).map_err(|e| anyhow::anyhow!("--window: {e}"))?;
+    let mut limits = Limits::default();
+    if let Some(n) = args.max_file_size {
+        limits.max_file = n;
+    }
+    if let Some(n) = args.max_total_size {
+        limits.max_total = n;
+    }
+    let bundle = Bundle::open(&args.bundle, &limits)?;
+    let facts = Facts::new(&bundle);
+    let results = engine::run(cat, &facts);
+    let report = Report::new(&bundle, &facts, results);
+    let tl = timeline::build(&facts, &report.checks);
+    let reference = tl.reference;
+    let when = |s: &Option<String>, flag: &str| -> anyhow::Result<Option<Timestamp>> {
+        s.as_deref()
+            .map(|s| parse_when(s, reference).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))
+            .transpose()
+    };
+    let mut filter = Filter {
+        since: when(&args.since, "since")?,
+        until: when(&args.until, "until")?,
+        namespace: args.namespace.clone(),
+        node: args.node.clone(),
+        pod: args.pod.clone(),
+        min_severity: args.min_severity,
+    };
+    if let Some(spec) = &args.around {
+        let t = time_of(&facts, &tl, spec).map_err(|e| anyhow::anyhow!(e))?;
+        let from = t.checked_sub(window).unwrap_or(Timestamp::MIN);
+        let to = t.checked_add(window).unwrap_or(Timestamp::MAX);
+        filter.since = Some(filter.since.map_or(from, |s| s.max(from)));
+        filter.until = Some(filter.until.map_or(to, |u| u.min(to)));
+    }
+    let entries = filter.apply(&tl);
+    match args.format {
+        TimelineFormat::Text => write_text(&report, &tl, &entries, out)?,
+        TimelineFormat::Json => write_json(&report, &tl, &entries, out)?,
+        TimelineFormat::Html => crate::report::html::write(&report, &tl, &entries, cat, out)?,
+    }
+    Ok(())
+}
+
+/// Which entries to show.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub namespace: Option<String>,
+    pub node: Option<String>,
+    /// A pod name, or `namespace/name`.
+    pub pod: Option<String>,
+    pub min_severity: Option<Severity>,
+}
+
+impl Filter {
+    pub fn keeps(&self, e: &Entry) -> bool {
+        self.since.is_none_or(|t| e.time >= t)
+            && self.until.is_none_or(|t| e.time <= t)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| e.object.namespace.as_deref() == Some(ns))
+            && self
+                .node
+                .as_deref()
+                .is_none_or(|n| e.object.node.as_deref() == Some(n))
+            && self.pod.as_deref().is_none_or(|p| match p.split_once('/') {
+                Some((ns, name)) => {
+                    e.object.namespace.as_deref() == Some(ns)
+                        && e.object.pod.as_deref() == Some(name)
+                }
+                None => e.object.pod.as_deref() == Some(p),
+            })
+            && self.min_severity.is_none_or(|s| e.severity.at_least(s))
+    }
+
+    /// The entries kept, in timeline order.
+    pub fn apply<'t>(&self, tl: &'t Timeline) -> Vec<&'t Entry> {
+        tl.entries.iter().filter(|e| self.keeps(e)).collect()
+    }
+}
+
+/// A time given on the command line: RFC 3339 (`2026-11-20T09:40:00Z`), a date and time
+/// without offset (UTC), or a time of day (`09:40`, on the day the bundle was collected).
+pub fn parse_when(s: &str, reference: Option<Timestamp>) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let utc = jiff::tz::TimeZone::UTC;
+    if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
+        return dt
+            .to_zoned(utc)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    if let Ok(t) = s.parse::<jiff::civil::Time>() {
+        let Some(r) = reference else {
+            return Err(format!(
+                "{s:?} is a time of day, but the bundle has no collection time to give it a date: write 2026-11-20T{s}Z"
+            ));
+        };
+        let day = r.to_zoned(utc.clone()).date();
+        return day
+            .to_datetime(t)
+            .to_zoned(utc)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    Err(format!(
+        "{s:?} is not a time: write 2026-11-20T09:40:00Z, 2026-11-20 09:40 (UTC) or 09:40 (the collection day)"
+    ))
+}
+
+/// `10m`, `1h30m`, `90s`.
+pub fn parse_window(s: &str) -> Result<SignedDuration, String> {
+    s.trim()
+        .parse::<SignedDuration>()
+        .map(|d| d.abs())
+        .map_err(|_| format!("{s:?} is not a duration: write e.g. 10m, 1h, 90s"))
+}
+
+/// The time of `FILE:LINE`: the timeline entry there, else the line's own timestamp.
+pub fn time_of(facts: &Facts, tl: &Timeline, spec: &str) -> Result<Timestamp, String> {
+    let (file, line) = spec
+        .rsplit_once(':')
+        .and_then(|(f, l)| Some((f, l.parse::<usize>().ok()?)))
+        .ok_or_else(|| {
+            format!("--around {spec:?}: write FILE:LINE, e.g. nodes/cp-1/journal/kubelet.log:120")
+        })?;
+    if let Some(e) = tl
+        .entries
+        .iter()
+        .find(|e| &*e.file == file && e.line == line)
+    {
+        return Ok(e.time);
+    }
+    if facts.bundle.file(file).is_none() {
+        return Err(format!("--around: {file} is not in the bundle"));
+    }
+    let text = timeline::read_bundle_line(facts, file, line)
+        .ok_or_else(|| format!("--around: {file} has no line {line}"))?;
+    let l = crate::logline::parse(&text, tl.reference);
+    match l.time {
+        Some(t) if !(l.year_inferred && tl.reference.is_none()) => Ok(t),
+        _ => Err(format!(
+            "--around: {file}:{line} has no timestamp the timeline can place; pick a line with one"
+        )),
+    }
+}
+
+/// The JSON contract of `kubetriage timeline --format json`.
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    version: &'a str,
+    bundle: &'a BundleInfo,
+    entries: Vec<JsonEntry<'a>>,
+    untimed: usize,
+}
+
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    time: String,
+    source: JsonSource<'a>,
+    kind: &'a str,
+    object: &'a timeline::Object,
+    severity: Severity,
+    message: &'a str,
+    checks: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonSource<'a> {
+    file: &'a str,
+    line: usize,
+}
+
+/// RFC 3339 in UTC, as the JSON and the HTML report write times.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.to_string()
+}
+
+pub fn write_json(
+    report: &Report,
+    tl: &Timeline,
+    entries: &[&Entry],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let doc = JsonOut {
+        version: &report.version,
+        bundle: &report.bundle,
+        entries: entries
+            .iter()
+            .map(|e| JsonEntry {
+                time: rfc3339(e.time),
+                source: JsonSource {
+                    file: &e.file,
+                    line: e.line,
+                },
+                kind: e.kind.as_str(),
+                object: &e.object,
+                severity: e.severity,
+                message: &e.message,
+                checks: &e.checks,
+            })
+            .collect(),
+        untimed: tl.untimed,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+const WIDTH: usize = 80;
+
+/// Cuts `s` to `w` terminal columns, ending in `…` when cut.
+pub fn fit(s: &str, w: usize) -> String {
+    let mut out = String::new();
+    let mut cols = 0;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= w {
+        return s.to_string();
+    }
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if cols + cw + 1 > w {
+            break;
+        }
+        out.push(c);
+        cols += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// Three lines an entry, 80 columns: time, severity, kind and object; the message; the source
+/// line and the checks citing it (`*` in front of the time marks those).
+pub fn write_text(
+    report: &Report,
+    tl: &Timeline,
+    entries: &[&Entry],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let created = tl
+        .reference
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "unknown".into());
+    writeln!(
+        out,
+        "{}",
+        fit(
+            &format!("Timeline of {}", escape(&report.bundle.source)),
+            WIDTH
+        )
+    )?;
+    writeln!(out, "collected {created}; times in UTC")?;
+    let cited = entries.iter().filter(|e| !e.checks.is_empty()).count();
+    writeln!(
+        out,
+        "{} of {} entries shown, {} cited by findings (*), {} without a known time",
+        entries.len(),
+        tl.entries.len(),
+        cited,
+        tl.untimed
+    )?;
+    let mut day = String::new();
+    for e in entries {
+        let d = e.time.strftime("%Y-%m-%d").to_string();
+        if d != day {
+            writeln!(out, "\n── {d} (UTC) ──")?;
+            day = d;
+        }
+        let mark = if e.checks.is_empty() { ' ' } else { '*' };
+        let head = format!(
+            "{mark}{} {:<8} {:<21} {}",
+            e.time.strftime("%H:%M:%S%.3f"),
+            e.severity.as_str(),
+            e.kind.as_str(),
+            escape(&e.object.label())
+        );
+        writeln!(out, "{}", fit(&head, WIDTH))?;
+        writeln!(
+            out,
+            "{}",
+            fit(&format!("    {}", escape(&e.message)), WIDTH)
+        )?;
+        let mut src = format!("    {}:{}", escape(&e.file), e.line);
+        if !e.checks.is_empty() {
+            src.push_str("  ← ");
+            src.push_str(&e.checks.join(", "));
+        }
+        writeln!(out, "{}", fit(&src, WIDTH))?;
+    }
+    if entries.is_empty() {
+        writeln!(out, "\nno entry matches")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_windows() {
+        let r = Some("2026-11-20T10:15:00Z".parse().unwrap());
+        let t = |s| parse_when(s, r).unwrap().to_string();
+        assert_eq!(t("2026-11-20T09:40:00+01:00"), "2026-11-20T08:40:00Z");
+        assert_eq!(t("2026-11-20 09:40"), "2026-11-20T09:40:00Z");
+        assert_eq!(t("09:40"), "2026-11-20T09:40:00Z");
+        assert!(parse_when("09:40", None).is_err());
+        assert!(
+            parse_when("yesterday", r)
+                .unwrap_err()
+                .contains("not a time")
+        );
+        assert_eq!(parse_window("10m").unwrap(), SignedDuration::from_mins(10));
+        assert!(parse_window("ten").is_err());
+    }
+
+    #[test]
+    fn fitting() {
+        assert_eq!(fit("abc", 3), "abc");
+        assert_eq!(fit("abcd", 3), "ab…");
+        assert_eq!(fit("日本語", 5), "日本…");
+    }
+}
