@@ -317,13 +317,24 @@ pub fn write(
         }
         if let Some(check) = catalog.get(&c.id) {
             let d = &check.spec.docs;
-            let label = format!("{} — {}", esc(&d.seed), esc(&d.section));
-            let _ = match reference_url(&d.seed) {
-                Some(url) => writeln!(
+            let url = d.url.clone().or_else(|| {
+                d.seed
+                    .as_deref()
+                    .and_then(reference_url)
+                    .map(str::to_string)
+            });
+            let label = esc(&d
+                .title
+                .clone()
+                .or_else(|| d.section.clone())
+                .unwrap_or_else(|| d.cite()));
+            let _ = match url.map(|u| esc(&u)) {
+                Some(url) if !d.is_empty() => writeln!(
                     h,
                     "<p class=\"src\">Reference: <a href=\"{url}\" rel=\"noreferrer\">{label}</a></p>"
                 ),
-                None => writeln!(h, "<p class=\"src\">Reference: {label}</p>"),
+                _ if d.is_empty() => Ok(()),
+                _ => writeln!(h, "<p class=\"src\">Reference: {label}</p>"),
             };
         }
         h.push_str("</details>\n");
