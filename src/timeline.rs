@@ -191,6 +191,17 @@ pub fn build(facts: &Facts, checks: &[CheckResult]) -> Timeline {
         untimed += p.untimed;
         entries.extend(p.entries);
     }
+    // Entries name lines as the checks read them; name them as the bundle holds them (another
+    // tool's layout keeps them in other files), as evidence does.
+    entries.par_iter_mut().for_each(|e| {
+        if let Some(o) = facts.bundle.origin(&e.file) {
+            let (file, line) = o.locate(e.line);
+            if !file.is_empty() {
+                e.file = file;
+                e.line = line;
+            }
+        }
+    });
     cite(&mut entries, checks);
     entries.par_sort_by(|a, b| {
         (a.time, &*a.file, a.line, a.kind).cmp(&(b.time, &*b.file, b.line, b.kind))
