@@ -1,24 +1,31 @@
 //! Which failures a platform check reports itself. The `k8s/*` checks are the first answer on
 //! any cluster; where a `gke/*` or `kubeadm/*` check knows the cause, that check is the more
 //! specific answer and the failure is reported once, by it. This module is the one place
-//! that knows what the platform checks claim, so that a change of theirs is made here too.
+//! that knows what the platform checks claim, so that a change of theirs is made here too;
+//! whether a platform check runs at all is asked of the engine's own platform gate.
 
 use super::scheduling::{Unschedulable, Why};
 use crate::checks::gke::logs::startup_failure_secs;
 use crate::checks::kubeadm::pods::{failing_containers, is_dns_pod};
 use crate::checks::kubeadm::taints::taints_asked_away;
 use crate::cluster::{Pod, State};
-use crate::facts::{Facts, Mode};
+use crate::facts::Facts;
+use crate::platform;
+use crate::spec::Catalog;
 use std::sync::OnceLock;
 
-/// The GKE checks run on every bundle not known to come from a kubeadm-built cluster.
-pub fn gke_checks_run(facts: &Facts) -> bool {
-    facts.mode() != Mode::Kubeadm
+/// The embedded catalog, for what the platform checks declare (their platforms, their log
+/// patterns): read once.
+fn catalog() -> Option<&'static Catalog> {
+    static CATALOG: OnceLock<Option<Catalog>> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::embedded().ok()).as_ref()
 }
 
-/// The kubeadm checks run on every bundle not known to come from GKE.
-pub fn kubeadm_checks_run(facts: &Facts) -> bool {
-    facts.mode() != Mode::Gke
+/// Whether the check `id` runs on this bundle: the engine's platform gate on its `applies_to`.
+fn runs(facts: &Facts, id: &str) -> bool {
+    catalog()
+        .and_then(|c| c.get(id))
+        .is_some_and(|c| platform::gate(&c.spec.applies_to, facts.platform()).is_ok())
 }
 
 /// A gke-metadata-server pod, as `gke/metadata-server-crashloop` finds them.
@@ -34,7 +41,7 @@ fn is_metadata_server(pod: &Pod) -> bool {
 /// - `kubeadm/pods-crashloop-after-init`: a kube-system pod in CrashLoopBackOff,
 ///   RunContainerError or Error on a kubeadm-built cluster (it names CoreDNS's own causes).
 pub fn failing_pod(facts: &Facts, pod: &Pod) -> Option<&'static str> {
-    if gke_checks_run(facts) && is_metadata_server(pod) {
+    if is_metadata_server(pod) && runs(facts, "gke/metadata-server-crashloop") {
         let failing = pod.containers.iter().any(|c| {
             c.state.waiting() == Some("CrashLoopBackOff")
                 || matches!(&c.state, State::Terminated(t) if t.reason == "OOMKilled")
@@ -44,9 +51,9 @@ pub fn failing_pod(facts: &Facts, pod: &Pod) -> Option<&'static str> {
             return Some("gke/metadata-server-crashloop");
         }
     }
-    if kubeadm_checks_run(facts)
-        && pod.meta.namespace == "kube-system"
+    if pod.meta.namespace == "kube-system"
         && !failing_containers(pod.value()).is_empty()
+        && runs(facts, "kubeadm/pods-crashloop-after-init")
     {
         return Some("kubeadm/pods-crashloop-after-init");
     }
@@ -57,10 +64,7 @@ pub fn failing_pod(facts: &Facts, pod: &Pod) -> Option<&'static str> {
 /// network (`kubeadm/coredns-pending-no-cni`), or pods kept off control-plane nodes only by
 /// the taint a kubeadm configuration asked to leave out (`kubeadm/taints-omitted`).
 pub fn pending_pod(facts: &Facts, pod: &Pod, why: Option<&Unschedulable>) -> Option<&'static str> {
-    if !kubeadm_checks_run(facts) {
-        return None;
-    }
-    if is_dns_pod(pod.value()) {
+    if is_dns_pod(pod.value()) && runs(facts, "kubeadm/coredns-pending-no-cni") {
         return Some("kubeadm/coredns-pending-no-cni");
     }
     let control_plane_taint = |w: &Why| match w {
@@ -74,6 +78,7 @@ pub fn pending_pod(facts: &Facts, pod: &Pod, why: Option<&Unschedulable>) -> Opt
     if let Some(u) = why
         && !u.refusals.is_empty()
         && u.refusals.iter().all(|r| control_plane_taint(&r.why))
+        && runs(facts, "kubeadm/taints-omitted")
         && taints_asked_away(facts)
     {
         return Some("kubeadm/taints-omitted");
@@ -84,21 +89,16 @@ pub fn pending_pod(facts: &Facts, pod: &Pod, why: Option<&Unschedulable>) -> Opt
 /// The containers `gke/wi-startup-timeout` reports: authentication failures in their log
 /// within the start-up window. Its own log pattern is used, from the embedded catalog.
 pub fn startup_auth_failure(facts: &Facts, pod: &Pod, container: &str) -> Option<&'static str> {
-    static PATTERN: OnceLock<Option<regex::bytes::Regex>> = OnceLock::new();
-    if !gke_checks_run(facts) {
+    const ID: &str = "gke/wi-startup-timeout";
+    if !runs(facts, ID) {
         return None;
     }
-    let re = PATTERN
-        .get_or_init(|| {
-            let cat = crate::spec::Catalog::embedded().ok()?;
-            let check = cat.get("gke/wi-startup-timeout")?;
-            check
-                .scans
-                .iter()
-                .find(|s| s.name == "authfail")
-                .map(|s| s.regex.clone())
-        })
-        .as_ref()?;
+    let re = &catalog()?
+        .get(ID)?
+        .scans
+        .iter()
+        .find(|s| s.name == "authfail")?
+        .regex;
     let base = format!(
         "kubectl/logs/{}/{}/{container}",
         pod.meta.namespace, pod.meta.name
@@ -134,6 +134,7 @@ const NETWORK_NOT_READY: &[&str] = &[
 /// Whether a node's Ready message is the missing pod network that `kubeadm/coredns-pending-no-cni`
 /// reports on kubeadm-built clusters.
 pub fn node_without_network(facts: &Facts, ready_message: &str) -> Option<&'static str> {
-    (kubeadm_checks_run(facts) && NETWORK_NOT_READY.iter().any(|w| ready_message.contains(w)))
-        .then_some("kubeadm/coredns-pending-no-cni")
+    (NETWORK_NOT_READY.iter().any(|w| ready_message.contains(w))
+        && runs(facts, "kubeadm/coredns-pending-no-cni"))
+    .then_some("kubeadm/coredns-pending-no-cni")
 }
