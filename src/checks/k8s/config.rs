@@ -3,9 +3,9 @@
 //! kubelet's message, which names what is missing: a ConfigMap, a Secret, a key in one, or a
 //! user the image runs as.
 
-use super::{Groups, Lists, events_by_pod, finish, for_how_long, overlap, pod_vars};
+use super::{Groups, Lists, events_by_pod, finish, overlap, pod_vars};
 use crate::checks::{Ctx, Draft, Outcome};
-use crate::cluster::{self, Pod, State};
+use crate::cluster::{self, Pod, State, human_duration, secs_before};
 use crate::facts::Unavailable;
 
 const REASONS: &[&str] = &[
@@ -76,9 +76,17 @@ pub fn container_config_error(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
         let (first, (ci, reason, msg)) = (g[0].0, &g[0].1);
         let c = &first.containers[*ci];
-        let since = for_how_long(lists.now, pods_of.iter().map(|p| p.meta.created))
-            .map(|s| format!("The pod was created {s}. "))
-            .unwrap_or_default();
+        let since = secs_before(
+            lists.now,
+            pods_of.iter().filter_map(|p| p.meta.created).min(),
+        )
+        .map(|s| {
+            format!(
+                "The pod was created {} before collection.",
+                human_duration(s)
+            )
+        })
+        .unwrap_or_default();
         let said = if msg.is_empty() {
             "the kubelet left no message".to_string()
         } else {

@@ -35,7 +35,7 @@ impl PullCause {
     pub fn label(self) -> &'static str {
         match self {
             PullCause::RateLimited => "rate limited by the registry",
-            PullCause::Unauthorized => "unauthorized (credentials missing or refused)",
+            PullCause::Unauthorized => "unauthorized: credentials missing or refused",
             PullCause::NotFoundOrUnauthorized => "not found, or needs credentials",
             PullCause::NotFound => "image or tag not found",
             PullCause::Unreachable => "registry unreachable or timing out",

@@ -113,6 +113,7 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             d.vars.insert("drain".into(), String::new());
         }
         d.evidence = evidence;
+        d.occurrences = Some(1);
         drafts.push(d);
     }
     Ok(Outcome::Findings(drafts))

@@ -10,6 +10,9 @@ use crate::facts::Unavailable;
 
 const REASONS: &[&str] = &["FailedMount", "FailedAttachVolume", "FailedMapVolume"];
 
+/// Causes that only say the kubelet gave up waiting, not why.
+const GENERIC: &[&str] = &["mounting timed out", "mount failed"];
+
 /// The volume an event names (`for volume "config"`), when it does.
 fn volume_of(msg: &str) -> Option<&str> {
     msg.split("volume \"").nth(1)?.split('"').next()
@@ -108,7 +111,13 @@ pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .filter(|e| REASONS.contains(&e.reason))
             .copied()
             .collect();
-        let Some(last) = failed.last() else {
+        // The newest event that names a cause; a bare time-out only says the kubelet waited.
+        let Some(last) = failed
+            .iter()
+            .rev()
+            .find(|e| !GENERIC.contains(&cause(e.message, "").0.as_str()))
+            .or(failed.last())
+        else {
             continue;
         };
         let (what, todo) = cause(last.message, p.meta.namespace);
@@ -120,7 +129,12 @@ pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     for g in groups.into_groups() {
         let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
         let (failed, what, todo, volume) = &g[0].1;
-        let last = failed.last().expect("groups hold pods with failed events");
+        let last = failed
+            .iter()
+            .rev()
+            .find(|e| !GENERIC.contains(&cause(e.message, "").0.as_str()))
+            .or(failed.last())
+            .expect("groups hold pods with failed events");
         let since = for_how_long(
             lists.now,
             g.iter().flat_map(|(_, (f, ..))| f.iter().map(|e| e.first)),

@@ -202,7 +202,7 @@ pub fn workload_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     notes.push(format!(
                         "{ckind} is {bad}{age} ({}): {}",
                         c.reason.unwrap_or("no reason"),
-                        c.message.unwrap_or("no message")
+                        c.message.unwrap_or("no message").trim_end_matches('.')
                     ));
                 }
             }
