@@ -50,13 +50,14 @@ fn advice(msg: &str, namespace: &str) -> String {
 
 /// `k8s/container-config-error`.
 pub fn container_config_error(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
     let pods = cluster::pods(&lists.pods);
     let events = lists.events();
     let by_pod = events_by_pod(&events);
     let mut groups = Groups::new();
     for p in &pods {
-        if p.is_gone() || overlap::failing_pod(ctx.facts, p).is_some() {
+        if p.is_gone() || claims.failing_pod(p).is_some() {
             continue;
         }
         for (i, c) in p.containers.iter().enumerate() {

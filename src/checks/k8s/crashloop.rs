@@ -187,6 +187,7 @@ fn tail(text: &TextFile) -> Option<Evidence> {
 
 /// `k8s/pod-crashloop`.
 pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
     let pods = cluster::pods(&lists.pods);
     let events = lists.events();
@@ -194,7 +195,7 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let nodes = NodeEvents::new(&pods);
     let mut groups = Groups::new();
     for p in &pods {
-        if p.is_gone() || p.is_completed() || overlap::failing_pod(ctx.facts, p).is_some() {
+        if p.is_gone() || p.is_completed() || claims.failing_pod(p).is_some() {
             continue;
         }
         for (i, c) in p.containers.iter().enumerate() {
@@ -207,7 +208,7 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             let Some(f) = failure(p, c, lists.now, &nodes) else {
                 continue;
             };
-            if overlap::startup_auth_failure(ctx.facts, p, c.name).is_some() {
+            if claims.startup_auth_failure(p, c.name).is_some() {
                 continue;
             }
             let exit = c
@@ -321,11 +322,12 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 
 /// `k8s/pod-oomkilled`.
 pub fn pod_oomkilled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
     let pods = cluster::pods(&lists.pods);
     let mut groups = Groups::new();
     for p in &pods {
-        if p.meta.deleting || overlap::failing_pod(ctx.facts, p).is_some() {
+        if p.meta.deleting || claims.failing_pod(p).is_some() {
             continue;
         }
         for (i, c) in p.containers.iter().enumerate() {

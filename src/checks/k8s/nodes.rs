@@ -45,6 +45,7 @@ fn since(now: Option<Timestamp>, c: &Condition) -> String {
 
 /// `k8s/node-not-ready`.
 pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    let claims = overlap::Claims::new(ctx.facts);
     let doc = ctx.list("kubectl/nodes.json")?;
     let pods_doc = ctx.list("kubectl/pods.json").ok();
     let pods = pods_doc.as_deref().map(cluster::pods).unwrap_or_default();
@@ -52,7 +53,7 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     // CoreDNS Pending while nodes wait for a pod network is kubeadm/coredns-pending-no-cni's.
     let dns_pending = pods
         .iter()
-        .any(|p| p.phase == "Pending" && overlap::pending_pod(ctx.facts, p, None).is_some());
+        .any(|p| p.phase == "Pending" && claims.pending_pod(p, None).is_some());
     let mut drafts = Vec::new();
     for n in cluster::nodes(&doc) {
         let mut problems = Vec::new();
@@ -60,7 +61,9 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let ready = condition(&n.conditions, "Ready");
         if let Some(r) = ready.filter(|r| r.status != "True") {
             if dns_pending
-                && overlap::node_without_network(ctx.facts, r.message.unwrap_or("")).is_some()
+                && claims
+                    .node_without_network(r.message.unwrap_or(""))
+                    .is_some()
             {
                 continue;
             }

@@ -311,6 +311,7 @@ impl Unschedulable {
 
 /// `k8s/pod-unschedulable`.
 pub fn pod_unschedulable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
     let pods = cluster::pods(&lists.pods);
     let events = lists.events();
@@ -331,7 +332,7 @@ pub fn pod_unschedulable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
         let msg = cond.message.unwrap_or("");
         let parsed = parse_message(msg);
-        if overlap::pending_pod(ctx.facts, p, Some(&parsed)).is_some() {
+        if claims.pending_pod(p, Some(&parsed)).is_some() {
             continue;
         }
         let key = format!("{}|{}", super::owner_key(p), parsed.key());

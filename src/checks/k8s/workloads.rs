@@ -44,16 +44,17 @@ fn still_rolling(w: &Workload, now: Option<Timestamp>) -> bool {
 }
 
 /// Why a pod is not ready, and the check that reports it.
-fn pod_state(ctx: &Ctx, p: &Pod) -> (String, &'static str) {
-    if let Some(check) = overlap::failing_pod(ctx.facts, p) {
+fn pod_state(claims: &overlap::Claims, p: &Pod) -> (String, &'static str) {
+    if let Some(check) = claims.failing_pod(p) {
         return (format!("failing, see {check}"), check);
     }
     if p.phase == "Pending"
         && let Some(c) = condition(&p.conditions, "PodScheduled").filter(|c| c.status == "False")
     {
         let parsed = c.message.map(super::scheduling::parse_message);
-        let check =
-            overlap::pending_pod(ctx.facts, p, parsed.as_ref()).unwrap_or("k8s/pod-unschedulable");
+        let check = claims
+            .pending_pod(p, parsed.as_ref())
+            .unwrap_or("k8s/pod-unschedulable");
         return (
             format!(
                 "Pending, not scheduled ({})",
@@ -127,6 +128,7 @@ fn is_ready(p: &Pod) -> bool {
 
 /// `k8s/workload-unavailable`.
 pub fn workload_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    let claims = overlap::Claims::new(ctx.facts);
     let mut lists: Vec<(WorkloadKind, Arc<JsonDoc>)> = Vec::new();
     let mut missing: Vec<Unavailable> = Vec::new();
     for kind in [
@@ -160,7 +162,7 @@ pub fn workload_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             let owned: Vec<&Pod> = pods.iter().filter(|p| w.owns(p) && !p.is_gone()).collect();
             let unready: Vec<&Pod> = owned.iter().copied().filter(|p| !is_ready(p)).collect();
             let states: Vec<(String, &'static str)> =
-                unready.iter().map(|p| pod_state(ctx, p)).collect();
+                unready.iter().map(|p| pod_state(&claims, p)).collect();
             // Pods a platform check reports are reported there, with their workload.
             if !states.is_empty()
                 && states
