@@ -16,6 +16,9 @@ use std::collections::HashMap;
 /// collection, is crash-looping between two back-offs (the back-off grows to five minutes).
 const MIN_RESTARTS: u64 = 3;
 const RECENT_SECS: i64 = 600;
+/// A running container that restarted this often, last after a failure of its own, has a
+/// problem that comes back (at every start-up, every reboot) even if it runs at collection.
+const MANY_RESTARTS: u64 = 100;
 /// Terminations this close together on one node are one event (a reboot, a runtime restart).
 const SAME_MOMENT_SECS: i64 = 120;
 /// Lines of the previous instance's log shown as evidence.
@@ -32,6 +35,8 @@ enum Failure {
     Exited,
     /// Running again after repeated failing exits shortly before collection.
     Restarting,
+    /// Running for a while now, after hundreds of restarts that ended in failures.
+    Flapping,
 }
 
 impl Failure {
@@ -40,6 +45,7 @@ impl Failure {
             Failure::BackOff => "in CrashLoopBackOff",
             Failure::Exited => "exited with an error, waiting to restart",
             Failure::Restarting => "restarting repeatedly",
+            Failure::Flapping => "running again after many failed restarts",
         };
         if init {
             format!("{s} (init container)")
@@ -54,6 +60,9 @@ impl Failure {
 /// that node.
 struct NodeEvents<'d> {
     by_node: HashMap<&'d str, Vec<(Timestamp, bool)>>,
+    /// Per node, the most restarts of a container whose last end was the node's doing: how
+    /// many restarts the node's own restarts account for.
+    node_restarts: HashMap<&'d str, u64>,
 }
 
 fn node_caused(t: &Terminated) -> bool {
@@ -63,6 +72,7 @@ fn node_caused(t: &Terminated) -> bool {
 impl<'d> NodeEvents<'d> {
     fn new(pods: &[Pod<'d>]) -> NodeEvents<'d> {
         let mut by_node: HashMap<&str, Vec<(Timestamp, bool)>> = HashMap::new();
+        let mut node_restarts: HashMap<&str, u64> = HashMap::new();
         for p in pods {
             let Some(node) = p.node else { continue };
             for c in &p.containers {
@@ -73,7 +83,23 @@ impl<'d> NodeEvents<'d> {
                 }
             }
         }
-        NodeEvents { by_node }
+        let mut events = NodeEvents {
+            by_node,
+            node_restarts: HashMap::new(),
+        };
+        for p in pods {
+            let Some(node) = p.node else { continue };
+            for c in &p.containers {
+                if let Some(t) = &c.last
+                    && events.explains(Some(node), t)
+                {
+                    let n = node_restarts.entry(node).or_default();
+                    *n = (*n).max(c.restarts);
+                }
+            }
+        }
+        events.node_restarts = node_restarts;
+        events
     }
 
     /// Whether `t` (a last termination on `node`) was the node's doing.
@@ -123,7 +149,10 @@ fn failure(
                 return None;
             }
             let ago = secs_before(now, started.or(t.finished))?;
-            (ago <= RECENT_SECS).then_some(Failure::Restarting)
+            if ago <= RECENT_SECS {
+                return Some(Failure::Restarting);
+            }
+            (c.restarts >= MANY_RESTARTS).then_some(Failure::Flapping)
         }
         _ => None,
     }
@@ -295,8 +324,32 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 last.map(exit_meaning)
                     .unwrap_or_else(|| "The last exit is not recorded.".into()),
             );
-        if *f == Failure::Restarting {
-            d.severity = Some(Severity::Warning);
+        match f {
+            Failure::Restarting => d.severity = Some(Severity::Warning),
+            Failure::Flapping => {
+                d.severity = Some(Severity::Info);
+                let reboots = first
+                    .node
+                    .and_then(|n| nodes.node_restarts.get(n).map(|r| (n, *r)));
+                let ran = match &c.state {
+                    State::Running { started } => secs_before(lists.now, *started),
+                    _ => None,
+                };
+                let mut s = format!(
+                    "It has been running {} before collection, after {hi} restarts.",
+                    ran.map(cluster::human_duration)
+                        .map(|d| format!("for {d}"))
+                        .unwrap_or_else(|| "again".into())
+                );
+                if let Some((node, r)) = reboots.filter(|(_, r)| *r > 0 && *r < hi) {
+                    s.push_str(&format!(
+                        " Containers that node {node}'s own restarts ended count up to {r} restarts: about {} are this container's own failures, which come back (at every start, or after every reboot).",
+                        hi - r
+                    ));
+                }
+                d.vars.insert("since".into(), s);
+            }
+            _ => {}
         }
         let mut extra = Vec::new();
         for (p, (i, _)) in &g {

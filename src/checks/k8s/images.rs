@@ -42,7 +42,7 @@ impl PullCause {
             PullCause::Certificate => "registry certificate not trusted",
             PullCause::InvalidName => "invalid image name",
             PullCause::NeverPull => "not on the node, and the pull policy is Never",
-            PullCause::Unknown => "cause not recorded",
+            PullCause::Unknown => "cause no longer in the events",
         }
     }
 
@@ -73,7 +73,7 @@ impl PullCause {
                 "The pod's imagePullPolicy is Never, so the image must already be on the node: load it there, or change the pull policy."
             }
             PullCause::Unknown => {
-                "`kubectl describe pod` shows the pull error in its events; the bundle holds none for this pod."
+                "The kubelet's \"Failed to pull image\" event that gives the cause is no longer in the bundle (events are kept an hour; only the back-off repeats): `kubectl describe pod` on the live cluster shows the current one."
             }
         }
     }

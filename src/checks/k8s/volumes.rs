@@ -46,6 +46,17 @@ fn cause(msg: &str, namespace: &str) -> (String, String) {
             );
         }
     }
+    if msg.contains("hostPath type check failed") {
+        let what = msg
+            .split("hostPath type check failed: ")
+            .nth(1)
+            .unwrap_or("the host path has the wrong type")
+            .trim();
+        return (
+            format!("hostPath: {what}"),
+            "The pod's hostPath volume asks for a path of a given type (Directory, File, Socket…) that the node does not have: create it on the node (or let the pod create it with type DirectoryOrCreate), or fix the path.".into(),
+        );
+    }
     if msg.contains("Multi-Attach error") {
         return (
             "the volume is attached to another node".into(),
@@ -189,5 +200,10 @@ mod tests {
         assert_eq!(cause(m, "shop").0, "mounting timed out");
         let m = "MountVolume.SetUp failed for volume \"nfs\" : mount failed: exit status 32\nMounting command: mount\nMounting arguments: -t nfs 10.0.0.5:/export /var/lib/kubelet/pods/x/volumes/kubernetes.io~nfs/nfs\nOutput: mount.nfs: Connection timed out";
         assert_eq!(cause(m, "shop").0, "the mount itself failed");
+        let m = "MountVolume.SetUp failed for volume \"rrd\" : hostPath type check failed: /var/lib/collectd/rrd is not a directory";
+        assert_eq!(
+            cause(m, "default").0,
+            "hostPath: /var/lib/collectd/rrd is not a directory"
+        );
     }
 }

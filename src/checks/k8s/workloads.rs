@@ -26,9 +26,12 @@ const ROLLING: &[&str] = &[
 /// progress deadline, or any workload created less than the default deadline before
 /// collection.
 fn still_rolling(w: &Workload, now: Option<Timestamp>) -> bool {
-    let deadline = w
-        .progress_deadline
-        .unwrap_or(cluster::DEFAULT_PROGRESS_DEADLINE) as i64;
+    // 2147483647 (what extensions/v1beta1 defaulted to) means "no deadline": Kubernetes then
+    // never calls a rollout failed, and neither do we beyond the default.
+    let deadline = match w.progress_deadline {
+        Some(d) if d < i32::MAX as u64 => d,
+        _ => cluster::DEFAULT_PROGRESS_DEADLINE,
+    } as i64;
     if secs_before(now, w.meta.created).is_some_and(|s| s < deadline) {
         return true;
     }
@@ -253,4 +256,40 @@ pub fn workload_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Err(m);
     }
     Ok(Outcome::Findings(drafts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_rollout_within_its_deadline_is_left_alone_and_no_deadline_means_the_default() {
+        let now = crate::facts::parse_time("2026-11-20T10:15:00Z");
+        let dep = |deadline: u64, created: &str, progressing: serde_json::Value| {
+            json!({"metadata": {"name": "web", "namespace": "shop", "creationTimestamp": created},
+                "spec": {"replicas": 3, "progressDeadlineSeconds": deadline},
+                "status": {"availableReplicas": 1, "conditions": [progressing]}})
+        };
+        let rolling = json!({"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
+            "lastUpdateTime": "2026-11-20T10:12:00Z", "lastTransitionTime": "2026-11-20T10:12:00Z"});
+        let done = json!({"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
+            "lastUpdateTime": "2026-11-01T10:12:00Z"});
+        let doc = cluster::table(
+            "kubectl/deployments.json",
+            vec![
+                dep(600, "2026-11-01T00:00:00Z", rolling.clone()),
+                dep(60, "2026-11-01T00:00:00Z", rolling),
+                dep(600, "2026-11-01T00:00:00Z", done.clone()),
+                // Old addon manifests: "no deadline"; a crash loop of days is still reported.
+                dep(2147483647, "2026-11-01T00:00:00Z", json!({})),
+                dep(2147483647, "2026-11-20T10:10:00Z", json!({})),
+            ],
+        );
+        let got: Vec<bool> = cluster::workloads(&doc, WorkloadKind::Deployment)
+            .iter()
+            .map(|w| still_rolling(w, now))
+            .collect();
+        assert_eq!(got, [true, false, false, false, true]);
+    }
 }
