@@ -139,7 +139,7 @@ fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {
     let mut evidence: Vec<Evidence> = d.evidence.clone();
     evidence.sort();
     evidence.dedup();
-    let occurrences = d.occurrences.unwrap_or(evidence.len()).max(evidence.len()) + dropped;
+    let occurrences = d.occurrences.unwrap_or(evidence.len()) + dropped;
     evidence.truncate(MAX_EVIDENCE);
     Finding {
         summary,

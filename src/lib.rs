@@ -9,6 +9,7 @@ pub mod app;
 pub mod bundle;
 pub mod checks;
 pub mod cli;
+pub mod cluster;
 pub mod collector;
 pub mod engine;
 pub mod facts;

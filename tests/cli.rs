@@ -7,7 +7,7 @@ use common::*;
 #[test]
 fn exit_codes_follow_fail_on() {
     let firing = testdata().join("kubeadm-coredns-loop");
-    let silent = testdata().join("kubeadm-pods-crashloop-after-init-near-miss");
+    let silent = testdata().join("gke-wi-healthy");
     kubetriage().arg(&firing).assert().code(1);
     kubetriage()
         .arg("--fail-on")

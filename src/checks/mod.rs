@@ -7,6 +7,7 @@
 
 pub mod generic;
 pub mod gke;
+pub mod k8s;
 pub mod kubeadm;
 
 use crate::facts::{Facts, JsonDoc, Unavailable};
@@ -31,7 +32,10 @@ pub struct Builtin {
 
 /// Every built-in: each family keeps its own list.
 fn registry() -> impl Iterator<Item = &'static Builtin> {
-    gke::BUILTINS.iter().chain(kubeadm::BUILTINS.iter())
+    gke::BUILTINS
+        .iter()
+        .chain(kubeadm::BUILTINS.iter())
+        .chain(k8s::BUILTINS.iter())
 }
 
 /// The Rust function of a check whose spec says `kind: builtin`.
@@ -123,7 +127,8 @@ pub struct Draft {
     /// The text variants this finding chose (`docker`, `containerd`…), most specific first:
     /// each of the spec's texts uses the first one it defines, else its default.
     pub variants: Vec<&'static str>,
-    /// Total places matched, when more than `evidence` holds.
+    /// How many places the finding stands for, when that is not the number of evidence items
+    /// (the pods of a group, each shown by several lines).
     pub occurrences: Option<usize>,
 }
 

@@ -463,6 +463,22 @@ fn container_started(pod: &Value, container: &str, previous: bool) -> Option<jif
     None
 }
 
+/// How many seconds after its container's start an authentication failure line of a pod log
+/// came (`file` under `kubectl/logs/`), when that is within the start-up window
+/// `gke/wi-startup-timeout` reports: other checks leave such containers to it.
+pub(crate) fn startup_failure_secs(
+    pod: &Value,
+    file: &str,
+    line: &str,
+    reference: Option<jiff::Timestamp>,
+) -> Option<f64> {
+    let (_, _, container, previous) = log_pod(file)?;
+    let started = container_started(pod, &container, previous)?;
+    let at = crate::logline::parse(line, reference).time?;
+    let secs = (at.as_millisecond() - started.as_millisecond()) as f64 / 1000.0;
+    (-1.0..=STARTUP_WINDOW_SECS).contains(&secs).then_some(secs)
+}
+
 /// `gke/wi-startup-timeout`: authentication failures within [`STARTUP_WINDOW_SECS`] of the
 /// container's start.
 pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {

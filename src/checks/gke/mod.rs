@@ -11,7 +11,7 @@
 
 mod chain;
 mod istio;
-mod logs;
+pub(crate) mod logs;
 pub mod netpol;
 mod network;
 

@@ -19,11 +19,11 @@ mod join;
 mod network;
 mod node_ip;
 mod pod_table;
-mod pods;
+pub(crate) mod pods;
 mod preflight;
 mod reset;
 mod selinux;
-mod taints;
+pub(crate) mod taints;
 mod upgrade;
 mod x509;
 

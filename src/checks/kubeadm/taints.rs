@@ -64,6 +64,20 @@ fn node_registration_taints(doc: &Value) -> Option<Option<EmptyTaints>> {
     }))
 }
 
+/// Whether some node's kubeadm configuration asks for no taints: then the Pending pods the
+/// control-plane taint keeps off that node are `kubeadm/taints-omitted`'s to report.
+pub(crate) fn taints_asked_away(facts: &crate::facts::Facts) -> bool {
+    facts.nodes().iter().any(|node| {
+        facts
+            .yaml(&format!("nodes/{node}/kubeadm/config.yaml"))
+            .is_ok_and(|doc| {
+                doc.docs
+                    .iter()
+                    .any(|d| matches!(node_registration_taints(d), Some(Some(_))))
+            })
+    })
+}
+
 /// The `taints:` line of the document of `kind` in a (multi-document) kubeadm config.
 fn taints_line(text: &TextFile, kind: &str) -> Evidence {
     let n = text.line_count();

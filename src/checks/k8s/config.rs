@@ -1,0 +1,150 @@
+//! `k8s/container-config-error`: containers the kubelet cannot create or start
+//! (`CreateContainerConfigError`, `CreateContainerError`, `RunContainerError`), with the
+//! kubelet's message, which names what is missing: a ConfigMap, a Secret, a key in one, or a
+//! user the image runs as.
+
+use super::{Groups, Lists, events_by_pod, finish, overlap, pod_vars};
+use crate::checks::{Ctx, Draft, Outcome};
+use crate::cluster::{self, Pod, State, human_duration, secs_before};
+use crate::facts::Unavailable;
+
+const REASONS: &[&str] = &[
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+];
+
+/// What to do about a kubelet message.
+fn advice(msg: &str, namespace: &str) -> String {
+    let quoted = |after: &str| {
+        msg.split(after)
+            .nth(1)
+            .and_then(|r| r.strip_prefix('"'))
+            .and_then(|r| r.split('"').next())
+            .map(str::to_string)
+    };
+    if let Some(name) = quoted("configmap ").filter(|_| msg.contains("not found")) {
+        return format!(
+            "ConfigMap {namespace}/{name} does not exist: create it (or fix the name in the pod's spec), or mark the reference optional: true."
+        );
+    }
+    if let Some(name) = quoted("secret ").filter(|_| msg.contains("not found")) {
+        return format!(
+            "Secret {namespace}/{name} does not exist: create it (or fix the name in the pod's spec), or mark the reference optional: true."
+        );
+    }
+    if msg.contains("couldn't find key") {
+        return "The ConfigMap or Secret exists but lacks the key the pod asks for: add the key, or fix the key name in the pod's env (valueFrom).".into();
+    }
+    if msg.contains("runAsNonRoot") {
+        return "The pod requires runAsNonRoot but the image runs as root (or by a user name, not a number): set securityContext.runAsUser to a non-zero UID, or build the image with a numeric non-root USER.".into();
+    }
+    if msg.contains("executable file not found") || msg.contains("no such file or directory") {
+        return "The command the container starts does not exist in the image: fix command/args in the pod's spec, or the image's entrypoint.".into();
+    }
+    if msg.contains("permission denied") {
+        return "The container's command may not be run (permission denied): check the file's mode in the image and the securityContext.".into();
+    }
+    "Read the kubelet's message above; `kubectl describe pod` shows the latest one.".into()
+}
+
+/// `k8s/container-config-error`.
+pub fn container_config_error(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    let claims = overlap::Claims::new(ctx.facts);
+    let lists = Lists::read(ctx)?;
+    let pods = cluster::pods(&lists.pods);
+    let events = lists.events();
+    let by_pod = events_by_pod(&events);
+    let mut groups = Groups::new();
+    for p in &pods {
+        if p.is_gone() || claims.failing_pod(p).is_some() {
+            continue;
+        }
+        for (i, c) in p.containers.iter().enumerate() {
+            let State::Waiting { reason, message } = &c.state else {
+                continue;
+            };
+            if !REASONS.contains(reason) {
+                continue;
+            }
+            let msg = message.unwrap_or("").trim();
+            let key = format!("{}|{}|{reason}|{msg}", super::owner_key(p), c.name);
+            groups.add(key, p, (i, *reason, msg));
+        }
+    }
+    let mut drafts = Vec::new();
+    for g in groups.into_groups() {
+        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
+        let (first, (ci, reason, msg)) = (g[0].0, &g[0].1);
+        let c = &first.containers[*ci];
+        let since = secs_before(
+            lists.now,
+            pods_of.iter().filter_map(|p| p.meta.created).min(),
+        )
+        .map(|s| {
+            format!(
+                "The pod was created {} before collection.",
+                human_duration(s)
+            )
+        })
+        .unwrap_or_default();
+        let said = if msg.is_empty() {
+            "the kubelet left no message".to_string()
+        } else {
+            msg.to_string()
+        };
+        let mut d = pod_vars(Draft::new(), &pods_of)
+            .var("container", c.name)
+            .var("reason", *reason)
+            .var("message", said)
+            .var("since", since)
+            .var("advice", advice(msg, first.meta.namespace));
+        for (p, (i, _, _)) in &g {
+            let c = &p.containers[*i];
+            d.evidence.push(if msg.is_empty() {
+                p.container_line(c, "\"reason\"")
+            } else {
+                p.container_line(c, "\"message\"")
+            });
+        }
+        let extra: Vec<_> = pods_of
+            .iter()
+            .take(2)
+            .filter_map(|p| {
+                by_pod
+                    .get(&(p.meta.namespace, p.meta.name))?
+                    .iter()
+                    .rev()
+                    .find(|e| e.reason == "Failed" && e.message.starts_with("Error:"))
+                    .map(|e| e.evidence())
+            })
+            .collect();
+        drafts.push(finish(d, g.len(), extra));
+    }
+    Ok(Outcome::Findings(drafts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advice_names_what_is_missing() {
+        assert!(
+            advice("configmap \"app-config\" not found", "shop")
+                .contains("ConfigMap shop/app-config")
+        );
+        assert!(
+            advice("secret \"pgpassword\" not found", "default")
+                .contains("Secret default/pgpassword")
+        );
+        assert!(
+            advice(
+                "couldn't find key DB_HOST in ConfigMap shop/app-config",
+                "shop"
+            )
+            .contains("lacks the key")
+        );
+        assert!(advice("container has runAsNonRoot and image will run as root (pod: \"web-1_shop(uid)\", container: app)", "shop").contains("runAsNonRoot"));
+    }
+}

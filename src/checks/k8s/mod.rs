@@ -1,0 +1,310 @@
+//! Built-in analyzers of the `k8s/*` family: workload and node health on any cluster,
+//! whatever its platform. They read the Kubernetes objects through [`crate::cluster`] and
+//! answer "what is broken right now, and since when", with the bundle's own time.
+//!
+//! Two rules hold for the whole family:
+//! - pods failing the same way are one finding: the pods of one workload (a Deployment through
+//!   its ReplicaSets) with the same container in the same state and cause, whatever their
+//!   number, each pod one occurrence;
+//! - a failure a platform check explains is left to it ([`overlap`]), so it is reported once,
+//!   by the more specific check.
+
+mod config;
+mod crashloop;
+mod images;
+mod nodes;
+pub mod overlap;
+pub mod scheduling;
+mod volumes;
+mod workloads;
+
+use super::{Builtin, Ctx, Draft};
+use crate::cluster::{self, Event, Pod, human_duration, secs_before};
+use crate::facts::{JsonDoc, Unavailable};
+use crate::model::Evidence;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The `k8s/*` built-in analyzers, bound to their specs by id.
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        id: "k8s/container-config-error",
+        run: config::container_config_error,
+        fills: &[
+            "namespace",
+            "pod",
+            "pods",
+            "count",
+            "subject",
+            "target",
+            "node",
+            "container",
+            "reason",
+            "message",
+            "since",
+            "advice",
+        ],
+    },
+    Builtin {
+        id: "k8s/image-pull-failure",
+        run: images::image_pull_failure,
+        fills: &[
+            "namespace",
+            "pod",
+            "pods",
+            "count",
+            "subject",
+            "target",
+            "node",
+            "container",
+            "image",
+            "state",
+            "cause",
+            "message",
+            "since",
+            "advice",
+        ],
+    },
+    Builtin {
+        id: "k8s/node-not-ready",
+        run: nodes::node_not_ready,
+        fills: &["node", "problems", "state", "pods", "drain"],
+    },
+    Builtin {
+        id: "k8s/pod-crashloop",
+        run: crashloop::pod_crashloop,
+        fills: &[
+            "namespace",
+            "pod",
+            "pods",
+            "count",
+            "subject",
+            "target",
+            "node",
+            "container",
+            "state",
+            "restarts",
+            "exit",
+            "since",
+            "meaning",
+        ],
+    },
+    Builtin {
+        id: "k8s/pod-oomkilled",
+        run: crashloop::pod_oomkilled,
+        fills: &[
+            "namespace",
+            "pod",
+            "pods",
+            "count",
+            "subject",
+            "target",
+            "node",
+            "container",
+            "state",
+            "restarts",
+            "when",
+            "memory",
+            "limit",
+        ],
+    },
+    Builtin {
+        id: "k8s/pod-unschedulable",
+        run: scheduling::pod_unschedulable,
+        fills: &[
+            "namespace",
+            "pod",
+            "pods",
+            "count",
+            "subject",
+            "target",
+            "node",
+            "why",
+            "message",
+            "since",
+            "advice",
+        ],
+    },
+    Builtin {
+        id: "k8s/volume-mount-failure",
+        run: volumes::volume_mount_failure,
+        fills: &[
+            "namespace",
+            "pod",
+            "pods",
+            "count",
+            "subject",
+            "target",
+            "node",
+            "volume",
+            "cause",
+            "event",
+            "message",
+            "since",
+            "advice",
+            "phase",
+        ],
+    },
+    Builtin {
+        id: "k8s/workload-unavailable",
+        run: workloads::workload_unavailable,
+        fills: &[
+            "workload",
+            "kind",
+            "namespace",
+            "name",
+            "target",
+            "available",
+            "desired",
+            "pods",
+            "unready",
+            "conditions",
+        ],
+    },
+];
+
+/// The lists a check reads: pods (required) and events (optional: they add evidence).
+pub struct Lists {
+    pub pods: Arc<JsonDoc>,
+    pub events: Option<Arc<JsonDoc>>,
+    pub now: Option<Timestamp>,
+}
+
+impl Lists {
+    pub fn read(ctx: &Ctx) -> Result<Lists, Unavailable> {
+        Ok(Lists {
+            pods: ctx.list("kubectl/pods.json")?,
+            events: ctx.list("kubectl/events.json").ok(),
+            now: ctx.facts.collection_time(),
+        })
+    }
+
+    pub fn events(&self) -> Vec<Event<'_>> {
+        self.events
+            .as_deref()
+            .map(cluster::events)
+            .unwrap_or_default()
+    }
+}
+
+/// Events about one pod, by `namespace/name`.
+pub fn events_by_pod<'e, 'd>(
+    events: &'e [Event<'d>],
+) -> HashMap<(&'d str, &'d str), Vec<&'e Event<'d>>> {
+    let mut map: HashMap<(&str, &str), Vec<&Event>> = HashMap::new();
+    for e in events {
+        if e.object.kind == "Pod" {
+            map.entry((e.object.namespace, e.object.name))
+                .or_default()
+                .push(e);
+        }
+    }
+    map
+}
+
+/// Pods failing the same way, in first-seen order of their keys.
+pub struct Groups<'p, 'd, T> {
+    order: Vec<String>,
+    groups: HashMap<String, Vec<(&'p Pod<'d>, T)>>,
+}
+
+impl<T> Default for Groups<'_, '_, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'p, 'd, T> Groups<'p, 'd, T> {
+    pub fn new() -> Self {
+        Groups {
+            order: Vec::new(),
+            groups: HashMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, key: String, pod: &'p Pod<'d>, what: T) {
+        let g = self.groups.entry(key.clone()).or_insert_with(|| {
+            self.order.push(key);
+            Vec::new()
+        });
+        g.push((pod, what));
+    }
+
+    pub fn into_groups(mut self) -> Vec<Vec<(&'p Pod<'d>, T)>> {
+        self.order
+            .iter()
+            .filter_map(|k| self.groups.remove(k))
+            .collect()
+    }
+}
+
+/// The grouping key of a pod: its workload, else the pod itself.
+pub fn owner_key(pod: &Pod) -> String {
+    match pod.workload() {
+        Some(w) => format!("{}/{}/{}", w.kind, w.namespace, w.name),
+        None => format!("Pod/{}", pod.key()),
+    }
+}
+
+/// "a, b, c and 4 more".
+pub fn name_list(names: &[&str], max: usize) -> String {
+    if names.len() <= max {
+        return names.join(", ");
+    }
+    format!("{} and {} more", names[..max].join(", "), names.len() - max)
+}
+
+/// Who failing pods are, for a summary: `Deployment shop/web (3 pods: a, b, c)` or
+/// `pod shop/web-1`.
+pub fn subject(pods: &[&Pod]) -> String {
+    let first = pods[0];
+    let names: Vec<&str> = pods.iter().map(|p| p.meta.name).collect();
+    match first.workload() {
+        Some(w) if pods.len() == 1 => format!("{w} (pod {})", first.meta.name),
+        Some(w) => format!("{w} ({} pods: {})", pods.len(), name_list(&names, 3)),
+        None => format!("pod {}", first.key()),
+    }
+}
+
+/// Template variables every pod finding has: `namespace`, `pod` (the first pod), `pods` (all
+/// names), `count`, `subject`, `target` (`deployment/web` or `pod/web-1`), `node`.
+pub fn pod_vars(d: Draft, pods: &[&Pod]) -> Draft {
+    let first = pods[0];
+    let names: Vec<&str> = pods.iter().map(|p| p.meta.name).collect();
+    let mut nodes: Vec<&str> = pods.iter().filter_map(|p| p.node).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    d.var("namespace", first.meta.namespace)
+        .var("pod", first.meta.name)
+        .var("pods", name_list(&names, 10))
+        .var("count", pods.len().to_string())
+        .var("subject", subject(pods))
+        .var("target", cluster::owner_target(first.value()))
+        .var(
+            "node",
+            if nodes.is_empty() {
+                "no node".to_string()
+            } else {
+                name_list(&nodes, 5)
+            },
+        )
+}
+
+/// `for 3 h before collection` from the earliest of `times`, or nothing when unknown.
+pub fn for_how_long(
+    now: Option<Timestamp>,
+    times: impl IntoIterator<Item = Option<Timestamp>>,
+) -> Option<String> {
+    let earliest = times.into_iter().flatten().min()?;
+    let secs = secs_before(now, Some(earliest))?;
+    Some(format!("for {} before collection", human_duration(secs)))
+}
+
+/// Keeps the evidence of a finding standing for `count` pods readable: every pod's own line,
+/// and the extra evidence (logs, events) only of the first pods.
+pub fn finish(mut d: Draft, count: usize, extra: Vec<Evidence>) -> Draft {
+    d.evidence.extend(extra);
+    d.occurrences = Some(count);
+    d
+}

@@ -1,0 +1,143 @@
+//! `k8s/node-not-ready`: nodes whose `Ready` condition is False or Unknown, or that report
+//! memory, disk or PID pressure or an unavailable network. A node cordoned on purpose (a
+//! drain: `unschedulable` with its taint) is reported at info severity: someone is working on
+//! it.
+
+use super::overlap;
+use crate::checks::{Ctx, Draft, Outcome};
+use crate::cluster::{self, Condition, Node, condition, human_duration, secs_before};
+use crate::facts::Unavailable;
+use crate::model::Severity;
+use jiff::Timestamp;
+
+/// A node that has not been Ready since it registered, this shortly before collection, is
+/// still joining: its network add-on and kubelet are starting.
+const JOINING_SECS: i64 = 600;
+
+const PRESSURES: &[&str] = &[
+    "MemoryPressure",
+    "DiskPressure",
+    "PIDPressure",
+    "NetworkUnavailable",
+];
+
+/// What a Ready condition that is not True means, and since when.
+fn ready_text(c: &Condition, now: Option<Timestamp>) -> String {
+    let since = since(now, c);
+    match (c.status, c.reason) {
+        ("Unknown", _) => format!(
+            "Ready is Unknown{since}: the kubelet stopped posting its status (node down, kubelet stopped, or no way to the API server)"
+        ),
+        (_, r) => format!(
+            "Ready is {}{since} ({}): {}",
+            c.status,
+            r.unwrap_or("no reason"),
+            c.message.unwrap_or("no message")
+        ),
+    }
+}
+
+fn since(now: Option<Timestamp>, c: &Condition) -> String {
+    secs_before(now, c.last_transition)
+        .map(|s| format!(" for {} before collection", human_duration(s)))
+        .unwrap_or_default()
+}
+
+/// `k8s/node-not-ready`.
+pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
+    let claims = overlap::Claims::new(ctx.facts);
+    let doc = ctx.list("kubectl/nodes.json")?;
+    let pods_doc = ctx.list("kubectl/pods.json").ok();
+    let pods = pods_doc.as_deref().map(cluster::pods).unwrap_or_default();
+    let now = ctx.facts.collection_time();
+    // CoreDNS Pending while nodes wait for a pod network is kubeadm/coredns-pending-no-cni's.
+    let dns_pending = pods
+        .iter()
+        .any(|p| p.phase == "Pending" && claims.pending_pod(p, None).is_some());
+    let mut drafts = Vec::new();
+    for n in cluster::nodes(&doc) {
+        let mut problems = Vec::new();
+        let mut evidence = Vec::new();
+        let ready = condition(&n.conditions, "Ready");
+        if let Some(r) = ready.filter(|r| r.status != "True") {
+            if dns_pending
+                && claims
+                    .node_without_network(r.message.unwrap_or(""))
+                    .is_some()
+            {
+                continue;
+            }
+            if joining(&n, r, now) {
+                continue;
+            }
+            problems.push(ready_text(r, now));
+            evidence.push(n.condition_evidence("Ready"));
+        }
+        for kind in PRESSURES {
+            if let Some(c) = condition(&n.conditions, kind).filter(|c| c.status == "True") {
+                problems.push(format!(
+                    "{kind} is True{}: {}",
+                    since(now, c),
+                    c.message.unwrap_or("no message")
+                ));
+                evidence.push(n.condition_evidence(kind));
+            }
+        }
+        if problems.is_empty() {
+            continue;
+        }
+        let running: Vec<&cluster::Pod> = pods
+            .iter()
+            .filter(|p| {
+                p.node == Some(n.name())
+                    && !p.is_gone()
+                    && p.phase != "Succeeded"
+                    && p.phase != "Failed"
+            })
+            .collect();
+        let pods_text = match &pods_doc {
+            Some(_) if running.len() == 1 => "1 pod is bound to it.".to_string(),
+            Some(_) => format!("{} pods are bound to it.", running.len()),
+            None => "How many pods it runs is unknown (kubectl/pods.json is not usable).".into(),
+        };
+        let mut d = Draft::new()
+            .var("node", n.name())
+            .var("problems", problems.join("; "))
+            .var("state", state_word(&n))
+            .var("pods", pods_text);
+        if n.cordoned() {
+            d.severity = Some(Severity::Info);
+            d.vars.insert(
+                "drain".into(),
+                "It is cordoned (unschedulable, with the node.kubernetes.io/unschedulable taint): it is being drained or serviced on purpose.".into(),
+            );
+            evidence.push(n.at.line("\"unschedulable\""));
+        } else {
+            d.vars.insert("drain".into(), String::new());
+        }
+        d.evidence = evidence;
+        d.occurrences = Some(1);
+        drafts.push(d);
+    }
+    Ok(Outcome::Findings(drafts))
+}
+
+/// Never Ready since it registered (its Ready condition last changed within a minute of its
+/// creation), and registered less than [`JOINING_SECS`] before collection.
+fn joining(n: &Node, ready: &Condition, now: Option<Timestamp>) -> bool {
+    let (Some(created), Some(changed)) = (n.meta.created, ready.last_transition) else {
+        return false;
+    };
+    ready.status == "False"
+        && (changed.as_second() - created.as_second()).abs() <= 60
+        && secs_before(now, Some(created)).is_some_and(|s| s < JOINING_SECS)
+}
+
+fn state_word(n: &Node) -> String {
+    match condition(&n.conditions, "Ready").map(|c| c.status) {
+        Some("True") => "Ready, under pressure".into(),
+        Some("Unknown") => "NotReady (status unknown)".into(),
+        Some(_) => "NotReady".into(),
+        None => "without a Ready condition".into(),
+    }
+}
