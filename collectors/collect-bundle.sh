@@ -63,9 +63,9 @@ Node side
                          elsewhere); commands still run on this machine
 
 Bounds
-  --max-time DURATION    time limit of the whole collection: 90s, 10m, 1h (default 10m).
-                         Cluster-wide lists come first, then logs by priority; what the
-                         deadline leaves out is recorded as skipped, and the bundle is
+  --max-time DURATION    time limit of the whole run: 90s, 10m, 1h (default 10m);
+                         cluster-wide lists first, then logs by priority; what the
+                         deadline leaves out is recorded as skipped, the bundle is
                          still written
   --timeout SECONDS      time limit of each command (default 60)
   --parallel N           container logs collected at once (default 4, at most 16)
@@ -86,12 +86,12 @@ Output
   -h, --help             show this help
   --version              print the collector's version
 
-Exit status (a bundle is written whenever anything was collected; its path is on stdout):
-  0  the bundle was written; single sources may have failed (see its manifest.json)
-  1  no bundle could be written (output folder, disk)
+Exit status (a bundle is written whenever anything was collected):
+  0  bundle written; single sources may have failed (see its manifest.json)
+  1  no bundle: the output folder or disk failed, or nothing could be collected
   2  usage error
   3  kubectl is not installed (cluster side)
-  4  the cluster could not be reached (network, VPN, wrong context or kubeconfig)
+  4  the cluster could not be reached (network, VPN, context or kubeconfig)
   5  the cluster refused the credentials (expired login, missing auth plugin)
   6  the cluster answered but denied access to every list
   130  interrupted twice: no bundle
