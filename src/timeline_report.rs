@@ -1,7 +1,7 @@
 //! `kubetriage timeline BUNDLE`: the timeline narrowed by time, place and severity, printed as
 //! text that fits 80 columns, as JSON (a stable contract), or inside the HTML report.
 
-use crate::bundle::{Bundle, Limits};
+use crate::bundle::Bundle;
 use crate::cli::{Config, TimelineArgs, TimelineFormat};
 use crate::engine;
 use crate::facts::Facts;
@@ -19,7 +19,7 @@ use unicode_width::UnicodeWidthChar;
 /// the timeline with the same parsed facts.
 pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeline)> {
     let bundle = Bundle::open(&config.bundle, &config.limits)?;
-    let facts = Facts::new(&bundle);
+    let facts = Facts::with_tuning(&bundle, config.tuning);
     let results = engine::run(cat, &facts);
     let report = Report::new(&bundle, &facts, results);
     let tl = timeline::build(&facts, &report.checks);
@@ -28,21 +28,15 @@ pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeli
 
 /// Runs `kubetriage timeline`.
 pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::Result<()> {
-    if let Some(n) = args.threads {
+    let config = args.config();
+    if let Some(n) = config.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()?;
     }
     let window = parse_window(&args.window).map_err(|e| anyhow::anyhow!("--window: {e}"))?;
-    let mut limits = Limits::default();
-    if let Some(n) = args.max_file_size {
-        limits.max_file = n;
-    }
-    if let Some(n) = args.max_total_size {
-        limits.max_total = n;
-    }
-    let bundle = Bundle::open(&args.bundle, &limits)?;
-    let facts = Facts::new(&bundle);
+    let bundle = Bundle::open(&config.bundle, &config.limits)?;
+    let facts = Facts::with_tuning(&bundle, config.tuning);
     let results = engine::run(cat, &facts);
     let report = Report::new(&bundle, &facts, results);
     let tl = timeline::build(&facts, &report.checks);
