@@ -256,6 +256,28 @@ impl Args {
     }
 }
 
+impl TimelineArgs {
+    /// The run's settings (the format is the timeline's own, see `format`).
+    pub fn config(&self) -> Config {
+        let mut limits = Limits::default();
+        if let Some(n) = self.max_file_size {
+            limits.max_file = n;
+        }
+        if let Some(n) = self.max_total_size {
+            limits.max_total = n;
+        }
+        Config {
+            bundle: self.bundle.clone(),
+            format: Format::Text,
+            fail_on: FailOn::Never,
+            analyzers: self.analyzers.clone(),
+            limits,
+            threads: self.threads,
+            tuning: crate::facts::Tuning::from_env(),
+        }
+    }
+}
+
 /// Exit codes, as ripgrep and friends use them.
 pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;

@@ -120,7 +120,8 @@ pub struct Entry {
     /// 1-based line in `file`.
     pub line: usize,
     pub kind: Kind,
-    pub object: Object,
+    /// Shared by the entries of one file or object (a log's lines all concern one pod).
+    pub object: Arc<Object>,
     pub severity: Severity,
     /// As read from the bundle (escaping happens at display time).
     pub message: String,
@@ -329,7 +330,7 @@ fn manifest_entries(facts: &Facts) -> Part {
         file: file.clone(),
         line,
         kind: Kind::Collector,
-        object: Object::default(),
+        object: Arc::new(Object::default()),
         severity,
         message,
         checks: Vec::new(),
@@ -461,6 +462,7 @@ fn events(facts: &Facts) -> Part {
                 .or_else(|| str_at(v, &["reportingInstance"]).filter(|_| object.pod.is_some()))
                 .map(str::to_string);
         }
+        let object = Arc::new(object);
         let (Some(first), first_s) = (first.or(last), first_s.or(last_s).unwrap_or("")) else {
             part.untimed += 1;
             continue;
@@ -542,7 +544,7 @@ fn pods(facts: &Facts) -> Part {
     let file: Arc<str> = Arc::from(doc.path());
     for item in &doc.items {
         let v = &item.value;
-        let base = Object {
+        let base = Arc::new(Object {
             namespace: str_at(v, &["metadata", "namespace"]).map(str::to_string),
             pod: str_at(v, &["metadata", "name"]).map(str::to_string),
             node: str_at(v, &["spec", "nodeName"]).map(str::to_string),
@@ -554,12 +556,12 @@ fn pods(facts: &Facts) -> Part {
                 ))
             }),
             ..Object::default()
-        };
+        });
         let mut push = |time_s: &str,
                         (key, hint): (&str, &str),
                         kind,
                         severity,
-                        object: &Object,
+                        object: &Arc<Object>,
                         msg: String| {
             match parse_time(time_s) {
                 Some(t) => part.entries.push(Entry {
@@ -613,10 +615,10 @@ fn pods(facts: &Facts) -> Part {
             {
                 let name = str_at(cs, &["name"]).unwrap_or("?");
                 let restarts = cs.get("restartCount").and_then(Value::as_u64).unwrap_or(0);
-                let object = Object {
+                let object = Arc::new(Object {
                     container: Some(name.to_string()),
-                    ..base.clone()
-                };
+                    ..(*base).clone()
+                });
                 if let Some(at) = str_at(cs, &["state", "running", "startedAt"]) {
                     push(
                         at,
@@ -699,10 +701,10 @@ fn nodes(facts: &Facts) -> Part {
     let file: Arc<str> = Arc::from(doc.path());
     for item in &doc.items {
         let v = &item.value;
-        let object = Object {
+        let object = Arc::new(Object {
             node: str_at(v, &["metadata", "name"]).map(str::to_string),
             ..Object::default()
-        };
+        });
         for c in v
             .pointer("/status/conditions")
             .and_then(Value::as_array)
@@ -814,6 +816,7 @@ fn text_file(
         }
         TextKind::Captured => {}
     }
+    let base = Arc::new(base);
     let kubeadm_output = kind == TextKind::Captured
         || (kind == TextKind::Journal
             && base
@@ -874,8 +877,11 @@ fn text_file(
         if kind == TextKind::Journal
             && let Some((ns, pod)) = klog_pod(l.message)
         {
-            object.namespace = Some(ns.to_string());
-            object.pod = Some(pod.to_string());
+            object = Arc::new(Object {
+                namespace: Some(ns.to_string()),
+                pod: Some(pod.to_string()),
+                ..(*base).clone()
+            });
         }
         let message = if l.message.starts_with('{') {
             json_message(l.message).unwrap_or_else(|| l.message.to_string())

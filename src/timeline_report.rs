@@ -1,12 +1,12 @@
 //! `kubetriage timeline BUNDLE`: the timeline narrowed by time, place and severity, printed as
 //! text that fits 80 columns, as JSON (a stable contract), or inside the HTML report.
 
-use crate::bundle::{Bundle, Limits};
+use crate::bundle::Bundle;
 use crate::cli::{Config, TimelineArgs, TimelineFormat};
 use crate::engine;
 use crate::facts::Facts;
 use crate::model::Severity;
-use crate::report::{BundleInfo, Report};
+use crate::report::Report;
 use crate::sanitize::escape;
 use crate::spec::Catalog;
 use crate::timeline::{self, Entry, Timeline};
@@ -19,7 +19,7 @@ use unicode_width::UnicodeWidthChar;
 /// the timeline with the same parsed facts.
 pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeline)> {
     let bundle = Bundle::open(&config.bundle, &config.limits)?;
-    let facts = Facts::new(&bundle);
+    let facts = Facts::with_tuning(&bundle, config.tuning);
     let results = engine::run(cat, &facts);
     let report = Report::new(&bundle, &facts, results);
     let tl = timeline::build(&facts, &report.checks);
@@ -28,21 +28,15 @@ pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeli
 
 /// Runs `kubetriage timeline`.
 pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::Result<()> {
-    if let Some(n) = args.threads {
+    let config = args.config();
+    if let Some(n) = config.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()?;
     }
     let window = parse_window(&args.window).map_err(|e| anyhow::anyhow!("--window: {e}"))?;
-    let mut limits = Limits::default();
-    if let Some(n) = args.max_file_size {
-        limits.max_file = n;
-    }
-    if let Some(n) = args.max_total_size {
-        limits.max_total = n;
-    }
-    let bundle = Bundle::open(&args.bundle, &limits)?;
-    let facts = Facts::new(&bundle);
+    let bundle = Bundle::open(&config.bundle, &config.limits)?;
+    let facts = Facts::with_tuning(&bundle, config.tuning);
     let results = engine::run(cat, &facts);
     let report = Report::new(&bundle, &facts, results);
     let tl = timeline::build(&facts, &report.checks);
@@ -185,15 +179,7 @@ pub fn time_of(facts: &Facts, tl: &Timeline, spec: &str) -> Result<Timestamp, St
     }
 }
 
-/// The JSON contract of `kubetriage timeline --format json`.
-#[derive(Serialize)]
-struct JsonOut<'a> {
-    version: &'a str,
-    bundle: &'a BundleInfo,
-    entries: Vec<JsonEntry<'a>>,
-    untimed: usize,
-}
-
+/// One entry of the JSON contract of `kubetriage timeline --format json`.
 #[derive(Serialize)]
 struct JsonEntry<'a> {
     time: String,
@@ -216,35 +202,59 @@ pub fn rfc3339(t: Timestamp) -> String {
     t.to_string()
 }
 
+/// `{"version", "bundle", "entries": [...], "untimed"}`, written entry by entry (a large
+/// bundle's timeline has millions of entries: no second copy of them is built).
 pub fn write_json(
     report: &Report,
     tl: &Timeline,
     entries: &[&Entry],
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let doc = JsonOut {
-        version: &report.version,
-        bundle: &report.bundle,
-        entries: entries
-            .iter()
-            .map(|e| JsonEntry {
-                time: rfc3339(e.time),
-                source: JsonSource {
-                    file: &e.file,
-                    line: e.line,
-                },
-                kind: e.kind.as_str(),
-                object: &e.object,
-                severity: e.severity,
-                message: &e.message,
-                checks: &e.checks,
-            })
-            .collect(),
-        untimed: tl.untimed,
+    let indent = |v: &dyn erased::Ser, out: &mut dyn Write| -> io::Result<()> {
+        let text = v.pretty()?;
+        // Nested one level deeper than serde_json's own top level.
+        out.write_all(text.replace('\n', "\n  ").as_bytes())
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    write!(out, "{{\n  \"version\": ")?;
+    serde_json::to_writer(&mut *out, &report.version)?;
+    write!(out, ",\n  \"bundle\": ")?;
+    indent(&report.bundle, out)?;
+    write!(out, ",\n  \"entries\": [")?;
+    for (i, e) in entries.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        let j = JsonEntry {
+            time: rfc3339(e.time),
+            source: JsonSource {
+                file: &e.file,
+                line: e.line,
+            },
+            kind: e.kind.as_str(),
+            object: &e.object,
+            severity: e.severity,
+            message: &e.message,
+            checks: &e.checks,
+        };
+        out.write_all(j.pretty()?.replace('\n', "\n    ").as_bytes())?;
+    }
+    if !entries.is_empty() {
+        out.write_all(b"\n  ")?;
+    }
+    writeln!(out, "],\n  \"untimed\": {}\n}}", tl.untimed)
 }
+
+/// Pretty-printing any serializable value to a string, behind one object-safe trait.
+mod erased {
+    pub trait Ser {
+        fn pretty(&self) -> std::io::Result<String>;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn pretty(&self) -> std::io::Result<String> {
+            serde_json::to_string_pretty(self).map_err(std::io::Error::other)
+        }
+    }
+}
+
+use erased::Ser as _;
 
 const WIDTH: usize = 80;
 

@@ -153,6 +153,33 @@ fn reference_url(seed: &str) -> Option<&'static str> {
     }
 }
 
+/// The check's reference: a link when there is a web page (the spec's URL, else the public page
+/// of its source), else the citation as text.
+fn reference(h: &mut String, d: &crate::model::DocRef) {
+    if d.is_empty() {
+        return;
+    }
+    let label = match (&d.title, &d.seed, &d.section) {
+        (Some(t), _, _) => t.clone(),
+        (None, Some(seed), Some(sec)) => format!("{seed} — {sec}"),
+        _ => d.cite(),
+    };
+    let url = d
+        .url
+        .as_deref()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .or_else(|| d.seed.as_deref().and_then(reference_url));
+    let _ = match url {
+        Some(u) => writeln!(
+            h,
+            "<p class=\"src\">Reference: <a href=\"{}\" rel=\"noreferrer\">{}</a></p>",
+            html(u),
+            esc(&label)
+        ),
+        None => writeln!(h, "<p class=\"src\">Reference: {}</p>", esc(&label)),
+    };
+}
+
 fn sev_class(s: Severity) -> &'static str {
     s.as_str()
 }
@@ -218,11 +245,12 @@ pub fn write(
             .as_deref()
             .unwrap_or("unknown (no collection time)")),
     );
+    row("platform", esc(&b.platform));
     row(
         "checks",
         format!(
-            "{} with findings, {} passed, {} not evaluated",
-            s.finding, s.pass, s.not_evaluated
+            "{} with findings, {} passed, {} not evaluated, {} not applicable",
+            s.finding, s.pass, s.not_evaluated, s.not_applicable
         ),
     );
     row(
@@ -316,26 +344,7 @@ pub fn write(
             h.push_str("</div>\n");
         }
         if let Some(check) = catalog.get(&c.id) {
-            let d = &check.spec.docs;
-            let url = d.url.clone().or_else(|| {
-                d.seed
-                    .as_deref()
-                    .and_then(reference_url)
-                    .map(str::to_string)
-            });
-            let label = esc(&d
-                .title
-                .clone()
-                .or_else(|| d.section.clone())
-                .unwrap_or_else(|| d.cite()));
-            let _ = match url.map(|u| esc(&u)) {
-                Some(url) if !d.is_empty() => writeln!(
-                    h,
-                    "<p class=\"src\">Reference: <a href=\"{url}\" rel=\"noreferrer\">{label}</a></p>"
-                ),
-                _ if d.is_empty() => Ok(()),
-                _ => writeln!(h, "<p class=\"src\">Reference: {label}</p>"),
-            };
+            reference(&mut h, &check.spec.docs);
         }
         h.push_str("</details>\n");
     }
