@@ -147,7 +147,7 @@ fn reaches_an_evidence_line_and_restores_the_terminal() {
     let bundle = testdata("kubeadm-coredns-loop");
     t.start(&[bin(), &bundle]);
     let list = t.wait_for("the check list", |s| {
-        s.contains("Findings (2)") && s.contains("kubeadm/coredns-loop")
+        s.contains("Checks with findings (2)") && s.contains("kubeadm/coredns-loop")
     });
     assert!(list.contains("3 critical"), "{list}");
     t.keys(&["Enter"]);
@@ -176,13 +176,15 @@ fn reaches_an_evidence_line_and_restores_the_terminal() {
     t.keys(&["/", "loop", "Enter"]);
     t.wait_for("the match counter", |s| s.contains("match 1/1"));
     t.keys(&["Escape", "Escape", "q"]);
-    t.wait_for("the check list again", |s| s.contains("Findings (2)"));
+    t.wait_for("the check list again", |s| {
+        s.contains("Checks with findings (2)")
+    });
     t.keys(&["q"]);
     let after = t.wait_for("the program to end", |s| s.contains("kubetriage-exit="));
     // A finding at or above the default --fail-on: exit code 1, as the text report gives.
     assert!(after.contains("kubetriage-exit=1"), "{after}");
     assert!(
-        !after.contains("Findings (2)"),
+        !after.contains("Checks with findings (2)"),
         "the alternate screen was left:\n{after}"
     );
 }
@@ -192,7 +194,7 @@ fn ctrl_c_quits_from_a_prompt() {
     let t = Tmux::new();
     let bundle = testdata("kubeadm-coredns-loop");
     t.start(&[bin(), "--format", "tui", &bundle]);
-    t.wait_for("the check list", |s| s.contains("Findings (2)"));
+    t.wait_for("the check list", |s| s.contains("Checks with findings (2)"));
     t.keys(&["/", "q"]);
     t.wait_for("the prompt to take the q", |s| {
         s.contains("filter checks: /q")

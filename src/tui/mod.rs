@@ -187,14 +187,14 @@ pub fn prepare(app: &mut App, area: Rect) {
             let items = evidence.unwrap_or_default();
             let (text, ev) = draw::detail_areas(a.body, items.len());
             if let Some(c) = model.and_then(|m| m.checks.get(d.check)) {
-                let (lines, starts) = draw::detail_text(c, text.width as usize);
+                let t = draw::detail_text(c, text.width as usize);
                 if d.follow
                     && let Some(&(fi, _)) = items.get(d.selected)
                 {
-                    d.scroll = starts.get(fi).copied().unwrap_or(0);
+                    d.scroll = t.starts.get(fi).copied().unwrap_or(0);
                     d.follow = false;
                 }
-                let max = lines.len().saturating_sub(text.height as usize);
+                let max = t.lines.len().saturating_sub(text.height as usize);
                 d.scroll = d.scroll.min(max);
             }
             d.selected = d.selected.min(items.len().saturating_sub(1));

@@ -42,7 +42,7 @@ impl Group {
 
     pub fn title(self) -> &'static str {
         match self {
-            Group::Findings => "Findings",
+            Group::Findings => "Checks with findings",
             Group::NotEvaluated => "Not evaluated",
             Group::Passed => "Passed",
             Group::NotApplicable => "Not applicable",
@@ -64,6 +64,8 @@ pub struct EvidenceView {
     pub end_line: usize,
     /// The first line of the excerpt.
     pub excerpt: String,
+    /// Where in `excerpt` the proof is (see `excerpt::focus`): a shortened excerpt keeps it.
+    pub focus: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -86,7 +88,9 @@ pub struct CheckView {
     pub severity: Severity,
     pub reason: String,
     pub explanation: String,
+    /// The page and section the check follows, and its address.
     pub docs: String,
+    pub docs_url: String,
     pub reads: Vec<String>,
     pub findings: Vec<FindingView>,
 }
@@ -167,7 +171,14 @@ impl Model {
                         .map(|s| escape_lines(s.explanation.trim_end()))
                         .unwrap_or_default(),
                     docs: spec
-                        .map(|s| escape(&s.docs.cite()).into())
+                        .map(|s| {
+                            let r = crate::reference::of(&s.docs);
+                            escape(&format!("{}, section \"{}\"", r.page, r.section)).into_owned()
+                        })
+                        .unwrap_or_default(),
+                    docs_url: spec
+                        .and_then(|s| crate::reference::of(&s.docs).url)
+                        .map(|u| escape(&u).into_owned())
                         .unwrap_or_default(),
                     reads: spec
                         .map(|s| s.reads.iter().map(|r| escape(r).into_owned()).collect())
@@ -184,15 +195,18 @@ impl Model {
                             evidence: f
                                 .evidence
                                 .iter()
-                                .map(|e| EvidenceView {
-                                    file: e.file.clone(),
-                                    file_shown: escape(&e.file).into_owned(),
-                                    line: e.line,
-                                    end_line: e.end_line.max(e.line),
-                                    excerpt: escape(
-                                        e.excerpt.lines().next().unwrap_or("").trim_end(),
-                                    )
-                                    .into_owned(),
+                                .map(|e| {
+                                    let excerpt =
+                                        escape(e.excerpt.lines().next().unwrap_or("").trim_end())
+                                            .into_owned();
+                                    EvidenceView {
+                                        file: e.file.clone(),
+                                        file_shown: escape(&e.file).into_owned(),
+                                        line: e.line,
+                                        end_line: e.end_line.max(e.line),
+                                        focus: crate::excerpt::focus(&excerpt, catalog.get(&c.id)),
+                                        excerpt,
+                                    }
                                 })
                                 .collect(),
                         })
@@ -462,6 +476,8 @@ pub struct DetailState {
     pub offset: usize,
     /// Scroll the text to the selected evidence's finding at the next layout.
     pub follow: bool,
+    /// Columns the command lines wider than the pane are scrolled sideways (`h`/`l`).
+    pub left: usize,
 }
 
 /// A screen pushed over the top-level views.
@@ -910,7 +926,8 @@ impl App {
                         self.files.collapsed.remove(&e.path);
                     }
                 } else if action == Action::Enter {
-                    self.open_file(&e.path, Vec::new(), 1);
+                    let ev = self.evidence_in(&e.path);
+                    self.open_file(&e.path, ev, 1);
                 } else if action == Action::Left {
                     // To the folder holding this file.
                     let parent = rows[..sel].iter().rposition(|&i| {
@@ -942,7 +959,8 @@ impl App {
                         return;
                     };
                     if src.in_bundle {
-                        self.open_file(&src.path, Vec::new(), 1);
+                        let ev = self.evidence_in(&src.path);
+                        self.open_file(&src.path, ev, 1);
                     } else {
                         self.message = Some(format!(
                             "{} is not in the bundle: the collector could not get it",
@@ -971,7 +989,23 @@ impl App {
             selected: 0,
             offset: 0,
             follow: false,
+            left: 0,
         }));
+    }
+
+    /// Every evidence range of every finding in `file`: a file opened from anywhere shows
+    /// which of its lines prove something.
+    pub fn evidence_in(&self, file: &str) -> Vec<(usize, usize)> {
+        let Some(m) = &self.model else {
+            return Vec::new();
+        };
+        m.checks
+            .iter()
+            .flat_map(|c| c.findings.iter())
+            .flat_map(|f| f.evidence.iter())
+            .filter(|e| e.file == file)
+            .map(|e| (e.line, e.end_line))
+            .collect()
     }
 
     /// Opens a bundle file in the viewer at `start`, with `evidence` highlighted.
@@ -1024,6 +1058,8 @@ impl App {
                 let finding = items.get(d.selected).map(|&(fi, _)| fi).unwrap_or(0);
                 self.copy_finding(check, finding);
             }
+            Action::Left => d.left = d.left.saturating_sub(8),
+            Action::Right => d.left = (d.left + 8).min(1 << 12),
             other => match d.focus {
                 Pane::Evidence => {
                     let before = d.selected;
@@ -1065,8 +1101,35 @@ impl App {
         if !f.detail.is_empty() {
             text.push_str(&format!("\n{}\n", f.detail));
         }
+        if !f.evidence.is_empty() {
+            text.push_str("\nEvidence:\n");
+            // Enough to prove it in a ticket; the count says how many more there are.
+            const COPIED: usize = 20;
+            for e in f.evidence.iter().take(COPIED) {
+                let range = if e.end_line > e.line {
+                    format!("{}-{}", e.line, e.end_line)
+                } else {
+                    e.line.to_string()
+                };
+                text.push_str(&format!(
+                    "  {}:{range}  {}\n",
+                    e.file_shown,
+                    e.excerpt.trim()
+                ));
+            }
+            let shown = f.evidence.len().min(COPIED);
+            if f.occurrences > shown {
+                text.push_str(&format!(
+                    "  ({shown} shown of {})\n",
+                    crate::report::plural(f.occurrences, "occurrence")
+                ));
+            }
+        }
         if !f.remediation.is_empty() {
             text.push_str(&format!("\nWhat to do:\n{}\n", f.remediation));
+        }
+        if !c.docs_url.is_empty() {
+            text.push_str(&format!("\nReference: {}\n", c.docs_url));
         }
         self.clipboard = Some(text);
         self.message = Some(format!(
