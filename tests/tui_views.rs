@@ -1020,3 +1020,199 @@ fn overlapping_evidence_is_visited_one_range_at_a_time() {
     assert_eq!(viewer(&app).cursor, 1);
     assert!(status(&mut app).contains("evidence 1/3"));
 }
+
+#[test]
+fn search_the_whole_bundle_and_open_a_hit_at_its_line() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    press(&mut app, "s");
+    assert!(text(&screen(&mut app, 100, 20)).contains("search the bundle: /"));
+    press(&mut app, "plugin/loop<enter>");
+    let t = screen(&mut app, 100, 20);
+    insta::assert_snapshot!("bundle_search", t.backend());
+    let s = text(&t);
+    assert!(s.contains("search /plugin/loop"), "{s}");
+    let Some(Screen::Search(search)) = app.stack.last() else {
+        panic!("not in the search view")
+    };
+    let hits: Vec<(String, usize)> = search
+        .hits
+        .iter()
+        .map(|h| (search.files[h.file].rel.clone(), h.line))
+        .collect();
+    assert!(hits.len() >= 4, "{hits:?}");
+    assert!(s.contains(&format!("{} hits in", search.count)), "{s}");
+    // Hits are listed by file and line; enter opens the second one at its line.
+    assert!(hits.windows(2).all(|w| w[0] <= w[1]), "{hits:?}");
+    press(&mut app, "j<enter>");
+    let v = viewer(&app);
+    assert_eq!((v.rel.clone(), v.cursor), hits[1]);
+    assert!(
+        v.search.is_some(),
+        "the pattern is searched in the file too"
+    );
+    press(&mut app, "<esc><esc>");
+    assert!(matches!(app.stack.last(), Some(Screen::Search(_))));
+    press(&mut app, "q");
+    assert!(app.stack.is_empty());
+}
+
+#[test]
+fn the_check_list_filters_by_the_name_of_a_pod_or_node() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    press(&mut app, "/coredns-5d78c9869d-q7w4n");
+    let s = text(&screen(&mut app, 100, 16));
+    assert!(s.contains("kubeadm/coredns-loop"), "{s}");
+    assert!(!s.contains("No check matches"), "{s}");
+    press(&mut app, "<esc>/cp-1");
+    let s = text(&screen(&mut app, 100, 16));
+    assert!(s.contains("kubeadm/coredns-loop"), "{s}");
+}
+
+#[test]
+fn viewer_goes_to_lines_filters_and_hands_the_file_over() {
+    let mut body = String::new();
+    for i in 1..=300 {
+        if i % 50 == 0 {
+            body.push_str(&format!("{i} ERROR {}\n", "wide ".repeat(40)));
+        } else {
+            body.push_str(&format!("{i} fine\n"));
+        }
+    }
+    let dir = temp_bundle(&[
+        (
+            "manifest.json",
+            br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#,
+        ),
+        ("captured/app.log", body.as_bytes()),
+    ]);
+    let mut app = app_for_temp(&dir, "lines");
+    press(&mut app, "b/app.log<enter>G<enter>");
+    // :N and NG, as quoted in a ticket.
+    press(&mut app, ":120<enter>");
+    assert_eq!(viewer(&app).cursor, 120);
+    press(&mut app, "42G");
+    assert_eq!(viewer(&app).cursor, 42);
+    press(&mut app, "7g");
+    assert_eq!(viewer(&app).cursor, 7);
+    press(&mut app, ":nope<enter>");
+    assert!(text(&screen(&mut app, 80, 16)).contains("not a line number"));
+    // 0 and $: the start and the end of the lines shown.
+    press(&mut app, ":50<enter>");
+    screen(&mut app, 80, 16);
+    press(&mut app, "$");
+    assert!(viewer(&app).left > 0);
+    press(&mut app, "0");
+    assert_eq!(viewer(&app).left, 0);
+    // &pattern: only the matching lines, j/k move between them, esc shows all again.
+    press(&mut app, "g&ERROR<enter>");
+    let t = screen(&mut app, 80, 16);
+    insta::assert_snapshot!("viewer_only_matches", t.backend());
+    let s = text(&t);
+    let numbers: Vec<&str> = s
+        .lines()
+        .skip(3)
+        .take(11)
+        .filter_map(|l| l.split('│').next())
+        .map(|g| g.trim_matches(|c: char| !c.is_ascii_digit()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert_eq!(
+        numbers,
+        vec!["50", "100", "150", "200", "250", "300"],
+        "{s}"
+    );
+    assert!(s.contains("only matching lines"));
+    press(&mut app, "j");
+    assert_eq!(viewer(&app).cursor, 100);
+    press(&mut app, "<esc>");
+    assert!(!viewer(&app).only_matches);
+    // y copies path:line; o and v ask for the pager and the editor at the line.
+    press(&mut app, "y");
+    assert_eq!(
+        app.clipboard.take().as_deref(),
+        Some("captured/app.log:100")
+    );
+    press(&mut app, "o");
+    let x = app.external.take().expect("the pager is asked for");
+    assert!(!x.editor && x.line == 100 && x.path.ends_with("captured/app.log"));
+    let (program, args) =
+        kubetriage::tui::external_command(&x, |k| (k == "PAGER").then(|| "less -R".to_string()));
+    assert_eq!(program, "less");
+    assert_eq!(args[..2], ["-R".to_string(), "+100".to_string()]);
+    press(&mut app, "v");
+    let x = app.external.take().unwrap();
+    let (program, _) = kubetriage::tui::external_command(&x, |_| None);
+    assert!(x.editor);
+    assert_eq!(program, "vi");
+}
+
+#[test]
+fn pod_and_node_views_from_an_evidence_line_and_back() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    // The first evidence item is a log of pod coredns-5d78c9869d-8xk2p.
+    press(&mut app, "<enter>p");
+    let t = screen(&mut app, 120, 30);
+    insta::assert_snapshot!("pod_view", t.backend());
+    let s = text(&t);
+    assert!(
+        s.contains("pod kube-system/coredns-5d78c9869d-8xk2p"),
+        "{s}"
+    );
+    assert!(s.contains("phase Running"), "{s}");
+    assert!(
+        s.contains("restarts 9") && s.contains("CrashLoopBackOff"),
+        "{s}"
+    );
+    assert!(s.contains("coredns-5d78c9869d-8xk2p/coredns.log"), "{s}");
+    assert!(s.contains("Findings that name it"), "{s}");
+    assert!(s.contains("kubeadm/coredns-loop"), "{s}");
+    // Its node, then a log of the pod from there.
+    let Some(Screen::Object(o)) = app.stack.last() else {
+        panic!("not in an object view")
+    };
+    let node_row = o
+        .rows
+        .iter()
+        .position(|r| r.text.contains("node cp-1"))
+        .unwrap();
+    for _ in 0..node_row {
+        press(&mut app, "j");
+    }
+    press(&mut app, "<enter>");
+    let s = text(&screen(&mut app, 120, 30));
+    assert!(s.contains("node cp-1"), "{s}");
+    assert!(s.contains("kube-system/coredns-5d78c9869d-8xk2p"), "{s}");
+    assert!(s.contains("nodes/cp-1/kubelet/config.yaml"), "{s}");
+    let Some(Screen::Object(o)) = app.stack.last() else {
+        panic!()
+    };
+    let file_row = o
+        .rows
+        .iter()
+        .position(|r| r.text.contains("nodes/cp-1/kubelet/config.yaml"))
+        .unwrap();
+    press(&mut app, "g");
+    for _ in 0..file_row {
+        press(&mut app, "j");
+    }
+    press(&mut app, "<enter>");
+    let v = viewer(&app);
+    assert_eq!(v.rel, "nodes/cp-1/kubelet/config.yaml");
+    assert_eq!(v.cursor, 25, "opened at its evidence line");
+    // From the viewer, p names the node of the file; esc goes back one view at a time.
+    press(&mut app, "p");
+    assert!(text(&screen(&mut app, 120, 30)).contains("node cp-1"));
+    press(&mut app, "<esc><esc><esc><esc>");
+    assert!(matches!(app.stack.last(), Some(Screen::Detail(_))));
+    // A line that names nothing says so.
+    let dir = temp_bundle(&[
+        (
+            "manifest.json",
+            br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#,
+        ),
+        ("captured/notes.txt", b"nothing here\n"),
+    ]);
+    let mut app = app_for_temp(&dir, "notes");
+    press(&mut app, "b/notes<enter>G<enter>p");
+    assert!(text(&screen(&mut app, 100, 16)).contains("no pod or node is named here"));
+}

@@ -110,6 +110,8 @@ pub fn draw(f: &mut Frame, app: &App) {
     match app.stack.last() {
         Some(Screen::Detail(d)) => detail(f, app, d, a.body),
         Some(Screen::Viewer(v)) => viewer(f, v, a.body),
+        Some(Screen::Search(s)) => search(f, s, a.body),
+        Some(Screen::Object(o)) => object(f, o, a.body),
         None => match app.tab {
             Tab::Checks => checks(f, app, a.body),
             Tab::Files => files(f, app, a.body),
@@ -186,17 +188,16 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
                     DIM,
                 ));
             }
-            second.push(Span::styled(" │ ", DIM));
+            // Collection failures only when there are some (the tab counts them anyway):
+            // the line must fit 100 columns.
             let failures = m.sources.len();
-            let style = if failures > 0 {
-                Style::new().fg(Color::Yellow)
-            } else {
-                Style::default()
-            };
-            second.push(Span::styled(
-                crate::report::plural(failures, "collection failure"),
-                style,
-            ));
+            if failures > 0 {
+                second.push(Span::styled(" │ ", DIM));
+                second.push(Span::styled(
+                    crate::report::plural(failures, "collection failure"),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
             if !m.warnings.is_empty() {
                 second.push(Span::styled("  │ ", DIM));
                 second.push(Span::styled(
@@ -297,6 +298,10 @@ fn tabs(f: &mut Frame, app: &App, area: Rect) {
                     spans.push(Span::styled(id, BOLD));
                 }
                 Screen::Viewer(v) => spans.push(Span::styled(v.title.clone(), BOLD)),
+                Screen::Search(s) => {
+                    spans.push(Span::styled(format!("search /{}", s.pattern), BOLD))
+                }
+                Screen::Object(o) => spans.push(Span::styled(o.title.clone(), BOLD)),
             }
         }
     }
@@ -822,6 +827,78 @@ fn highlight(
     out
 }
 
+/// A pod's or node's view: headings, facts, and rows that open something (marked `›` when
+/// selected, `→` when they lead somewhere).
+fn object(f: &mut Frame, o: &super::objects::ObjectView, area: Rect) {
+    let mut rows = Vec::new();
+    for (k, r) in o
+        .rows
+        .iter()
+        .enumerate()
+        .skip(o.offset)
+        .take(area.height as usize)
+    {
+        let sel = k == o.selected;
+        let line = if r.heading {
+            Line::from(vec![marker(sel), Span::styled(r.text.clone(), BOLD)])
+        } else if r.link.is_some() {
+            Line::from(vec![
+                marker(sel),
+                Span::raw(r.text.clone()),
+                Span::styled("  →", DIM),
+            ])
+        } else {
+            Line::from(vec![marker(sel), Span::raw(r.text.clone())])
+        };
+        rows.push(if sel { line.style(SELECTED) } else { line });
+    }
+    f.render_widget(Paragraph::new(rows), area);
+}
+
+/// The hits of a search across the bundle: `file:line` whole, the line shortened around the
+/// match, which is highlighted.
+fn search(f: &mut Frame, s: &super::search::BundleSearch, area: Rect) {
+    if s.hits.is_empty() {
+        let what = if s.done() {
+            format!("  No line of the bundle matches /{}.", s.pattern)
+        } else {
+            "  searching…".to_string()
+        };
+        f.render_widget(
+            Paragraph::new(vec![Line::raw(""), Line::styled(what, DIM)]),
+            area,
+        );
+        return;
+    }
+    let width = area.width as usize;
+    let hl = Style::new().bg(Color::Yellow).fg(Color::Black);
+    let mut rows = Vec::new();
+    for (k, h) in s
+        .hits
+        .iter()
+        .enumerate()
+        .skip(s.offset)
+        .take(area.height as usize)
+    {
+        let sel = k == s.selected;
+        let loc = format!("{}:{}", s.files[h.file].shown, h.line);
+        let room = width.saturating_sub(viewer::width_of(&loc) + 4);
+        let text = crate::excerpt::shorten(&h.text, room.max(8), h.focus);
+        let mut spans = vec![marker(sel), Span::styled(loc, BOLD), Span::raw("  ")];
+        match s.find_in(&text) {
+            Some((a, b)) => {
+                spans.push(Span::raw(text[..a].to_string()));
+                spans.push(Span::styled(text[a..b].to_string(), hl));
+                spans.push(Span::raw(text[b..].to_string()));
+            }
+            None => spans.push(Span::raw(text)),
+        }
+        let line = Line::from(spans);
+        rows.push(if sel { line.style(SELECTED) } else { line });
+    }
+    f.render_widget(Paragraph::new(rows), area);
+}
+
 fn files(f: &mut Frame, app: &App, area: Rect) {
     let Some(m) = &app.model else {
         waiting(f, app, area);
@@ -983,6 +1060,9 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             super::state::PromptKind::ChecksFilter => "filter checks: /",
             super::state::PromptKind::FilesFilter => "filter files: /",
             super::state::PromptKind::ViewerSearch => "search: /",
+            super::state::PromptKind::BundleSearch => "search the bundle: /",
+            super::state::PromptKind::GotoLine => "go to line: :",
+            super::state::PromptKind::FilterLines => "only lines matching: &",
         };
         let shown = crate::sanitize::escape(&p.text);
         f.render_widget(
@@ -1021,6 +1101,9 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             if let Some(c) = v.match_counter() {
                 parts.push(c);
             }
+            if v.only_matches {
+                parts.push("& only matching lines (esc: all)".into());
+            }
             if v.left > 0 && !v.wrap {
                 parts.push(format!("col {}", v.left + 1));
             }
@@ -1043,7 +1126,30 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
                 spans.push(Span::styled(n.clone(), Style::new().fg(Color::Yellow)));
             }
         }
-        Some(Screen::Detail(_)) => {}
+        Some(Screen::Search(s)) => {
+            let mut text = format!(
+                "{} in {}",
+                crate::report::plural(s.count, "hit"),
+                crate::report::plural(s.files_hit, "file")
+            );
+            if s.count > s.hits.len() {
+                text.push_str(&format!(" ({} listed)", s.hits.len()));
+            }
+            if s.done() {
+                text.push_str(&format!(
+                    " · {} searched",
+                    crate::report::plural(s.files.len(), "file")
+                ));
+            } else {
+                text.push_str(&format!(
+                    " · searching: {} of {} files…",
+                    s.searched,
+                    s.files.len()
+                ));
+            }
+            spans.push(Span::styled(text, DIM));
+        }
+        Some(Screen::Detail(_)) | Some(Screen::Object(_)) => {}
         None => match app.tab {
             Tab::Checks => {
                 let mut parts = Vec::new();
@@ -1110,6 +1216,8 @@ fn help(f: &mut Frame, app: &App, body: Rect) {
         Mode::Collection => "Keys: collection problems",
         Mode::Detail => "Keys: check detail",
         Mode::Viewer => "Keys: file viewer",
+        Mode::Search => "Keys: bundle search",
+        Mode::Object => "Keys: pod or node",
         _ => "Keys",
     };
     let mut lines: Vec<Line> = entries

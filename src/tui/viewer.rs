@@ -171,6 +171,8 @@ pub struct Viewer {
     pub pending: Option<Pending>,
     /// Visible rows at the last layout.
     pub rows: usize,
+    /// Columns of text at the last layout.
+    pub text_width: usize,
     /// The lines read for the window, from `top`.
     pub window: Vec<ViewLine>,
     window_key: (usize, usize),
@@ -181,6 +183,8 @@ pub struct Viewer {
     pub evidence_index: Option<usize>,
     /// Scroll sideways to the search match on the cursor line at the next layout.
     pub reveal: bool,
+    /// `&`: only the lines that match the search are shown.
+    pub only_matches: bool,
     buf: Vec<u8>,
 }
 
@@ -221,11 +225,13 @@ impl Viewer {
             search: None,
             pending: None,
             rows: 20,
+            text_width: 80,
             window: Vec::new(),
             window_key: (0, 0),
             note: None,
             evidence_index: None,
             reveal: false,
+            only_matches: false,
             buf: vec![0; CHUNK],
         };
         v.evidence_index = v.evidence.iter().position(|e| e.0 == start);
@@ -397,9 +403,21 @@ impl Viewer {
         self.resolve_pending();
     }
 
-    /// Moves the cursor by `delta` lines (and the view with it when `scroll`).
+    /// Moves the cursor by `delta` lines (and the view with it when `scroll`); with `&`, by
+    /// `delta` matching lines.
     pub fn move_by(&mut self, delta: isize, scroll: bool) {
         self.pending = None;
+        if self.only_matches
+            && let Some(s) = &self.search
+        {
+            if s.matches.is_empty() {
+                return;
+            }
+            let i = s.matches.partition_point(|&m| m < self.cursor) as isize;
+            let j = (i + delta).clamp(0, s.matches.len() as isize - 1) as usize;
+            self.cursor = s.matches[j];
+            return;
+        }
         let max = self.known_lines().max(1);
         let to = if delta < 0 {
             self.cursor.saturating_sub(delta.unsigned_abs()).max(1)
@@ -420,6 +438,17 @@ impl Viewer {
 
     pub fn page(&self) -> isize {
         self.rows.saturating_sub(1).max(1) as isize
+    }
+
+    /// `$`: scrolls sideways so that the end of the longest line shown is in view.
+    pub fn scroll_to_end(&mut self) {
+        let longest = self
+            .window
+            .iter()
+            .map(|l| width_of(&l.text))
+            .max()
+            .unwrap_or(0);
+        self.left = longest.saturating_sub(self.text_width.max(1) / 2);
     }
 
     pub fn scroll_horizontally(&mut self, delta: isize) {
@@ -562,6 +591,11 @@ impl Viewer {
     /// Makes the cursor visible in `rows` rows of `width` columns and reads the window.
     pub fn prepare(&mut self, rows: usize, width: usize) {
         self.rows = rows.max(1);
+        self.text_width = width;
+        if self.only_matches && self.pending.is_none() {
+            self.prepare_matches();
+            return;
+        }
         let known = self.known_lines().max(1);
         self.cursor = self.cursor.clamp(1, known);
         self.top = self.top.clamp(1, known);
@@ -620,6 +654,41 @@ impl Viewer {
                 start.saturating_sub(width / 4)
             };
         }
+    }
+
+    /// With `&`: the window is the matching lines around the cursor.
+    fn prepare_matches(&mut self) {
+        let Some(s) = &self.search else {
+            self.only_matches = false;
+            return;
+        };
+        let matches = s.matches.clone();
+        if matches.is_empty() {
+            self.window.clear();
+            self.window_key = (0, 0);
+            return;
+        }
+        let ci = matches
+            .partition_point(|&m| m < self.cursor)
+            .min(matches.len() - 1);
+        self.cursor = matches[ci];
+        let mut ti = matches.partition_point(|&m| m < self.top);
+        if ti > ci {
+            ti = ci;
+        }
+        if ci >= ti + self.rows {
+            ti = ci + 1 - self.rows;
+        }
+        self.top = matches[ti];
+        let mut window = Vec::new();
+        for &n in matches.iter().skip(ti).take(self.rows) {
+            if let Ok(mut l) = self.read_lines(n, 1) {
+                window.append(&mut l);
+            }
+        }
+        self.window = window;
+        // Not a plain window: the next unfiltered layout reads again.
+        self.window_key = (0, 0);
     }
 
     fn load_window(&mut self) {
@@ -709,7 +778,11 @@ impl Search {
 
 /// Reads one line (without its newline) keeping at most `cap` bytes in `out`. Returns the
 /// line's full length, or None at the end of the file.
-fn read_capped(r: &mut impl BufRead, cap: usize, out: &mut Vec<u8>) -> io::Result<Option<u64>> {
+pub(crate) fn read_capped(
+    r: &mut impl BufRead,
+    cap: usize,
+    out: &mut Vec<u8>,
+) -> io::Result<Option<u64>> {
     let mut total: u64 = 0;
     let mut any = false;
     loop {
