@@ -115,17 +115,19 @@ pub fn write_with(report: &Report, opts: &Options, out: &mut dyn Write) -> io::R
         writeln!(out, "\nNot evaluated ({}):", not_eval.len())?;
         let id_w = not_eval.iter().map(|c| c.id.len()).max().unwrap_or(0);
         for c in not_eval {
-            para(
-                out,
-                &format!(
-                    "  {:<8} {:<id_w$}  {}",
-                    c.severity.as_str(),
-                    c.id,
-                    escape(&c.reason)
-                ),
-                width,
-                13 + id_w,
-            )?;
+            let line = format!(
+                "  {:<8} {:<id_w$}  {}",
+                c.severity.as_str(),
+                c.id,
+                escape(&c.reason)
+            );
+            if unicode_width::UnicodeWidthStr::width(line.as_str()) <= width {
+                writeln!(out, "{line}")?;
+            } else {
+                // The reason on rows of its own, under the check.
+                writeln!(out, "  {:<8} {}", c.severity.as_str(), c.id)?;
+                para(out, &format!("           {}", escape(&c.reason)), width, 11)?;
+            }
         }
     }
     let passed = report.with_status(Status::Pass);
@@ -242,6 +244,10 @@ fn check_findings(
 
 /// One paragraph at `width` columns, the rows after the first indented `hang` spaces.
 fn para(out: &mut dyn Write, text: &str, width: usize, hang: usize) -> io::Result<()> {
+    // A line that fits keeps its own spacing (aligned columns).
+    if unicode_width::UnicodeWidthStr::width(text) <= width && !text.contains('\n') {
+        return writeln!(out, "{}", text.trim_end());
+    }
     let indent = text.len() - text.trim_start_matches(' ').len();
     for r in crate::prose::wrap(text.trim_start(), width, indent, hang) {
         writeln!(out, "{}", r.trim_end())?;
