@@ -122,13 +122,20 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         return Ok(exit_code(&report, config.fail_on));
     }
     let report = analyze(&config, &cat)?;
-    match config.format {
+    let opts = args.report_options(Some(&cat));
+    let written = match config.format {
         Format::Html => unreachable!("written above"),
-        Format::Text | Format::Tui => report::text::write(&report, &mut out)?,
-        Format::Json => report::json::write(&report, &mut out)?,
-        Format::Markdown => report::markdown::write(&report, &mut out)?,
+        Format::Text | Format::Tui => report::text::write_with(&report, &opts, &mut out),
+        Format::Json => report::json::write(&report, &mut out),
+        Format::Markdown => report::markdown::write_with(&report, &opts, &mut out),
     }
-    out.flush()?;
+    .and_then(|()| out.flush());
+    // A reader that stops early (`| head`) does not change the verdict: the exit code depends
+    // only on the findings, however much of the report the pipe took.
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
     Ok(exit_code(&report, config.fail_on))
 }
 
@@ -209,7 +216,12 @@ fn explain(c: &crate::spec::Check, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     if !s.docs.is_empty() {
-        writeln!(out, "\nReference: {}", s.docs.cite())?;
+        writeln!(
+            out,
+            "
+Reference: {}",
+            crate::reference::of(&s.docs).line()
+        )?;
     }
     writeln!(out, "Logic: {:?} (from {})", c.analyzer, c.origin)
 }

@@ -53,6 +53,14 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Text and Markdown: only the checks with findings (no passed or not evaluated lists).
+    #[arg(long)]
+    pub findings_only: bool,
+
+    /// Text: columns to fit (default: the terminal's, else 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -221,6 +229,28 @@ pub struct Config {
 }
 
 impl Args {
+    /// How the text and Markdown reports are laid out: `--width`, else the terminal's width
+    /// when stdout is one, else 100 columns.
+    pub fn report_options<'a>(
+        &self,
+        catalog: Option<&'a crate::spec::Catalog>,
+    ) -> crate::report::Options<'a> {
+        let width = match self.width {
+            Some(w) => usize::from(w),
+            None if std::io::stdout().is_terminal() => crossterm::terminal::size()
+                .map(|(w, _)| usize::from(w))
+                .ok()
+                .filter(|w| *w >= 40)
+                .unwrap_or(crate::report::DEFAULT_WIDTH),
+            None => crate::report::DEFAULT_WIDTH,
+        };
+        crate::report::Options {
+            width,
+            findings_only: self.findings_only,
+            catalog,
+        }
+    }
+
     pub fn config(&self, bundle: PathBuf) -> Config {
         let mut limits = Limits::default();
         if let Some(n) = self.max_file_size {
@@ -268,6 +298,7 @@ impl TimelineArgs {
         }
         Config {
             bundle: self.bundle.clone(),
+            more: Vec::new(),
             format: Format::Text,
             fail_on: FailOn::Never,
             analyzers: self.analyzers.clone(),

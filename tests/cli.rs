@@ -56,8 +56,11 @@ fn checks_lists_the_whole_catalog_and_explain_shows_one() {
         .assert()
         .code(0)
         .stdout(
-            predicates::str::contains("001_a843213bd4746882.txt")
-                .and(predicates::str::contains("plugin/loop")),
+            predicates::str::contains(
+                "https://kubernetes.io/ja/docs/setup/production-environment/tools/kubeadm/troubleshooting-kubeadm/#corednsのpodがcrashloopbackoffもしくはerror状態になる",
+            )
+            .and(predicates::str::contains("plugin/loop"))
+            .and(predicates::str::contains("001_a843213bd4746882.txt").not()),
         );
     kubetriage()
         .args(["explain", "kubeadm/nope"])

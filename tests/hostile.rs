@@ -335,8 +335,9 @@ fn escape_sequences_from_a_bundle_never_reach_the_terminal_raw() {
     )
     .unwrap();
     for format in ["text", "markdown"] {
+        // Wide enough that the excerpt is not shortened: the whole hostile line is shown.
         let out = kubetriage()
-            .args(["--format", format])
+            .args(["--format", format, "--width", "200"])
             .arg(&b)
             .output()
             .unwrap();

@@ -48,15 +48,21 @@ impl Tmux {
     /// the normal screen and lingers, so that the last output is surely read before the pane
     /// closes.
     fn start(&self, argv: &[&str]) {
+        self.start_with(argv, 160, 36, &[]);
+    }
+
+    /// Starts `argv` in a `width`×`height` pane with `env` (`NAME=value`) set.
+    fn start_with(&self, argv: &[&str], width: u16, height: u16, env: &[&str]) {
+        let (w, h) = (width.to_string(), height.to_string());
         let mut args = vec![
             "new-session",
             "-d",
             "-s",
             "t",
             "-x",
-            "160",
+            &w,
             "-y",
-            "36",
+            &h,
             "sleep 600",
         ];
         self.cmd(&args);
@@ -66,15 +72,16 @@ impl Tmux {
         self.cmd(&["set-option", "-s", "set-clipboard", "on"]);
         self.cmd(&["set-option", "-t", "t", "remain-on-exit", "on"]);
         self.cmd(&["select-pane", "-t", "t", "-T", "before"]);
-        args = vec![
-            "respawn-pane",
-            "-k",
-            "-t",
-            "t",
+        args = vec!["respawn-pane", "-k", "-t", "t"];
+        for e in env {
+            args.push("-e");
+            args.push(e);
+        }
+        args.extend_from_slice(&[
             "sh",
             "-c",
             "\"$0\" \"$@\"; echo kubetriage-exit=$?; sleep 600",
-        ];
+        ]);
         args.extend_from_slice(argv);
         self.cmd(&args);
     }
@@ -147,7 +154,7 @@ fn reaches_an_evidence_line_and_restores_the_terminal() {
     let bundle = testdata("kubeadm-coredns-loop");
     t.start(&[bin(), &bundle]);
     let list = t.wait_for("the check list", |s| {
-        s.contains("Findings (2)") && s.contains("kubeadm/coredns-loop")
+        s.contains("Checks with findings (2)") && s.contains("kubeadm/coredns-loop")
     });
     assert!(list.contains("3 critical"), "{list}");
     t.keys(&["Enter"]);
@@ -176,13 +183,15 @@ fn reaches_an_evidence_line_and_restores_the_terminal() {
     t.keys(&["/", "loop", "Enter"]);
     t.wait_for("the match counter", |s| s.contains("match 1/1"));
     t.keys(&["Escape", "Escape", "q"]);
-    t.wait_for("the check list again", |s| s.contains("Findings (2)"));
+    t.wait_for("the check list again", |s| {
+        s.contains("Checks with findings (2)")
+    });
     t.keys(&["q"]);
     let after = t.wait_for("the program to end", |s| s.contains("kubetriage-exit="));
     // A finding at or above the default --fail-on: exit code 1, as the text report gives.
     assert!(after.contains("kubetriage-exit=1"), "{after}");
     assert!(
-        !after.contains("Findings (2)"),
+        !after.contains("Checks with findings (2)"),
         "the alternate screen was left:\n{after}"
     );
 }
@@ -192,7 +201,7 @@ fn ctrl_c_quits_from_a_prompt() {
     let t = Tmux::new();
     let bundle = testdata("kubeadm-coredns-loop");
     t.start(&[bin(), "--format", "tui", &bundle]);
-    t.wait_for("the check list", |s| s.contains("Findings (2)"));
+    t.wait_for("the check list", |s| s.contains("Checks with findings (2)"));
     t.keys(&["/", "q"]);
     t.wait_for("the prompt to take the q", |s| {
         s.contains("filter checks: /q")
@@ -263,4 +272,120 @@ fn escape_sequences_in_a_bundle_are_shown_not_obeyed() {
     t.keys(&["C-c"]);
     t.wait_for("the program to end", |s| s.contains("kubetriage-exit="));
     assert_eq!(t.show("#{pane_title}"), "before");
+}
+
+/// What a shell makes of rows copied from the screen: a ` \` at a row's end continues the
+/// command on the next row.
+fn as_shell_reads(copied: &str) -> String {
+    let mut out = String::new();
+    for l in copied.lines() {
+        let l = l.trim_end();
+        match l.strip_suffix(" \\") {
+            Some(head) => {
+                out.push_str(head.trim_start());
+                out.push(' ');
+            }
+            None => {
+                out.push_str(l.trim_start());
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn gke_bundle_at_80_columns_commands_copy_whole_and_names_filter_the_checks() {
+    let t = Tmux::new();
+    let bundle = testdata("gke-wi-binding-missing");
+    t.start_with(&[bin(), &bundle], 80, 60, &[]);
+    t.wait_for("the check list", |s| s.contains("gke/wi-binding-missing"));
+    // A KSA's name finds the check whose findings name it.
+    t.keys(&["/", "legacy-etl"]);
+    let s = t.wait_for("the filtered list", |s| {
+        s.contains("filter checks: /legacy-etl")
+    });
+    assert!(s.contains("gke/wi-binding-missing"), "{s}");
+    assert!(!s.contains("No check matches"), "{s}");
+    t.keys(&["Enter", "Enter"]);
+    t.wait_for("the check", |s| s.contains("What to do:"));
+    let mut copied = String::new();
+    for _ in 0..6 {
+        let screen = t.capture();
+        copied.push_str(&screen);
+        if as_shell_reads(&copied).contains("--project=shop-prod-1234") {
+            break;
+        }
+        t.keys(&["C-d"]);
+    }
+    let shell = as_shell_reads(&copied);
+    assert!(
+        shell.contains("gcloud iam service-accounts add-iam-policy-binding payments-api@shop-prod-1234.iam.gserviceaccount.com --role=roles/iam.workloadIdentityUser --member=\"serviceAccount:shop-prod-1234.svc.id.goog[payments/api]\" --project=shop-prod-1234"),
+        "the command does not copy whole at 80 columns:\n{copied}"
+    );
+    // Checks written for kubeadm are counted apart from the ones that lacked their data.
+    t.keys(&["Escape", "Escape", "Escape"]);
+    let s = t.wait_for("the list", |s| s.contains("Not applicable ("));
+    assert!(s.contains("not applicable"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("the program to end", |s| s.contains("kubetriage-exit=1"));
+}
+
+#[test]
+fn kubeadm_bundle_search_viewer_keys_pod_view_and_pager() {
+    let dir = tempfile::tempdir().unwrap();
+    let pager = dir.path().join("pager.sh");
+    std::fs::write(&pager, "#!/bin/sh\necho \"pager-args: $*\"\nread answer\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pager, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let t = Tmux::new();
+    let bundle = testdata("kubeadm-coredns-loop");
+    let env = format!("PAGER={}", pager.display());
+    t.start_with(&[bin(), &bundle], 120, 30, &[&env]);
+    t.wait_for("the check list", |s| s.contains("kubeadm/coredns-loop"));
+    // Search the whole bundle; enter opens a hit at its line.
+    t.keys(&["s", "HINFO", "Enter"]);
+    let s = t.wait_for("the hits", |s| {
+        s.contains(" hits in ") && s.contains("searched")
+    });
+    assert!(s.contains("coredns.log:"), "{s}");
+    t.keys(&["Enter"]);
+    t.wait_for("the viewer at the hit", |s| {
+        s.lines().any(|l| l.starts_with('>') && l.contains("HINFO"))
+    });
+    // :N goes to a line; y copies path:line through the terminal.
+    t.keys(&[":", "2", "Enter"]);
+    t.wait_for("line 2", |s| s.contains("line 2/"));
+    t.keys(&["y"]);
+    t.wait_for("the copy message", |s| s.contains("copied kubectl/logs/"));
+    let buffer = String::from_utf8_lossy(&t.cmd(&["show-buffer"]).stdout).into_owned();
+    assert!(
+        buffer.starts_with("kubectl/logs/kube-system/coredns-5d78c9869d-")
+            && buffer.ends_with(":2"),
+        "{buffer}"
+    );
+    // &pattern shows only the matching lines.
+    t.keys(&["&", "FATAL", "Enter"]);
+    t.wait_for("only matching lines", |s| s.contains("only matching lines"));
+    t.keys(&["Escape"]);
+    // The cursor stayed on the FATAL line the filter showed.
+    t.wait_for("all lines again", |s| {
+        s.contains("line 5/") && !s.contains("only matching")
+    });
+    // The pager opens the file at the line, and the UI comes back after it.
+    t.keys(&["o"]);
+    let s = t.wait_for("the pager", |s| s.contains("pager-args: +5 "));
+    assert!(s.contains("coredns.log"), "{s}");
+    t.keys(&["Enter"]);
+    t.wait_for("the viewer again", |s| s.contains("line 5/"));
+    // p: the pod the file belongs to, with its containers and logs.
+    t.keys(&["p"]);
+    let s = t.wait_for("the pod view", |s| {
+        s.contains("› pod kube-system/coredns-") && s.contains("phase Running")
+    });
+    assert!(s.contains("restarts 9") && s.contains("Logs (2)"), "{s}");
+    t.keys(&["Escape", "Escape", "Escape", "q"]);
+    t.wait_for("the program to end", |s| s.contains("kubetriage-exit=1"));
 }

@@ -203,7 +203,7 @@ fn findings_only_severity_filters_and_folding() {
     let t = screen(&mut app, 110, 16);
     insta::assert_snapshot!("folded_group", t.backend());
     let s = text(&t);
-    assert!(s.contains("▸ Findings (1)"));
+    assert!(s.contains("▸ Checks with findings (1)"));
     assert!(!s.contains("kubeadm/coredns-loop"));
     press(&mut app, "<enter>");
     assert!(text(&screen(&mut app, 110, 16)).contains("kubeadm/coredns-loop"));
@@ -219,7 +219,7 @@ fn drill_down_to_an_evidence_line_and_back_out() {
     assert!(s.contains("What to do:"));
     assert!(s.contains("Evidence (6)"));
     // ctrl-d scrolls the text while the evidence keeps the focus; the commands are verbatim.
-    press(&mut app, "<c-d>");
+    press(&mut app, "<c-d><c-d>");
     let s = text(&screen(&mut app, 110, 34));
     assert!(
         s.lines().any(
@@ -712,7 +712,7 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
 fn a_foreign_bundle_says_how_it_was_read_in_the_collection_view() {
     let mut app = app_for(&testdata("foreign").join("troubleshoot-testdata-support-bundle.tar.gz"));
     let s = text(&screen(&mut app, 120, 20));
-    assert!(s.contains("warning(s): see p"), "{s}");
+    assert!(s.contains("1 warning: see p"), "{s}");
     press(&mut app, "p");
     let s = text(&screen(&mut app, 120, 20));
     assert!(
@@ -729,4 +729,493 @@ fn a_foreign_bundle_says_how_it_was_read_in_the_collection_view() {
     );
     assert!(v.error.is_none());
     assert!(!text(&screen(&mut app, 120, 20)).contains("(empty file)"));
+}
+
+/// The text pane of the detail view as a terminal's selection copies it: rows without their
+/// trailing blanks, joined by newlines.
+fn text_pane(s: &str) -> String {
+    s.lines()
+        .skip(3)
+        .take_while(|l| !l.starts_with(" Evidence ("))
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a shell makes of copied rows: a ` \` at a row's end continues the command.
+fn as_shell_reads(copied: &str) -> String {
+    regex::Regex::new(r" \\\n\s*")
+        .unwrap()
+        .replace_all(copied, " ")
+        .into_owned()
+}
+
+#[test]
+fn what_to_do_copies_whole_commands_at_any_width() {
+    let mut app = app_for(&testdata("gke-wi-binding-missing"));
+    let cmd = "gcloud iam service-accounts add-iam-policy-binding payments-api@shop-prod-1234.iam.gserviceaccount.com --role=roles/iam.workloadIdentityUser --member=\"serviceAccount:shop-prod-1234.svc.id.goog[payments/api]\" --project=shop-prod-1234";
+    press(&mut app, "<enter>");
+    for w in [80u16, 100, 160] {
+        let t = screen(&mut app, w, 100);
+        insta::assert_snapshot!(format!("what_to_do_{w}"), t.backend());
+        let s = text(&t);
+        let pane = text_pane(&s);
+        assert!(
+            as_shell_reads(&pane).contains(cmd),
+            "at {w} columns the copied command is broken:\n{pane}"
+        );
+        // Sentences break between words: every word of the summary is on the screen whole.
+        for word in "Pods pick up the change within a few minutes; no restart is needed.".split(' ')
+        {
+            assert!(pane.contains(word), "{word} at {w}:\n{pane}");
+        }
+    }
+    // A command quoted in a sentence stays on one row, and so does a JSON fragment.
+    let mut app = app_for(&testdata("kubeadm-cgroup-driver-mismatch"));
+    press(&mut app, "<enter>");
+    for w in [80u16, 100, 120, 160] {
+        let pane = text_pane(&text(&screen(&mut app, w, 120)));
+        for whole in [
+            "`systemctl restart docker`",
+            "`\"exec-opts\": [\"native.cgroupdriver=cgroupfs\"]`",
+        ] {
+            assert!(
+                pane.lines().any(|l| l.contains(whole)),
+                "{whole} split at {w}:\n{pane}"
+            );
+        }
+        // Pre-wrapped prose is re-flowed: a row ends only where the next word would not fit.
+        let rows: Vec<&str> = pane.lines().collect();
+        let i = rows
+            .iter()
+            .position(|l| l.trim_start().starts_with("Make both sides"))
+            .unwrap();
+        let next = rows[i + 1].trim_start();
+        if !next.starts_with("- ") {
+            let first = next.split(' ').next().unwrap();
+            assert!(
+                rows[i].chars().count() + 1 + first.chars().count() > w as usize,
+                "a ragged row at {w}:\n{}\n{}",
+                rows[i],
+                rows[i + 1]
+            );
+        }
+    }
+}
+
+#[test]
+fn wide_commands_scroll_sideways_in_the_check() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    press(&mut app, "<enter>");
+    // The reference address is kept whole on one row; l shows its end.
+    let s = text(&screen(&mut app, 80, 40));
+    let url = "https://kubernetes.io/ja/docs/setup/production-environment/tools/kubeadm/troubleshooting-kubeadm/";
+    assert!(s.contains(&url[..60]), "{s}");
+    press(&mut app, "llllllllllll");
+    let s = text(&screen(&mut app, 80, 40));
+    assert!(s.contains("crashloopbackoff"), "{s}");
+    press(&mut app, "hhhhhhhhhhhh");
+    assert!(text(&screen(&mut app, 80, 40)).contains(&url[..60]));
+}
+
+/// Rows of the evidence pane.
+fn evidence_rows(s: &str) -> Vec<String> {
+    s.lines()
+        .skip_while(|l| !l.starts_with(" Evidence ("))
+        .skip(1)
+        .filter(|l| l.contains('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn evidence_locations_are_never_cut() {
+    let mut app = app_for(&testdata("gke-wi-binding-missing"));
+    press(&mut app, "<enter>");
+    for w in [80u16, 100, 160] {
+        let t = screen(&mut app, w, 40);
+        insta::assert_snapshot!(format!("evidence_{w}"), t.backend());
+        let rows = evidence_rows(&text(&t));
+        assert!(rows.len() >= 6, "{rows:?}");
+        for (row, loc) in rows.iter().zip([
+            "iam-policy.json:1-12",
+            "iam-policy.json:5",
+            "kubectl/serviceaccounts.json:25",
+            "iam-policy.json:1-3",
+            "kubectl/serviceaccounts.json:39",
+        ]) {
+            assert!(
+                row.contains(&format!("{loc}  ")) || row.trim_end().ends_with(loc),
+                "at {w} columns the location {loc} is cut: {row:?}"
+            );
+        }
+    }
+    // A journal line is shortened around what the check matched, not at its start.
+    let mut app = app_for(&testdata("kubeadm-cgroup-driver-mismatch"));
+    press(&mut app, "<enter>");
+    for w in [80u16, 100] {
+        let rows = evidence_rows(&text(&screen(&mut app, w, 40)));
+        let journal = rows
+            .iter()
+            .find(|r| r.contains("journal/kubelet.log:5"))
+            .unwrap();
+        assert!(journal.contains("misconfiguration"), "{journal}");
+    }
+}
+
+#[test]
+fn the_id_column_fits_its_ids_and_titles_stay_readable() {
+    let mut app = app_for(&testdata("gke-wi-binding-missing"));
+    press(&mut app, "<down>");
+    for w in [80u16, 100] {
+        let t = screen(&mut app, w, 16);
+        insta::assert_snapshot!(format!("check_list_{w}"), t.backend());
+        let s = text(&t);
+        let row = s
+            .lines()
+            .find(|l| l.contains("gke/wi-binding-missing"))
+            .unwrap();
+        assert!(
+            row.contains("A Kubernetes service account"),
+            "at {w}: {row:?}"
+        );
+    }
+    // The whole catalog at 80 columns: the longest id is whole.
+    let cat = Arc::new(Catalog::embedded().unwrap());
+    let config = Config {
+        bundle: testdata("kubeadm-etcd-restart-docker-1.13.1-84"),
+        format: Format::Tui,
+        fail_on: FailOn::Never,
+        analyzers: None,
+        limits: Limits::default(),
+        threads: None,
+        tuning: Default::default(),
+    };
+    let a = analyze_bundle(&config, &cat, &Progress::default()).unwrap();
+    let mut app = App::new(cat);
+    app.set_analysis(a);
+    let s = text(&screen(&mut app, 80, 50));
+    let row = s
+        .lines()
+        .find(|l| l.contains("kubeadm/etcd-restart-docker-1.13.1-84"))
+        .expect("the longest id whole");
+    assert!(row.contains("etcd"), "{row}");
+}
+
+#[test]
+fn the_header_and_the_groups_count_the_same_things() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let s = text(&screen(&mut app, 160, 20));
+    let m = app.model.as_ref().unwrap();
+    let findings: usize = m.checks.iter().map(|c| c.findings.len()).sum();
+    let with = m.checks.iter().filter(|c| !c.findings.is_empty()).count();
+    assert!(s.contains(&format!(" {findings} findings: ")), "{s}");
+    assert!(
+        s.contains(&format!("{with} check with findings"))
+            || s.contains(&format!("{with} checks with findings")),
+        "{s}"
+    );
+    assert!(s.contains(&format!("Checks with findings ({with})")), "{s}");
+    // The finding column of a check counts its findings.
+    let row = s
+        .lines()
+        .find(|l| l.contains("kubeadm/coredns-loop"))
+        .unwrap();
+    assert!(row.trim_end().ends_with(&findings.to_string()), "{row}");
+}
+
+#[test]
+fn viewer_search_counts_only_matches_it_can_show_and_scrolls_to_them() {
+    let mut wide = String::from("first line\n");
+    wide.push_str(&format!("{}NEEDLE here\n", "x".repeat(300)));
+    // A one-line JSON document whose match is past the part of the line the viewer shows.
+    wide.push_str(&format!(
+        "{{\"pad\":\"{}\",\"k\":\"NEEDLE\"}}\n",
+        "y".repeat(20_000)
+    ));
+    wide.push_str("last line\n");
+    let dir = temp_bundle(&[
+        (
+            "manifest.json",
+            br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#,
+        ),
+        ("captured/wide.txt", wide.as_bytes()),
+    ]);
+    let mut app = app_for_temp(&dir, "wide");
+    press(&mut app, "b/wide<enter>G<enter>/NEEDLE<enter>");
+    let v = viewer(&app);
+    assert_eq!(v.search.as_ref().unwrap().count, 1);
+    assert_eq!(v.cursor, 2);
+    let t = screen(&mut app, 100, 14);
+    let s = text(&t);
+    assert!(s.contains("match 1/1"), "{s}");
+    // The match is on screen (scrolled sideways to it) and highlighted.
+    let (y, line) = s
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.starts_with('>'))
+        .unwrap();
+    let x = line.find("NEEDLE").expect("the match is in view");
+    let x = line[..x].chars().count() as u16;
+    assert_eq!(
+        t.backend().buffer()[(x, y as u16)].bg,
+        ratatui::style::Color::Yellow
+    );
+    assert!(s.contains("col "), "{s}");
+}
+
+#[test]
+fn a_file_opened_from_the_bundle_browser_shows_its_evidence() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    press(&mut app, "b/q7w4n/coredns.log<enter>G<enter>");
+    let v = viewer(&app);
+    assert_eq!(
+        v.rel,
+        "kubectl/logs/kube-system/coredns-5d78c9869d-q7w4n/coredns.log"
+    );
+    assert_eq!(v.evidence, vec![(3, 3)]);
+    let s = text(&screen(&mut app, 100, 16));
+    assert!(s.contains("1 evidence range"), "{s}");
+    assert!(
+        s.lines().any(|l| l.starts_with(" *") && l.contains(" 3 │")),
+        "{s}"
+    );
+    press(&mut app, "e");
+    assert_eq!(viewer(&app).cursor, 3);
+    assert!(text(&screen(&mut app, 100, 16)).contains("evidence 1/1"));
+}
+
+#[test]
+fn overlapping_evidence_is_visited_one_range_at_a_time() {
+    let body: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+    let dir = temp_bundle(&[
+        (
+            "manifest.json",
+            br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#,
+        ),
+        ("captured/x.txt", body.as_bytes()),
+    ]);
+    let mut app = app_for_temp(&dir, "overlap");
+    app.open_file("captured/x.txt", vec![(1, 12), (5, 5), (20, 21)], 1);
+    let status = |app: &mut App| -> String {
+        let s = text(&screen(app, 100, 16));
+        s.lines().nth(14).unwrap().to_string()
+    };
+    assert!(status(&mut app).contains("evidence 1/3"));
+    press(&mut app, "e");
+    assert_eq!(viewer(&app).cursor, 5);
+    assert!(status(&mut app).contains("evidence 2/3"));
+    press(&mut app, "e");
+    assert_eq!(viewer(&app).cursor, 20);
+    assert!(status(&mut app).contains("evidence 3/3"));
+    // Past the last one it goes round, and says so.
+    press(&mut app, "e");
+    assert_eq!(viewer(&app).cursor, 1);
+    let st = status(&mut app);
+    assert!(
+        st.contains("evidence 1/3") && st.contains("back to the first"),
+        "{st}"
+    );
+    press(&mut app, "E");
+    assert_eq!(viewer(&app).cursor, 20);
+    assert!(status(&mut app).contains("on to the last"));
+    press(&mut app, "EE");
+    assert_eq!(viewer(&app).cursor, 1);
+    assert!(status(&mut app).contains("evidence 1/3"));
+}
+
+#[test]
+fn search_the_whole_bundle_and_open_a_hit_at_its_line() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    press(&mut app, "s");
+    assert!(text(&screen(&mut app, 100, 20)).contains("search the bundle: /"));
+    press(&mut app, "plugin/loop<enter>");
+    let t = screen(&mut app, 100, 20);
+    insta::assert_snapshot!("bundle_search", t.backend());
+    let s = text(&t);
+    assert!(s.contains("search /plugin/loop"), "{s}");
+    let Some(Screen::Search(search)) = app.stack.last() else {
+        panic!("not in the search view")
+    };
+    let hits: Vec<(String, usize)> = search
+        .hits
+        .iter()
+        .map(|h| (search.files[h.file].rel.clone(), h.line))
+        .collect();
+    assert!(hits.len() >= 4, "{hits:?}");
+    assert!(s.contains(&format!("{} hits in", search.count)), "{s}");
+    // Hits are listed by file and line; enter opens the second one at its line.
+    assert!(hits.windows(2).all(|w| w[0] <= w[1]), "{hits:?}");
+    press(&mut app, "j<enter>");
+    let v = viewer(&app);
+    assert_eq!((v.rel.clone(), v.cursor), hits[1]);
+    assert!(
+        v.search.is_some(),
+        "the pattern is searched in the file too"
+    );
+    press(&mut app, "<esc><esc>");
+    assert!(matches!(app.stack.last(), Some(Screen::Search(_))));
+    press(&mut app, "q");
+    assert!(app.stack.is_empty());
+}
+
+#[test]
+fn the_check_list_filters_by_the_name_of_a_pod_or_node() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    press(&mut app, "/coredns-5d78c9869d-q7w4n");
+    let s = text(&screen(&mut app, 100, 16));
+    assert!(s.contains("kubeadm/coredns-loop"), "{s}");
+    assert!(!s.contains("No check matches"), "{s}");
+    press(&mut app, "<esc>/cp-1");
+    let s = text(&screen(&mut app, 100, 16));
+    assert!(s.contains("kubeadm/coredns-loop"), "{s}");
+}
+
+#[test]
+fn viewer_goes_to_lines_filters_and_hands_the_file_over() {
+    let mut body = String::new();
+    for i in 1..=300 {
+        if i % 50 == 0 {
+            body.push_str(&format!("{i} ERROR {}\n", "wide ".repeat(40)));
+        } else {
+            body.push_str(&format!("{i} fine\n"));
+        }
+    }
+    let dir = temp_bundle(&[
+        (
+            "manifest.json",
+            br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#,
+        ),
+        ("captured/app.log", body.as_bytes()),
+    ]);
+    let mut app = app_for_temp(&dir, "lines");
+    press(&mut app, "b/app.log<enter>G<enter>");
+    // :N and NG, as quoted in a ticket.
+    press(&mut app, ":120<enter>");
+    assert_eq!(viewer(&app).cursor, 120);
+    press(&mut app, "42G");
+    assert_eq!(viewer(&app).cursor, 42);
+    press(&mut app, "7g");
+    assert_eq!(viewer(&app).cursor, 7);
+    press(&mut app, ":nope<enter>");
+    assert!(text(&screen(&mut app, 80, 16)).contains("not a line number"));
+    // 0 and $: the start and the end of the lines shown.
+    press(&mut app, ":50<enter>");
+    screen(&mut app, 80, 16);
+    press(&mut app, "$");
+    assert!(viewer(&app).left > 0);
+    press(&mut app, "0");
+    assert_eq!(viewer(&app).left, 0);
+    // &pattern: only the matching lines, j/k move between them, esc shows all again.
+    press(&mut app, "g&ERROR<enter>");
+    let t = screen(&mut app, 80, 16);
+    insta::assert_snapshot!("viewer_only_matches", t.backend());
+    let s = text(&t);
+    let numbers: Vec<&str> = s
+        .lines()
+        .skip(3)
+        .take(11)
+        .filter_map(|l| l.split('│').next())
+        .map(|g| g.trim_matches(|c: char| !c.is_ascii_digit()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert_eq!(
+        numbers,
+        vec!["50", "100", "150", "200", "250", "300"],
+        "{s}"
+    );
+    assert!(s.contains("only matching lines"));
+    press(&mut app, "j");
+    assert_eq!(viewer(&app).cursor, 100);
+    press(&mut app, "<esc>");
+    assert!(!viewer(&app).only_matches);
+    // y copies path:line; o and v ask for the pager and the editor at the line.
+    press(&mut app, "y");
+    assert_eq!(
+        app.clipboard.take().as_deref(),
+        Some("captured/app.log:100")
+    );
+    press(&mut app, "o");
+    let x = app.external.take().expect("the pager is asked for");
+    assert!(!x.editor && x.line == 100 && x.path.ends_with("captured/app.log"));
+    let (program, args) =
+        kubetriage::tui::external_command(&x, |k| (k == "PAGER").then(|| "less -R".to_string()));
+    assert_eq!(program, "less");
+    assert_eq!(args[..2], ["-R".to_string(), "+100".to_string()]);
+    press(&mut app, "v");
+    let x = app.external.take().unwrap();
+    let (program, _) = kubetriage::tui::external_command(&x, |_| None);
+    assert!(x.editor);
+    assert_eq!(program, "vi");
+}
+
+#[test]
+fn pod_and_node_views_from_an_evidence_line_and_back() {
+    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    // The first evidence item is a log of pod coredns-5d78c9869d-8xk2p.
+    press(&mut app, "<enter>p");
+    let t = screen(&mut app, 120, 30);
+    insta::assert_snapshot!("pod_view", t.backend());
+    let s = text(&t);
+    assert!(
+        s.contains("pod kube-system/coredns-5d78c9869d-8xk2p"),
+        "{s}"
+    );
+    assert!(s.contains("phase Running"), "{s}");
+    assert!(
+        s.contains("restarts 9") && s.contains("CrashLoopBackOff"),
+        "{s}"
+    );
+    assert!(s.contains("coredns-5d78c9869d-8xk2p/coredns.log"), "{s}");
+    assert!(s.contains("Findings that name it"), "{s}");
+    assert!(s.contains("kubeadm/coredns-loop"), "{s}");
+    // Its node, then a log of the pod from there.
+    let Some(Screen::Object(o)) = app.stack.last() else {
+        panic!("not in an object view")
+    };
+    let node_row = o
+        .rows
+        .iter()
+        .position(|r| r.text.contains("node cp-1"))
+        .unwrap();
+    for _ in 0..node_row {
+        press(&mut app, "j");
+    }
+    press(&mut app, "<enter>");
+    let s = text(&screen(&mut app, 120, 30));
+    assert!(s.contains("node cp-1"), "{s}");
+    assert!(s.contains("kube-system/coredns-5d78c9869d-8xk2p"), "{s}");
+    assert!(s.contains("nodes/cp-1/kubelet/config.yaml"), "{s}");
+    let Some(Screen::Object(o)) = app.stack.last() else {
+        panic!()
+    };
+    let file_row = o
+        .rows
+        .iter()
+        .position(|r| r.text.contains("nodes/cp-1/kubelet/config.yaml"))
+        .unwrap();
+    press(&mut app, "g");
+    for _ in 0..file_row {
+        press(&mut app, "j");
+    }
+    press(&mut app, "<enter>");
+    let v = viewer(&app);
+    assert_eq!(v.rel, "nodes/cp-1/kubelet/config.yaml");
+    assert_eq!(v.cursor, 25, "opened at its evidence line");
+    // From the viewer, p names the node of the file; esc goes back one view at a time.
+    press(&mut app, "p");
+    assert!(text(&screen(&mut app, 120, 30)).contains("node cp-1"));
+    press(&mut app, "<esc><esc><esc><esc>");
+    assert!(matches!(app.stack.last(), Some(Screen::Detail(_))));
+    // A line that names nothing says so.
+    let dir = temp_bundle(&[
+        (
+            "manifest.json",
+            br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#,
+        ),
+        ("captured/notes.txt", b"nothing here\n"),
+    ]);
+    let mut app = app_for_temp(&dir, "notes");
+    press(&mut app, "b/notes<enter>G<enter>p");
+    assert!(text(&screen(&mut app, 100, 16)).contains("no pod or node is named here"));
 }

@@ -12,6 +12,39 @@ use crate::manifest::{Cluster, SourceStatus};
 use crate::model::{CheckResult, Severity, Status};
 use serde::Serialize;
 
+/// How a report for people (text, Markdown) is laid out.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// Columns of text (`--width`): prose is wrapped and excerpts shortened to fit.
+    pub width: usize,
+    /// Only the checks with findings (`--findings-only`).
+    pub findings_only: bool,
+    /// The catalog, for each check's reference and log patterns (the part of an excerpt kept).
+    pub catalog: Option<&'a crate::spec::Catalog>,
+}
+
+/// The width of a report when the terminal's is not known.
+pub const DEFAULT_WIDTH: usize = 100;
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            width: DEFAULT_WIDTH,
+            findings_only: false,
+            catalog: None,
+        }
+    }
+}
+
+/// `n` and `word`, in the plural when `n` is not 1: "1 finding", "2 findings".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// The version of kubetriage that wrote a report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -1,15 +1,23 @@
-//! The plain-text report, for a terminal without the UI, a pipe or a ticket. Every string that
-//! comes from the bundle is escaped before it is written.
+//! The plain-text report, for a terminal without the UI, a pipe or a ticket. It fits the width
+//! it is given (`--width`): sentences re-flowed, commands broken only where a copy still runs,
+//! excerpts shortened around what proves the finding. Every string that comes from the bundle
+//! is escaped before it is written.
 
-use super::Report;
-use crate::model::Status;
+use super::{Options, Report, plural};
+use crate::model::{CheckResult, Finding, Status};
 use crate::sanitize::{escape, escape_lines};
 use std::io::{self, Write};
 
 /// Bundle problems listed before the rest are summarised by count.
 const MAX_PROBLEMS_SHOWN: usize = 10;
 
+/// The report with the default options (100 columns, every check).
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    write_with(report, &Options::default(), out)
+}
+
+pub fn write_with(report: &Report, opts: &Options, out: &mut dyn Write) -> io::Result<()> {
+    let width = opts.width.max(40);
     let b = &report.bundle;
     let s = &report.summary;
     writeln!(
@@ -33,29 +41,47 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "collected {}",
         b.created.as_deref().unwrap_or("at an unknown time")
     ));
-    writeln!(out, "{}", cluster.join(", "))?;
-    writeln!(
+    para(out, &cluster.join(", "), width, 0)?;
+    let findings = s.critical + s.error + s.warning + s.info;
+    para(
         out,
-        "{} checks: {} with findings, {} passed, {} not evaluated; findings: {} critical, {} error, {} warning, {} info",
-        s.checks, s.finding, s.pass, s.not_evaluated, s.critical, s.error, s.warning, s.info
+        &format!(
+            "{}: {} with findings, {} passed, {} not evaluated, {} not applicable; {}: {} critical, {} error, {} warning, {} info",
+            plural(s.checks, "check"),
+            s.finding,
+            s.pass,
+            s.not_evaluated,
+            s.not_applicable,
+            plural(findings, "finding"),
+            s.critical,
+            s.error,
+            s.warning,
+            s.info
+        ),
+        width,
+        0,
     )?;
     for w in &b.warnings {
-        writeln!(out, "warning: {}", escape(w))?;
+        para(out, &format!("warning: {}", escape(w)), width, 9)?;
     }
     let problems: Vec<_> = report.collection_problems().collect();
     if !problems.is_empty() {
         writeln!(
             out,
-            "\nNot collected ({} source(s) in manifest.json):",
-            problems.len()
+            "\nCollection failures ({} in manifest.json):",
+            plural(problems.len(), "source")
         )?;
         for c in problems {
-            writeln!(
+            para(
                 out,
-                "  {:<8} {}  {}",
-                c.status.as_str(),
-                escape(&c.path),
-                escape(&c.detail)
+                &format!(
+                    "  {:<8} {}  {}",
+                    c.status.as_str(),
+                    escape(&c.path),
+                    escape(&c.detail)
+                ),
+                width,
+                11,
             )?;
         }
     }
@@ -67,7 +93,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             } else {
                 escape(&p.file).into_owned()
             };
-            writeln!(out, "  {file}: {}", escape(&p.problem))?;
+            para(out, &format!("  {file}: {}", escape(&p.problem)), width, 4)?;
         }
         if b.problems.len() > MAX_PROBLEMS_SHOWN {
             writeln!(
@@ -79,31 +105,113 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
 
     for c in report.with_status(Status::Finding) {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "{:<8} {}  {}",
-            c.severity.as_str().to_uppercase(),
-            c.id,
-            escape(&c.title)
-        )?;
-        for f in &c.findings {
+        check_findings(c, opts, width, out)?;
+    }
+    tool_verdicts(report, out)?;
+    if opts.findings_only {
+        return Ok(());
+    }
+    let not_eval = report.with_status(Status::NotEvaluated);
+    if !not_eval.is_empty() {
+        writeln!(out, "\nNot evaluated ({}):", not_eval.len())?;
+        let id_w = not_eval.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        for c in not_eval {
+            let line = format!(
+                "  {:<8} {:<id_w$}  {}",
+                c.severity.as_str(),
+                c.id,
+                escape(&c.reason)
+            );
+            if unicode_width::UnicodeWidthStr::width(line.as_str()) <= width {
+                writeln!(out, "{line}")?;
+            } else {
+                // The reason on rows of its own, under the check.
+                writeln!(out, "  {:<8} {}", c.severity.as_str(), c.id)?;
+                para(out, &format!("           {}", escape(&c.reason)), width, 11)?;
+            }
+        }
+    }
+    let passed = report.with_status(Status::Pass);
+    if !passed.is_empty() {
+        writeln!(out, "\nPassed ({}):", passed.len())?;
+        let id_w = passed.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        for c in passed {
+            para(
+                out,
+                &format!("  {:<id_w$}  {}", c.id, escape(&c.title)),
+                width,
+                4 + id_w,
+            )?;
+        }
+    }
+    // Apart from the checks that lacked their data: these were written for another platform.
+    let other = report.with_status(Status::NotApplicable);
+    if !other.is_empty() {
+        writeln!(out, "\nNot applicable ({}):", other.len())?;
+        for (reason, n) in report.not_applicable_reasons() {
+            para(
+                out,
+                &format!("  {}: {}", plural(n, "check"), escape(reason)),
+                width,
+                4,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Findings that share the same remediation, in the order they first appear: the
+/// remediation is printed once, after them.
+pub fn by_remediation(c: &CheckResult) -> Vec<(&str, Vec<(usize, &Finding)>)> {
+    let mut groups: Vec<(&str, Vec<(usize, &Finding)>)> = Vec::new();
+    for (i, f) in c.findings.iter().enumerate() {
+        match groups.iter_mut().find(|(r, _)| *r == f.remediation) {
+            Some((_, members)) => members.push((i, f)),
+            None => groups.push((&f.remediation, vec![(i, f)])),
+        }
+    }
+    groups
+}
+
+fn check_findings(
+    c: &CheckResult,
+    opts: &Options,
+    width: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "{} {}", c.severity.as_str().to_uppercase(), c.id)?;
+    para(out, &format!("  {}", escape(&c.title)), width, 2)?;
+    let spec = opts.catalog.and_then(|cat| cat.get(&c.id));
+    let groups = by_remediation(c);
+    let shared = c.findings.len() > 1 && groups.len() < c.findings.len();
+    for (remediation, members) in &groups {
+        for (_, f) in members {
             let sev = if f.severity != c.severity {
                 format!("[{}] ", f.severity)
             } else {
                 String::new()
             };
-            writeln!(out, "  * {sev}{}", escape(&f.summary))?;
+            para(out, &format!("  * {sev}{}", escape(&f.summary)), width, 4)?;
             if !f.detail.is_empty() {
-                writeln!(out, "{}", indent(&escape_lines(&f.detail), 4))?;
+                block(out, &escape_lines(&f.detail), width, 4)?;
             }
             let shown = f.evidence.len();
-            let more = if f.occurrences > shown {
-                format!(", {} shown of {}", shown, f.occurrences)
+            if f.occurrences > shown {
+                writeln!(
+                    out,
+                    "    evidence ({shown} shown of {}):",
+                    plural(f.occurrences, "occurrence")
+                )?;
+            } else if f.occurrences > 1 {
+                writeln!(
+                    out,
+                    "    evidence ({}):",
+                    plural(f.occurrences, "occurrence")
+                )?;
             } else {
-                String::new()
-            };
-            writeln!(out, "    evidence{more}:")?;
+                writeln!(out, "    evidence:")?;
+            }
             for e in &f.evidence {
                 let range = if e.end_line > e.line {
                     format!("{}-{}", e.line, e.end_line)
@@ -111,35 +219,54 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     e.line.to_string()
                 };
                 writeln!(out, "      {}:{range}", escape(&e.file))?;
-                writeln!(out, "{}", indent(&escape_lines(&e.excerpt), 8))?;
+                for l in escape_lines(&e.excerpt).lines() {
+                    let focus = crate::excerpt::focus(l, spec);
+                    let short = crate::excerpt::shorten(l, width.saturating_sub(8), focus);
+                    writeln!(out, "        {short}")?;
+                }
             }
-            if !f.remediation.is_empty() {
+        }
+        if !remediation.is_empty() {
+            if shared && members.len() > 1 {
+                let which: Vec<String> = members.iter().map(|(i, _)| (i + 1).to_string()).collect();
+                writeln!(out, "    what to do (findings {}):", which.join(", "))?;
+            } else {
                 writeln!(out, "    what to do:")?;
-                writeln!(out, "{}", indent(&escape_lines(&f.remediation), 6))?;
             }
+            block(out, &escape_lines(remediation), width, 6)?;
         }
     }
-    let not_eval = report.with_status(Status::NotEvaluated);
-    if !not_eval.is_empty() {
-        writeln!(out, "\nNot evaluated ({}):", not_eval.len())?;
-        for c in not_eval {
-            writeln!(out, "  {:<40} {}", c.id, escape(&c.reason))?;
-        }
+    if let Some(s) = spec {
+        let r = crate::reference::of(&s.spec.docs);
+        para(out, &format!("    reference: {}", r.line()), width, 6)?;
     }
-    let passed = report.with_status(Status::Pass);
-    if !passed.is_empty() {
-        writeln!(out, "\nPassed ({}):", passed.len())?;
-        for c in passed {
-            writeln!(out, "  {:<40} {}", c.id, escape(&c.title))?;
-        }
+    Ok(())
+}
+
+/// One paragraph at `width` columns, the rows after the first indented `hang` spaces.
+fn para(out: &mut dyn Write, text: &str, width: usize, hang: usize) -> io::Result<()> {
+    // A line that fits keeps its own spacing (aligned columns).
+    if unicode_width::UnicodeWidthStr::width(text) <= width && !text.contains('\n') {
+        return writeln!(out, "{}", text.trim_end());
     }
-    let other = report.with_status(Status::NotApplicable);
-    if !other.is_empty() {
-        writeln!(out, "\nNot applicable ({}):", other.len())?;
-        for (reason, n) in report.not_applicable_reasons() {
-            writeln!(out, "  {n} checks: {}", escape(reason))?;
-        }
+    let indent = text.len() - text.trim_start_matches(' ').len();
+    for r in crate::prose::wrap(text.trim_start(), width, indent, hang) {
+        writeln!(out, "{}", r.trim_end())?;
     }
+    Ok(())
+}
+
+/// A text of sentences and commands laid out at `width` columns, `indent` spaces in.
+fn block(out: &mut dyn Write, text: &str, width: usize, indent: usize) -> io::Result<()> {
+    for (r, _) in crate::prose::layout(text, width, indent) {
+        writeln!(out, "{}", r.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Another tool's own results carried by the bundle (troubleshoot's `analysis.json`), labelled
+/// as that tool's.
+fn tool_verdicts(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.tool_verdicts.is_empty() {
         let tool = &report.tool_verdicts[0].tool;
         writeln!(
@@ -161,12 +288,4 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn indent(s: &str, n: usize) -> String {
-    let pad = " ".repeat(n);
-    s.lines()
-        .map(|l| format!("{pad}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

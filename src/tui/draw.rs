@@ -110,6 +110,8 @@ pub fn draw(f: &mut Frame, app: &App) {
     match app.stack.last() {
         Some(Screen::Detail(d)) => detail(f, app, d, a.body),
         Some(Screen::Viewer(v)) => viewer(f, v, a.body),
+        Some(Screen::Search(s)) => search(f, s, a.body),
+        Some(Screen::Object(o)) => object(f, o, a.body),
         None => match app.tab {
             Tab::Checks => checks(f, app, a.body),
             Tab::Files => files(f, app, a.body),
@@ -155,34 +157,54 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
             first.push(Span::raw(m.created.clone()));
             lines.push(Line::from(first));
             let s = &m.summary;
-            let mut second = vec![Span::styled(" findings ", DIM)];
+            let total = s.critical + s.error + s.warning + s.info;
+            let mut second = vec![Span::styled(
+                format!(" {}", crate::report::plural(total, "finding")),
+                DIM,
+            )];
+            let mut sep = ": ";
             for (sev, n) in [
                 (Severity::Critical, s.critical),
                 (Severity::Error, s.error),
                 (Severity::Warning, s.warning),
                 (Severity::Info, s.info),
             ] {
-                let style = if n > 0 { sev_style(sev) } else { DIM };
-                second.push(Span::styled(format!("{n} {sev}"), style));
-                second.push(Span::raw("  "));
+                if n > 0 {
+                    second.push(Span::styled(sep, DIM));
+                    second.push(Span::styled(format!("{n} {sev}"), sev_style(sev)));
+                    sep = ", ";
+                }
             }
+            second.push(Span::raw(" "));
             second.push(Span::styled("│ ", DIM));
-            second.push(Span::raw(format!("{} not evaluated", s.not_evaluated)));
-            second.push(Span::styled("  │ ", DIM));
+            second.push(Span::raw(format!(
+                "{} with findings, {} not evaluated",
+                crate::report::plural(s.finding, "check"),
+                s.not_evaluated
+            )));
+            if s.not_applicable > 0 {
+                second.push(Span::styled(
+                    format!(", {} not applicable", s.not_applicable),
+                    DIM,
+                ));
+            }
+            // Collection failures only when there are some (the tab counts them anyway):
+            // the line must fit 100 columns.
             let failures = m.sources.len();
-            let style = if failures > 0 {
-                Style::new().fg(Color::Yellow)
-            } else {
-                Style::default()
-            };
-            second.push(Span::styled(
-                format!("{failures} collection failures"),
-                style,
-            ));
+            if failures > 0 {
+                second.push(Span::styled(" │ ", DIM));
+                second.push(Span::styled(
+                    crate::report::plural(failures, "collection failure"),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
             if !m.warnings.is_empty() {
                 second.push(Span::styled("  │ ", DIM));
                 second.push(Span::styled(
-                    format!("{} warning(s): see p", m.warnings.len()),
+                    format!(
+                        "{}: see p",
+                        crate::report::plural(m.warnings.len(), "warning")
+                    ),
                     Style::new().fg(Color::Yellow),
                 ));
             }
@@ -276,6 +298,10 @@ fn tabs(f: &mut Frame, app: &App, area: Rect) {
                     spans.push(Span::styled(id, BOLD));
                 }
                 Screen::Viewer(v) => spans.push(Span::styled(v.title.clone(), BOLD)),
+                Screen::Search(s) => {
+                    spans.push(Span::styled(format!("search /{}", s.pattern), BOLD))
+                }
+                Screen::Object(o) => spans.push(Span::styled(o.title.clone(), BOLD)),
             }
         }
     }
@@ -321,15 +347,21 @@ fn checks(f: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let id_w = rows
+    // The id column is as wide as the longest id shown, but leaves the title at least
+    // `MIN_TITLE` columns; below 120 columns the status word goes (the group says it).
+    const MIN_TITLE: usize = 20;
+    let width = area.width as usize;
+    let status_w = if width >= 120 { 9 } else { 0 };
+    let fixed = 1 + 2 + status_w + 9 + 2 + 6;
+    let longest = rows
         .iter()
         .filter_map(|r| match r {
             CheckRow::Check(i) => Some(viewer::width_of(&m.checks[*i].id)),
             _ => None,
         })
         .max()
-        .unwrap_or(10)
-        .min(44);
+        .unwrap_or(10);
+    let id_w = longest.min(width.saturating_sub(fixed + MIN_TITLE).max(12));
     let mut lines = Vec::new();
     for (ri, r) in rows
         .iter()
@@ -359,16 +391,11 @@ fn checks(f: &mut Frame, app: &App, area: Rect) {
                     Status::Finding => c.findings.len().to_string(),
                     _ => "-".to_string(),
                 };
-                let width = area.width as usize;
-                let fixed = 1 + 2 + 9 + 9 + id_w + 2 + 6;
-                let title_w = width.saturating_sub(fixed);
+                let title_w = width.saturating_sub(fixed + id_w);
                 Line::from(vec![
                     marker(sel),
                     Span::raw("  "),
-                    Span::styled(
-                        format!("{:<9}", status_word(c.status)),
-                        status_style(c.status),
-                    ),
+                    Span::styled(pad(status_word(c.status), status_w), status_style(c.status)),
                     Span::styled(format!("{:<9}", c.severity.as_str()), sev_style(c.severity)),
                     Span::styled(pad(&c.id, id_w), BOLD),
                     Span::raw("  "),
@@ -404,73 +431,46 @@ fn truncate(s: &str, w: usize) -> String {
     format!("{head}…")
 }
 
-/// Word-wraps `text` at `width` columns with `indent` spaces before each row.
-fn wrap_into(out: &mut Vec<Line<'static>>, text: &str, width: usize, indent: usize, style: Style) {
-    let avail = width.saturating_sub(indent).max(8);
-    let pad = " ".repeat(indent);
-    for para in text.split('\n') {
-        if para.trim().is_empty() {
-            out.push(Line::raw(""));
-            continue;
-        }
-        let mut cur = String::new();
-        let lead: String = para.chars().take_while(|c| *c == ' ').collect();
-        for word in para.split(' ').filter(|w| !w.is_empty()) {
-            let need = if cur.is_empty() {
-                viewer::width_of(&lead) + viewer::width_of(word)
-            } else {
-                viewer::width_of(&cur) + 1 + viewer::width_of(word)
-            };
-            if need > avail && !cur.is_empty() {
-                out.push(Line::styled(format!("{pad}{cur}"), style));
-                cur.clear();
-            }
-            if cur.is_empty() {
-                cur.push_str(&lead);
-                let mut w = word;
-                while viewer::width_of(&cur) + viewer::width_of(w) > avail {
-                    let room = avail.saturating_sub(viewer::width_of(&cur)).max(1);
-                    let piece = viewer::split_at_width(w, room)[0];
-                    cur.push_str(piece);
-                    out.push(Line::styled(format!("{pad}{cur}"), style));
-                    cur.clear();
-                    w = &w[piece.len()..];
-                    if w.is_empty() {
-                        break;
-                    }
-                }
-                cur.push_str(w);
-            } else {
-                cur.push(' ');
-                cur.push_str(word);
-            }
-        }
-        if !cur.is_empty() {
-            out.push(Line::styled(format!("{pad}{cur}"), style));
-        }
-    }
-}
-
-/// Hard-wraps verbatim text (commands) at `width` without re-flowing it.
-fn verbatim_into(
-    out: &mut Vec<Line<'static>>,
+/// Lays out `text` (sentences, list items, commands) at `width` columns with `indent` spaces
+/// before each row (see `prose`): sentences re-flowed at word boundaries, code in `code` style
+/// and broken only where a copy still runs. Returns, per row, whether it is code.
+fn prose_into(
+    out: &mut DetailText,
     text: &str,
     width: usize,
     indent: usize,
     style: Style,
+    code: Style,
 ) {
-    let avail = width.saturating_sub(indent).max(8);
-    let pad = " ".repeat(indent);
-    for l in text.split('\n') {
-        for piece in viewer::split_at_width(l, avail) {
-            out.push(Line::styled(format!("{pad}{piece}"), style));
-        }
+    for (row, is_code) in crate::prose::layout(text, width, indent) {
+        let wide = is_code && viewer::width_of(&row) > width;
+        out.lines
+            .push(Line::styled(row, if is_code { code } else { style }));
+        out.wide.push(wide);
     }
 }
 
-/// The detail text of a check at `width` columns, and the row where each finding starts.
-pub fn detail_text(c: &CheckView, width: usize) -> (Vec<Line<'static>>, Vec<usize>) {
-    let mut out = Vec::new();
+/// The detail text of a check laid out for one width.
+#[derive(Debug, Default)]
+pub struct DetailText {
+    pub lines: Vec<Line<'static>>,
+    /// The row where each finding starts.
+    pub starts: Vec<usize>,
+    /// Rows of code wider than the pane: shown from the pane's sideways scroll.
+    pub wide: Vec<bool>,
+}
+
+impl DetailText {
+    fn push(&mut self, l: Line<'static>) {
+        self.lines.push(l);
+        self.wide.push(false);
+    }
+}
+
+/// The detail text of a check at `width` columns.
+pub fn detail_text(c: &CheckView, width: usize) -> DetailText {
+    let mut out = DetailText::default();
+    let cmd = Style::new().fg(Color::Cyan);
     out.push(Line::from(vec![
         Span::styled(
             format!("{} ", status_word(c.status).to_uppercase()),
@@ -479,36 +479,41 @@ pub fn detail_text(c: &CheckView, width: usize) -> (Vec<Line<'static>>, Vec<usiz
         Span::styled(format!("{} ", c.severity), sev_style(c.severity)),
         Span::styled(c.id.clone(), BOLD),
     ]));
-    wrap_into(&mut out, &c.title, width, 0, BOLD);
+    prose_into(&mut out, &c.title, width, 0, BOLD, BOLD);
     out.push(Line::raw(""));
     match c.status {
         Status::NotEvaluated => {
-            wrap_into(
+            let yellow = Style::new().fg(Color::Yellow);
+            prose_into(
                 &mut out,
                 &format!("Not evaluated: {}", c.reason),
                 width,
                 0,
-                Style::new().fg(Color::Yellow),
+                yellow,
+                yellow,
             );
             out.push(Line::raw(""));
         }
         Status::NotApplicable => {
-            wrap_into(
+            prose_into(
                 &mut out,
                 &format!("Not applicable: {}", c.reason),
                 width,
                 0,
                 DIM,
+                DIM,
             );
             out.push(Line::raw(""));
         }
         Status::Pass => {
-            wrap_into(
+            let green = Style::new().fg(Color::Green);
+            prose_into(
                 &mut out,
                 "Passed: the check had its data and the problem is absent.",
                 width,
                 0,
-                Style::new().fg(Color::Green),
+                green,
+                green,
             );
             out.push(Line::raw(""));
         }
@@ -516,28 +521,42 @@ pub fn detail_text(c: &CheckView, width: usize) -> (Vec<Line<'static>>, Vec<usiz
     }
     if !c.explanation.is_empty() {
         out.push(Line::styled("Why it matters", BOLD));
-        wrap_into(&mut out, &c.explanation, width, 2, Style::default());
+        prose_into(&mut out, &c.explanation, width, 2, Style::default(), cmd);
         out.push(Line::raw(""));
     }
     if !c.docs.is_empty() {
-        wrap_into(&mut out, &format!("Reference: {}", c.docs), width, 0, DIM);
+        prose_into(
+            &mut out,
+            &format!("Reference: {}", c.docs),
+            width,
+            0,
+            DIM,
+            DIM,
+        );
+    }
+    if !c.docs_url.is_empty() {
+        // An address is code: whole on one row, scrolled sideways when wider than the pane.
+        let row = format!("  {}", c.docs_url);
+        out.wide.push(viewer::width_of(&row) > width);
+        out.lines
+            .push(Line::styled(row, Style::new().fg(Color::Blue)));
     }
     if !c.reads.is_empty() {
-        wrap_into(
+        prose_into(
             &mut out,
             &format!("Reads: {}", c.reads.join(", ")),
             width,
             0,
             DIM,
+            DIM,
         );
     }
-    let mut starts = Vec::new();
     let n = c.findings.len();
     for (i, fnd) in c.findings.iter().enumerate() {
         out.push(Line::raw(""));
-        starts.push(out.len());
+        out.starts.push(out.lines.len());
         let occ = if fnd.occurrences > 1 {
-            format!(" · {} occurrences", fnd.occurrences)
+            format!(" · {}", plural(fnd.occurrences, "occurrence"))
         } else {
             String::new()
         };
@@ -547,32 +566,34 @@ pub fn detail_text(c: &CheckView, width: usize) -> (Vec<Line<'static>>, Vec<usiz
             Span::styled(fnd.severity.as_str(), sev_style(fnd.severity)),
             Span::raw(occ),
         ]));
-        wrap_into(&mut out, &fnd.summary, width, 2, Style::default());
+        prose_into(&mut out, &fnd.summary, width, 2, Style::default(), cmd);
         if !fnd.detail.is_empty() {
-            wrap_into(&mut out, &fnd.detail, width, 2, DIM);
+            prose_into(&mut out, &fnd.detail, width, 2, DIM, cmd);
         }
         if !fnd.remediation.is_empty() {
             out.push(Line::styled("  What to do:", BOLD));
-            verbatim_into(
-                &mut out,
-                &fnd.remediation,
-                width,
-                4,
-                Style::new().fg(Color::Cyan),
-            );
+            prose_into(&mut out, &fnd.remediation, width, 4, Style::default(), cmd);
         }
         let places = fnd.evidence.len();
         let more = if fnd.occurrences > places {
-            format!(" ({} shown of {})", places, fnd.occurrences)
+            format!(" ({places} shown of {})", fnd.occurrences)
         } else {
             String::new()
         };
         out.push(Line::styled(
-            format!("  Evidence: {places} place(s){more}, listed below"),
+            format!(
+                "  Evidence: {}{more}, listed below",
+                plural(places, "place")
+            ),
             DIM,
         ));
     }
-    (out, starts)
+    out
+}
+
+/// "1 place", "2 places".
+pub fn plural(n: usize, word: &str) -> String {
+    crate::report::plural(n, word)
 }
 
 fn detail(f: &mut Frame, app: &App, d: &super::state::DetailState, body: Rect) {
@@ -581,11 +602,14 @@ fn detail(f: &mut Frame, app: &App, d: &super::state::DetailState, body: Rect) {
     };
     let items = app.evidence_items(d.check);
     let (text_area, ev) = detail_areas(body, items.len());
-    let (lines, _) = detail_text(c, text_area.width as usize);
-    let shown: Vec<Line> = lines
+    let t = detail_text(c, text_area.width as usize);
+    let shown: Vec<Line> = t
+        .lines
         .into_iter()
+        .zip(t.wide)
         .skip(d.scroll)
         .take(text_area.height as usize)
+        .map(|(l, wide)| if wide { scrolled(l, d.left) } else { l })
         .collect();
     f.render_widget(Paragraph::new(shown), text_area);
     let Some((title, list)) = ev else { return };
@@ -607,6 +631,7 @@ fn detail(f: &mut Frame, app: &App, d: &super::state::DetailState, body: Rect) {
             )),
         title,
     );
+    let width = list.width as usize;
     let mut rows = Vec::new();
     for (k, &(fi, ei)) in items
         .iter()
@@ -616,21 +641,68 @@ fn detail(f: &mut Frame, app: &App, d: &super::state::DetailState, body: Rect) {
     {
         let e = &c.findings[fi].evidence[ei];
         let sel = k == d.selected && d.focus == Pane::Evidence;
-        let range = if e.end_line > e.line {
-            format!("{}-{}", e.line, e.end_line)
-        } else {
-            e.line.to_string()
-        };
+        let (loc, excerpt) = evidence_row(e, &format!(" #{} ", fi + 1), width);
         let line = Line::from(vec![
             marker(k == d.selected),
             Span::styled(format!(" #{} ", fi + 1), DIM),
-            Span::styled(format!("{}:{range}", e.file_shown), BOLD),
+            Span::styled(loc, BOLD),
             Span::raw("  "),
-            Span::styled(e.excerpt.clone(), DIM),
+            Span::styled(excerpt, DIM),
         ]);
         rows.push(if sel { line.style(SELECTED) } else { line });
     }
     f.render_widget(Paragraph::new(rows), list);
+}
+
+/// A row of code wider than the pane, from column `left` on.
+fn scrolled(l: Line<'static>, left: usize) -> Line<'static> {
+    if left == 0 {
+        return l;
+    }
+    let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+    let style = l.spans.first().map(|s| s.style).unwrap_or(l.style);
+    Line::styled(viewer::skip_columns(&text, left).to_string(), style)
+}
+
+/// An evidence item's location and excerpt for a row of `width` columns after `prefix`: the
+/// location whole (`file:line` or `file:first-last`; a path too long loses its middle, never
+/// the line), the excerpt shortened around what proves the finding.
+pub fn evidence_row(
+    e: &super::state::EvidenceView,
+    prefix: &str,
+    width: usize,
+) -> (String, String) {
+    let range = if e.end_line > e.line {
+        format!("{}-{}", e.line, e.end_line)
+    } else {
+        e.line.to_string()
+    };
+    let fixed = 1 + viewer::width_of(prefix);
+    let room = width.saturating_sub(fixed);
+    let mut loc = format!("{}:{range}", e.file_shown);
+    if viewer::width_of(&loc) > room {
+        // Keep the end of the path (the file and its folder) and the line.
+        let keep = room.saturating_sub(1 + viewer::width_of(&range) + 1);
+        let chars: Vec<char> = e.file_shown.chars().collect();
+        let mut tail = String::new();
+        let mut used = 0;
+        for ch in chars.iter().rev() {
+            let w = unicode_width::UnicodeWidthChar::width(*ch).unwrap_or(0);
+            if used + w > keep {
+                break;
+            }
+            used += w;
+            tail.insert(0, *ch);
+        }
+        loc = format!("…{tail}:{range}");
+    }
+    let left = room.saturating_sub(viewer::width_of(&loc) + 2);
+    let excerpt = if left >= 8 {
+        crate::excerpt::shorten(&e.excerpt, left, e.focus)
+    } else {
+        String::new()
+    };
+    (loc, excerpt)
 }
 
 /// Width of the viewer's gutter: two marks, the line number, a space.
@@ -753,6 +825,78 @@ fn highlight(
         out.push(Span::styled(piece[at - start..].to_string(), base));
     }
     out
+}
+
+/// A pod's or node's view: headings, facts, and rows that open something (marked `›` when
+/// selected, `→` when they lead somewhere).
+fn object(f: &mut Frame, o: &super::objects::ObjectView, area: Rect) {
+    let mut rows = Vec::new();
+    for (k, r) in o
+        .rows
+        .iter()
+        .enumerate()
+        .skip(o.offset)
+        .take(area.height as usize)
+    {
+        let sel = k == o.selected;
+        let line = if r.heading {
+            Line::from(vec![marker(sel), Span::styled(r.text.clone(), BOLD)])
+        } else if r.link.is_some() {
+            Line::from(vec![
+                marker(sel),
+                Span::raw(r.text.clone()),
+                Span::styled("  →", DIM),
+            ])
+        } else {
+            Line::from(vec![marker(sel), Span::raw(r.text.clone())])
+        };
+        rows.push(if sel { line.style(SELECTED) } else { line });
+    }
+    f.render_widget(Paragraph::new(rows), area);
+}
+
+/// The hits of a search across the bundle: `file:line` whole, the line shortened around the
+/// match, which is highlighted.
+fn search(f: &mut Frame, s: &super::search::BundleSearch, area: Rect) {
+    if s.hits.is_empty() {
+        let what = if s.done() {
+            format!("  No line of the bundle matches /{}.", s.pattern)
+        } else {
+            "  searching…".to_string()
+        };
+        f.render_widget(
+            Paragraph::new(vec![Line::raw(""), Line::styled(what, DIM)]),
+            area,
+        );
+        return;
+    }
+    let width = area.width as usize;
+    let hl = Style::new().bg(Color::Yellow).fg(Color::Black);
+    let mut rows = Vec::new();
+    for (k, h) in s
+        .hits
+        .iter()
+        .enumerate()
+        .skip(s.offset)
+        .take(area.height as usize)
+    {
+        let sel = k == s.selected;
+        let loc = format!("{}:{}", s.files[h.file].shown, h.line);
+        let room = width.saturating_sub(viewer::width_of(&loc) + 4);
+        let text = crate::excerpt::shorten(&h.text, room.max(8), h.focus);
+        let mut spans = vec![marker(sel), Span::styled(loc, BOLD), Span::raw("  ")];
+        match s.find_in(&text) {
+            Some((a, b)) => {
+                spans.push(Span::raw(text[..a].to_string()));
+                spans.push(Span::styled(text[a..b].to_string(), hl));
+                spans.push(Span::raw(text[b..].to_string()));
+            }
+            None => spans.push(Span::raw(text)),
+        }
+        let line = Line::from(spans);
+        rows.push(if sel { line.style(SELECTED) } else { line });
+    }
+    f.render_widget(Paragraph::new(rows), area);
 }
 
 fn files(f: &mut Frame, app: &App, area: Rect) {
@@ -916,6 +1060,9 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             super::state::PromptKind::ChecksFilter => "filter checks: /",
             super::state::PromptKind::FilesFilter => "filter files: /",
             super::state::PromptKind::ViewerSearch => "search: /",
+            super::state::PromptKind::BundleSearch => "search the bundle: /",
+            super::state::PromptKind::GotoLine => "go to line: :",
+            super::state::PromptKind::FilterLines => "only lines matching: &",
         };
         let shown = crate::sanitize::escape(&p.text);
         f.render_widget(
@@ -945,7 +1092,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
                 let at = v
                     .evidence_at_cursor()
                     .map(|i| format!("evidence {}/{}", i + 1, v.evidence.len()))
-                    .unwrap_or_else(|| format!("{} evidence range(s)", v.evidence.len()));
+                    .unwrap_or_else(|| crate::report::plural(v.evidence.len(), "evidence range"));
                 parts.push(at);
             }
             if let Some(s) = &v.search {
@@ -953,6 +1100,9 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             }
             if let Some(c) = v.match_counter() {
                 parts.push(c);
+            }
+            if v.only_matches {
+                parts.push("& only matching lines (esc: all)".into());
             }
             if v.left > 0 && !v.wrap {
                 parts.push(format!("col {}", v.left + 1));
@@ -976,7 +1126,30 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
                 spans.push(Span::styled(n.clone(), Style::new().fg(Color::Yellow)));
             }
         }
-        Some(Screen::Detail(_)) => {}
+        Some(Screen::Search(s)) => {
+            let mut text = format!(
+                "{} in {}",
+                crate::report::plural(s.count, "hit"),
+                crate::report::plural(s.files_hit, "file")
+            );
+            if s.count > s.hits.len() {
+                text.push_str(&format!(" ({} listed)", s.hits.len()));
+            }
+            if s.done() {
+                text.push_str(&format!(
+                    " · {} searched",
+                    crate::report::plural(s.files.len(), "file")
+                ));
+            } else {
+                text.push_str(&format!(
+                    " · searching: {} of {} files…",
+                    s.searched,
+                    s.files.len()
+                ));
+            }
+            spans.push(Span::styled(text, DIM));
+        }
+        Some(Screen::Detail(_)) | Some(Screen::Object(_)) => {}
         None => match app.tab {
             Tab::Checks => {
                 let mut parts = Vec::new();
@@ -1043,6 +1216,8 @@ fn help(f: &mut Frame, app: &App, body: Rect) {
         Mode::Collection => "Keys: collection problems",
         Mode::Detail => "Keys: check detail",
         Mode::Viewer => "Keys: file viewer",
+        Mode::Search => "Keys: bundle search",
+        Mode::Object => "Keys: pod or node",
         _ => "Keys",
     };
     let mut lines: Vec<Line> = entries

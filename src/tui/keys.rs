@@ -18,6 +18,10 @@ pub enum Mode {
     Collection,
     Detail,
     Viewer,
+    /// The hits of a search across the bundle.
+    Search,
+    /// A pod's or a node's view.
+    Object,
 }
 
 /// Which top-level view.
@@ -69,6 +73,22 @@ pub enum Action {
     PromptClear,
     PromptSubmit,
     PromptCancel,
+    /// `s`: search every file of the bundle.
+    BundleSearch,
+    /// `:`: go to a line.
+    GotoPrompt,
+    /// `&`: show only the lines that match.
+    FilterPrompt,
+    /// A digit of a count (`42G`); `0` alone goes to the first column.
+    Digit(u8),
+    /// `$`: scroll sideways to the end of the longest line shown.
+    LineEnd,
+    /// `p` in a check or the viewer: the view of the pod or node the line names.
+    ObjectView,
+    /// `o`: open the file at the line in `$PAGER`.
+    OpenPager,
+    /// `v`: open the file at the line in `$EDITOR`.
+    OpenEditor,
 }
 
 /// The action of `key` in `mode`, if it has one.
@@ -125,7 +145,15 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('b') if mode == Mode::Viewer => Action::PageUp,
         KeyCode::Char(' ') if matches!(mode, Mode::Checks | Mode::Files) => Action::Toggle,
         KeyCode::Char('w') if mode == Mode::Viewer => Action::Wrap,
-        KeyCode::Char('y') if mode == Mode::Detail => Action::Copy,
+        KeyCode::Char('y') if matches!(mode, Mode::Detail | Mode::Viewer) => Action::Copy,
+        KeyCode::Char(':') if mode == Mode::Viewer => Action::GotoPrompt,
+        KeyCode::Char('&') if mode == Mode::Viewer => Action::FilterPrompt,
+        KeyCode::Char(c @ '0'..='9') if mode == Mode::Viewer => Action::Digit(c as u8 - b'0'),
+        KeyCode::Char('$') if mode == Mode::Viewer => Action::LineEnd,
+        KeyCode::Char('o') if mode == Mode::Viewer => Action::OpenPager,
+        KeyCode::Char('v') if mode == Mode::Viewer => Action::OpenEditor,
+        KeyCode::Char('s') if top_level => Action::BundleSearch,
+        KeyCode::Char('p') if matches!(mode, Mode::Detail | Mode::Viewer) => Action::ObjectView,
         KeyCode::Char('e') | KeyCode::Char(']') if mode == Mode::Viewer => Action::NextEvidence,
         KeyCode::Char('E') | KeyCode::Char('[') if mode == Mode::Viewer => Action::PrevEvidence,
         KeyCode::Char('f') if mode == Mode::Checks => Action::FindingsOnly,
@@ -149,7 +177,11 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("ctrl-d/ctrl-u PgDn/PgUp", "half page / page"),
             ("enter", "open the check (on a group: collapse or expand)"),
             ("space h/l", "collapse or expand the group"),
-            ("/", "filter by id or title as you type"),
+            (
+                "/",
+                "filter as you type: id, title, or a name in the findings (pod, node)",
+            ),
+            ("s", "search every file of the bundle"),
             ("f", "findings only"),
             ("1 2 3 4", "show or hide critical, error, warning, info"),
             ("esc", "clear the filter"),
@@ -163,6 +195,7 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("enter", "open the file (on a folder: collapse or expand)"),
             ("space h/l", "collapse or expand the folder"),
             ("/", "filter by path as you type"),
+            ("s", "search every file of the bundle"),
             ("esc", "clear the filter"),
             ("tab c b p", "checks, bundle files, collection problems"),
             ("q ctrl-c", "quit"),
@@ -185,7 +218,12 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("enter", "open the evidence line in the file"),
             (
                 "y",
-                "copy the selected evidence's finding (summary, what to do) to the clipboard",
+                "copy the selected evidence's finding (summary, evidence, what to do) to the clipboard",
+            ),
+            ("h/l ←/→", "scroll wide command lines sideways"),
+            (
+                "p",
+                "the pod or node the evidence names: status, containers, events, logs, findings",
             ),
             ("esc q", "back to the list"),
             ("ctrl-c", "quit"),
@@ -195,16 +233,36 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("ctrl-d/ctrl-u", "half page down / up"),
             ("space/b PgDn/PgUp", "page down / up"),
             ("g/G", "first / last line"),
+            (":N NG", "go to line N"),
             ("e/E ]/[", "next / previous evidence line"),
             (
                 "/",
                 "search (regex; case-insensitive unless it has a capital)",
             ),
             ("n/N", "next / previous match"),
-            ("h/l ←/→", "scroll sideways"),
+            ("&", "show only the lines that match (empty: all lines)"),
+            ("h/l ←/→ 0 $", "scroll sideways, to the start, to the end"),
+            ("y", "copy path:line to the clipboard"),
+            ("o v", "open the file at the line in $PAGER, $EDITOR"),
+            ("p", "the pod or node the line or file names"),
             ("w", "wrap long lines on or off"),
             ("esc", "clear the search, then back"),
             ("q", "back"),
+            ("ctrl-c", "quit"),
+        ],
+        Mode::Object => &[
+            ("j/k ↑/↓", "move"),
+            ("g/G", "first / last"),
+            ("enter", "open the log, file, check or pod of the row"),
+            ("esc q", "back"),
+            ("ctrl-c", "quit"),
+        ],
+        Mode::Search => &[
+            ("j/k ↑/↓", "move"),
+            ("g/G", "first / last"),
+            ("ctrl-d/ctrl-u PgDn/PgUp", "half page / page"),
+            ("enter", "open the file at the line"),
+            ("esc q", "back"),
             ("ctrl-c", "quit"),
         ],
         Mode::Prompt => &[
@@ -222,6 +280,7 @@ pub fn footer(mode: Mode) -> &'static [(&'static str, &'static str)] {
         Mode::Checks => &[
             ("enter", "open"),
             ("/", "filter"),
+            ("s", "search bundle"),
             ("f", "findings only"),
             ("1-4", "severity"),
             ("tab", "files/problems"),
@@ -231,6 +290,7 @@ pub fn footer(mode: Mode) -> &'static [(&'static str, &'static str)] {
         Mode::Files => &[
             ("enter", "open"),
             ("/", "filter"),
+            ("s", "search"),
             ("space", "fold"),
             ("tab", "next view"),
             ("?", "help"),
@@ -245,6 +305,7 @@ pub fn footer(mode: Mode) -> &'static [(&'static str, &'static str)] {
         Mode::Detail => &[
             ("enter", "show line"),
             ("y", "copy"),
+            ("p", "pod/node"),
             ("tab", "pane"),
             ("j/k", "move"),
             ("esc", "back"),
@@ -254,8 +315,23 @@ pub fn footer(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("e/E", "evidence"),
             ("/", "search"),
             ("n/N", "match"),
-            ("g/G", "top/end"),
-            ("w", "wrap"),
+            ("&", "only"),
+            (":", "line"),
+            ("y", "copy"),
+            ("p", "pod/node"),
+            ("o/v", "open"),
+            ("esc", "back"),
+            ("?", "help"),
+        ],
+        Mode::Object => &[
+            ("enter", "open"),
+            ("j/k", "move"),
+            ("esc", "back"),
+            ("?", "help"),
+        ],
+        Mode::Search => &[
+            ("enter", "open at the line"),
+            ("j/k", "move"),
             ("esc", "back"),
             ("?", "help"),
         ],
@@ -301,6 +377,8 @@ mod tests {
             Mode::Collection,
             Mode::Detail,
             Mode::Viewer,
+            Mode::Search,
+            Mode::Object,
         ] {
             assert_eq!(action(m, ctrl('c')), Some(Action::Quit), "{m:?}");
         }
@@ -319,6 +397,19 @@ mod tests {
             Some(Action::Severity(2))
         );
         assert_eq!(action(Mode::Help, key(KeyCode::Char('j'))), None);
+        assert_eq!(
+            action(Mode::Viewer, key(KeyCode::Char('0'))),
+            Some(Action::Digit(0))
+        );
+        assert_eq!(
+            action(Mode::Checks, key(KeyCode::Char('s'))),
+            Some(Action::BundleSearch)
+        );
+        assert_eq!(action(Mode::Viewer, key(KeyCode::Char('s'))), None);
+        assert_eq!(
+            action(Mode::Viewer, key(KeyCode::Char('y'))),
+            Some(Action::Copy)
+        );
         let release = KeyEvent {
             kind: KeyEventKind::Release,
             ..key(KeyCode::Char('j'))

@@ -9,6 +9,8 @@
 
 pub mod draw;
 pub mod keys;
+pub mod objects;
+pub mod search;
 pub mod state;
 pub mod viewer;
 
@@ -37,6 +39,13 @@ const WORK_FRAME: Duration = Duration::from_millis(40);
 pub trait Events {
     /// The next event, waiting at most `timeout`.
     fn next(&mut self, timeout: Duration) -> io::Result<Option<Event>>;
+
+    /// Hands the terminal to `program` with `args` until it ends (a pager or an editor), then
+    /// takes it back. Returns false when this event source cannot (a script in tests).
+    fn hand_over(&mut self, program: &str, args: &[String]) -> io::Result<bool> {
+        let _ = (program, args);
+        Ok(false)
+    }
 }
 
 /// The real terminal's events.
@@ -50,6 +59,39 @@ impl Events for TerminalEvents {
             Ok(None)
         }
     }
+
+    fn hand_over(&mut self, program: &str, args: &[String]) -> io::Result<bool> {
+        restore_terminal();
+        let status = std::process::Command::new(program).args(args).status();
+        crossterm::terminal::enable_raw_mode()?;
+        crossterm::execute!(
+            io::stdout(),
+            crossterm::terminal::EnterAlternateScreen,
+            crossterm::cursor::Hide
+        )?;
+        status.map(|_| true)
+    }
+}
+
+/// The command line that opens `x` at its line: `$PAGER` (else `less`) or `$VISUAL` /
+/// `$EDITOR` (else `vi`), each given `+LINE FILE` as less, vi, nano and emacs take it.
+pub fn external_command(
+    x: &state::External,
+    env: impl Fn(&str) -> Option<String>,
+) -> (String, Vec<String>) {
+    let chosen = if x.editor {
+        env("VISUAL")
+            .or_else(|| env("EDITOR"))
+            .unwrap_or_else(|| "vi".into())
+    } else {
+        env("PAGER").unwrap_or_else(|| "less".into())
+    };
+    let mut words = chosen.split_whitespace().map(str::to_string);
+    let program = words.next().unwrap_or_else(|| "less".into());
+    let mut args: Vec<String> = words.collect();
+    args.push(format!("+{}", x.line));
+    args.push(x.path.display().to_string());
+    (program, args)
 }
 
 /// The analysis running on its own thread.
@@ -183,18 +225,26 @@ pub fn prepare(app: &mut App, area: Rect) {
             let width = (a.body.width as usize).saturating_sub(draw::gutter_width(v));
             v.prepare(rows, width);
         }
+        Some(Screen::Search(s)) => {
+            s.selected = s.selected.min(s.hits.len().saturating_sub(1));
+            s.offset = follow(s.selected, s.offset, rows);
+        }
+        Some(Screen::Object(o)) => {
+            o.selected = o.selected.min(o.rows.len().saturating_sub(1));
+            o.offset = follow(o.selected, o.offset, rows);
+        }
         Some(Screen::Detail(d)) => {
             let items = evidence.unwrap_or_default();
             let (text, ev) = draw::detail_areas(a.body, items.len());
             if let Some(c) = model.and_then(|m| m.checks.get(d.check)) {
-                let (lines, starts) = draw::detail_text(c, text.width as usize);
+                let t = draw::detail_text(c, text.width as usize);
                 if d.follow
                     && let Some(&(fi, _)) = items.get(d.selected)
                 {
-                    d.scroll = starts.get(fi).copied().unwrap_or(0);
+                    d.scroll = t.starts.get(fi).copied().unwrap_or(0);
                     d.follow = false;
                 }
-                let max = lines.len().saturating_sub(text.height as usize);
+                let max = t.lines.len().saturating_sub(text.height as usize);
                 d.scroll = d.scroll.min(max);
             }
             d.selected = d.selected.min(items.len().saturating_sub(1));
@@ -268,6 +318,20 @@ where
             handle_event(app, ev);
             if let Some(text) = app.clipboard.take() {
                 copy(&text)?;
+            }
+            if let Some(x) = app.external.take() {
+                let (program, args) = external_command(&x, |k| std::env::var(k).ok());
+                match events.hand_over(&program, &args) {
+                    Ok(true) => terminal.clear()?,
+                    Ok(false) => {}
+                    Err(e) => {
+                        let _ = terminal.clear();
+                        app.message = Some(
+                            crate::sanitize::escape(&format!("could not run {program}: {e}"))
+                                .into_owned(),
+                        );
+                    }
+                }
             }
             if app.quit {
                 return Ok(());

@@ -4,6 +4,8 @@
 //! shows).
 
 use super::keys::{Action, Mode, Tab};
+use super::objects::{self, Link, ObjectView};
+use super::search::{BundleSearch, Target};
 use super::viewer::Viewer;
 use crate::manifest::SourceStatus;
 use crate::model::{Severity, Status};
@@ -42,7 +44,7 @@ impl Group {
 
     pub fn title(self) -> &'static str {
         match self {
-            Group::Findings => "Findings",
+            Group::Findings => "Checks with findings",
             Group::NotEvaluated => "Not evaluated",
             Group::Passed => "Passed",
             Group::NotApplicable => "Not applicable",
@@ -64,6 +66,8 @@ pub struct EvidenceView {
     pub end_line: usize,
     /// The first line of the excerpt.
     pub excerpt: String,
+    /// Where in `excerpt` the proof is (see `excerpt::focus`): a shortened excerpt keeps it.
+    pub focus: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -86,9 +90,24 @@ pub struct CheckView {
     pub severity: Severity,
     pub reason: String,
     pub explanation: String,
+    /// The page and section the check follows, and its address.
     pub docs: String,
+    pub docs_url: String,
     pub reads: Vec<String>,
     pub findings: Vec<FindingView>,
+}
+
+impl CheckView {
+    /// True when `needle` (lowercase) is in the id, the title, or a finding's words or evidence
+    /// paths: a pod or node name finds the checks that name it.
+    pub fn mentions(&self, needle: &str) -> bool {
+        let has = |s: &str| s.to_lowercase().contains(needle);
+        has(&self.id)
+            || has(&self.title)
+            || self.findings.iter().any(|f| {
+                has(&f.summary) || has(&f.detail) || f.evidence.iter().any(|e| has(&e.file))
+            })
+    }
 }
 
 /// What a file of the bundle browser is, per the manifest.
@@ -167,7 +186,14 @@ impl Model {
                         .map(|s| escape_lines(s.explanation.trim_end()))
                         .unwrap_or_default(),
                     docs: spec
-                        .map(|s| escape(&s.docs.cite()).into())
+                        .map(|s| {
+                            let r = crate::reference::of(&s.docs);
+                            escape(&format!("{}, section \"{}\"", r.page, r.section)).into_owned()
+                        })
+                        .unwrap_or_default(),
+                    docs_url: spec
+                        .and_then(|s| crate::reference::of(&s.docs).url)
+                        .map(|u| escape(&u).into_owned())
                         .unwrap_or_default(),
                     reads: spec
                         .map(|s| s.reads.iter().map(|r| escape(r).into_owned()).collect())
@@ -184,15 +210,18 @@ impl Model {
                             evidence: f
                                 .evidence
                                 .iter()
-                                .map(|e| EvidenceView {
-                                    file: e.file.clone(),
-                                    file_shown: escape(&e.file).into_owned(),
-                                    line: e.line,
-                                    end_line: e.end_line.max(e.line),
-                                    excerpt: escape(
-                                        e.excerpt.lines().next().unwrap_or("").trim_end(),
-                                    )
-                                    .into_owned(),
+                                .map(|e| {
+                                    let excerpt =
+                                        escape(e.excerpt.lines().next().unwrap_or("").trim_end())
+                                            .into_owned();
+                                    EvidenceView {
+                                        file: e.file.clone(),
+                                        file_shown: escape(&e.file).into_owned(),
+                                        line: e.line,
+                                        end_line: e.end_line.max(e.line),
+                                        focus: crate::excerpt::focus(&excerpt, catalog.get(&c.id)),
+                                        excerpt,
+                                    }
                                 })
                                 .collect(),
                         })
@@ -462,6 +491,8 @@ pub struct DetailState {
     pub offset: usize,
     /// Scroll the text to the selected evidence's finding at the next layout.
     pub follow: bool,
+    /// Columns the command lines wider than the pane are scrolled sideways (`h`/`l`).
+    pub left: usize,
 }
 
 /// A screen pushed over the top-level views.
@@ -469,6 +500,17 @@ pub struct DetailState {
 pub enum Screen {
     Detail(DetailState),
     Viewer(Box<Viewer>),
+    Search(Box<BundleSearch>),
+    Object(Box<ObjectView>),
+}
+
+/// A program to hand the terminal to: the file at a line in the user's pager or editor. The
+/// event loop resolves `$PAGER` / `$EDITOR` and runs it; the state only asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct External {
+    pub editor: bool,
+    pub path: std::path::PathBuf,
+    pub line: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,6 +518,9 @@ pub enum PromptKind {
     ChecksFilter,
     FilesFilter,
     ViewerSearch,
+    BundleSearch,
+    GotoLine,
+    FilterLines,
 }
 
 #[derive(Debug)]
@@ -504,6 +549,10 @@ pub struct App {
     pub page_rows: usize,
     /// Text to put on the clipboard; the event loop hands it to the terminal.
     pub clipboard: Option<String>,
+    /// A count typed before a key (`42G`).
+    pub count: Option<usize>,
+    /// A program to run on the terminal; the event loop takes it.
+    pub external: Option<External>,
 }
 
 impl App {
@@ -527,6 +576,8 @@ impl App {
             quit: false,
             page_rows: 10,
             clipboard: None,
+            count: None,
+            external: None,
         }
     }
 
@@ -552,6 +603,8 @@ impl App {
         match self.stack.last() {
             Some(Screen::Detail(_)) => Mode::Detail,
             Some(Screen::Viewer(_)) => Mode::Viewer,
+            Some(Screen::Search(_)) => Mode::Search,
+            Some(Screen::Object(_)) => Mode::Object,
             None => match self.tab {
                 Tab::Checks => Mode::Checks,
                 Tab::Files => Mode::Files,
@@ -565,6 +618,8 @@ impl App {
         match self.stack.last() {
             Some(Screen::Detail(_)) => Mode::Detail,
             Some(Screen::Viewer(_)) => Mode::Viewer,
+            Some(Screen::Search(_)) => Mode::Search,
+            Some(Screen::Object(_)) => Mode::Object,
             None => match self.tab {
                 Tab::Checks => Mode::Checks,
                 Tab::Files => Mode::Files,
@@ -577,14 +632,21 @@ impl App {
     pub fn busy(&self) -> bool {
         self.stack.iter().any(|s| match s {
             Screen::Viewer(v) => v.busy(),
-            Screen::Detail(_) => false,
+            Screen::Search(s) => !s.done(),
+            Screen::Detail(_) | Screen::Object(_) => false,
         })
     }
 
     /// Runs about `budget` bytes of the top viewer's background work.
     pub fn work(&mut self, budget: usize) {
-        if let Some(Screen::Viewer(v)) = self.stack.last_mut() {
-            v.work(budget);
+        match self.stack.last_mut() {
+            Some(Screen::Viewer(v)) => {
+                v.work(budget);
+            }
+            Some(Screen::Search(s)) => {
+                s.work(budget);
+            }
+            _ => {}
         }
     }
 
@@ -610,11 +672,7 @@ impl App {
                         .unwrap_or(0);
                     !self.checks.hidden[si]
                 })
-                .filter(|(_, c)| {
-                    needle.is_empty()
-                        || c.id.to_lowercase().contains(&needle)
-                        || c.title.to_lowercase().contains(&needle)
-                })
+                .filter(|(_, c)| needle.is_empty() || c.mentions(&needle))
                 .map(|(i, _)| i)
                 .collect();
             if members.is_empty() {
@@ -700,6 +758,11 @@ impl App {
         if !matches!(action, Action::PromptInput(_) | Action::PromptBackspace) {
             self.message = None;
         }
+        let count = if matches!(action, Action::Digit(_)) {
+            self.count
+        } else {
+            self.count.take()
+        };
         if let Some(Screen::Viewer(v)) = self.stack.last_mut() {
             v.note = None;
         }
@@ -732,11 +795,72 @@ impl App {
                 self.prompt_changed();
             }
             Action::PromptSubmit => {
-                if let Some(p) = self.prompt.take()
-                    && p.kind == PromptKind::ViewerSearch
-                    && let Some(Screen::Viewer(v)) = self.stack.last_mut()
-                {
-                    v.start_search(&p.text);
+                let Some(p) = self.prompt.take() else { return };
+                match p.kind {
+                    PromptKind::BundleSearch => self.start_bundle_search(&p.text),
+                    PromptKind::ViewerSearch | PromptKind::GotoLine | PromptKind::FilterLines => {
+                        let Some(Screen::Viewer(v)) = self.stack.last_mut() else {
+                            return;
+                        };
+                        match p.kind {
+                            PromptKind::ViewerSearch => v.start_search(&p.text),
+                            PromptKind::FilterLines => {
+                                v.start_search(&p.text);
+                                v.only_matches = v.search.is_some();
+                            }
+                            _ => match p.text.trim().parse::<usize>() {
+                                Ok(n) if n > 0 => v.goto(n),
+                                _ => {
+                                    v.note = Some(format!("not a line number: {}", escape(&p.text)))
+                                }
+                            },
+                        }
+                    }
+                    PromptKind::ChecksFilter | PromptKind::FilesFilter => {}
+                }
+            }
+            Action::ObjectView => self.open_named_object(),
+            Action::BundleSearch => {
+                if self.stack.is_empty() && self.analysis.is_some() {
+                    self.prompt = Some(Prompt {
+                        kind: PromptKind::BundleSearch,
+                        text: String::new(),
+                    });
+                }
+            }
+            Action::GotoPrompt | Action::FilterPrompt => {
+                if let Some(Screen::Viewer(_)) = self.stack.last() {
+                    let kind = if action == Action::GotoPrompt {
+                        PromptKind::GotoLine
+                    } else {
+                        PromptKind::FilterLines
+                    };
+                    self.prompt = Some(Prompt {
+                        kind,
+                        text: String::new(),
+                    });
+                }
+            }
+            Action::Digit(d) => {
+                if let Some(Screen::Viewer(v)) = self.stack.last_mut() {
+                    if d == 0 && count.is_none() {
+                        v.left = 0;
+                    } else {
+                        self.count = Some(
+                            count
+                                .unwrap_or(0)
+                                .saturating_mul(10)
+                                .saturating_add(usize::from(d))
+                                .min(1 << 40),
+                        );
+                    }
+                }
+            }
+            Action::Top | Action::Bottom
+                if count.is_some() && matches!(self.stack.last(), Some(Screen::Viewer(_))) =>
+            {
+                if let (Some(Screen::Viewer(v)), Some(n)) = (self.stack.last_mut(), count) {
+                    v.goto(n.max(1));
                 }
             }
             Action::PromptCancel => {
@@ -744,7 +868,10 @@ impl App {
                     match p.kind {
                         PromptKind::ChecksFilter => self.checks.filter.clear(),
                         PromptKind::FilesFilter => self.files.filter.clear(),
-                        PromptKind::ViewerSearch => {}
+                        PromptKind::ViewerSearch
+                        | PromptKind::BundleSearch
+                        | PromptKind::GotoLine
+                        | PromptKind::FilterLines => {}
                     }
                 }
             }
@@ -756,6 +883,8 @@ impl App {
             _ => match self.stack.last() {
                 Some(Screen::Viewer(_)) => self.viewer_action(action),
                 Some(Screen::Detail(_)) => self.detail_action(action),
+                Some(Screen::Search(_)) => self.search_action(action),
+                Some(Screen::Object(_)) => self.object_action(action),
                 None => match self.tab {
                     Tab::Checks => self.checks_action(action),
                     Tab::Files => self.files_action(action),
@@ -770,10 +899,11 @@ impl App {
             Some(Screen::Viewer(v)) => {
                 if v.search.is_some() {
                     v.search = None;
+                    v.only_matches = false;
                     return;
                 }
             }
-            Some(Screen::Detail(_)) => {}
+            Some(Screen::Detail(_)) | Some(Screen::Search(_)) | Some(Screen::Object(_)) => {}
             None => match self.tab {
                 Tab::Checks => {
                     if !self.checks.filter.is_empty() {
@@ -795,7 +925,7 @@ impl App {
     fn open_prompt(&mut self) {
         let kind = match self.stack.last() {
             Some(Screen::Viewer(_)) => PromptKind::ViewerSearch,
-            Some(Screen::Detail(_)) => return,
+            Some(Screen::Detail(_)) | Some(Screen::Search(_)) | Some(Screen::Object(_)) => return,
             None => match self.tab {
                 Tab::Checks => PromptKind::ChecksFilter,
                 Tab::Files => PromptKind::FilesFilter,
@@ -805,7 +935,7 @@ impl App {
         let text = match kind {
             PromptKind::ChecksFilter => self.checks.filter.clone(),
             PromptKind::FilesFilter => self.files.filter.clone(),
-            PromptKind::ViewerSearch => String::new(),
+            _ => String::new(),
         };
         self.prompt = Some(Prompt { kind, text });
     }
@@ -823,7 +953,166 @@ impl App {
                 self.files.selected = 0;
                 self.files.offset = 0;
             }
-            PromptKind::ViewerSearch => {}
+            _ => {}
+        }
+    }
+
+    /// Starts a search for `pattern` across every file of the bundle and shows its hits as
+    /// they arrive.
+    fn start_bundle_search(&mut self, pattern: &str) {
+        if pattern.is_empty() {
+            return;
+        }
+        let Some(a) = &self.analysis else { return };
+        let mut files: Vec<Target> = a
+            .bundle
+            .files
+            .iter()
+            .map(|f| Target {
+                rel: f.path.clone(),
+                shown: escape(&f.path).into_owned(),
+                disk: a.bundle.disk_path(&f.path),
+            })
+            .collect();
+        files.sort_by(|x, y| x.rel.cmp(&y.rel));
+        match BundleSearch::new(pattern, files) {
+            Ok(s) => self.stack.push(Screen::Search(Box::new(s))),
+            Err(e) => self.message = Some(e),
+        }
+    }
+
+    /// The bundle's files, JSON reader and findings' words, for the pod and node views.
+    fn object_sources(&self) -> Option<objects::Sources<'_>> {
+        let a = self.analysis.as_ref()?;
+        let m = self.model.as_ref()?;
+        Some(objects::Sources {
+            files: a.bundle.files.iter().map(|f| f.path.as_str()).collect(),
+            read_json: Box::new(|rel: &str| {
+                a.bundle.file(rel)?;
+                objects::read_json(&a.bundle.disk_path(rel))
+            }),
+            findings: m
+                .checks
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.findings.is_empty())
+                .map(|(i, c)| {
+                    let words = c
+                        .findings
+                        .iter()
+                        .map(|f| {
+                            let files: Vec<&str> =
+                                f.evidence.iter().map(|e| e.file.as_str()).collect();
+                            format!("{} {} {}", f.summary, f.detail, files.join(" "))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    (i, c.id.as_str(), words)
+                })
+                .collect(),
+        })
+    }
+
+    /// `p`: the view of the pod or node that the selected evidence (or the viewer's file and
+    /// line) names.
+    fn open_named_object(&mut self) {
+        let mut texts: Vec<String> = Vec::new();
+        match self.stack.last() {
+            Some(Screen::Detail(d)) => {
+                let items = self.evidence_items(d.check);
+                if let (Some(&(fi, ei)), Some(c)) = (
+                    items.get(d.selected),
+                    self.model.as_ref().and_then(|m| m.checks.get(d.check)),
+                ) {
+                    let f = &c.findings[fi];
+                    texts.push(f.evidence[ei].file.clone());
+                    texts.push(f.evidence[ei].excerpt.clone());
+                    texts.push(f.summary.clone());
+                }
+            }
+            Some(Screen::Viewer(v)) => {
+                texts.push(v.rel.clone());
+                if let Some(l) = v.window.iter().find(|l| l.number == v.cursor) {
+                    texts.push(l.text.clone());
+                }
+            }
+            _ => return,
+        }
+        let view = {
+            let Some(src) = self.object_sources() else {
+                return;
+            };
+            let (pods, nodes) = objects::known_names(&src);
+            texts
+                .iter()
+                .find_map(|t| objects::named_in(t, &pods, &nodes))
+                .map(|(kind, name)| objects::build(kind, &name, &src))
+        };
+        match view {
+            Some(view) => self.stack.push(Screen::Object(Box::new(view))),
+            None => self.message = Some("no pod or node is named here".into()),
+        }
+    }
+
+    fn object_action(&mut self, action: Action) {
+        let page = self.page_rows.max(1);
+        let Some(Screen::Object(o)) = self.stack.last_mut() else {
+            return;
+        };
+        match action {
+            Action::Enter => {
+                let Some(link) = o.rows.get(o.selected).and_then(|r| r.link.clone()) else {
+                    return;
+                };
+                match link {
+                    Link::File(rel, line) => {
+                        let ev = self.evidence_in(&rel);
+                        let start = if line <= 1 {
+                            ev.iter().map(|e| e.0).min().unwrap_or(1)
+                        } else {
+                            line
+                        };
+                        self.open_file(&rel, ev, start);
+                    }
+                    Link::Check(i) => self.open_detail(i),
+                    Link::Object(kind, name) => {
+                        let view = self
+                            .object_sources()
+                            .map(|src| objects::build(kind, &name, &src));
+                        if let Some(view) = view {
+                            self.stack.push(Screen::Object(Box::new(view)));
+                        }
+                    }
+                }
+            }
+            other => {
+                // Move between the rows that lead somewhere, as in a list.
+                let n = o.rows.len();
+                o.selected = list_move(o.selected, n, page, other);
+            }
+        }
+    }
+
+    fn search_action(&mut self, action: Action) {
+        let page = self.page_rows.max(1);
+        let Some(Screen::Search(s)) = self.stack.last_mut() else {
+            return;
+        };
+        match action {
+            Action::Enter => {
+                let Some(h) = s.hits.get(s.selected) else {
+                    return;
+                };
+                let rel = s.files[h.file].rel.clone();
+                let (line, raw) = (h.line, s.raw.clone());
+                let ev = self.evidence_in(&rel);
+                self.open_file(&rel, ev, line);
+                if let Some(Screen::Viewer(v)) = self.stack.last_mut() {
+                    v.start_search(&raw);
+                    v.goto(line);
+                }
+            }
+            other => s.selected = list_move(s.selected, s.hits.len(), page, other),
         }
     }
 
@@ -910,7 +1199,8 @@ impl App {
                         self.files.collapsed.remove(&e.path);
                     }
                 } else if action == Action::Enter {
-                    self.open_file(&e.path, Vec::new(), 1);
+                    let ev = self.evidence_in(&e.path);
+                    self.open_file(&e.path, ev, 1);
                 } else if action == Action::Left {
                     // To the folder holding this file.
                     let parent = rows[..sel].iter().rposition(|&i| {
@@ -942,7 +1232,8 @@ impl App {
                         return;
                     };
                     if src.in_bundle {
-                        self.open_file(&src.path, Vec::new(), 1);
+                        let ev = self.evidence_in(&src.path);
+                        self.open_file(&src.path, ev, 1);
                     } else {
                         self.message = Some(format!(
                             "{} is not in the bundle: the collector could not get it",
@@ -971,7 +1262,23 @@ impl App {
             selected: 0,
             offset: 0,
             follow: false,
+            left: 0,
         }));
+    }
+
+    /// Every evidence range of every finding in `file`: a file opened from anywhere shows
+    /// which of its lines prove something.
+    pub fn evidence_in(&self, file: &str) -> Vec<(usize, usize)> {
+        let Some(m) = &self.model else {
+            return Vec::new();
+        };
+        m.checks
+            .iter()
+            .flat_map(|c| c.findings.iter())
+            .flat_map(|f| f.evidence.iter())
+            .filter(|e| e.file == file)
+            .map(|e| (e.line, e.end_line))
+            .collect()
     }
 
     /// Opens a bundle file in the viewer at `start`, with `evidence` highlighted.
@@ -1024,6 +1331,8 @@ impl App {
                 let finding = items.get(d.selected).map(|&(fi, _)| fi).unwrap_or(0);
                 self.copy_finding(check, finding);
             }
+            Action::Left => d.left = d.left.saturating_sub(8),
+            Action::Right => d.left = (d.left + 8).min(1 << 12),
             other => match d.focus {
                 Pane::Evidence => {
                     let before = d.selected;
@@ -1065,8 +1374,35 @@ impl App {
         if !f.detail.is_empty() {
             text.push_str(&format!("\n{}\n", f.detail));
         }
+        if !f.evidence.is_empty() {
+            text.push_str("\nEvidence:\n");
+            // Enough to prove it in a ticket; the count says how many more there are.
+            const COPIED: usize = 20;
+            for e in f.evidence.iter().take(COPIED) {
+                let range = if e.end_line > e.line {
+                    format!("{}-{}", e.line, e.end_line)
+                } else {
+                    e.line.to_string()
+                };
+                text.push_str(&format!(
+                    "  {}:{range}  {}\n",
+                    e.file_shown,
+                    e.excerpt.trim()
+                ));
+            }
+            let shown = f.evidence.len().min(COPIED);
+            if f.occurrences > shown {
+                text.push_str(&format!(
+                    "  ({shown} shown of {})\n",
+                    crate::report::plural(f.occurrences, "occurrence")
+                ));
+            }
+        }
         if !f.remediation.is_empty() {
             text.push_str(&format!("\nWhat to do:\n{}\n", f.remediation));
+        }
+        if !c.docs_url.is_empty() {
+            text.push_str(&format!("\nReference: {}\n", c.docs_url));
         }
         self.clipboard = Some(text);
         self.message = Some(format!(
@@ -1120,6 +1456,24 @@ impl App {
             Action::PrevEvidence => v.jump_evidence(false),
             Action::NextMatch => v.next_match(true),
             Action::PrevMatch => v.next_match(false),
+            Action::LineEnd => v.scroll_to_end(),
+            Action::Copy => {
+                let at = format!("{}:{}", v.rel, v.cursor);
+                self.message = Some(format!(
+                    "copied {} to the clipboard (through the terminal: OSC 52)",
+                    escape(&at)
+                ));
+                self.clipboard = Some(escape(&at).into_owned());
+            }
+            Action::OpenPager | Action::OpenEditor => {
+                if let Some(a) = &self.analysis {
+                    self.external = Some(External {
+                        editor: action == Action::OpenEditor,
+                        path: a.bundle.disk_path(&v.rel),
+                        line: v.cursor,
+                    });
+                }
+            }
             _ => {}
         }
     }

@@ -130,6 +130,9 @@ pub struct Search {
     carry: Vec<u8>,
     pub done: bool,
     last_hit: usize,
+    /// File offset of the start of the region `test` sees next, and of the line it is in.
+    region_start: u64,
+    line_start: u64,
 }
 
 /// Where the cursor should go once the data to know it is there.
@@ -168,11 +171,20 @@ pub struct Viewer {
     pub pending: Option<Pending>,
     /// Visible rows at the last layout.
     pub rows: usize,
+    /// Columns of text at the last layout.
+    pub text_width: usize,
     /// The lines read for the window, from `top`.
     pub window: Vec<ViewLine>,
     window_key: (usize, usize),
     /// A note for the status line (not found, wrapped...).
     pub note: Option<String>,
+    /// The evidence range last jumped to (index into `evidence`): with overlapping ranges, the
+    /// cursor line alone cannot tell which one is meant.
+    pub evidence_index: Option<usize>,
+    /// Scroll sideways to the search match on the cursor line at the next layout.
+    pub reveal: bool,
+    /// `&`: only the lines that match the search are shown.
+    pub only_matches: bool,
     buf: Vec<u8>,
 }
 
@@ -213,11 +225,16 @@ impl Viewer {
             search: None,
             pending: None,
             rows: 20,
+            text_width: 80,
             window: Vec::new(),
             window_key: (0, 0),
             note: None,
+            evidence_index: None,
+            reveal: false,
+            only_matches: false,
             buf: vec![0; CHUNK],
         };
+        v.evidence_index = v.evidence.iter().position(|e| e.0 == start);
         if v.file.is_none() {
             v.index.complete = true;
         }
@@ -386,9 +403,21 @@ impl Viewer {
         self.resolve_pending();
     }
 
-    /// Moves the cursor by `delta` lines (and the view with it when `scroll`).
+    /// Moves the cursor by `delta` lines (and the view with it when `scroll`); with `&`, by
+    /// `delta` matching lines.
     pub fn move_by(&mut self, delta: isize, scroll: bool) {
         self.pending = None;
+        if self.only_matches
+            && let Some(s) = &self.search
+        {
+            if s.matches.is_empty() {
+                return;
+            }
+            let i = s.matches.partition_point(|&m| m < self.cursor) as isize;
+            let j = (i + delta).clamp(0, s.matches.len() as isize - 1) as usize;
+            self.cursor = s.matches[j];
+            return;
+        }
         let max = self.known_lines().max(1);
         let to = if delta < 0 {
             self.cursor.saturating_sub(delta.unsigned_abs()).max(1)
@@ -411,6 +440,17 @@ impl Viewer {
         self.rows.saturating_sub(1).max(1) as isize
     }
 
+    /// `$`: scrolls sideways so that the end of the longest line shown is in view.
+    pub fn scroll_to_end(&mut self) {
+        let longest = self
+            .window
+            .iter()
+            .map(|l| width_of(&l.text))
+            .max()
+            .unwrap_or(0);
+        self.left = longest.saturating_sub(self.text_width.max(1) / 2);
+    }
+
     pub fn scroll_horizontally(&mut self, delta: isize) {
         self.left = if delta < 0 {
             self.left.saturating_sub(delta.unsigned_abs())
@@ -419,39 +459,57 @@ impl Viewer {
         };
     }
 
-    /// The evidence range holding the cursor, as an index into `evidence`.
+    /// The evidence range at the cursor, as an index into `evidence`: the one last jumped to
+    /// if it holds the cursor, else the innermost one holding it.
     pub fn evidence_at_cursor(&self) -> Option<usize> {
+        let holds = |&(a, b): &(usize, usize)| a <= self.cursor && self.cursor <= b;
+        if let Some(i) = self.evidence_index
+            && self.evidence.get(i).is_some_and(holds)
+        {
+            return Some(i);
+        }
         self.evidence
             .iter()
-            .position(|&(a, b)| a <= self.cursor && self.cursor <= b)
+            .enumerate()
+            .filter(|(_, e)| holds(e))
+            .min_by_key(|(_, e)| e.1 - e.0)
+            .map(|(i, _)| i)
     }
 
     pub fn is_evidence(&self, line: usize) -> bool {
         self.evidence.iter().any(|&(a, b)| a <= line && line <= b)
     }
 
-    /// Jumps to the next (or previous) evidence range, wrapping around.
+    /// Jumps to the next (or previous) evidence range, one range at a time even when ranges
+    /// overlap; past the last (or first) it goes round and says so.
     pub fn jump_evidence(&mut self, forward: bool) {
-        if self.evidence.is_empty() {
+        let n = self.evidence.len();
+        if n == 0 {
             self.note = Some("no evidence lines in this file".into());
             return;
         }
-        let starts: Vec<usize> = self.evidence.iter().map(|e| e.0).collect();
+        let at = self.evidence_at_cursor();
         let target = if forward {
-            starts
-                .iter()
-                .copied()
-                .find(|&s| s > self.cursor)
-                .unwrap_or(starts[0])
+            let next = match at {
+                Some(i) => Some(i + 1).filter(|&j| j < n),
+                None => self.evidence.iter().position(|e| e.0 > self.cursor),
+            };
+            next.unwrap_or_else(|| {
+                self.note = Some("after the last evidence line: back to the first".into());
+                0
+            })
         } else {
-            starts
-                .iter()
-                .rev()
-                .copied()
-                .find(|&s| s < self.cursor)
-                .unwrap_or(*starts.last().unwrap_or(&1))
+            let prev = match at {
+                Some(i) => i.checked_sub(1),
+                None => self.evidence.iter().rposition(|e| e.0 < self.cursor),
+            };
+            prev.unwrap_or_else(|| {
+                self.note = Some("before the first evidence line: on to the last".into());
+                n - 1
+            })
         };
-        self.goto(target);
+        self.evidence_index = Some(target);
+        self.goto(self.evidence[target].0);
     }
 
     /// Starts a search for `pattern` (a regex, or literal text when it is not one; case
@@ -494,7 +552,10 @@ impl Viewer {
             carry: Vec::new(),
             done: self.file.is_none(),
             last_hit: 0,
+            region_start: 0,
+            line_start: 0,
         });
+        self.reveal = true;
         self.pending = Some(Pending::MatchFrom(self.cursor));
         self.work(4 * CHUNK);
     }
@@ -511,6 +572,7 @@ impl Viewer {
         } else {
             Pending::MatchBefore(self.cursor)
         });
+        self.reveal = true;
         self.resolve_pending();
     }
 
@@ -529,6 +591,11 @@ impl Viewer {
     /// Makes the cursor visible in `rows` rows of `width` columns and reads the window.
     pub fn prepare(&mut self, rows: usize, width: usize) {
         self.rows = rows.max(1);
+        self.text_width = width;
+        if self.only_matches && self.pending.is_none() {
+            self.prepare_matches();
+            return;
+        }
         let known = self.known_lines().max(1);
         self.cursor = self.cursor.clamp(1, known);
         self.top = self.top.clamp(1, known);
@@ -545,6 +612,10 @@ impl Viewer {
             self.top = (total + 1).saturating_sub(self.rows).max(1);
         }
         self.load_window();
+        if self.reveal && self.pending.is_none() {
+            self.reveal = false;
+            self.reveal_match(width);
+        }
         if self.wrap && width > 0 {
             loop {
                 let used: usize = self
@@ -560,6 +631,64 @@ impl Viewer {
                 self.load_window();
             }
         }
+    }
+
+    /// Scrolls sideways so that the first match on the cursor line is in view.
+    fn reveal_match(&mut self, width: usize) {
+        if self.wrap || width == 0 {
+            return;
+        }
+        let Some(s) = &self.search else { return };
+        let Some(l) = self.window.iter().find(|l| l.number == self.cursor) else {
+            return;
+        };
+        let Some(m) = s.display.find(&l.text) else {
+            return;
+        };
+        let start = width_of(&l.text[..m.start()]);
+        let end = width_of(&l.text[..m.end()]);
+        if start < self.left || end > self.left + width {
+            self.left = if end <= width {
+                0
+            } else {
+                start.saturating_sub(width / 4)
+            };
+        }
+    }
+
+    /// With `&`: the window is the matching lines around the cursor.
+    fn prepare_matches(&mut self) {
+        let Some(s) = &self.search else {
+            self.only_matches = false;
+            return;
+        };
+        let matches = s.matches.clone();
+        if matches.is_empty() {
+            self.window.clear();
+            self.window_key = (0, 0);
+            return;
+        }
+        let ci = matches
+            .partition_point(|&m| m < self.cursor)
+            .min(matches.len() - 1);
+        self.cursor = matches[ci];
+        let mut ti = matches.partition_point(|&m| m < self.top);
+        if ti > ci {
+            ti = ci;
+        }
+        if ci >= ti + self.rows {
+            ti = ci + 1 - self.rows;
+        }
+        self.top = matches[ti];
+        let mut window = Vec::new();
+        for &n in matches.iter().skip(ti).take(self.rows) {
+            if let Ok(mut l) = self.read_lines(n, 1) {
+                window.append(&mut l);
+            }
+        }
+        self.window = window;
+        // Not a plain window: the next unfiltered layout reads again.
+        self.window_key = (0, 0);
     }
 
     fn load_window(&mut self) {
@@ -612,14 +741,23 @@ impl Viewer {
 
 impl Search {
     /// Tests a region of the file that follows the previous one (it ends at a line end, or
-    /// inside a line too long to hold).
+    /// inside a line too long to hold). A match past the part of its line the viewer shows
+    /// ([`MAX_SHOWN`] bytes) is not counted: the counter names only matches one can see.
     fn test(&mut self, region: &[u8]) {
         let base = self.next_line;
         let mut line = base;
         let mut counted_to = 0;
         for m in self.bytes.find_iter(region) {
-            line += memchr_iter(b'\n', &region[counted_to..m.start()]).count();
+            let between = &region[counted_to..m.start()];
+            line += memchr_iter(b'\n', between).count();
+            if let Some(p) = memchr::memrchr(b'\n', between) {
+                self.line_start = self.region_start + (counted_to + p + 1) as u64;
+            }
             counted_to = m.start();
+            let column = self.region_start + m.start() as u64 - self.line_start;
+            if column >= MAX_SHOWN as u64 {
+                continue;
+            }
             if line != self.last_hit {
                 self.last_hit = line;
                 self.count += 1;
@@ -628,14 +766,23 @@ impl Search {
                 }
             }
         }
-        line += memchr_iter(b'\n', &region[counted_to..]).count();
+        let rest = &region[counted_to..];
+        line += memchr_iter(b'\n', rest).count();
+        if let Some(p) = memchr::memrchr(b'\n', rest) {
+            self.line_start = self.region_start + (counted_to + p + 1) as u64;
+        }
+        self.region_start += region.len() as u64;
         self.next_line = line;
     }
 }
 
 /// Reads one line (without its newline) keeping at most `cap` bytes in `out`. Returns the
 /// line's full length, or None at the end of the file.
-fn read_capped(r: &mut impl BufRead, cap: usize, out: &mut Vec<u8>) -> io::Result<Option<u64>> {
+pub(crate) fn read_capped(
+    r: &mut impl BufRead,
+    cap: usize,
+    out: &mut Vec<u8>,
+) -> io::Result<Option<u64>> {
     let mut total: u64 = 0;
     let mut any = false;
     loop {
