@@ -6,6 +6,7 @@
 //! a truncated archive yields what could be read plus a reported problem. Nothing is ever
 //! written outside that folder, and no link is ever created or followed.
 
+use crate::layout::{Input, Layout, Origin, View};
 use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use std::cell::Cell;
@@ -13,6 +14,7 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use thiserror::Error;
 
@@ -50,6 +52,13 @@ pub enum Format {
     Folder,
     TarGz,
     Tar,
+    TarXz,
+    TarBz2,
+    TarZst,
+    /// One plain file (a `kubectl cluster-info dump` saved from standard output).
+    File,
+    /// Several inputs read as one case.
+    Several,
 }
 
 impl Format {
@@ -58,6 +67,11 @@ impl Format {
             Format::Folder => "folder",
             Format::TarGz => "tar.gz",
             Format::Tar => "tar",
+            Format::TarXz => "tar.xz",
+            Format::TarBz2 => "tar.bz2",
+            Format::TarZst => "tar.zst",
+            Format::File => "file",
+            Format::Several => "several",
         }
     }
 }
@@ -70,26 +84,53 @@ pub struct Problem {
     pub problem: String,
 }
 
-/// One regular file of the bundle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BundleFile {
-    /// Bundle-relative path with `/` separators.
-    pub path: String,
-    pub size: u64,
+pub use crate::layout::BundleFile;
+
+/// One input of a case, as the JSON report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputInfo {
+    pub source: String,
+    pub layout: String,
 }
 
-/// An opened bundle: a folder on disk holding its files, and the list of those files.
+/// An opened bundle (or case of several inputs): the files the checks read, in our layout,
+/// and the files as they were sent.
+///
+/// For a bundle of our own layout both lists are the same. For another tool's layout,
+/// `files` are the logical files of [`crate::layout::View`] (`kubectl/pods.json` merged from
+/// `cluster-resources/pods/*.json`) and `sent` the real ones, which evidence names.
 #[derive(Debug)]
 pub struct Bundle {
     pub source: PathBuf,
     pub format: Format,
-    /// The bundle's top-level folder on disk.
+    /// The (first) input's top-level folder on disk.
     pub root: PathBuf,
-    /// Sorted by path.
+    /// What the checks read, sorted by path.
     pub files: Vec<BundleFile>,
+    /// The files as sent, sorted by path; prefixed by each input's name in a case of several.
+    pub sent: Vec<BundleFile>,
     pub problems: Vec<Problem>,
-    /// Keeps the private unpack folder alive as long as the bundle.
-    _unpacked: Option<tempfile::TempDir>,
+    /// The layout recognised (`Several` for a case of several inputs).
+    pub layout: Layout,
+    /// Each input of a case of several, with its layout.
+    pub inputs: Vec<InputInfo>,
+    pub view: View,
+    /// (name prefix, folder) of each input, for the real files' disk paths.
+    roots: Vec<(String, PathBuf)>,
+    /// Keeps the private unpack folders alive as long as the bundle.
+    _unpacked: Vec<tempfile::TempDir>,
+}
+
+/// One input as read from disk, before its layout is known.
+#[derive(Debug)]
+struct Raw {
+    source: PathBuf,
+    format: Format,
+    root: PathBuf,
+    files: Vec<BundleFile>,
+    links: Vec<(String, String)>,
+    problems: Vec<Problem>,
+    unpacked: Vec<tempfile::TempDir>,
 }
 
 /// A bundle that cannot be opened at all (exit code 2).
@@ -106,6 +147,9 @@ fn unreadable(path: &Path, message: impl Into<String>) -> OpenError {
     }
 }
 
+/// What an input must look like, for the error when none is recognised.
+const EXPECTED: &str = "expected a kubetriage bundle (manifest.json, kubectl/, nodes/), a troubleshoot support bundle (cluster-resources/), a kubectl cluster-info dump (nodes.json with <namespace>/pods.json, or its standard output saved to a file) or a sosreport (sos_commands/)";
+
 impl Bundle {
     pub fn open(path: &Path, limits: &Limits) -> Result<Bundle, OpenError> {
         Self::open_with_progress(path, limits, None)
@@ -118,10 +162,97 @@ impl Bundle {
         limits: &Limits,
         archive_read: Option<&OpenProgress>,
     ) -> Result<Bundle, OpenError> {
+        Self::open_many(&[path.to_path_buf()], limits, archive_read)
+    }
+
+    /// Opens several inputs (`dump.txt node1-sosreport.tar.xz …`) as one case: the cluster
+    /// lists of one and the node files of the others, nodes matched by host name, evidence
+    /// naming the input each line came from. One input is a bundle as usual; a folder that
+    /// holds several bundles is such a case too.
+    pub fn open_many(
+        paths: &[PathBuf],
+        limits: &Limits,
+        archive_read: Option<&OpenProgress>,
+    ) -> Result<Bundle, OpenError> {
+        let mut raws = Vec::new();
+        for p in paths {
+            raws.push(Self::open_raw(p, limits, archive_read)?);
+        }
+        let source = if paths.len() == 1 {
+            paths[0].clone()
+        } else {
+            PathBuf::from(
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        };
+        if raws.len() == 1 && (is_case_folder(&raws[0]) || Self::layout_of(&raws[0]).is_none()) {
+            let mut raw = raws.pop().unwrap_or_else(|| unreachable!());
+            let mut inner = Self::case_folder(&raw, limits, archive_read);
+            if inner.is_empty() {
+                return Err(Self::nothing_known(&raw));
+            }
+            // The inputs live in the outer archive's unpacked folder: keep it.
+            inner[0].unpacked.append(&mut raw.unpacked);
+            raws = inner;
+        }
+        Self::assemble(source, raws)
+    }
+
+    fn layout_of(raw: &Raw) -> Option<Layout> {
+        crate::layout::detect(&Input {
+            label: "",
+            root: &raw.root,
+            files: &raw.files,
+            links: &raw.links,
+        })
+    }
+
+    /// The bundles a folder holds side by side (a case folder): its entries that open with a
+    /// known layout.
+    fn case_folder(raw: &Raw, limits: &Limits, archive_read: Option<&OpenProgress>) -> Vec<Raw> {
+        let Ok(rd) = fs::read_dir(&raw.root) else {
+            return Vec::new();
+        };
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        entries.sort();
+        entries
+            .into_iter()
+            .filter(|p| !fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()))
+            .filter_map(|p| Self::open_raw(&p, limits, archive_read).ok())
+            .filter(|r| Self::layout_of(r).is_some())
+            .collect()
+    }
+
+    /// The one-line error for an input in which nothing is recognised.
+    fn nothing_known(raw: &Raw) -> OpenError {
+        let found = if raw.files.is_empty() {
+            "no file".to_string()
+        } else {
+            let names: Vec<&str> = raw.files.iter().take(3).map(|f| f.path.as_str()).collect();
+            format!(
+                "{} file(s) ({}{}) but no known layout and no Kubernetes data",
+                raw.files.len(),
+                names.join(", "),
+                if raw.files.len() > 3 { ", …" } else { "" }
+            )
+        };
+        unreadable(&raw.source, format!("found {found}; {EXPECTED}"))
+    }
+
+    /// Reads one input into a folder of files, whatever it is.
+    fn open_raw(
+        path: &Path,
+        limits: &Limits,
+        archive_read: Option<&OpenProgress>,
+    ) -> Result<Raw, OpenError> {
         let meta = fs::metadata(path).map_err(|e| {
             unreadable(
                 path,
-                format!("cannot open: {e} (pass a bundle folder, .tar.gz, .tgz or .tar)"),
+                format!("cannot open: {e} (pass a bundle folder, an archive or a cluster-info dump file)"),
             )
         })?;
         if meta.is_dir() {
@@ -133,27 +264,64 @@ impl Bundle {
         let head = &head[..n];
         if head.starts_with(&[0x1f, 0x8b]) {
             Self::open_archive(path, Format::TarGz, limits, archive_read)
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Self::open_archive(path, Format::TarXz, limits, archive_read)
+        } else if head.starts_with(b"BZh") {
+            Self::open_archive(path, Format::TarBz2, limits, archive_read)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Self::open_archive(path, Format::TarZst, limits, archive_read)
         } else if head.len() >= 262 && &head[257..262] == b"ustar" {
             Self::open_archive(path, Format::Tar, limits, archive_read)
         } else if head.starts_with(b"PK\x03\x04") {
             Err(unreadable(
                 path,
-                "this is a zip archive; kubetriage reads folders, .tar.gz and .tar: unzip it and pass the folder",
+                "this is a zip archive; kubetriage reads folders and tar archives (.tar.gz, .tar.xz, .tar.bz2, .tar.zst, .tar): unzip it and pass the folder",
             ))
         } else if n == 0 {
             Err(unreadable(
                 path,
-                "the file is empty; expected a bundle folder, .tar.gz or .tar",
+                "the file is empty; expected a bundle folder, an archive or a cluster-info dump",
             ))
         } else {
-            Err(unreadable(
-                path,
-                "not a bundle: neither a folder nor a gzip or tar archive",
-            ))
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let root = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
+            let raw = Raw {
+                source: path.to_path_buf(),
+                format: Format::File,
+                root,
+                files: vec![BundleFile {
+                    path: name,
+                    size: meta.len(),
+                }],
+                links: Vec::new(),
+                problems: Vec::new(),
+                unpacked: Vec::new(),
+            };
+            let input = Input {
+                label: "",
+                root: &raw.root,
+                files: &raw.files,
+                links: &raw.links,
+            };
+            if crate::layout::dump::is_stdout_dump(&input, &raw.files[0].path) {
+                Ok(raw)
+            } else {
+                Err(unreadable(
+                    path,
+                    "not a bundle: neither a folder, a tar archive (.tar.gz, .tar.xz, .tar.bz2, .tar.zst, .tar) nor a kubectl cluster-info dump (a file starting with { that holds a NodeList)",
+                ))
+            }
         }
     }
 
-    fn open_folder(path: &Path) -> Result<Bundle, OpenError> {
+    fn open_folder(path: &Path) -> Result<Raw, OpenError> {
         let mut root = path.to_path_buf();
         // A folder that holds nothing but the bundle's own top-level folder (an unpacked archive)
         // is read from that inner folder.
@@ -174,15 +342,17 @@ impl Bundle {
         }
         let mut files = Vec::new();
         let mut problems = Vec::new();
-        walk(&root, "", 0, &mut files, &mut problems);
+        let mut links = Vec::new();
+        walk(&root, "", 0, &mut files, &mut links, &mut problems);
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Bundle {
+        Ok(Raw {
             source: path.to_path_buf(),
             format: Format::Folder,
             root,
             files,
+            links,
             problems,
-            _unpacked: None,
+            unpacked: Vec::new(),
         })
     }
 
@@ -191,7 +361,7 @@ impl Bundle {
         format: Format,
         limits: &Limits,
         archive_read: Option<&OpenProgress>,
-    ) -> Result<Bundle, OpenError> {
+    ) -> Result<Raw, OpenError> {
         let file =
             fs::File::open(path).map_err(|e| unreadable(path, format!("cannot open: {e}")))?;
         let compressed = Rc::new(Cell::new(0u64));
@@ -202,6 +372,12 @@ impl Bundle {
         };
         let reader: Box<dyn Read + '_> = match format {
             Format::TarGz => Box::new(MultiGzDecoder::new(counted)),
+            Format::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(counted)),
+            Format::TarBz2 => Box::new(bzip2::read::MultiBzDecoder::new(counted)),
+            Format::TarZst => Box::new(
+                ruzstd::decoding::StreamingDecoder::new(counted)
+                    .map_err(|e| unreadable(path, format!("not a readable zstd archive: {e}")))?,
+            ),
             _ => Box::new(counted),
         };
         let dir = tempfile::Builder::new()
@@ -214,8 +390,16 @@ impl Bundle {
                 )
             })?;
         let mut problems = Vec::new();
-        let entries = unpack(reader, dir.path(), limits, &compressed, &mut problems)
-            .map_err(|m| unreadable(path, m))?;
+        let mut links = Vec::new();
+        let entries = unpack(
+            reader,
+            dir.path(),
+            limits,
+            &compressed,
+            &mut links,
+            &mut problems,
+        )
+        .map_err(|m| unreadable(path, m))?;
         if entries == 0 && problems.iter().any(|p| p.problem.starts_with("archive")) {
             let first = problems[0].problem.clone();
             return Err(unreadable(path, format!("no file could be read: {first}")));
@@ -233,39 +417,225 @@ impl Bundle {
                     p.file = rest.to_string();
                 }
             }
+            links.retain_mut(|(l, _)| match l.strip_prefix(&prefix) {
+                Some(rest) => {
+                    *l = rest.to_string();
+                    true
+                }
+                None => false,
+            });
         }
         if let Some(p) = top_problem {
             problems.push(p);
         }
         let mut files = Vec::new();
-        walk(&root, "", 0, &mut files, &mut problems);
+        let mut more_links = Vec::new();
+        walk(&root, "", 0, &mut files, &mut more_links, &mut problems);
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Bundle {
+        Ok(Raw {
             source: path.to_path_buf(),
             format,
             root,
             files,
+            links,
             problems,
-            _unpacked: Some(dir),
+            unpacked: vec![dir],
         })
     }
 
-    /// The file at a bundle-relative path, if the bundle has it.
-    pub fn file(&self, rel: &str) -> Option<&BundleFile> {
-        self.files
-            .binary_search_by(|f| f.path.as_str().cmp(rel))
-            .ok()
-            .map(|i| &self.files[i])
+    /// Recognises each input's layout and reads them into the one view the checks use.
+    fn assemble(source: PathBuf, mut raws: Vec<Raw>) -> Result<Bundle, OpenError> {
+        let several = raws.len() > 1;
+        let mut layouts = Vec::new();
+        for r in &raws {
+            layouts.push(Self::layout_of(r).ok_or_else(|| Self::nothing_known(r))?);
+        }
+        // Our own layout, alone: the files are read as they are.
+        if !several && layouts[0] == Layout::Kubetriage {
+            let raw = raws.pop().unwrap_or_else(|| unreachable!());
+            let mut problems = raw.problems;
+            problems.extend(link_problems(&raw.links));
+            return Ok(Bundle {
+                source,
+                format: raw.format,
+                root: raw.root.clone(),
+                sent: raw.files.clone(),
+                files: raw.files,
+                problems,
+                layout: Layout::Kubetriage,
+                inputs: Vec::new(),
+                view: View::default(),
+                roots: vec![(String::new(), raw.root)],
+                _unpacked: raw.unpacked,
+            });
+        }
+        // Cluster-wide inputs first, so that node captures can be matched to the nodes.
+        let mut order: Vec<usize> = (0..raws.len()).collect();
+        order.sort_by_key(|&i| (layouts[i] == Layout::Sosreport) as u8);
+        let mut labels: Vec<String> = Vec::new();
+        for r in &raws {
+            let mut name = r
+                .source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "input".into());
+            if labels.contains(&name) {
+                name = format!("{name}-{}", labels.len() + 1);
+            }
+            labels.push(name);
+        }
+        let mut view = View::default();
+        let mut problems = Vec::new();
+        for &i in &order {
+            let r = &raws[i];
+            // A single file is named by itself; a folder or archive prefixes its files.
+            let label = if several && r.format != Format::File {
+                labels[i].as_str()
+            } else {
+                ""
+            };
+            let input = Input {
+                label,
+                root: &r.root,
+                files: &r.files,
+                links: &r.links,
+            };
+            let known_nodes = crate::layout::node_names(&view);
+            let v = crate::layout::import(layouts[i], &input, &known_nodes).map_err(|e| {
+                unreadable(
+                    &r.source,
+                    format!("cannot read it into kubetriage's layout: {e}"),
+                )
+            })?;
+            view.absorb(v)
+                .map_err(|e| unreadable(&r.source, format!("cannot combine the inputs: {e}")))?;
+            for p in &r.problems {
+                problems.push(Problem {
+                    file: input.shown(&p.file),
+                    problem: p.problem.clone(),
+                });
+            }
+            if layouts[i] == Layout::Kubetriage {
+                for p in link_problems(&r.links) {
+                    problems.push(Problem {
+                        file: input.shown(&p.file),
+                        problem: p.problem,
+                    });
+                }
+            }
+        }
+        let mut sent = Vec::new();
+        let mut roots = Vec::new();
+        for (i, r) in raws.iter().enumerate() {
+            let prefix = if several && r.format != Format::File {
+                format!("{}/", labels[i])
+            } else {
+                String::new()
+            };
+            sent.extend(r.files.iter().map(|f| BundleFile {
+                path: format!("{prefix}{}", f.path),
+                size: f.size,
+            }));
+            roots.push((prefix, r.root.clone()));
+        }
+        sent.sort_by(|a, b| a.path.cmp(&b.path));
+        let inputs = if several {
+            raws.iter()
+                .zip(&layouts)
+                .map(|(r, l)| InputInfo {
+                    source: r.source.display().to_string(),
+                    layout: l.as_str().to_string(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let files = view.files();
+        let format = if several {
+            Format::Several
+        } else {
+            raws[0].format
+        };
+        let root = raws[0].root.clone();
+        Ok(Bundle {
+            source,
+            format,
+            root,
+            files,
+            sent,
+            problems,
+            layout: if several { Layout::Several } else { layouts[0] },
+            inputs,
+            view,
+            roots,
+            _unpacked: raws.into_iter().flat_map(|r| r.unpacked).collect(),
+        })
     }
 
-    /// The on-disk path of a bundle-relative path.
+    /// The file at a path: a file the checks read, else a file as sent.
+    pub fn file(&self, rel: &str) -> Option<&BundleFile> {
+        find(&self.files, rel).or_else(|| find(&self.sent, rel))
+    }
+
+    /// The on-disk path of a path the checks read, or of a file as sent.
     pub fn disk_path(&self, rel: &str) -> PathBuf {
-        let mut p = self.root.clone();
-        for part in rel.split('/') {
+        if let Some(e) = self.view.entry(rel) {
+            return e.disk.clone();
+        }
+        let (rest, root) = self
+            .roots
+            .iter()
+            .filter(|(prefix, _)| rel.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(prefix, root)| (&rel[prefix.len()..], root.clone()))
+            .unwrap_or((rel, self.root.clone()));
+        let mut p = root;
+        for part in rest.split('/') {
             p.push(part);
         }
         p
     }
+
+    /// Where the lines of a file the checks read come from, when that is not the file itself.
+    pub fn origin(&self, rel: &str) -> Option<Arc<Origin>> {
+        self.view.entry(rel).map(|e| e.origin.clone())
+    }
+}
+
+/// A folder that holds archives side by side is a case of several inputs, never one bundle:
+/// no layout keeps archives at its top.
+fn is_case_folder(raw: &Raw) -> bool {
+    raw.files.iter().any(|f| {
+        !f.path.contains('/') && {
+            let mut head = [0u8; 6];
+            let n = read_prefix(&raw.root.join(&f.path), &mut head).unwrap_or(0);
+            let h = &head[..n];
+            h.starts_with(&[0x1f, 0x8b])
+                || h.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0])
+                || h.starts_with(b"BZh")
+                || h.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        }
+    })
+}
+
+fn find<'a>(files: &'a [BundleFile], rel: &str) -> Option<&'a BundleFile> {
+    files
+        .binary_search_by(|f| f.path.as_str().cmp(rel))
+        .ok()
+        .map(|i| &files[i])
+}
+
+/// Links in a bundle of our own layout are reported, never followed.
+fn link_problems(links: &[(String, String)]) -> Vec<Problem> {
+    links
+        .iter()
+        .map(|(path, target)| Problem {
+            file: path.clone(),
+            problem: format!(
+                "link to {target:?} not followed (links are never followed in a bundle)"
+            ),
+        })
+        .collect()
 }
 
 fn read_prefix(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
@@ -320,6 +690,7 @@ fn unpack(
     dest: &Path,
     limits: &Limits,
     compressed: &Rc<Cell<u64>>,
+    links: &mut Vec<(String, String)>,
     problems: &mut Vec<Problem>,
 ) -> Result<u64, String> {
     let mut archive = tar::Archive::new(reader);
@@ -372,7 +743,17 @@ fn unpack(
             }
             continue;
         }
-        if kind.is_symlink() || kind.is_hard_link() {
+        if kind.is_symlink() {
+            // Recorded, never created: a known layout resolves its own links inside the
+            // bundle, and our layout reports them.
+            let target = entry
+                .link_name_bytes()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            links.push((rel_string(&rel), target));
+            continue;
+        }
+        if kind.is_hard_link() {
             let target = entry
                 .link_name_bytes()
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -528,8 +909,10 @@ fn safe_relative(name: &str) -> Result<Option<PathBuf>, &'static str> {
     for comp in Path::new(name).components() {
         match comp {
             Component::Normal(p) => {
-                if p.to_string_lossy().contains('\\') {
-                    return Err("backslash in a path component");
+                // A backslash is an ordinary character here (systemd's `\x2d` escapes); only a
+                // Windows-style `..` step is refused.
+                if p.to_string_lossy().split('\\').any(|piece| piece == "..") {
+                    return Err("path climbs out of the bundle with '..'");
                 }
                 out.push(p)
             }
@@ -579,12 +962,13 @@ fn top_folder(dir: &Path) -> (PathBuf, Option<Problem>) {
     )
 }
 
-/// Lists regular files under `dir`, never following links (each link is a reported problem).
+/// Lists regular files under `dir`, never following links (each is recorded with its target).
 fn walk(
     dir: &Path,
     prefix: &str,
     depth: usize,
     files: &mut Vec<BundleFile>,
+    links: &mut Vec<(String, String)>,
     problems: &mut Vec<Problem>,
 ) {
     if depth > 64 {
@@ -624,16 +1008,11 @@ fn walk(
         let ft = meta.file_type();
         if ft.is_symlink() {
             let target = fs::read_link(entry.path())
-                .map(|t| t.display().to_string())
+                .map(|t| t.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            problems.push(Problem {
-                file: rel,
-                problem: format!(
-                    "link to {target:?} not followed (links are never followed in a bundle)"
-                ),
-            });
+            links.push((rel, target));
         } else if ft.is_dir() {
-            walk(&entry.path(), &rel, depth + 1, files, problems);
+            walk(&entry.path(), &rel, depth + 1, files, links, problems);
         } else if ft.is_file() {
             files.push(BundleFile {
                 path: rel,
@@ -697,6 +1076,7 @@ mod tests {
         fs::write(d.path().join("kubectl/pods.json"), "{}").unwrap();
         let b = Bundle::open_folder(d.path()).unwrap();
         assert_eq!(b.root, d.path());
+        assert!(safe_relative("etc/systemd/system/dev-disk-by\\x2duuid.swap").is_ok());
         assert_eq!(top_folder(d.path()).0, d.path());
         // An unpacked archive's own top-level folder is still descended into.
         let outer = tempfile::tempdir().unwrap();

@@ -11,14 +11,22 @@ use std::path::PathBuf;
     name = "kubetriage",
     version,
     about = "Offline support-bundle analyzer for GKE and kubeadm Kubernetes clusters",
-    long_about = "Opens a support bundle (a folder, .tar.gz, .tgz or .tar), runs every check of the catalog \
-and reports findings with their evidence: the bundle file and the lines that prove them.\n\n\
+    long_about = "Opens a support bundle (a folder or archive of kubetriage's collector, a troubleshoot support \
+bundle, a kubectl cluster-info dump or a sosreport; several inputs are read as one case), runs every check \
+of the catalog and reports findings with their evidence: the file as sent and the lines that prove them.\n\n\
 Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error or unreadable bundle.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Args {
-    /// The bundle: a folder, or a .tar.gz/.tgz/.tar archive (detected by content).
+    /// The bundle: a folder, a tar archive (.tar.gz, .tar.xz, .tar.bz2, .tar.zst, .tar) or a
+    /// `kubectl cluster-info dump` saved to a file, detected by content: kubetriage's own
+    /// layout, a troubleshoot support bundle, a cluster-info dump or a sosreport.
     pub bundle: Option<PathBuf>,
+
+    /// More inputs of the same case (`dump.txt node1-sosreport.tar.xz …`), analyzed together
+    /// as one cluster, nodes matched by host name.
+    #[arg(value_name = "MORE")]
+    pub more: Vec<PathBuf>,
 
     /// Output format. `auto` is the terminal UI when stdin and stdout are terminals, text
     /// otherwise; `tui` forces the terminal UI.
@@ -202,6 +210,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bundle: PathBuf,
+    /// Further inputs read with `bundle` as one case.
+    pub more: Vec<PathBuf>,
     pub format: Format,
     pub fail_on: FailOn,
     pub analyzers: Option<PathBuf>,
@@ -235,6 +245,7 @@ impl Args {
         };
         Config {
             bundle,
+            more: self.more.clone(),
             format,
             fail_on: self.fail_on,
             analyzers: self.analyzers.clone(),

@@ -7,6 +7,7 @@
 //! is what a check reports as "not evaluated".
 
 use crate::bundle::{Bundle, BundleFile};
+use crate::layout::{Layout, Origin};
 use crate::manifest::Manifest;
 use crate::model::Evidence;
 use crate::yaml;
@@ -40,6 +41,9 @@ pub struct TextFile {
     pub text: String,
     /// Byte offset where each line starts.
     line_starts: Vec<usize>,
+    /// Where the lines come from when the file was read from another tool's layout: evidence
+    /// then names that file and line, not `path`.
+    origin: Option<Arc<Origin>>,
 }
 
 impl TextFile {
@@ -58,6 +62,24 @@ impl TextFile {
             path: path.to_string(),
             text,
             line_starts,
+            origin: None,
+        }
+    }
+
+    /// The same file, its lines known to come from `origin`.
+    pub fn with_origin(mut self, origin: Option<Arc<Origin>>) -> TextFile {
+        self.origin = origin;
+        self
+    }
+
+    /// The file and line evidence names for line `n`: the file as it was sent.
+    pub fn source_of(&self, n: usize) -> (String, usize) {
+        match &self.origin {
+            Some(o) => {
+                let (f, l) = o.locate(n);
+                (f.to_string(), l)
+            }
+            None => (self.path.clone(), n),
         }
     }
 
@@ -100,10 +122,15 @@ impl TextFile {
         if shown < last - first + 1 {
             excerpt.push(&more);
         }
+        let (file, line) = self.source_of(first);
+        let end_line = match self.source_of(last) {
+            (f, l) if f == file && l >= line => l,
+            _ => line,
+        };
         Evidence {
-            file: self.path.clone(),
-            line: first,
-            end_line: last,
+            file,
+            line,
+            end_line,
             excerpt: excerpt.join("\n"),
         }
     }
@@ -182,7 +209,7 @@ impl JsonDoc {
                 e.column()
             )
         })?;
-        let spans = list_item_spans(text.text.as_bytes());
+        let spans = crate::jsonscan::list_item_spans(text.text.as_bytes());
         let line_span =
             |&(s, e): &(usize, usize)| (text.line_of(s), text.line_of(e.saturating_sub(1).max(s)));
         // Large lists are parsed item by item in parallel, from the spans found above.
@@ -286,119 +313,6 @@ fn parse_items_in_parallel(
         }
         Ok(out)
     })
-}
-
-/// Byte spans of the elements of a JSON document's list: the top-level array, or the array under
-/// the top-level `items` key. A lightweight scanner (strings and nesting only), run on text that
-/// serde_json has already accepted.
-fn list_item_spans(b: &[u8]) -> Vec<(usize, usize)> {
-    let mut i = skip_ws(b, 0);
-    if i >= b.len() {
-        return Vec::new();
-    }
-    if b[i] == b'{' {
-        // Find the "items" key at depth 1.
-        i += 1;
-        loop {
-            i = skip_ws(b, i);
-            if i >= b.len() || b[i] != b'"' {
-                return Vec::new();
-            }
-            let key_end = skip_string(b, i);
-            let key = &b[i + 1..key_end.saturating_sub(1).max(i + 1)];
-            i = skip_ws(b, key_end);
-            if i >= b.len() || b[i] != b':' {
-                return Vec::new();
-            }
-            i = skip_ws(b, i + 1);
-            if key == b"items" {
-                break;
-            }
-            i = skip_value(b, i);
-            i = skip_ws(b, i);
-            if i < b.len() && b[i] == b',' {
-                i += 1;
-            } else {
-                return Vec::new();
-            }
-        }
-    }
-    if i >= b.len() || b[i] != b'[' {
-        return Vec::new();
-    }
-    i += 1;
-    let mut spans = Vec::new();
-    loop {
-        i = skip_ws(b, i);
-        if i >= b.len() || b[i] == b']' {
-            return spans;
-        }
-        let start = i;
-        i = skip_value(b, i);
-        spans.push((start, i));
-        i = skip_ws(b, i);
-        if i < b.len() && b[i] == b',' {
-            i += 1;
-        }
-    }
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {
-        i += 1;
-    }
-    i
-}
-
-/// `i` at an opening quote; returns the index after the closing quote.
-fn skip_string(b: &[u8], mut i: usize) -> usize {
-    i += 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
-/// Returns the index just after the value starting at `i`.
-fn skip_value(b: &[u8], mut i: usize) -> usize {
-    if i >= b.len() {
-        return i;
-    }
-    match b[i] {
-        b'"' => skip_string(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            while i < b.len() {
-                match b[i] {
-                    b'"' => {
-                        i = skip_string(b, i);
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return i + 1;
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            b.len()
-        }
-        _ => {
-            while i < b.len() && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
-            {
-                i += 1;
-            }
-            i
-        }
-    }
 }
 
 /// A parsed YAML file (possibly several documents) with its text for evidence.
@@ -561,7 +475,15 @@ impl<'b> Facts<'b> {
                 )
             }
             Some(_) => format!("{path} is recorded in the manifest but missing from the bundle"),
-            None => format!("{path} is not in the bundle"),
+            None => match self.bundle.view.absent_reason(path) {
+                Some(why) if why.starts_with(path) => why.to_string(),
+                Some(why) => format!("{path} is not in the bundle: {why}"),
+                None if self.bundle.layout != Layout::Kubetriage => format!(
+                    "{path} is not in the bundle ({} holds no such data)",
+                    self.bundle.layout.describe()
+                ),
+                None => format!("{path} is not in the bundle"),
+            },
         };
         Unavailable {
             path: path.to_string(),
@@ -594,10 +516,13 @@ impl<'b> Facts<'b> {
         self.record(path);
         self.json.get(path, || {
             let bytes = self.read(path)?;
-            JsonDoc::parse_tuned(path, bytes, self.tuning).map_err(|reason| Unavailable {
-                path: path.into(),
-                reason,
-            })
+            let mut doc =
+                JsonDoc::parse_tuned(path, bytes, self.tuning).map_err(|reason| Unavailable {
+                    path: path.into(),
+                    reason,
+                })?;
+            doc.text.origin = self.bundle.origin(path);
+            Ok(doc)
         })
     }
 
@@ -617,7 +542,7 @@ impl<'b> Facts<'b> {
     pub fn yaml(&self, path: &str) -> Result<Arc<YamlDoc>, Unavailable> {
         self.record(path);
         self.yaml.get(path, || {
-            let text = TextFile::new(path, self.read(path)?);
+            let text = TextFile::new(path, self.read(path)?).with_origin(self.bundle.origin(path));
             let docs = yaml::parse_documents(&text.text).map_err(|e| Unavailable {
                 path: path.into(),
                 reason: format!("{path} is not valid YAML: {e}"),
@@ -629,8 +554,9 @@ impl<'b> Facts<'b> {
     /// A small text file (node probes, os-release, resolv.conf...), read once.
     pub fn text(&self, path: &str) -> Result<Arc<TextFile>, Unavailable> {
         self.record(path);
-        self.text
-            .get(path, || Ok(TextFile::new(path, self.read(path)?)))
+        self.text.get(path, || {
+            Ok(TextFile::new(path, self.read(path)?).with_origin(self.bundle.origin(path)))
+        })
     }
 
     /// Bundle files whose path matches a glob (`nodes/*/resolv.conf`, `kubectl/logs/**`).
@@ -766,7 +692,7 @@ mod tests {
     #[test]
     fn items_after_other_keys_are_found() {
         let text = r#"{"apiVersion":"v1","metadata":{"x":[{"items":[]}]},"items":[{"k":"{"},{"k":"\"}"}]}"#;
-        assert_eq!(list_item_spans(text.as_bytes()).len(), 2);
+        assert_eq!(crate::jsonscan::list_item_spans(text.as_bytes()).len(), 2);
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod collector;
 pub mod engine;
 pub mod facts;
+pub mod jsonscan;
+pub mod layout;
 pub mod logline;
 pub mod manifest;
 pub mod model;

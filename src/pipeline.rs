@@ -61,7 +61,10 @@ pub fn analyze_bundle(
     progress: &Progress,
 ) -> anyhow::Result<Analysis> {
     progress.phase.store(PHASE_OPENING, Ordering::Relaxed);
-    let bundle = Bundle::open_with_progress(&config.bundle, &config.limits, Some(&progress.open))?;
+    let inputs: Vec<std::path::PathBuf> = std::iter::once(config.bundle.clone())
+        .chain(config.more.iter().cloned())
+        .collect();
+    let bundle = Bundle::open_many(&inputs, &config.limits, Some(&progress.open))?;
     if progress.open.cancel.load(Ordering::Relaxed) {
         anyhow::bail!("the analysis was cancelled");
     }

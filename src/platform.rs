@@ -6,7 +6,9 @@
 //! platform cannot be told, those checks are "not evaluated", never "pass".
 
 use crate::facts::Facts;
+use crate::layout::Hint;
 use crate::model::Evidence;
+use serde_json::Value;
 use std::fmt;
 
 /// A cluster's platform, as far as the bundle tells.
@@ -85,6 +87,19 @@ pub fn infer(facts: &Facts) -> Inferred {
             };
         }
     }
+    // Another tool's bundle: what its data shows (node labels, versions, static pods…).
+    if facts.bundle.layout != crate::layout::Layout::Kubetriage {
+        return from_data(facts).unwrap_or_else(|| {
+            because(
+                Platform::Unknown,
+                &format!(
+                    "{} carries no manifest, and no node label, version, static pod or package in it names the platform",
+                    facts.bundle.layout.describe()
+                ),
+                None,
+            )
+        });
+    }
     if facts.bundle.file("gcloud/cluster.json").is_some() {
         return because(
             Platform::Gke,
@@ -104,11 +119,233 @@ pub fn infer(facts: &Facts) -> Inferred {
             Some(&f.path),
         );
     }
-    because(
-        Platform::Unknown,
-        "the bundle has no manifest naming it and no GKE or kubeadm node data",
-        None,
-    )
+    from_data(facts).unwrap_or_else(|| {
+        because(
+            Platform::Unknown,
+            "the bundle has no manifest naming it and no GKE or kubeadm node data",
+            None,
+        )
+    })
+}
+
+/// The platform the cluster's own data names, as the engine's gate reads it.
+fn from_data(facts: &Facts) -> Option<Inferred> {
+    let found = from_data_found(facts, facts.bundle.view.hint.as_ref())?;
+    let platform = match found.platform.as_str() {
+        "gke" => Platform::Gke,
+        "kubeadm" => Platform::Kubeadm,
+        other => Platform::Other(other.to_string()),
+    };
+    Some(Inferred {
+        platform,
+        because: found.because,
+        evidence: Some(found.evidence),
+    })
+}
+
+/// A platform told from the data, with the line that shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// `gke`, `kubeadm`, `k3s`, `rke2`, `kurl`, `eks`, `aks`, `openshift`, `minikube`,
+    /// `charmed-kubernetes`, `microk8s`.
+    pub platform: String,
+    pub because: String,
+    pub evidence: Evidence,
+}
+
+/// (label prefix or key, platform, what it is).
+const NODE_LABELS: &[(&str, &str, &str)] = &[
+    (
+        "cloud.google.com/gke-nodepool",
+        "gke",
+        "a GKE node-pool label",
+    ),
+    ("eks.amazonaws.com/", "eks", "an EKS node label"),
+    ("kubernetes.azure.com/", "aks", "an AKS node label"),
+    ("kurl.sh/cluster", "kurl", "a kURL node label"),
+    ("node.openshift.io/", "openshift", "an OpenShift node label"),
+    ("minikube.k8s.io/", "minikube", "a minikube node label"),
+    (
+        "juju-application",
+        "charmed-kubernetes",
+        "a Juju application label",
+    ),
+    ("microk8s.io/cluster", "microk8s", "a MicroK8s node label"),
+];
+
+/// (version part, platform).
+const VERSIONS: &[(&str, &str)] = &[
+    ("-gke.", "gke"),
+    ("+k3s", "k3s"),
+    ("+rke2", "rke2"),
+    ("-eks-", "eks"),
+];
+
+const PROVIDERS: &[(&str, &str)] = &[("gce://", "gke"), ("aws://", "eks"), ("azure://", "aks")];
+
+/// The platform the cluster's own data names: node labels, provider IDs and version suffixes
+/// first (they name it outright), then a distribution's namespaces, an importer's hint (a
+/// sosreport's snaps), and last kubeadm's own marks (its node annotation, kubelet flags file,
+/// `kubeadm-config` ConfigMap, static control-plane pods).
+pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
+    if let Ok(nodes) = facts.list("kubectl/nodes.json") {
+        // Labels first: a GKE node's label is surer than its provider (a GCE VM may run kubeadm).
+        for item in &nodes.items {
+            if let Some(labels) = item.value["metadata"]["labels"].as_object() {
+                for (key, platform, what) in NODE_LABELS {
+                    if let Some(k) = labels.keys().find(|k| k.starts_with(key)) {
+                        return Some(Found {
+                            platform: platform.to_string(),
+                            because: format!("{what} ({k})"),
+                            evidence: nodes.item_line_evidence(item, &format!("\"{k}\"")),
+                        });
+                    }
+                }
+            }
+        }
+        for item in &nodes.items {
+            let v = &item.value;
+            for key in ["kubeletVersion", "kubeProxyVersion"] {
+                if let Some(ver) = v["status"]["nodeInfo"][key].as_str()
+                    && let Some((_, p)) = VERSIONS.iter().find(|(s, _)| ver.contains(s))
+                {
+                    return Some(Found {
+                        platform: p.to_string(),
+                        because: format!("the nodes run Kubernetes {ver}"),
+                        evidence: nodes.item_line_evidence(item, ver),
+                    });
+                }
+            }
+            if let Some(id) = v["spec"]["providerID"].as_str()
+                && let Some((_, p)) = PROVIDERS.iter().find(|(s, _)| id.starts_with(s))
+                // A GCE VM is GKE only with a GKE version; plain GCE may run kubeadm.
+                && *p != "gke"
+            {
+                return Some(Found {
+                    platform: p.to_string(),
+                    because: format!(
+                        "the node's provider ID is {}",
+                        id.split('/').next().unwrap_or(id)
+                    ),
+                    evidence: nodes.item_line_evidence(item, "\"providerID\""),
+                });
+            }
+            if v["metadata"]["name"].as_str() == Some("minikube") {
+                return Some(Found {
+                    platform: "minikube".into(),
+                    because: "the only node is called minikube".into(),
+                    evidence: nodes.item_line_evidence(item, "\"minikube\""),
+                });
+            }
+        }
+    }
+    if let Ok(v) = facts.json("kubectl/version.json")
+        && let Some(ver) = v.value["serverVersion"]["gitVersion"].as_str()
+        && let Some((_, p)) = VERSIONS.iter().find(|(s, _)| ver.contains(s))
+    {
+        return Some(Found {
+            platform: p.to_string(),
+            because: format!("the API server is {ver}"),
+            evidence: v.text.evidence_for(ver),
+        });
+    }
+    if let Ok(pods) = facts.list("kubectl/pods.json") {
+        for item in &pods.items {
+            let ns = item.value["metadata"]["namespace"].as_str().unwrap_or("");
+            if ns == "kurl" {
+                return Some(Found {
+                    platform: "kurl".into(),
+                    because: "pods run in kURL's namespace kurl".into(),
+                    evidence: pods.item_line_evidence(item, "\"kurl\""),
+                });
+            }
+            if ns.starts_with("openshift-") {
+                return Some(Found {
+                    platform: "openshift".into(),
+                    because: format!("pods run in OpenShift's namespace {ns}"),
+                    evidence: pods.item_line_evidence(item, ns),
+                });
+            }
+        }
+    }
+    if let Ok(nodes) = facts.list("kubectl/nodes.json")
+        && let Some(item) = nodes.items.iter().find(|i| {
+            i.value["metadata"]["annotations"]["kubeadm.alpha.kubernetes.io/cri-socket"].is_string()
+        })
+    {
+        return Some(Found {
+            platform: "kubeadm".into(),
+            because: "the node carries the cri-socket annotation kubeadm writes".into(),
+            evidence: nodes.item_line_evidence(item, "kubeadm.alpha.kubernetes.io/cri-socket"),
+        });
+    }
+    if let Some(h) = hint {
+        return Some(Found {
+            platform: h.platform.clone(),
+            because: h.because.clone(),
+            evidence: Evidence {
+                file: h.file.clone(),
+                line: h.line,
+                end_line: h.line,
+                excerpt: h.excerpt.clone(),
+            },
+        });
+    }
+    for f in facts.glob("nodes/*/kubelet/flags.env") {
+        if let Ok(t) = facts.text(&f.path)
+            && let Some(n) = t.find_line_in(1, t.line_count(), "KUBELET_KUBEADM_ARGS")
+        {
+            return Some(Found {
+                platform: "kubeadm".into(),
+                because: "a node's kubelet runs with the flags file kubeadm writes".into(),
+                evidence: t.evidence(n, n),
+            });
+        }
+    }
+    if let Ok(cms) = facts.list("kubectl/configmaps.json")
+        && let Some(item) = cms.items.iter().find(|i| {
+            i.value["metadata"]["name"].as_str() == Some("kubeadm-config")
+                && i.value["metadata"]["namespace"].as_str() == Some("kube-system")
+        })
+    {
+        return Some(Found {
+            platform: "kubeadm".into(),
+            because: "kube-system holds the kubeadm-config ConfigMap".into(),
+            evidence: cms.item_line_evidence(item, "\"kubeadm-config\""),
+        });
+    }
+    if let Ok(pods) = facts.list("kubectl/pods.json") {
+        // A mirror pod first; a pod merely named like one (hand-made data) after.
+        let by_static = pods.items.iter().filter(|i| is_static(&i.value));
+        for item in by_static.chain(pods.items.iter()) {
+            let v = &item.value;
+            let name = v["metadata"]["name"].as_str().unwrap_or("");
+            let node = v["spec"]["nodeName"].as_str().unwrap_or("");
+            if v["metadata"]["namespace"].as_str() == Some("kube-system")
+                && !node.is_empty()
+                && name == format!("kube-apiserver-{node}")
+            {
+                return Some(Found {
+                    platform: "kubeadm".into(),
+                    because: format!(
+                        "the API server runs as the static pod {name}, as kubeadm sets it up"
+                    ),
+                    evidence: pods.item_line_evidence(item, &format!("\"{name}\"")),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// A static (mirror) pod: owned by its Node, or marked as read from a file.
+fn is_static(pod: &Value) -> bool {
+    let m = &pod["metadata"];
+    m["annotations"]["kubernetes.io/config.source"].as_str() == Some("file")
+        || m["annotations"]["kubernetes.io/config.mirror"].is_string()
+        || m["ownerReferences"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|r| r["kind"].as_str() == Some("Node")))
 }
 
 /// The manifest line holding `needle`, as evidence.

@@ -26,6 +26,9 @@ pub struct ScanMatch {
     pub scan: usize,
     pub file: Arc<str>,
     pub line: usize,
+    /// The file and line as the bundle was sent, when the file was read from another tool's
+    /// layout (`cluster-resources/pods/logs/…`); evidence names them.
+    pub sent: Option<(Arc<str>, usize)>,
     pub text: String,
     /// Named captures of the scan's regex.
     pub captures: Vars,
@@ -205,6 +208,7 @@ fn scan_file(
 ) -> FileScan {
     let set = &matcher.set;
     let file: Arc<str> = Arc::from(f.path.as_str());
+    let origin = facts.bundle.origin(&f.path);
     let mut out = Vec::new();
     let on_line = |line_no: usize, line: &[u8], out: &mut Vec<(usize, ScanMatch)>| {
         if !set.is_match(line) {
@@ -234,6 +238,7 @@ fn scan_file(
                     scan: si,
                     file: file.clone(),
                     line: line_no,
+                    sent: origin.as_ref().map(|o| o.locate(line_no)),
                     text: String::from_utf8_lossy(line).into_owned(),
                     captures,
                 },

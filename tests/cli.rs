@@ -230,7 +230,7 @@ fn platform_checks_never_pass_on_a_bundle_of_unknown_platform() {
 #[test]
 fn the_report_names_the_platform_and_where_it_was_read() {
     let (_, report) = run_json(&testdata().join("kubeadm-coredns-loop"), &[]);
-    assert_eq!(report["schema"], 2);
+    assert_eq!(report["schema"], 3);
     assert_eq!(report["bundle"]["platform"], "kubeadm");
     assert_eq!(
         report["bundle"]["platform_evidence"]["file"],

@@ -1,44 +1,353 @@
-//! Bundles written by another tool open cleanly: no error, every check not evaluated with its
-//! reason, and a warning that says what the bundle looks like.
+//! Bundles written by other tools (troubleshoot, kubectl cluster-info dump, sos): each real one
+//! opens with its layout and platform named, its data reaches the checks, evidence names the
+//! files as sent, links and escaped names are no problems, and what the format cannot hold is
+//! not evaluated with that reason.
 
 mod common;
 
 use common::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("{id} is not in the report"))
+}
+
+fn all_evidence(report: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in report["checks"].as_array().unwrap() {
+        for f in c["findings"].as_array().unwrap() {
+            out.extend(evidence_refs(f));
+        }
+    }
+    out
+}
 
 #[test]
-fn troubleshoot_bundles_open_with_every_check_not_evaluated() {
-    for name in [
-        "troubleshoot-testdata-support-bundle.tar.gz",
-        "sbctl-tests-support-bundle.tar.gz",
-    ] {
+fn every_real_bundle_opens_with_its_layout_and_platform_named() {
+    // (file, layout, platform, platform evidence file)
+    let cases = [
+        (
+            "troubleshoot-testdata-support-bundle.tar.gz",
+            "troubleshoot",
+            "k3s",
+            "cluster-resources/nodes.json",
+        ),
+        (
+            "sbctl-tests-support-bundle.tar.gz",
+            "troubleshoot",
+            "kurl",
+            "cluster-resources/nodes.json",
+        ),
+        (
+            "troubleshoot-baseline-supportbundle.tar.gz",
+            "troubleshoot",
+            "k3s",
+            "cluster-resources/nodes.json",
+        ),
+        (
+            "troubleshoot-baseline-preflight-v1beta2.tar.gz",
+            "troubleshoot",
+            "k3s",
+            "cluster-resources/nodes.json",
+        ),
+        (
+            "troubleshoot-baseline-preflight-v1beta3.tar.gz",
+            "troubleshoot",
+            "k3s",
+            "cluster-resources/nodes.json",
+        ),
+        (
+            "troubleshoot-support-bundle-2021-03-24T00_39_51.tar.gz",
+            "troubleshoot",
+            "k3s",
+            "cluster-resources/nodes.json",
+        ),
+        (
+            "cluster-info-dump-aks-k8s-arena.tar.gz",
+            "cluster-info-dump",
+            "aks",
+            "nodes.json",
+        ),
+        (
+            "cluster-info-dump-minikube-multi-k8s.tar.gz",
+            "cluster-info-dump",
+            "minikube",
+            "nodes.json",
+        ),
+        (
+            "sosreport-charmed-kubernetes-hotsos.tar.xz",
+            "sosreport",
+            "charmed-kubernetes",
+            "sos_commands/snap/snap_list_--all",
+        ),
+    ];
+    for (name, layout, platform, evidence) in cases {
         let (code, report) = run_json(&testdata().join("foreign").join(name), &[]);
-        assert_eq!(code, 0, "{name}");
-        let warnings = report["bundle"]["warnings"].to_string();
-        assert!(
-            warnings.contains("manifest.json is not in the bundle")
-                && warnings.contains("troubleshoot"),
-            "{name}: {warnings}"
-        );
-        for c in report["checks"].as_array().unwrap() {
-            assert_eq!(c["status"], "not-evaluated", "{name}: {}", c["id"]);
+        assert!(code == 0 || code == 1, "{name}: exit {code}");
+        let b = &report["bundle"];
+        assert_eq!(b["layout"], layout, "{name}");
+        assert_eq!(b["platform"], platform, "{name}");
+        assert_eq!(b["platform_evidence"]["file"], evidence, "{name}");
+        assert!(b["platform_evidence"]["line"].as_u64().unwrap() >= 1);
+        // Links inside the bundle and systemd's escaped names are part of these layouts.
+        assert_eq!(b["problems"], Value::Array(vec![]), "{name}");
+        // Data reached the checks: at least one check is evaluated.
+        let evaluated = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] != "not-evaluated")
+            .count();
+        assert!(evaluated > 0, "{name}: nothing evaluated");
+        // Evidence never names a logical path of ours that the bundle does not have.
+        for e in all_evidence(&report) {
             assert!(
-                !c["reason"].as_str().unwrap().is_empty(),
-                "{name}: {}",
-                c["id"]
+                !e.starts_with("kubectl/") && !e.starts_with("nodes/"),
+                "{name}: evidence {e} names kubetriage's layout, not the file as sent"
             );
         }
     }
 }
 
 #[test]
-fn relative_links_inside_a_foreign_bundle_are_reported_not_followed() {
+fn evidence_names_the_file_as_sent_at_its_line() {
+    let (_, report) = run_json(
+        &testdata().join("foreign/cluster-info-dump-aks-k8s-arena.tar.gz"),
+        &[],
+    );
+    let c = check(&report, "kubeadm/pods-crashloop-after-init");
+    assert_eq!(c["status"], "finding");
+    let refs: Vec<String> = c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(evidence_refs)
+        .collect();
+    assert!(!refs.is_empty());
+    // Each reference is a real line of the dump's own file that says CrashLoopBackOff.
+    let dir = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("tar")
+        .arg("xzf")
+        .arg(testdata().join("foreign/cluster-info-dump-aks-k8s-arena.tar.gz"))
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let root = dir.path().join("cluster-info-dump-aks-k8s-arena");
+    for r in refs {
+        let (file, line) = r.rsplit_once(':').unwrap();
+        assert!(file.starts_with("kube-system/pods.json"), "{r}");
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let l = text
+            .lines()
+            .nth(line.parse::<usize>().unwrap() - 1)
+            .unwrap();
+        assert!(l.contains("CrashLoopBackOff"), "{r}: {l}");
+    }
+}
+
+#[test]
+fn what_a_format_cannot_hold_is_not_evaluated_with_that_reason() {
+    let (_, ts) = run_json(
+        &testdata().join("foreign/troubleshoot-testdata-support-bundle.tar.gz"),
+        &[],
+    );
+    let (_, dump) = run_json(&testdata().join("foreign-dump-coredns-loop.txt"), &[]);
+    // A check that reads only gcloud data never passes on a troubleshoot bundle.
+    for report in [&ts, &dump] {
+        let c = check(report, "gke/wi-credentials-api-disabled");
+        assert_eq!(c["status"], "not-evaluated");
+    }
+    // The reasons name the file the check wanted and why the format has none.
+    let reasons: BTreeMap<String, String> = dump["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "not-evaluated")
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(reasons.values().all(|r| !r.is_empty()), "{reasons:#?}");
+}
+
+#[test]
+fn troubleshoot_verdicts_are_kept_as_that_tools() {
     let (_, report) = run_json(
         &testdata().join("foreign/troubleshoot-testdata-support-bundle.tar.gz"),
         &[],
     );
-    let problems = report["bundle"]["problems"].as_array().unwrap();
-    assert!(problems.iter().any(|p| {
-        p["file"].as_str().unwrap().starts_with("all-logs/")
-            && p["problem"].as_str().unwrap().contains("not followed")
-    }));
+    let v = report["tool_verdicts"].as_array().unwrap();
+    assert_eq!(v.len(), 10);
+    let rook = v
+        .iter()
+        .find(|x| x["name"] == "custom.resource.definition.rook")
+        .unwrap();
+    assert_eq!(rook["tool"], "troubleshoot");
+    assert_eq!(rook["severity"], "error");
+    assert_eq!(rook["file"], "analysis.json");
+    assert!(rook["line"].as_u64().unwrap() > 1);
+    // The baseline's analysis.json is `[]`: none, and no error.
+    let (_, base) = run_json(
+        &testdata().join("foreign/troubleshoot-baseline-supportbundle.tar.gz"),
+        &[],
+    );
+    assert_eq!(base["tool_verdicts"], Value::Array(vec![]));
+}
+
+#[test]
+fn pod_logs_of_a_troubleshoot_bundle_reach_the_checks_once() {
+    // 19 log files and 19 links to them under all-logs/: the links are duplicates, not read.
+    let (_, report) = run_json(
+        &testdata().join("foreign/troubleshoot-testdata-support-bundle.tar.gz"),
+        &[],
+    );
+    let c = check(&report, "kubeadm/coredns-loop");
+    assert_eq!(c["status"], "pass", "{c}");
+    for e in all_evidence(&report) {
+        assert!(!e.starts_with("all-logs/"), "{e}");
+    }
+}
+
+#[test]
+fn the_same_scenario_reaches_the_same_verdicts_in_every_layout() {
+    let verdicts = |p: &Path| -> BTreeMap<String, (String, usize)> {
+        let (_, r) = run_json(p, &[]);
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "finding")
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_string(),
+                    (
+                        c["status"].as_str().unwrap().to_string(),
+                        c["findings"].as_array().unwrap().len(),
+                    ),
+                )
+            })
+            .collect()
+    };
+    let ours = verdicts(&testdata().join("kubeadm-coredns-loop"));
+    assert_eq!(ours["kubeadm/coredns-loop"].1, 3);
+    // Where every input survives (troubleshoot with host collectors; a dump with the node's
+    // sosreport), every finding is reached.
+    for other in [
+        "foreign-troubleshoot-coredns-loop",
+        "foreign-case-coredns-loop",
+    ] {
+        assert_eq!(verdicts(&testdata().join(other)), ours, "{other}");
+    }
+    // A dump alone has the pods and their logs but no node files: the same checks fire, the
+    // node's half of the loop is missing.
+    let dump = verdicts(&testdata().join("foreign-dump-coredns-loop.txt"));
+    assert_eq!(
+        dump.keys().collect::<Vec<_>>(),
+        ours.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(dump["kubeadm/coredns-loop"].1, 2);
+}
+
+#[test]
+fn several_inputs_on_the_command_line_are_one_case() {
+    let (code, report) = {
+        let out = kubetriage()
+            .args(["--format", "json"])
+            .arg(testdata().join("foreign-dump-coredns-loop.txt"))
+            .arg(testdata().join("foreign-sosreport-cp-1.tar.xz"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        )
+    };
+    assert_eq!(code, 1);
+    let b = &report["bundle"];
+    assert_eq!(b["layout"], "several");
+    let layouts: Vec<&str> = b["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["layout"].as_str().unwrap())
+        .collect();
+    assert_eq!(layouts, ["cluster-info-dump", "sosreport"]);
+    let c = check(&report, "kubeadm/coredns-loop");
+    let refs: Vec<String> = c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(evidence_refs)
+        .collect();
+    assert!(
+        refs.contains(&"foreign-dump-coredns-loop.txt:784".to_string()),
+        "{refs:?}"
+    );
+    assert!(
+        refs.contains(&"foreign-sosreport-cp-1.tar.xz/var/lib/kubelet/config.yaml:25".to_string()),
+        "{refs:?}"
+    );
+}
+
+#[test]
+fn an_input_with_nothing_known_is_a_one_line_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let unrelated = tempfile::tempdir().unwrap();
+    std::fs::write(unrelated.path().join("notes.txt"), "hello\n").unwrap();
+    std::fs::create_dir_all(unrelated.path().join("pictures")).unwrap();
+    std::fs::write(unrelated.path().join("pictures/cat.png"), "png").unwrap();
+    for (dir, found) in [
+        (empty.path(), "found no file"),
+        (unrelated.path(), "found 2 file(s)"),
+    ] {
+        let out = kubetriage().arg(dir).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(found) && err.contains("expected a kubetriage bundle"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn compressed_tar_archives_of_every_kind_open_alike() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = testdata().join("foreign-troubleshoot-coredns-loop");
+    let (_, reference) = run_json(&folder, &[]);
+    let mut tar_bytes = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut tar_bytes);
+        b.follow_symlinks(false);
+        b.append_dir_all("foreign-troubleshoot-coredns-loop", &folder)
+            .unwrap();
+        b.finish().unwrap();
+    }
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    std::io::Write::write_all(&mut bz, &tar_bytes).unwrap();
+    let zst = ruzstd::encoding::compress_to_vec(
+        &tar_bytes[..],
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    for (ext, bytes) in [("tar.bz2", bz.finish().unwrap()), ("tar.zst", zst)] {
+        // The name says nothing: the content is what counts.
+        let out = tmp.path().join(format!("bundle-{ext}.bin"));
+        std::fs::write(&out, bytes).unwrap();
+        let (_, report) = run_json(&out, &[]);
+        assert_eq!(report["bundle"]["format"], ext);
+        assert_eq!(report["checks"], reference["checks"], "{ext}");
+    }
 }

@@ -39,6 +39,7 @@ fn app_for(bundle: &Path) -> App {
     let cat = catalog();
     let config = Config {
         bundle: bundle.to_path_buf(),
+        more: Vec::new(),
         format: Format::Tui,
         fail_on: FailOn::Never,
         analyzers: None,
@@ -635,6 +636,7 @@ fn the_event_loop_analyzes_an_archive_in_the_background_and_reaches_the_evidence
     let cat = catalog();
     let config = Config {
         bundle: archive.clone(),
+        more: Vec::new(),
         format: Format::Tui,
         fail_on: FailOn::Never,
         analyzers: None,
@@ -691,6 +693,7 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
     let cat = catalog();
     let config = Config {
         bundle: bogus,
+        more: Vec::new(),
         format: Format::Tui,
         fail_on: FailOn::Never,
         analyzers: None,
@@ -706,17 +709,17 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
 }
 
 #[test]
-fn a_bundle_without_a_manifest_says_so_in_the_collection_view() {
+fn a_foreign_bundle_says_how_it_was_read_in_the_collection_view() {
     let mut app = app_for(&testdata("foreign").join("troubleshoot-testdata-support-bundle.tar.gz"));
     let s = text(&screen(&mut app, 120, 20));
     assert!(s.contains("warning(s): see p"), "{s}");
     press(&mut app, "p");
     let s = text(&screen(&mut app, 120, 20));
     assert!(
-        s.contains("warning: manifest.json is not in the bundle"),
+        s.contains("warning: read as a troubleshoot support bundle"),
         "{s}"
     );
-    // Its files still browse and open (from the archive's private unpack folder).
+    // Its files as sent still browse and open (from the archive's private unpack folder).
     press(&mut app, "b/version<enter>G<enter>");
     let v = viewer(&app);
     assert!(

@@ -202,10 +202,14 @@ impl Ctx<'_, '_> {
 
 /// Evidence for a scanned line.
 pub fn line_evidence(m: &ScanMatch) -> Evidence {
+    let (file, line) = match &m.sent {
+        Some((f, l)) => (f.to_string(), *l),
+        None => (m.file.to_string(), m.line),
+    };
     Evidence {
-        file: m.file.to_string(),
-        line: m.line,
-        end_line: m.line,
+        file,
+        line,
+        end_line: line,
         excerpt: m.text.clone(),
     }
 }

@@ -18,7 +18,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The version of the JSON report's shape, apart from the tool's: it grows when a field is
 /// added and changes its major number only when a field changes meaning or goes away.
 /// 2: the `not-applicable` status, `bundle.platform` and `bundle.platform_evidence`.
-pub const SCHEMA: u32 = 2;
+/// 3: `bundle.layout`, `bundle.inputs` (a case of several inputs) and `tool_verdicts`.
+pub const SCHEMA: u32 = 3;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -27,6 +28,9 @@ pub struct Report {
     pub bundle: BundleInfo,
     pub collection: Vec<CollectionEntry>,
     pub checks: Vec<CheckResult>,
+    /// The foreign tool's own verdicts, when the bundle carries them (troubleshoot's
+    /// `analysis.json`), shown beside ours and labelled as that tool's.
+    pub tool_verdicts: Vec<crate::layout::ToolVerdict>,
     pub summary: Summary,
 }
 
@@ -42,6 +46,11 @@ pub struct BundleInfo {
     /// The bundle's collection time: every age and window is computed against it.
     pub created: Option<String>,
     pub format: String,
+    /// The layout recognised: `kubetriage`, `troubleshoot`, `cluster-info-dump`, `sosreport`,
+    /// or `several` (then `inputs` lists each input with its own).
+    pub layout: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<crate::bundle::InputInfo>,
     pub cluster: Cluster,
     /// Things about the bundle as a whole: no manifest, a foreign layout.
     pub warnings: Vec<String>,
@@ -107,18 +116,15 @@ impl Report {
     pub fn new(bundle: &Bundle, facts: &Facts, checks: Vec<CheckResult>) -> Report {
         let manifest = facts.manifest();
         let mut warnings = Vec::new();
-        if let Some(p) = facts.manifest_problem() {
-            let mut w = format!("{}: analyzing by file paths alone", p.reason);
-            if bundle
-                .files
-                .iter()
-                .any(|f| f.path.starts_with("cluster-resources/"))
-            {
-                w.push_str(
-                    "; this looks like a troubleshoot (Replicated) support bundle, whose layout kubetriage does not read yet, so checks report their files as missing",
-                );
+        if bundle.layout == crate::layout::Layout::Kubetriage {
+            if let Some(p) = facts.manifest_problem() {
+                warnings.push(format!("{}: analyzing by file paths alone", p.reason));
             }
-            warnings.push(w);
+        } else {
+            warnings.push(format!(
+                "read as {}: checks see its files in kubetriage's layout, evidence names the files as sent; what the format cannot hold is not evaluated",
+                bundle.layout.describe()
+            ));
         }
         let platform = crate::platform::infer(facts);
         let mode = match platform.platform {
@@ -149,12 +155,15 @@ impl Report {
                 platform_evidence: platform.evidence.clone(),
                 created: facts.collection_time().map(|t| t.to_string()),
                 format: bundle.format.as_str().to_string(),
+                layout: bundle.layout.as_str().to_string(),
+                inputs: bundle.inputs.clone(),
                 cluster: manifest.map(|m| m.cluster.clone()).unwrap_or_default(),
                 warnings,
                 problems: bundle.problems.clone(),
             },
             collection,
             checks,
+            tool_verdicts: bundle.view.verdicts.clone(),
             summary,
         }
     }

@@ -296,11 +296,11 @@ fn affected_checks(
         .collect()
 }
 
-/// The bundle's files (and the manifest's sources missing from it) as a flattened tree.
+/// The bundle's files as sent (and the manifest's sources missing from it) as a flattened tree.
 fn file_tree(a: &Analysis) -> Vec<FileEntry> {
     let mut paths: Vec<(String, u64, bool)> = a
         .bundle
-        .files
+        .sent
         .iter()
         .map(|f| (f.path.clone(), f.size, false))
         .collect();

@@ -1,0 +1,380 @@
+//! `kubectl cluster-info dump`: the `--output-directory` folder (`nodes.json`,
+//! `<ns>/<kind>.json`, `<ns>/<pod>/logs.txt`) and the standard-output form saved to a file of
+//! any name (a stream of pretty-printed JSON lists and `==== START logs for container … ====`
+//! sections). Lists of every namespace are merged into one list per kind; each container's
+//! log section becomes `kubectl/logs/<ns>/<pod>/<c>.log`, its lines pointing into the file it
+//! was cut from. A dump has no ServiceAccounts, ConfigMaps, NetworkPolicies, RBAC, version,
+//! previous logs or node files: those are recorded as absent with that reason.
+
+use super::lists::ListBuilder;
+use super::troubleshoot::note_containers;
+use super::{Containers, Input, Segment, View};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const START: &str = "==== START logs for container ";
+const END: &str = "==== END logs for container ";
+
+/// Our list for each kind the dump writes, in the order it writes them per namespace (after
+/// `nodes`): events, replication-controllers, services, daemonsets, deployments, replicasets,
+/// pods. `None` for kinds our layout has no place for.
+/// (our list, list kind, API version).
+type Ours = (&'static str, &'static str, &'static str);
+
+const PER_NAMESPACE: &[(&str, Option<Ours>)] = &[
+    ("events", Some(("events.json", "EventList", "v1"))),
+    ("replication-controllers", None),
+    ("services", None),
+    (
+        "daemonsets",
+        Some(("daemonsets.json", "DaemonSetList", "apps/v1")),
+    ),
+    (
+        "deployments",
+        Some(("deployments.json", "DeploymentList", "apps/v1")),
+    ),
+    ("replicasets", None),
+    ("pods", Some(("pods.json", "PodList", "v1"))),
+];
+
+/// The folder holding `nodes.json` beside namespace folders with `pods.json`.
+fn folder_base(input: &Input) -> Option<String> {
+    input.files.iter().find_map(|f| {
+        let base = f.path.strip_suffix("nodes.json")?;
+        if !(base.is_empty() || base.ends_with('/')) {
+            return None;
+        }
+        let has_ns = input.files.iter().any(|g| {
+            g.path
+                .strip_prefix(base)
+                .and_then(|r| r.split_once('/'))
+                .is_some_and(|(_, file)| file == "pods.json" || file == "events.json")
+        });
+        has_ns.then(|| base.to_string())
+    })
+}
+
+pub fn is_dump_folder(input: &Input) -> bool {
+    folder_base(input).is_some()
+}
+
+/// Whether a file is a dump saved from standard output: it starts with `{` and shows a node
+/// list, or holds log section markers, whatever its name.
+pub fn is_stdout_dump(input: &Input, rel: &str) -> bool {
+    let head = super::head(&input.disk(rel), 64 << 10);
+    let text = String::from_utf8_lossy(&head);
+    let first = text.trim_start().chars().next();
+    first == Some('{')
+        && (text.contains("\"NodeList\"") || text.contains("\"NodeInfo\"") || text.contains(START))
+}
+
+pub fn import(input: &Input, view: &mut View) -> std::io::Result<()> {
+    let mut containers = Containers::new();
+    if let Some(base) = folder_base(input) {
+        import_folder(input, view, &base, &mut containers)?;
+    } else {
+        for f in input.files {
+            if is_stdout_dump(input, &f.path) {
+                import_stdout(input, view, &f.path, &mut containers)?;
+            }
+        }
+    }
+    for (what, path) in [
+        ("ServiceAccounts", "kubectl/serviceaccounts.json"),
+        ("ConfigMaps", "kubectl/configmaps.json"),
+        ("NetworkPolicies", "kubectl/networkpolicies.json"),
+        ("Roles", "kubectl/roles.json"),
+        ("RoleBindings", "kubectl/rolebindings.json"),
+        ("ClusterRoles", "kubectl/clusterroles.json"),
+        ("ClusterRoleBindings", "kubectl/clusterrolebindings.json"),
+        ("StatefulSets", "kubectl/statefulsets.json"),
+        ("the server version", "kubectl/version.json"),
+    ] {
+        view.absent(
+            path,
+            format!("{path}: a kubectl cluster-info dump carries no {what}"),
+        );
+    }
+    view.absent(
+        "gcloud/",
+        "a kubectl cluster-info dump carries no gcloud data",
+    );
+    view.absent(
+        "nodes/",
+        "a kubectl cluster-info dump carries no node files (journals, kubelet or runtime configuration)",
+    );
+    view.absent(
+        "captured/",
+        "a kubectl cluster-info dump carries no terminal output captured by a person",
+    );
+    view.absent(
+        "kubectl/logs/",
+        "a kubectl cluster-info dump holds the current logs of the dumped namespaces only (kube-system and the current namespace unless -A), never previous instances",
+    );
+    Ok(())
+}
+
+fn import_folder(
+    input: &Input,
+    view: &mut View,
+    base: &str,
+    containers: &mut Containers,
+) -> std::io::Result<()> {
+    view.alias("kubectl/nodes.json", input, &format!("{base}nodes.json"));
+    // The internal form (an old kubectl) needs rewriting even for nodes.
+    if let Some(text) = input.read_string(&format!("{base}nodes.json"))
+        && serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|v| super::lists::is_internal(&v))
+    {
+        let mut lb = ListBuilder::new("NodeList", "v1");
+        let _ = lb.add_file(&input.shown(&format!("{base}nodes.json")), text.as_bytes());
+        let (bytes, segs) = lb.finish();
+        view.replace("kubectl/nodes.json", &bytes, segs)?;
+    }
+    let namespaces: Vec<String> = {
+        let mut ns: Vec<String> = input
+            .files
+            .iter()
+            .filter_map(|f| {
+                let (ns, file) = f.path.strip_prefix(base)?.split_once('/')?;
+                (!file.contains('/')).then(|| ns.to_string())
+            })
+            .collect();
+        ns.dedup();
+        ns
+    };
+    // Pods first: their container names are needed nowhere else here, but keep the order the
+    // dump wrote.
+    for (kind, ours) in PER_NAMESPACE {
+        let Some((file, list_kind, api)) = ours else {
+            continue;
+        };
+        let mut lb = ListBuilder::new(list_kind, api);
+        let mut any = false;
+        for ns in &namespaces {
+            let rel = format!("{base}{ns}/{kind}.json");
+            if input.file(&rel).is_none() {
+                continue;
+            }
+            any = true;
+            let bytes = input.read(&rel)?;
+            if let Ok(items) = lb.add_file(&input.shown(&rel), &bytes)
+                && *kind == "pods"
+            {
+                note_containers(&items, containers);
+            }
+        }
+        if any {
+            let (bytes, segs) = lb.finish();
+            view.build(&format!("kubectl/{file}"), &bytes, segs)?;
+        }
+    }
+    for f in input.files {
+        let Some(rest) = f.path.strip_prefix(base) else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        if let [_, _, "logs.txt"] = parts.as_slice() {
+            let text = input.read_string(&f.path).unwrap_or_default();
+            sections(view, &input.shown(&f.path), &text, 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Cuts the log sections out of `text` (which starts at line `first_line` of `shown`).
+fn sections(view: &mut View, shown: &str, text: &str, first_line: usize) -> std::io::Result<()> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some((c, ns, pod)) = marker(lines[i], START) {
+            let (body, next, start_line) = section(&lines, i, &c, &ns, &pod);
+            write_log(view, shown, &ns, &pod, &c, &body, first_line + start_line)?;
+            i = next;
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the section opened at `lines[i]`: its text, the index after its END marker, and the
+/// 0-based index of its first line.
+fn section(lines: &[&str], i: usize, c: &str, ns: &str, pod: &str) -> (String, usize, usize) {
+    let end = format!("{END}{c} of pod {ns}/{pod} ====");
+    let mut body = String::new();
+    let mut j = i + 1;
+    while j < lines.len() {
+        let l = lines[j];
+        let bare = l.trim_end_matches(['\n', '\r']);
+        if let Some(before) = bare.strip_suffix(&end) {
+            body.push_str(before);
+            if !before.is_empty() {
+                body.push('\n');
+            }
+            return (body, j + 1, i + 1);
+        }
+        body.push_str(l);
+        j += 1;
+    }
+    (body, j, i + 1)
+}
+
+/// `==== START logs for container c of pod ns/pod ====` → (c, ns, pod).
+fn marker(line: &str, which: &str) -> Option<(String, String, String)> {
+    let rest = line.trim_end().strip_prefix(which)?.strip_suffix(" ====")?;
+    let (c, pod) = rest.split_once(" of pod ")?;
+    let (ns, pod) = pod.split_once('/')?;
+    Some((c.to_string(), ns.to_string(), pod.to_string()))
+}
+
+fn write_log(
+    view: &mut View,
+    shown: &str,
+    ns: &str,
+    pod: &str,
+    c: &str,
+    body: &str,
+    line: usize,
+) -> std::io::Result<()> {
+    let path = format!("kubectl/logs/{ns}/{pod}/{c}.log");
+    let trimmed = body.trim();
+    if !trimmed.contains('\n')
+        && (trimmed.starts_with("Request log error:")
+            || trimmed.starts_with("Create log request error:"))
+    {
+        view.absent(
+            &path,
+            format!(
+                "{path}: kubectl could not get this log when dumping ({shown}:{line}: {trimmed})"
+            ),
+        );
+        return Ok(());
+    }
+    let count = body.lines().count().max(1);
+    view.build(
+        &path,
+        body.as_bytes(),
+        vec![Segment {
+            first: 1,
+            count,
+            file: Arc::from(shown),
+            line,
+            exact: true,
+        }],
+    )
+}
+
+/// The standard-output form: JSON lists and log sections in one stream.
+fn import_stdout(
+    input: &Input,
+    view: &mut View,
+    rel: &str,
+    containers: &mut Containers,
+) -> std::io::Result<()> {
+    let bytes = input.read(rel)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let shown = input.shown(rel);
+    let b = text.as_bytes();
+    let mut lists: BTreeMap<&str, ListBuilder> = BTreeMap::new();
+    let mut order = 0usize;
+    let mut pos = 0usize;
+    let mut line = 1usize;
+    while pos < b.len() {
+        let end_of_line = memchr::memchr(b'\n', &b[pos..])
+            .map(|k| pos + k + 1)
+            .unwrap_or(b.len());
+        let l = &text[pos..end_of_line];
+        if l.starts_with('{') {
+            let end = crate::jsonscan::skip_value(b, pos);
+            let region = &text[pos..end];
+            let value: Option<serde_json::Value> = serde_json::from_str(region).ok();
+            let kind = value
+                .as_ref()
+                .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string));
+            let target = match kind.as_deref() {
+                Some("NodeList") => Some(("nodes.json", "NodeList", "v1", "nodes")),
+                Some(k) => PER_NAMESPACE.iter().find_map(|(name, ours)| {
+                    let (file, lk, api) = (*ours)?;
+                    (lk == k).then_some((file, lk, api, *name))
+                }),
+                // No kind (the internal form): by the order kubectl writes them.
+                None if order == 0 => Some(("nodes.json", "NodeList", "v1", "nodes")),
+                None => {
+                    let (name, ours) = PER_NAMESPACE[(order - 1) % PER_NAMESPACE.len()];
+                    ours.map(|(file, lk, api)| (file, lk, api, name))
+                }
+            };
+            order += 1;
+            if let Some((file, lk, api, name)) = target {
+                let lb = lists
+                    .entry(file)
+                    .or_insert_with(|| ListBuilder::new(lk, api));
+                if let Ok(items) = lb.add_region(&shown, region, line)
+                    && name == "pods"
+                {
+                    note_containers(&items, containers);
+                }
+            }
+            line += region.bytes().filter(|c| *c == b'\n').count();
+            pos = end;
+            continue;
+        }
+        if let Some((c, ns, pod)) = marker(l, START) {
+            // Collect the section's lines from here on.
+            let rest = &text[end_of_line..];
+            let mut lines: Vec<&str> = vec![l];
+            let endm = format!("{END}{c} of pod {ns}/{pod} ====");
+            let mut consumed = 0;
+            for x in rest.split_inclusive('\n') {
+                lines.push(x);
+                consumed += x.len();
+                if x.trim_end_matches(['\n', '\r']).ends_with(&endm) {
+                    break;
+                }
+            }
+            let (body, _, _) = section(&lines, 0, &c, &ns, &pod);
+            write_log(view, &shown, &ns, &pod, &c, &body, line + 1)?;
+            line += lines.len();
+            pos = end_of_line + consumed;
+            continue;
+        }
+        line += 1;
+        pos = end_of_line;
+    }
+    for (file, lb) in lists {
+        let (bytes, segs) = lb.finish();
+        view.build(&format!("kubectl/{file}"), &bytes, segs)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_name_container_and_pod() {
+        assert_eq!(
+            marker(
+                "==== START logs for container coredns of pod kube-system/coredns-1 ====\n",
+                START
+            ),
+            Some(("coredns".into(), "kube-system".into(), "coredns-1".into()))
+        );
+        assert_eq!(marker("no marker", START), None);
+    }
+
+    #[test]
+    fn a_section_ends_even_when_its_log_has_no_final_newline() {
+        let lines = vec![
+            "==== START logs for container c of pod ns/p ====\n",
+            "one\n",
+            "two==== END logs for container c of pod ns/p ====\n",
+            "after\n",
+        ];
+        let (body, next, first) = section(&lines, 0, "c", "ns", "p");
+        assert_eq!(body, "one\ntwo\n");
+        assert_eq!((next, first), (3, 1));
+    }
+}
