@@ -98,14 +98,16 @@ fn every_real_bundle_opens_with_its_layout_and_platform_named() {
         assert!(b["platform_evidence"]["line"].as_u64().unwrap() >= 1);
         // Links inside the bundle and systemd's escaped names are part of these layouts.
         assert_eq!(b["problems"], Value::Array(vec![]), "{name}");
-        // Data reached the checks: at least one check is evaluated.
-        let evaluated = report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["status"] != "not-evaluated")
-            .count();
-        assert!(evaluated > 0, "{name}: nothing evaluated");
+        // Checks for other platforms are not applicable, with the platform named; none is
+        // evaluated as if it applied.
+        for c in report["checks"].as_array().unwrap() {
+            if c["status"] == "not-applicable" {
+                assert!(
+                    c["reason"].as_str().unwrap().contains(platform),
+                    "{name}: {c}"
+                );
+            }
+        }
         // Evidence never names a logical path of ours that the bundle does not have.
         for e in all_evidence(&report) {
             assert!(
@@ -116,70 +118,158 @@ fn every_real_bundle_opens_with_its_layout_and_platform_named() {
     }
 }
 
+/// The real bundles' lists and logs reach the paths every check reads, each item's evidence
+/// at a line of the file as sent that names it.
 #[test]
-fn evidence_names_the_file_as_sent_at_its_line() {
-    let (_, report) = run_json(
-        &testdata().join("foreign/cluster-info-dump-aks-k8s-arena.tar.gz"),
-        &[],
-    );
-    let c = check(&report, "kubeadm/pods-crashloop-after-init");
-    assert_eq!(c["status"], "finding");
-    let refs: Vec<String> = c["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(evidence_refs)
-        .collect();
-    assert!(!refs.is_empty());
-    // Each reference is a real line of the dump's own file that says CrashLoopBackOff.
-    let dir = tempfile::tempdir().unwrap();
-    let st = std::process::Command::new("tar")
-        .arg("xzf")
-        .arg(testdata().join("foreign/cluster-info-dump-aks-k8s-arena.tar.gz"))
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let root = dir.path().join("cluster-info-dump-aks-k8s-arena");
-    for r in refs {
-        let (file, line) = r.rsplit_once(':').unwrap();
-        assert!(file.starts_with("kube-system/pods.json"), "{r}");
-        let text = std::fs::read_to_string(root.join(file)).unwrap();
-        let l = text
-            .lines()
-            .nth(line.parse::<usize>().unwrap() - 1)
-            .unwrap();
-        assert!(l.contains("CrashLoopBackOff"), "{r}: {l}");
+fn real_bundles_feed_the_lists_the_checks_read() {
+    use kubetriage::bundle::{Bundle, Limits};
+    use kubetriage::facts::Facts;
+    // (bundle, pods, events, pod log files, whether items keep their own lines)
+    let cases = [
+        (
+            "sbctl-tests-support-bundle.tar.gz",
+            58,
+            Some(67),
+            None,
+            true,
+        ),
+        (
+            "troubleshoot-support-bundle-2021-03-24T00_39_51.tar.gz",
+            47,
+            None,
+            None,
+            true,
+        ),
+        (
+            "troubleshoot-testdata-support-bundle.tar.gz",
+            8,
+            None,
+            Some(19),
+            true,
+        ),
+        (
+            "cluster-info-dump-aks-k8s-arena.tar.gz",
+            10,
+            None,
+            None,
+            true,
+        ),
+        (
+            "cluster-info-dump-minikube-multi-k8s.tar.gz",
+            11,
+            Some(489),
+            Some(11),
+            false,
+        ),
+        (
+            "sosreport-charmed-kubernetes-hotsos.tar.xz",
+            18,
+            None,
+            None,
+            true,
+        ),
+    ];
+    for (name, pods, events, logs, exact) in cases {
+        let b = Bundle::open(&testdata().join("foreign").join(name), &Limits::default()).unwrap();
+        let facts = Facts::new(&b);
+        let list = facts.list("kubectl/pods.json").unwrap();
+        assert_eq!(list.items.len(), pods, "{name}");
+        if let Some(n) = events {
+            assert_eq!(
+                facts.list("kubectl/events.json").unwrap().items.len(),
+                n,
+                "{name}"
+            );
+        }
+        if let Some(n) = logs {
+            let files = facts.glob("kubectl/logs/*/*/*.log");
+            assert_eq!(files.len(), n, "{name}");
+            // The logs collector's links (all-logs/…) are duplicates: never the source.
+            for f in files {
+                let t = facts.text(&f.path).unwrap();
+                let (sent, _) = t.source_of(1);
+                assert!(!sent.starts_with("all-logs/"), "{name}: {sent}");
+            }
+        }
+        for item in &list.items {
+            let pod = item.value["metadata"]["name"].as_str().unwrap();
+            assert!(item.value["status"]["phase"].is_string(), "{name}: {pod}");
+            let ev = list.item_line_evidence(item, &format!("\"{pod}\""));
+            let sent = b.sent.iter().find(|f| f.path == ev.file);
+            assert!(sent.is_some(), "{name}: {} is not a file as sent", ev.file);
+            let text = std::fs::read_to_string(b.disk_path(&ev.file)).unwrap();
+            let line = text.lines().nth(ev.line - 1).unwrap_or("");
+            if exact {
+                assert!(
+                    line.contains(pod),
+                    "{name}: {}:{} is {line:?}",
+                    ev.file,
+                    ev.line
+                );
+            }
+        }
     }
 }
 
 #[test]
 fn what_a_format_cannot_hold_is_not_evaluated_with_that_reason() {
-    let (_, ts) = run_json(
-        &testdata().join("foreign/troubleshoot-testdata-support-bundle.tar.gz"),
-        &[],
-    );
-    let (_, dump) = run_json(&testdata().join("foreign-dump-coredns-loop.txt"), &[]);
-    // A check that reads only gcloud data never passes on a troubleshoot bundle.
-    for report in [&ts, &dump] {
-        let c = check(report, "gke/wi-credentials-api-disabled");
-        assert_eq!(c["status"], "not-evaluated");
+    use kubetriage::bundle::{Bundle, Limits};
+    use kubetriage::facts::Facts;
+    // (bundle, a file the format cannot hold, part of the reason)
+    let cases = [
+        (
+            "foreign/troubleshoot-testdata-support-bundle.tar.gz",
+            "gcloud/cluster.json",
+            "a troubleshoot bundle carries no gcloud data",
+        ),
+        (
+            "foreign/troubleshoot-testdata-support-bundle.tar.gz",
+            "kubectl/serviceaccounts.json",
+            "troubleshoot collects them since v0.70.3",
+        ),
+        (
+            "foreign/troubleshoot-testdata-support-bundle.tar.gz",
+            "nodes/node-1/journal/kubelet.log",
+            "no host collectors",
+        ),
+        (
+            "foreign-dump-coredns-loop.txt",
+            "kubectl/serviceaccounts.json",
+            "a kubectl cluster-info dump carries no ServiceAccounts",
+        ),
+        (
+            "foreign-dump-coredns-loop.txt",
+            "kubectl/networkpolicies.json",
+            "carries no NetworkPolicies",
+        ),
+        (
+            "foreign/cluster-info-dump-aks-k8s-arena.tar.gz",
+            "kubectl/logs/kube-system/omsagent-rs-67cc4766df-8nnnf/omsagent.log",
+            "kubectl could not get this log when dumping",
+        ),
+        (
+            "foreign-sosreport-cp-1.tar.xz",
+            "kubectl/pods.json",
+            "this sosreport holds no cluster lists",
+        ),
+    ];
+    for (bundle, path, why) in cases {
+        let b = Bundle::open(&testdata().join(bundle), &Limits::default()).unwrap();
+        let facts = Facts::new(&b);
+        let err = facts.text(path).unwrap_err();
+        assert!(err.reason.contains(why), "{bundle}: {path}: {}", err.reason);
     }
-    // The reasons name the file the check wanted and why the format has none.
-    let reasons: BTreeMap<String, String> = dump["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["status"] == "not-evaluated")
-        .map(|c| {
-            (
-                c["id"].as_str().unwrap().to_string(),
-                c["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    assert!(reasons.values().all(|r| !r.is_empty()), "{reasons:#?}");
+    // And a check that needs it says so instead of passing.
+    let (_, dump) = run_json(&testdata().join("foreign-dump-coredns-loop.txt"), &[]);
+    let c = check(&dump, "kubeadm/join-rbac-get-nodes");
+    assert_eq!(c["status"], "not-evaluated");
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .contains("a kubectl cluster-info dump carries no server version"),
+        "{c}"
+    );
 }
 
 #[test]
@@ -204,20 +294,6 @@ fn troubleshoot_verdicts_are_kept_as_that_tools() {
         &[],
     );
     assert_eq!(base["tool_verdicts"], Value::Array(vec![]));
-}
-
-#[test]
-fn pod_logs_of_a_troubleshoot_bundle_reach_the_checks_once() {
-    // 19 log files and 19 links to them under all-logs/: the links are duplicates, not read.
-    let (_, report) = run_json(
-        &testdata().join("foreign/troubleshoot-testdata-support-bundle.tar.gz"),
-        &[],
-    );
-    let c = check(&report, "kubeadm/coredns-loop");
-    assert_eq!(c["status"], "pass", "{c}");
-    for e in all_evidence(&report) {
-        assert!(!e.starts_with("all-logs/"), "{e}");
-    }
 }
 
 #[test]

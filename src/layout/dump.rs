@@ -88,7 +88,7 @@ pub fn import(input: &Input, view: &mut View) -> std::io::Result<()> {
         ("ClusterRoles", "kubectl/clusterroles.json"),
         ("ClusterRoleBindings", "kubectl/clusterrolebindings.json"),
         ("StatefulSets", "kubectl/statefulsets.json"),
-        ("the server version", "kubectl/version.json"),
+        ("server version", "kubectl/version.json"),
     ] {
         view.absent(
             path,

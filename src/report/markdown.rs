@@ -116,6 +116,29 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "- {n} checks: {}", inline(reason))?;
         }
     }
+    if !report.tool_verdicts.is_empty() {
+        let tool = &report.tool_verdicts[0].tool;
+        writeln!(
+            out,
+            "\n## {}'s own verdicts (not kubetriage's)\n",
+            inline(tool)
+        )?;
+        writeln!(
+            out,
+            "| severity | verdict | message | where |\n|---|---|---|---|"
+        )?;
+        for v in &report.tool_verdicts {
+            writeln!(
+                out,
+                "| {} | {} | {} | `{}:{}` |",
+                cell(&v.severity),
+                cell(&v.title),
+                cell(&v.message),
+                code(&v.file),
+                v.line
+            )?;
+        }
+    }
     Ok(())
 }
 

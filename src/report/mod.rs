@@ -127,6 +127,33 @@ impl Report {
             ));
         }
         let platform = crate::platform::infer(facts);
+        if !checks.is_empty() && checks.iter().all(|c| c.status == Status::NotApplicable) {
+            warnings.push(format!(
+                "no check of the catalog applies to this cluster ({}: {}); nothing was evaluated",
+                platform.platform.describe(),
+                platform.because
+            ));
+        }
+        let verdicts = &bundle.view.verdicts;
+        if !verdicts.is_empty() {
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for v in verdicts {
+                match counts.iter_mut().find(|(s, _)| *s == v.severity) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((v.severity.clone(), 1)),
+                }
+            }
+            warnings.push(format!(
+                "the bundle carries {}'s own verdicts ({}: {}), listed in the report apart from kubetriage's",
+                verdicts[0].tool,
+                verdicts[0].file,
+                counts
+                    .iter()
+                    .map(|(s, n)| format!("{n} {s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         let mode = match platform.platform {
             crate::platform::Platform::Gke => "gke",
             crate::platform::Platform::Kubeadm => "kubeadm",

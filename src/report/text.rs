@@ -140,6 +140,26 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  {n} checks: {}", escape(reason))?;
         }
     }
+    if !report.tool_verdicts.is_empty() {
+        let tool = &report.tool_verdicts[0].tool;
+        writeln!(
+            out,
+            "\n{}'s own verdicts ({}, not kubetriage's):",
+            escape(tool),
+            report.tool_verdicts.len()
+        )?;
+        for v in &report.tool_verdicts {
+            writeln!(
+                out,
+                "  {:<8} {}  {}  ({}:{})",
+                escape(&v.severity),
+                escape(&v.title),
+                escape(&v.message),
+                escape(&v.file),
+                v.line
+            )?;
+        }
+    }
     Ok(())
 }
 
