@@ -191,6 +191,14 @@ pub fn build(facts: &Facts, checks: &[CheckResult]) -> Timeline {
         untimed += p.untimed;
         entries.extend(p.entries);
     }
+    // Another tool's bundle is read into our layout: entries name the file and line as sent.
+    for e in &mut entries {
+        if let Some(o) = facts.bundle.origin(&e.file) {
+            let (f, l) = o.locate(e.line);
+            e.file = f;
+            e.line = l;
+        }
+    }
     cite(&mut entries, checks);
     entries.par_sort_by(|a, b| {
         (a.time, &*a.file, a.line, a.kind).cmp(&(b.time, &*b.file, b.line, b.kind))

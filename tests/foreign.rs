@@ -322,7 +322,7 @@ fn the_same_scenario_reaches_the_same_verdicts_in_every_layout() {
     // sosreport), every finding is reached.
     for other in [
         "foreign-troubleshoot-coredns-loop",
-        "foreign-case-coredns-loop",
+        "foreign-case-coredns-loop.tar.gz",
     ] {
         assert_eq!(verdicts(&testdata().join(other)), ours, "{other}");
     }
