@@ -322,7 +322,7 @@ fn the_same_scenario_reaches_the_same_verdicts_in_every_layout() {
     // sosreport), every finding is reached.
     for other in [
         "foreign-troubleshoot-coredns-loop",
-        "foreign-case-coredns-loop",
+        "foreign-case-coredns-loop.tar.gz",
     ] {
         assert_eq!(verdicts(&testdata().join(other)), ours, "{other}");
     }
@@ -426,4 +426,41 @@ fn compressed_tar_archives_of_every_kind_open_alike() {
         assert_eq!(report["bundle"]["format"], ext);
         assert_eq!(report["checks"], reference["checks"], "{ext}");
     }
+}
+
+#[test]
+fn a_sosreport_without_a_kubelet_journal_gives_the_kubelets_lines_of_the_whole_journal() {
+    use kubetriage::bundle::{Bundle, Limits};
+    use kubetriage::facts::Facts;
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("sosreport-worker-2-2026-11-20-abcdefg");
+    let w = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("sos_commands/host/hostname", "worker-2\n");
+    w("version.txt", "sosreport: 4.5.6\n");
+    w(
+        "sos_commands/kubernetes/journalctl_--no-pager_--unit_kubelet",
+        "-- Logs begin at Fri 2022-02-11 18:58:10 UTC, end at Fri 2022-02-11 19:23:41 UTC. --\n-- No entries --\n",
+    );
+    w(
+        "sos_commands/logs/journalctl_--no-pager",
+        "-- Logs begin at Fri 2022-02-11 18:58:10 UTC, end at Fri 2022-02-11 19:23:41 UTC. --\n\
+Feb 11 19:02:10 worker-2 systemd[1]: Started kubelet.\n\
+Feb 11 19:02:13 worker-2 kubelet[1187]: I0211 19:02:13.1 server.go:1] starting\n\
+Feb 11 19:02:14 worker-2 containerd[900]: level=info msg=x\n\
+Feb 11 19:02:15 worker-2 kubelet[1187]: E0211 19:02:15.2 kubelet.go:2] failed\n",
+    );
+    let b = Bundle::open(&root, &Limits::default()).unwrap();
+    let facts = Facts::new(&b);
+    let j = facts.text("nodes/worker-2/journal/kubelet.log").unwrap();
+    assert_eq!(j.line_count(), 2);
+    let e = j.evidence(2, 2);
+    assert_eq!(
+        (e.file.as_str(), e.line),
+        ("sos_commands/logs/journalctl_--no-pager", 5)
+    );
+    assert!(e.excerpt.contains("failed"));
 }

@@ -60,20 +60,27 @@ impl ListBuilder {
         if text.trim().is_empty() {
             return Err(format!("{shown} is empty"));
         }
-        let whole: Value = serde_json::from_str(text).map_err(|e| {
+        let mut whole: Value = serde_json::from_str(text).map_err(|e| {
             format!(
                 "{shown} is not valid JSON (line {}: {e})",
                 e.line() + first_line - 1
             )
         })?;
         let internal = is_internal(&whole);
-        let raw_items = match &whole {
-            Value::Array(a) => a.clone(),
-            Value::Object(o) => match o.get("items").or_else(|| o.get("Items")) {
-                Some(Value::Array(a)) => a.clone(),
-                Some(Value::Null) => Vec::new(),
-                _ => return Err(format!("{shown} is not a list (no items)")),
-            },
+        let raw_items = match &mut whole {
+            Value::Array(a) => std::mem::take(a),
+            Value::Object(o) => {
+                let key = if o.contains_key("items") {
+                    "items"
+                } else {
+                    "Items"
+                };
+                match o.get_mut(key) {
+                    Some(Value::Array(a)) => std::mem::take(a),
+                    Some(Value::Null) => Vec::new(),
+                    _ => return Err(format!("{shown} is not a list (no items)")),
+                }
+            }
             _ => return Err(format!("{shown} is not a list")),
         };
         if self.segs.is_empty() {
@@ -87,12 +94,13 @@ impl ListBuilder {
             });
         }
         let spans = crate::jsonscan::list_item_spans(text.as_bytes());
-        let line_at = |offset: usize| {
-            first_line
-                + text.as_bytes()[..offset]
-                    .iter()
-                    .filter(|b| **b == b'\n')
-                    .count()
+        // Items come in order: count line breaks from the previous item on, not from the start.
+        let (mut counted_to, mut lines_before) = (0usize, 0usize);
+        let mut line_at = |offset: usize| {
+            lines_before +=
+                memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..offset]).count();
+            counted_to = offset;
+            first_line + lines_before
         };
         let spans_fit = spans.len() == raw_items.len();
         let mut values = Vec::with_capacity(raw_items.len());

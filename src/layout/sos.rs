@@ -237,8 +237,19 @@ pub fn import(input: &Input, view: &mut View, known_nodes: &[String]) -> std::io
         }
         node::place(view, input, &node, &path, &f.path, conv);
     }
-    for (path, (_, rel)) in journals {
-        node::place(view, input, &node, &path, &rel, Conv::Same);
+    // A unit's own journal that holds nothing (`-- No entries --`) is no better than none.
+    journals.retain(|_, (_, rel)| {
+        input.read_string(rel).is_some_and(|t| {
+            t.lines()
+                .any(|l| !l.trim().is_empty() && !l.starts_with("-- "))
+        })
+    });
+    for (path, (_, rel)) in &journals {
+        node::place(view, input, &node, path, rel, Conv::Same);
+    }
+    // Without a kubelet journal of its own, the kubelet's lines of the all-units journal.
+    if !journals.contains_key("journal/kubelet.log") {
+        kubelet_from_all_units(view, input, &base, &node)?;
     }
 
     view.hint = distribution(input, &base);
@@ -258,6 +269,53 @@ pub fn import(input: &Input, view: &mut View, known_nodes: &[String]) -> std::io
         "a sosreport holds pod logs only when taken with -k kubernetes.podlogs=on",
     );
     Ok(())
+}
+
+/// The kubelet's lines of `sos_commands/logs/journalctl_--no-pager` (every unit, newest kept
+/// when sos tailed it), each pointing at its line there.
+fn kubelet_from_all_units(
+    view: &mut View,
+    input: &Input,
+    base: &str,
+    node: &str,
+) -> std::io::Result<()> {
+    let rel = format!("{base}sos_commands/logs/journalctl_--no-pager");
+    let Some(f) = input.resolve(&rel) else {
+        return Ok(());
+    };
+    let Some(text) = input.read_string(&f.path) else {
+        return Ok(());
+    };
+    let shown: std::sync::Arc<str> = std::sync::Arc::from(input.shown(&f.path));
+    let mut out = String::new();
+    let mut segs: Vec<super::Segment> = Vec::new();
+    let mut logical = 0;
+    for (i, l) in text.lines().enumerate() {
+        if !(l.contains(" kubelet[") || l.contains(" kubelet.daemon[")) {
+            continue;
+        }
+        logical += 1;
+        out.push_str(l);
+        out.push('\n');
+        match segs.last_mut() {
+            Some(s) if s.line + s.count == i + 1 && s.first + s.count == logical => s.count += 1,
+            _ => segs.push(super::Segment {
+                first: logical,
+                count: 1,
+                file: shown.clone(),
+                line: i + 1,
+                exact: true,
+            }),
+        }
+    }
+    if out.is_empty() {
+        return Ok(());
+    }
+    view.build(
+        &format!("nodes/{node}/journal/kubelet.log"),
+        out.as_bytes(),
+        segs,
+    )
 }
 
 /// The distribution a node's installed snaps show (Charmed Kubernetes runs its control plane
