@@ -884,6 +884,7 @@ fn the_id_column_fits_its_ids_and_titles_stay_readable() {
     let cat = Arc::new(Catalog::embedded().unwrap());
     let config = Config {
         bundle: testdata("kubeadm-etcd-restart-docker-1.13.1-84"),
+        more: Vec::new(),
         format: Format::Tui,
         fail_on: FailOn::Never,
         analyzers: None,
