@@ -222,7 +222,14 @@ impl Bundle {
         entries
             .into_iter()
             .filter(|p| !fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()))
-            .filter_map(|p| Self::open_raw(&p, limits, archive_read).ok())
+            .filter_map(|p| {
+                let mut r = Self::open_raw(&p, limits, archive_read).ok()?;
+                // Named inside what the user gave, never by a private unpack folder.
+                if let Some(name) = p.file_name() {
+                    r.source = raw.source.join(name);
+                }
+                Some(r)
+            })
             .filter(|r| Self::layout_of(r).is_some())
             .collect()
     }
