@@ -117,8 +117,8 @@ fn finish(check: &Check, outcome: Outcome, dropped: usize) -> CheckResult {
 
 fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {
     let spec = &check.spec;
-    let fill = |own: &Option<String>, text: &crate::spec::Text| {
-        template::fill(own.as_deref().unwrap_or(text.pick(&d.variants)), &d.vars)
+    let fill = |text: &crate::spec::Text| {
+        template::fill(text.pick(&d.variants), &d.vars)
             .trim()
             .to_string()
     };
@@ -133,7 +133,7 @@ fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {
         d.variants
     );
     let summary = {
-        let s = fill(&d.summary, &spec.summary);
+        let s = fill(&spec.summary);
         if s.is_empty() { spec.title.clone() } else { s }
     };
     let mut evidence: Vec<Evidence> = d.evidence.clone();
@@ -143,8 +143,8 @@ fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {
     evidence.truncate(MAX_EVIDENCE);
     Finding {
         summary,
-        detail: fill(&d.detail, &spec.detail),
-        remediation: fill(&d.remediation, &spec.remediation),
+        detail: fill(&spec.detail),
+        remediation: fill(&spec.remediation),
         severity: d.severity.unwrap_or(spec.severity),
         evidence,
         occurrences,
