@@ -117,23 +117,25 @@ fn finish(check: &Check, outcome: Outcome, dropped: usize) -> CheckResult {
 
 fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {
     let spec = &check.spec;
-    let fill = |own: &Option<String>, text: &crate::spec::Text| {
-        template::fill(own.as_deref().unwrap_or(text.pick(&d.variants)), &d.vars)
+    let fill = |text: &crate::spec::Text| {
+        template::fill(text.pick(&d.variants), &d.vars)
             .trim()
             .to_string()
     };
+    // A spec without variants (a user's override of a built-in check's words) gives its one
+    // text to every finding; a spec with variants must define each one its check chooses.
+    let texts = [&spec.summary, &spec.detail, &spec.remediation];
     debug_assert!(
-        d.variants
-            .iter()
-            .all(|v| [&spec.summary, &spec.detail, &spec.remediation]
+        texts.iter().all(|t| t.variants.is_empty())
+            || d.variants
                 .iter()
-                .any(|t| t.variants.contains_key(*v))),
+                .all(|v| texts.iter().any(|t| t.variants.contains_key(*v))),
         "{}: a finding chose a text variant {:?} that no text of the spec defines",
         spec.id,
         d.variants
     );
     let summary = {
-        let s = fill(&d.summary, &spec.summary);
+        let s = fill(&spec.summary);
         if s.is_empty() { spec.title.clone() } else { s }
     };
     let mut evidence: Vec<Evidence> = d.evidence.clone();
@@ -143,8 +145,8 @@ fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {
     evidence.truncate(MAX_EVIDENCE);
     Finding {
         summary,
-        detail: fill(&d.detail, &spec.detail),
-        remediation: fill(&d.remediation, &spec.remediation),
+        detail: fill(&spec.detail),
+        remediation: fill(&spec.remediation),
         severity: d.severity.unwrap_or(spec.severity),
         evidence,
         occurrences,

@@ -118,14 +118,9 @@ pub struct Draft {
     pub evidence: Vec<Evidence>,
     /// Overrides the check's severity for this finding.
     pub severity: Option<Severity>,
-    /// Replaces the spec's summary template (for checks with several kinds of finding).
-    pub summary: Option<String>,
-    /// Replaces the spec's remediation template.
-    pub remediation: Option<String>,
-    /// Replaces the spec's detail template.
-    pub detail: Option<String>,
     /// The text variants this finding chose (`docker`, `containerd`…), most specific first:
-    /// each of the spec's texts uses the first one it defines, else its default.
+    /// each of the spec's texts uses the first one it defines, else its default. The words
+    /// themselves are all in the spec: a check chooses among them and fills their names.
     pub variants: Vec<&'static str>,
     /// How many places the finding stands for, when that is not the number of evidence items
     /// (the pods of a group, each shown by several lines).

@@ -69,16 +69,9 @@ pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .unwrap_or("(unscheduled)")
             .to_string();
         let cause = match ksa_count {
-            Some(n) if n > 3000 => format!(
-                "The cluster has {n} Kubernetes service accounts, over the 3,000 the metadata server is sized for: that is the likely cause of the crashes."
-            ),
-            Some(n) => format!(
-                "The cluster has {n} Kubernetes service accounts (below 3,000, so their number is not the likely cause)."
-            ),
-            None => {
-                "The service-account count is unknown: kubectl/serviceaccounts.json is not usable."
-                    .to_string()
-            }
+            Some(n) if n > 3000 => Some("over-limit"),
+            Some(_) => None,
+            None => Some("count-unknown"),
         };
         let ev = doc_evidence(&pods, item, &reasons[0]);
         drafts.push(
@@ -93,9 +86,11 @@ pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                         .map(|n| n.to_string())
                         .unwrap_or_else(|| "unknown".into()),
                 )
-                .var("cause", cause)
                 .evidence(ev),
         );
+        if let Some(c) = cause {
+            drafts.last_mut().expect("just pushed").variants.push(c);
+        }
     }
     Ok(if drafts.is_empty() {
         Outcome::Pass
@@ -275,7 +270,7 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                         .is_some_and(|pr| p == format!("{pr}.svc.id.goog")) =>
                 {
                     own_pool_grant = Some(p.to_string());
-                    "the same KSA in the project's own pool, which the cluster should use: fix the cluster's workload pool (gke/wi-pool-missing) rather than add a grant"
+                    "the same KSA in the project's own pool"
                 }
                 (false, true, true) => "the same KSA in another project's workload pool",
                 _ => continue,
@@ -286,20 +281,15 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         if let Ok(p) = &gsa_policy {
             d = d.evidence(p.text.evidence(1, p.text.line_count().clamp(1, 40)));
         }
-        let near_text = if near.is_empty() {
-            String::new()
-        } else {
-            format!(" Near miss: {}.", near.join("; "))
-        };
         if let Some(own) = own_pool_grant {
             // The grant is right; the cluster's pool is not.
-            d.remediation = Some(format!(
-                "Give the cluster its own project's workload pool; the existing grant to serviceAccount:{own}[{ns}/{name}] then applies:\n    gcloud container clusters update {cluster} {loc} --workload-pool={own}",
-                ns = ksa.namespace,
-                name = ksa.name,
-                cluster = cluster_name(ctx.facts),
-                loc = location_flag(ctx.facts),
-            ));
+            d = d
+                .var("own_pool", own)
+                .var("cluster", cluster_name(ctx.facts))
+                .var("location_flag", location_flag(ctx.facts))
+                .variant("own-pool");
+        } else if !near.is_empty() {
+            d = d.variant("near-miss");
         }
         drafts.push(
             d.var("namespace", ksa.namespace.as_str())
@@ -307,7 +297,7 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .var("gsa", ksa.gsa.as_str())
                 .var("gsa_project", gsa_project)
                 .var("member", member)
-                .var("near_miss", near_text),
+                .var("near_miss", near.join("; ")),
         );
     }
     if !drafts.is_empty() {
@@ -350,9 +340,7 @@ pub fn ksa_count_high(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .evidence(sas.text.evidence(1, 1));
     if severity == Severity::Info {
         d.severity = Some(Severity::Info);
-        d.summary = Some(format!(
-            "The cluster holds {n} Kubernetes service accounts, approaching the 3,000 at which the GKE metadata server may run out of memory"
-        ));
+        d = d.variant("approaching");
     }
     Ok(Outcome::Findings(vec![d]))
 }
@@ -412,21 +400,22 @@ pub fn wi_credentials_api_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| "PROJECT_ID".into());
-    let how = match &listed_off {
-        Some(state) => format!("listed with state {state}"),
-        None => format!("not among the {} enabled services", services.len()),
-    };
-    let why_in_use = match (&wi.pool, wi.ksas.len()) {
-        (Some(p), 0) => format!("the cluster's workload pool is {p}"),
-        (Some(p), n) => {
-            format!("the cluster's workload pool is {p} and {n} KSA(s) carry the annotation")
-        }
-        (None, n) => format!("{n} KSA(s) carry the {WI_ANNOTATION} annotation"),
+    // The summary says how the API is off and what shows Workload Identity in use.
+    let variant = match (listed_off.is_some(), &wi.pool, wi.ksas.len()) {
+        (true, Some(_), 0) => "listed-pool",
+        (true, Some(_), _) => "listed-pool-ksas",
+        (true, None, _) => "listed-ksas",
+        (false, Some(_), 0) => "missing-pool",
+        (false, Some(_), _) => "missing-pool-ksas",
+        (false, None, _) => "missing-ksas",
     };
     let mut d = Draft::new()
         .var("project", project)
-        .var("how", how)
-        .var("why_in_use", why_in_use);
+        .var("state", listed_off.clone().unwrap_or_default())
+        .var("services", services.len().to_string())
+        .var("pool", wi.pool.clone().unwrap_or_default())
+        .var("ksas", wi.ksas.len().to_string())
+        .variant(variant);
     d = d.evidence(match &listed_off {
         Some(_) => doc.text.evidence_for(&format!("\"{CREDENTIALS_API}\"")),
         None => doc.text.evidence(1, 1),
@@ -451,12 +440,9 @@ pub fn wi_pool_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let expected = project.as_ref().map(|p| format!("{p}.svc.id.goog"));
     let pool = workload_pool(&cluster.value);
     let (problem, ev) = match (&pool, &expected) {
-        (None, _) => (
-            "the cluster has no workload pool (workloadIdentityConfig is absent), so the annotations have no effect".to_string(),
-            resource_evidence(&cluster),
-        ),
-        (Some(p), Some(e)) if p != e => (
-            format!("the cluster's workload pool is {p}, which is not its own project's pool {e}"),
+        (None, _) => (None, resource_evidence(&cluster)),
+        (Some(_), Some(e)) if pool.as_ref() != Some(e) => (
+            Some("foreign-pool"),
             cluster.text.evidence_for("\"workloadPool\""),
         ),
         _ => return Ok(Outcome::Pass),
@@ -480,21 +466,14 @@ pub fn wi_pool_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     let loc = location_flag(ctx.facts);
     let cluster_n = cluster_name(ctx.facts);
-    let pool_cmds = if pools.is_empty() {
-        "Every node pool already runs the GKE metadata server.".to_string()
-    } else {
-        format!(
-            "Then switch the node pools to the GKE metadata server:\n{}",
-            pools
-                .iter()
-                .map(|p| format!("    gcloud container node-pools update {p} --cluster={cluster_n} {loc} --workload-metadata=GKE_METADATA"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    };
+    let pool_cmds = pools
+        .iter()
+        .map(|p| format!("    gcloud container node-pools update {p} --cluster={cluster_n} {loc} --workload-metadata=GKE_METADATA"))
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut d = Draft::new()
         .var("pool_commands", pool_cmds)
-        .var("problem", problem)
+        .var("pool", pool.clone().unwrap_or_default())
         .var("ksas", name_list(&names, 5))
         .var("count", ksas.len().to_string())
         .var("cluster", cluster_name(ctx.facts))
@@ -506,6 +485,10 @@ pub fn wi_pool_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .evidence(ev);
     for k in ksas.iter().take(20) {
         d = d.evidence(k.evidence.clone());
+    }
+    d.variants.extend(problem);
+    if pools.is_empty() {
+        d = d.variant("pools-served");
     }
     Ok(Outcome::Findings(vec![d]))
 }
@@ -765,24 +748,21 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         };
         let run_names: Vec<String> = running.iter().map(pod_name).collect();
         let could_names: Vec<String> = could.iter().map(pod_name).collect();
-        let mut parts = Vec::new();
-        if !run_names.is_empty() {
-            parts.push(format!("runs {}", name_list(&run_names, 5)));
-        }
-        if !could_names.is_empty() {
-            parts.push(format!(
-                "could be chosen for pending {}",
-                name_list(&could_names, 5)
-            ));
-        }
-        let mode_text = match mode {
-            Some(m) => m.to_string(),
-            None => "not set (the node's own metadata, as GCE_METADATA)".to_string(),
+        // The summary names the pool's mode (or its absence) and the pods it affects.
+        let variant = match (mode.is_some(), run_names.is_empty(), could_names.is_empty()) {
+            (true, false, true) => "runs",
+            (true, true, _) => "pending",
+            (true, false, false) => "runs-pending",
+            (false, false, true) => "unset-runs",
+            (false, true, _) => "unset-pending",
+            (false, false, false) => "unset-runs-pending",
         };
         let mut d = Draft::new()
             .var("pool", name)
-            .var("mode", mode_text)
-            .var("pods", parts.join("; "))
+            .var("mode", mode.unwrap_or_default())
+            .var("running", name_list(&run_names, 5))
+            .var("pending", name_list(&could_names, 5))
+            .variant(variant)
             .var("cluster", cluster.as_str())
             .var("location_flag", loc.as_str())
             .evidence(name_ev.clone());
@@ -806,48 +786,38 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     })
 }
 
-/// What is wrong with a WI annotation value, if anything. Accepted: the e-mail of a
-/// user-managed GSA (`NAME@PROJECT.iam.gserviceaccount.com`, with a domain-scoped project as
+/// What is wrong with a WI annotation value, if anything: the spec's summary variant that says
+/// it, and the name and value it shows. Accepted: the e-mail of a user-managed GSA
+/// (`NAME@PROJECT.iam.gserviceaccount.com`, with a domain-scoped project as
 /// `NAME@PROJECT.DOMAIN.iam.gserviceaccount.com`) and the Compute Engine default service account
 /// (`NUMBER-compute@developer.gserviceaccount.com`), which Workload Identity also accepts.
-pub fn gsa_email_problem(raw: &str) -> Option<String> {
+pub fn gsa_email_problem(raw: &str) -> Option<(&'static str, Option<(&'static str, String)>)> {
     if raw.trim().is_empty() {
-        return Some("is empty".into());
+        return Some(("empty", None));
     }
     if raw != raw.trim() {
-        return Some("has white space around the e-mail".into());
+        return Some(("white-space", None));
     }
     if raw.starts_with("serviceAccount:") {
-        return Some(
-            "carries the IAM member prefix serviceAccount:, but the annotation takes the bare e-mail"
-                .into(),
-        );
+        return Some(("member-prefix", None));
     }
     if raw.starts_with("projects/") {
-        return Some(
-            "is a resource name, but the annotation takes the service account's e-mail".into(),
-        );
+        return Some(("resource-name", None));
     }
     let Some((name, domain)) = raw.split_once('@') else {
-        return Some(
-            "is not an e-mail address (NAME@PROJECT.iam.gserviceaccount.com expected)".into(),
-        );
+        return Some(("not-an-email", None));
     };
     if raw.chars().any(|c| c.is_ascii_uppercase()) {
-        return Some("has upper-case letters; service-account e-mails are lower case".into());
+        return Some(("upper-case", None));
     }
     if domain == "developer.gserviceaccount.com" {
         let ok = name
             .strip_suffix("-compute")
             .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-        return (!ok).then(|| {
-            "is not the Compute Engine default service account (NUMBER-compute@developer.gserviceaccount.com)".into()
-        });
+        return (!ok).then_some(("compute-default", None));
     }
     let Some(project) = domain.strip_suffix(".iam.gserviceaccount.com") else {
-        return Some(format!(
-            "ends in {domain}, not PROJECT.iam.gserviceaccount.com"
-        ));
+        return Some(("wrong-domain", Some(("domain", domain.to_string()))));
     };
     let id_ok = |s: &str, min: usize, max: usize| {
         let b = s.as_bytes();
@@ -858,16 +828,12 @@ pub fn gsa_email_problem(raw: &str) -> Option<String> {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
     };
     if !id_ok(name, 6, 30) {
-        return Some(format!(
-            "has the account name {name:?}, which is not a valid service-account id (6 to 30 lower-case letters, digits and hyphens, starting with a letter)"
-        ));
+        return Some(("account-name", Some(("account", format!("{name:?}")))));
     }
     // A domain-scoped project `example.com:proj` appears as `proj.example.com`.
     let project_id = project.split('.').next().unwrap_or("");
     if !id_ok(project_id, 6, 30) {
-        return Some(format!(
-            "names the project {project:?}, which is not a valid project id"
-        ));
+        return Some(("project-id", Some(("gsa_project", format!("{project:?}")))));
     }
     None
 }
@@ -890,24 +856,25 @@ pub fn wi_ksa_annotation_invalid(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("value", format!("{:?}", k.raw))
             .var("project", project.as_str())
             .evidence(k.evidence.clone());
-        if let Some(problem) = gsa_email_problem(&k.raw) {
-            drafts.push(base.var("problem", problem));
-        } else if let Some(ev) = gsa_not_found(ctx.facts, &k.gsa) {
-            let mut d = base
-                .var("problem", "names a Google service account that does not exist (gcloud answered NOT_FOUND when the bundle was collected)")
-                .evidence(ev);
-            d.remediation = Some(format!(
-                "Create the Google service account, or point the annotation at one that exists:\n    gcloud iam service-accounts create {name} --project={gsa_project}\n    kubectl annotate serviceaccount {ksa} --namespace {ns} --overwrite \\\n        {WI_ANNOTATION}=GSA_NAME@{project}.iam.gserviceaccount.com\nThen grant the KSA roles/iam.workloadIdentityUser on that account.",
-                name = k.gsa.split('@').next().unwrap_or(""),
-                gsa_project = k
-                    .gsa
-                    .split_once('@')
-                    .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
-                    .unwrap_or(&project),
-                ksa = k.name,
-                ns = k.namespace,
-            ));
+        if let Some((problem, shown)) = gsa_email_problem(&k.raw) {
+            let mut d = base.variant(problem);
+            if let Some((name, value)) = shown {
+                d = d.var(name, value);
+            }
             drafts.push(d);
+        } else if let Some(ev) = gsa_not_found(ctx.facts, &k.gsa) {
+            let gsa_project = k
+                .gsa
+                .split_once('@')
+                .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
+                .unwrap_or(&project)
+                .to_string();
+            drafts.push(
+                base.var("gsa_name", k.gsa.split('@').next().unwrap_or(""))
+                    .var("gsa_project", gsa_project)
+                    .variant("not-found")
+                    .evidence(ev),
+            );
         }
     }
     Ok(if drafts.is_empty() {
@@ -967,36 +934,54 @@ mod tests {
         }
         for (bad, says) in [
             ("", "empty"),
-            ("payments-api", "not an e-mail"),
+            ("payments-api", "not-an-email"),
             (
                 "payments-api@shop-prod-1234.gserviceaccount.com",
-                "not PROJECT.iam",
+                "wrong-domain",
             ),
             (
                 "serviceAccount:a-b-c-d@p-1234.iam.gserviceaccount.com",
-                "prefix",
+                "member-prefix",
             ),
             (
                 "projects/p/serviceAccounts/abc123@p-1234.iam.gserviceaccount.com",
-                "resource name",
+                "resource-name",
             ),
             (
                 "Payments-API@shop-prod-1234.iam.gserviceaccount.com",
                 "upper-case",
             ),
-            ("api@shop-prod-1234.iam.gserviceaccount.com", "account name"),
+            ("api@shop-prod-1234.iam.gserviceaccount.com", "account-name"),
             (
                 " payments-api@shop-prod-1234.iam.gserviceaccount.com",
-                "white space",
+                "white-space",
             ),
-            ("payments-api@x.iam.gserviceaccount.com", "project"),
+            ("payments-api@x.iam.gserviceaccount.com", "project-id"),
             (
                 "default-compute@developer.gserviceaccount.com",
-                "Compute Engine",
+                "compute-default",
             ),
         ] {
-            let p = gsa_email_problem(bad).unwrap_or_default();
-            assert!(p.contains(says), "{bad:?}: {p}");
+            let p = gsa_email_problem(bad).map(|(v, _)| v);
+            assert_eq!(p, Some(says), "{bad:?}");
+        }
+        // Every problem has its words in the spec.
+        let cat = crate::spec::Catalog::embedded().unwrap();
+        let spec = &cat.get("gke/wi-ksa-annotation-invalid").unwrap().spec;
+        for v in [
+            "empty",
+            "white-space",
+            "member-prefix",
+            "resource-name",
+            "not-an-email",
+            "upper-case",
+            "compute-default",
+            "wrong-domain",
+            "account-name",
+            "project-id",
+            "not-found",
+        ] {
+            assert!(spec.summary.variants.contains_key(v), "{v}");
         }
     }
 

@@ -303,25 +303,9 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .var("ksa", ksa.as_str())
                 .var("pods", name_list(&names, 5));
             d.evidence = evidence;
-            if kind == 0 {
-                d.summary = Some(format!(
-                    "Pods {} (namespace {ns}, KSA {ksa}) use Workload Identity through an Istio sidecar that also redirects {METADATA_IP}, the metadata server",
-                    name_list(&names, 5)
-                ));
-                d.remediation = Some(format!(
-                    "Exclude the metadata server from the sidecar's redirection, on the pod template of each workload:\n    metadata:\n      annotations:\n        {EXCLUDE_ANNOTATION}: \"{METADATA_IP}/32\"\nor mesh-wide with the Helm value global.proxy.excludeIPRanges=\"{METADATA_IP}/32\" (in the istio-sidecar-injector ConfigMap). Restart the pods ({}) to re-inject.",
-                    name_list(&names, 5)
-                ));
-            } else {
+            if kind != 0 {
                 d.severity = Some(Severity::Warning);
-                d.summary = Some(format!(
-                    "Pods {} (namespace {ns}, KSA {ksa}) may ask for Google credentials before their Istio sidecar is ready: holdApplicationUntilProxyStarts is not set",
-                    name_list(&names, 5)
-                ));
-                d.remediation = Some(format!(
-                    "Start the application only once the proxy runs, on the pod template:\n    metadata:\n      annotations:\n        {PROXY_CONFIG_ANNOTATION}: '{{ \"holdApplicationUntilProxyStarts\": true }}'\nor mesh-wide with defaultConfig.holdApplicationUntilProxyStarts: true in the istio ConfigMap's mesh (Helm value global.proxy.holdApplicationUntilProxyStarts=true). Restart the pods ({}).",
-                    name_list(&names, 5)
-                ));
+                d = d.variant("hold");
             }
             d
         })

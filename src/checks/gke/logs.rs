@@ -103,8 +103,9 @@ fn iam_member(user: &str) -> String {
     }
 }
 
-/// Role + binding YAML that grants exactly the refused verb, and the IAM alternative.
-pub fn forbidden_remediation(f: &Forbidden, project: &str) -> String {
+/// The remediation's names: the Role + binding YAML that grants exactly the refused verb, and
+/// the IAM alternative when GKE named a permission.
+pub fn forbidden_remediation(d: Draft, f: &Forbidden, project: &str) -> Draft {
     let what = if f.path.is_empty() {
         f.resource.as_str()
     } else {
@@ -130,9 +131,8 @@ pub fn forbidden_remediation(f: &Forbidden, project: &str) -> String {
             f.path, f.verb
         )
     };
-    let mut out = format!(
-        "Grant exactly this action with RBAC (save as a file and run kubectl apply -f FILE as a cluster administrator):\n\
----\n\
+    let manifest = format!(
+        "---\n\
 apiVersion: rbac.authorization.k8s.io/v1\n\
 kind: {kind}\n\
 metadata:\n  name: {role}{ns_line}\n\
@@ -142,32 +142,32 @@ apiVersion: rbac.authorization.k8s.io/v1\n\
 kind: {bkind}\n\
 metadata:\n  name: {binding}{ns_line}\n\
 subjects:\n- kind: User\n  name: \"{user}\"\n  apiGroup: rbac.authorization.k8s.io\n\
-roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io\n",
+roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io",
         user = f.user,
     );
-    if !f.user.is_empty() && f.user.bytes().all(|b| b.is_ascii_digit()) {
-        out.push_str(&format!(
-            "The user appears as the numeric id {}: the caller's token carried no e-mail (add the userinfo.email scope to its credentials), so RBAC and IAM see it only by this id.\n",
-            f.user
-        ));
-    }
+    let mut d = d.var("manifest", manifest);
+    let numeric = !f.user.is_empty() && f.user.bytes().all(|b| b.is_ascii_digit());
     if let Some(perm) = f.permissions.first() {
         let role_id: String = perm
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        out.push_str(&format!(
-            "Or grant the IAM permission GKE named ({perms}) on the project, for example through a custom role:\n    gcloud iam roles create {role_id} --project={project} --permissions={perms_csv}\n    gcloud projects add-iam-policy-binding {project} --member={member} --role=projects/{project}/roles/{role_id}\n",
-            perms = f.permissions.join(", "),
-            perms_csv = f.permissions.join(","),
-            member = match iam_member(&f.user) {
-                // `[ns/ksa]` would be a pattern to the shell.
-                m if m.contains('[') => format!("\"{m}\""),
-                m => m,
-            },
-        ));
+        let member = match iam_member(&f.user) {
+            // `[ns/ksa]` would be a pattern to the shell.
+            m if m.contains('[') => format!("\"{m}\""),
+            m => m,
+        };
+        d = d
+            .var("perms", f.permissions.join(", "))
+            .var("perms_csv", f.permissions.join(","))
+            .var("role_id", role_id)
+            .var("member", member)
+            .var("project", project)
+            .variant(if numeric { "numeric-iam" } else { "iam" });
+    } else if numeric {
+        d = d.variant("numeric");
     }
-    out
+    d
 }
 
 /// `gke/rbac-forbidden`: Forbidden answers with GKE's IAM hint, one finding per distinct
@@ -221,7 +221,7 @@ pub fn rbac_forbidden(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             } else {
                 format!("path {}", f.path)
             };
-            let mut d = Draft::new()
+            let d = Draft::new()
                 .var("user", f.user.as_str())
                 .var("verb", f.verb.as_str())
                 .var("target", target)
@@ -234,8 +234,7 @@ pub fn rbac_forbidden(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                         f.permissions.join(", ")
                     },
                 );
-            d.remediation = Some(forbidden_remediation(&f, &project));
-            d
+            forbidden_remediation(d, &f, &project)
         });
         d.evidence.push(ev);
     }
@@ -399,34 +398,27 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut drafts = Vec::new();
     for key in order {
         let (ms, dns) = groups.remove(&key).unwrap_or_default();
-        let what = if dns {
-            "could not resolve metadata.google.internal"
-        } else {
-            "found no Google credentials (the library asks for GOOGLE_APPLICATION_CREDENTIALS)"
-        };
-        let mut d = Draft::new().var("source", key.as_str()).var("what", what);
+        let mut d = Draft::new().var("source", key.as_str());
+        if !dns {
+            d = d.variant("no-credentials");
+        }
         let pod = log_pod(&ms[0].file);
-        let env_text = match (&pod, &index) {
-            (Some((ns, name, _, _)), Some(idx)) => match idx.get(&(ns.clone(), name.clone())) {
-                Some(item) => {
-                    let target = owner_ref(&item.value, name);
-                    match metadata_host_env(&item.value) {
-                        Some(v) => format!(
-                            "The pod already sets GCE_METADATA_HOST={v}, so the libraries that honour it skip DNS: look at the rest of the Workload Identity chain (annotation, binding, metadata server) or at a library that ignores the variable."
-                        ),
-                        None => format!(
-                            "The pod does not set GCE_METADATA_HOST. Let the client libraries (Python, Java, Node.js; Go already uses the IP) skip DNS:\n    kubectl -n {ns} set env {target} GCE_METADATA_HOST=169.254.169.254\nand check the cluster DNS (kube-dns pods, NetworkPolicies allowing port 53)."
-                        ),
-                    }
+        d = match (&pod, &index) {
+            (Some((ns, name, _, _)), Some(idx)) => {
+                let d = d.var("namespace", ns.as_str()).var("pod", name.as_str());
+                match idx.get(&(ns.clone(), name.clone())) {
+                    Some(item) => match metadata_host_env(&item.value) {
+                        Some(v) => d.var("metadata_host", v).variant("env-set"),
+                        None => d
+                            .var("workload", owner_ref(&item.value, name))
+                            .variant("env-missing"),
+                    },
+                    None => d.variant("pod-missing"),
                 }
-                None => format!(
-                    "Pod {ns}/{name} is not in kubectl/pods.json. Set GCE_METADATA_HOST=169.254.169.254 in its containers' env so that the client libraries skip DNS."
-                ),
-            },
-            (Some(_), None) => "Whether the pod already sets GCE_METADATA_HOST is unknown (kubectl/pods.json is not usable). Set GCE_METADATA_HOST=169.254.169.254 in its containers' env so that the client libraries skip DNS.".to_string(),
-            (None, _) => "Set GCE_METADATA_HOST=169.254.169.254 in the env of the workload's containers so that the client libraries skip DNS, and check the cluster DNS.".to_string(),
+            }
+            (Some(_), None) => d.variant("pods-unknown"),
+            (None, _) => d,
         };
-        d.remediation = Some(env_text);
         for m in &ms {
             d = d.evidence(line_evidence(m));
         }
@@ -618,27 +610,18 @@ pub fn control_plane_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     };
     let loc = cluster_location(ctx.facts);
     let (severity, topology) = match &loc {
-        Some(l) if is_zonal(l) => (
-            Severity::Error,
-            format!("The cluster is zonal ({l}): its single control plane is unreachable during upgrades, IP rotation and resizes, and Workload Identity stops with it. A regional cluster keeps a control plane replica available through such maintenance."),
-        ),
-        Some(l) => (
-            Severity::Warning,
-            format!("The cluster is regional ({l}), so this should be brief: its control plane has replicas in several zones."),
-        ),
-        None => (
-            Severity::Warning,
-            "Whether the cluster is zonal or regional is unknown (no location in gcloud/cluster.json or manifest.json); zonal clusters lose their control plane during maintenance, regional ones do not.".to_string(),
-        ),
+        Some(l) if is_zonal(l) => (Severity::Error, Some("zonal")),
+        Some(_) => (Severity::Warning, Some("regional")),
+        None => (Severity::Warning, None),
     };
     let mut d = Draft::new()
         .var("target", target)
         .var("refused", refused.len().to_string())
         .var("http500", http500.len().to_string())
-        .var("topology", topology)
         .var("cluster", cluster_name(ctx.facts))
         .var("location", loc.unwrap_or_else(|| "LOCATION".into()));
     d.severity = Some(severity);
+    d.variants.extend(topology);
     for m in all {
         d = d.evidence(line_evidence(m));
     }
@@ -735,34 +718,25 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 Some(p) => p.clone(),
                 None => format!("{project}.svc.id.goog"),
             };
-            let mut rem = String::new();
-            if pool.is_none() {
-                rem.push_str(if cluster.is_ok() {
-                    "The cluster has no workload pool: "
-                } else {
-                    "Whether the cluster has a workload pool is unknown (gcloud/cluster.json is not usable); if it has none, "
-                });
-                rem.push_str(&format!(
-                    "enable Workload Identity first:\n    gcloud container clusters update {} {} --workload-pool={project}.svc.id.goog\n",
-                    cluster_name(ctx.facts),
-                    location_flag(ctx.facts)
-                ));
-            }
-            if !ksa_exists {
-                rem.push_str(&format!(
-                    "The KSA {ns}/{ksa} is not in kubectl/serviceaccounts.json; create it first:\n    kubectl create serviceaccount {ksa} --namespace {ns}\n"
-                ));
-            }
-            rem.push_str(&format!(
-                "Map the KSA to the Google service account the workload should act as, and let it impersonate that account:\n    kubectl annotate serviceaccount {ksa} --namespace {ns} \\\n        {WI_ANNOTATION}=GSA_NAME@{project}.iam.gserviceaccount.com\n    gcloud iam service-accounts add-iam-policy-binding GSA_NAME@{project}.iam.gserviceaccount.com \\\n        --role=roles/iam.workloadIdentityUser \\\n        --member=\"serviceAccount:{pool_text}[{ns}/{ksa}]\"\nThen restart the pods ({pods}).",
-                pods = name_list(&pod_names, 5)
-            ));
+            // The remediation's first steps: the cluster's pool, then the KSA itself.
+            let variant = match (pool.is_none(), cluster.is_ok(), ksa_exists) {
+                (false, _, true) => None,
+                (false, _, false) => Some("no-ksa"),
+                (true, true, true) => Some("no-pool"),
+                (true, true, false) => Some("no-pool-no-ksa"),
+                (true, false, true) => Some("pool-unknown"),
+                (true, false, false) => Some("pool-unknown-no-ksa"),
+            };
             let mut d = Draft::new()
                 .var("namespace", ns.as_str())
                 .var("ksa", ksa.as_str())
                 .var("pods", name_list(&pod_names, 5))
+                .var("pool", pool_text)
+                .var("project", project.as_str())
+                .var("cluster", cluster_name(ctx.facts))
+                .var("location_flag", location_flag(ctx.facts))
                 .var("count", lines.len().to_string());
-            d.remediation = Some(rem);
+            d.variants.extend(variant);
             if let Some(e) = pod_ev {
                 d = d.evidence(e);
             }
@@ -828,54 +802,29 @@ pub fn deploypatch_service_agent(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
     }
     let number_text = number.clone().unwrap_or_else(|| "PROJECT_NUMBER".into());
-    let state_text = match &role_state {
-        Ok(true) => "The project IAM policy now grants the service agent roles/container.serviceAgent; the failure predates that grant.".to_string(),
-        Ok(false) => {
-            let mut s = format!(
-                "The project IAM policy does not grant roles/container.serviceAgent to {}.",
-                agent_of(&number_text)
-            );
-            if !near.is_empty() {
-                s.push_str(&format!(
-                    " It grants it to {}, which is not this project's service agent (project number {number_text}).",
-                    near.join(", ")
-                ));
-            }
-            s
-        }
-        Err(u) => format!("Whether the service agent has its role is unknown: {u}."),
-    };
-    let summary = match (lines.is_empty(), &role_state) {
-        (false, _) => format!(
-            "Enabling Workload Identity failed with DeployPatch failed ({} time(s))",
-            lines.len()
-        ),
-        (true, _) => format!(
-            "The GKE service agent service-{number_text}@container-engine-robot.iam.gserviceaccount.com lacks roles/container.serviceAgent on project {project}"
-        ),
-    };
-    let mut rem = String::new();
-    if number.is_none() {
-        rem.push_str(&format!(
-            "Find the project number:\n    gcloud projects describe {project} --format=\"value(projectNumber)\"\n"
-        ));
-    }
-    if role_state != Ok(true) {
-        rem.push_str(&format!(
-            "Give the GKE service agent its role back:\n    gcloud projects add-iam-policy-binding {project} \\\n        --member=serviceAccount:service-{number_text}@container-engine-robot.iam.gserviceaccount.com \\\n        --role=roles/container.serviceAgent \\\n        --condition=None\n"
-        ));
-    }
-    rem.push_str(&format!(
-        "Then enable Workload Identity again:\n    gcloud container clusters update {} {} --workload-pool={project}.svc.id.goog",
-        cluster_name(ctx.facts),
-        location_flag(ctx.facts)
-    ));
     let mut d = Draft::new()
         .var("project", project.as_str())
         .var("number", number_text.as_str())
-        .var("state", state_text);
-    d.summary = Some(summary);
-    d.remediation = Some(rem);
+        .var("count", lines.len().to_string())
+        .var("near", near.join(", "))
+        .var("cluster", cluster_name(ctx.facts))
+        .var("location_flag", location_flag(ctx.facts));
+    if lines.is_empty() {
+        d = d.variant("no-failure");
+    }
+    // The remediation's steps: find the project number, give the role back, enable again.
+    d = match (number.is_none(), role_state == Ok(true)) {
+        (false, false) => d,
+        (false, true) => d.variant("role-granted"),
+        (true, false) => d.variant("number-unknown"),
+        (true, true) => d.variant("number-unknown-role-granted"),
+    };
+    match &role_state {
+        Ok(true) => d = d.variant("role-granted"),
+        Ok(false) if !near.is_empty() => d = d.variant("granted-to-others"),
+        Ok(false) => {}
+        Err(u) => d = d.var("why", u.to_string()).variant("policy-unknown"),
+    }
     for m in &lines {
         d = d.evidence(line_evidence(m));
     }
@@ -960,6 +909,14 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// The remediation the spec's template gives for `f`.
+    fn forbidden_remediation(f: &Forbidden, project: &str) -> String {
+        let d = super::forbidden_remediation(Draft::new().var("user", f.user.as_str()), f, project);
+        let cat = crate::spec::Catalog::embedded().unwrap();
+        let spec = &cat.get("gke/rbac-forbidden").unwrap().spec;
+        crate::template::fill(spec.remediation.pick(&d.variants), &d.vars)
     }
 
     #[test]

@@ -8,13 +8,14 @@ use crate::facts::Item;
 use crate::version::Version;
 use std::collections::{BTreeMap, HashMap};
 
-/// The metadata endpoint pods must reach: address, port, and why this one.
+/// The metadata endpoint pods must reach: address, port, and why this one (the spec's detail
+/// variant that says it: `dpv2`, `current`, `old`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoint {
     pub cidr: &'static str,
     pub ip: &'static str,
     pub port: u32,
-    pub why: String,
+    pub why: &'static str,
 }
 
 /// The endpoint for a cluster: Dataplane V2 → 169.254.169.254:80; otherwise 169.254.169.252:988
@@ -25,7 +26,7 @@ pub fn metadata_endpoint(version: &Version, datapath: Option<&str>) -> Endpoint 
             cidr: "169.254.169.254/32",
             ip: "169.254.169.254",
             port: 80,
-            why: "the cluster runs GKE Dataplane V2 (datapathProvider ADVANCED_DATAPATH)".into(),
+            why: "dpv2",
         };
     }
     let cut = Version::parse("1.21.0-gke.1000").expect("a valid version");
@@ -34,16 +35,14 @@ pub fn metadata_endpoint(version: &Version, datapath: Option<&str>) -> Endpoint 
             cidr: "169.254.169.252/32",
             ip: "169.254.169.252",
             port: 988,
-            why: format!(
-                "the cluster runs GKE {version}, 1.21.0-gke.1000 or later, without Dataplane V2"
-            ),
+            why: "current",
         }
     } else {
         Endpoint {
             cidr: "127.0.0.1/32",
             ip: "127.0.0.1",
             port: 988,
-            why: format!("the cluster runs GKE {version}, older than 1.21.0-gke.1000"),
+            why: "old",
         }
     }
 }
@@ -218,10 +217,13 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             }
             near.push(s);
         }
-        let near_text = if near.is_empty() {
-            String::new()
-        } else {
-            format!(" Near miss: {}.", near.join("; "))
+        let why = match (ep.why, near.is_empty()) {
+            ("dpv2", true) => "dpv2",
+            ("dpv2", false) => "dpv2-near-miss",
+            ("current", true) => "current",
+            ("current", false) => "current-near-miss",
+            (_, true) => "old",
+            (_, false) => "old-near-miss",
         };
         let first = &policies[isolating[0]];
         // `{ }`, not `{}`: the same empty mapping, and never mistaken for a template placeholder.
@@ -237,8 +239,9 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("endpoint", format!("{} port {}", ep.cidr, ep.port))
             .var("cidr", ep.cidr)
             .var("port", ep.port.to_string())
-            .var("why", ep.why.as_str())
-            .var("near_miss", near_text)
+            .var("version", version.text.as_str())
+            .var("near_miss", near.join("; "))
+            .variant(why)
             .var("selector", selector)
             .var("policy", first.name.as_str());
         for &i in &isolating {

@@ -43,7 +43,8 @@ fn unit_setting(text: &str, key: &str) -> Option<(usize, String)> {
 struct MountFlagsCause {
     evidence: Vec<Evidence>,
     vars: Vec<(String, String)>,
-    detail: &'static str,
+    /// The spec's detail variant that tells this case.
+    variant: &'static str,
 }
 
 fn mount_flags_cause(ctx: &Ctx, node: &str) -> Option<MountFlagsCause> {
@@ -62,28 +63,28 @@ fn mount_flags_cause(ctx: &Ctx, node: &str) -> Option<MountFlagsCause> {
     };
     let mut evidence = Vec::new();
     let mut vars = Vec::new();
-    let detail = match (docker, slave) {
+    let variant = match (docker, slave) {
         (Some((v, ev)), Ok(unit_ev)) => {
             vars.push(("docker".to_string(), v.text));
             evidence.extend([ev, unit_ev]);
-            MOUNTFLAGS_DETAIL
+            "mountflags"
         }
         (Some((v, ev)), Err(why)) => {
             vars.push(("docker".to_string(), v.text));
             vars.push(("why".to_string(), why));
             evidence.push(ev);
-            MOUNTFLAGS_UNKNOWN_DETAIL
+            "mountflags-unit-unknown"
         }
         (None, Ok(unit_ev)) => {
             evidence.push(unit_ev);
-            MOUNTFLAGS_VERSION_UNKNOWN_DETAIL
+            "mountflags-version-unknown"
         }
         (None, Err(_)) => return None,
     };
     Some(MountFlagsCause {
         evidence,
         vars,
-        detail,
+        variant,
     })
 }
 
@@ -140,17 +141,15 @@ pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         // CoreDNS failures another check explains in full: say so rather than guess.
         if pods::is_dns_pod(v) {
             let explained = if looping.contains(&name) {
-                Some(LOOP_DETAIL)
+                Some("loop")
             } else if selinux::enforcing_with_old_docker(ctx, &node) {
-                Some(SELINUX_DETAIL)
+                Some("selinux")
             } else {
                 None
             };
-            if let Some(detail) = explained {
+            if let Some(variant) = explained {
                 d.evidence.extend(logs);
-                d.detail = Some(detail.into());
-                d.remediation = Some(SEE_OTHER_CHECK.into());
-                drafts.push(d);
+                drafts.push(d.variant(variant).variant("other-check"));
                 continue;
             }
         }
@@ -159,46 +158,39 @@ pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         if let Some(cause) = mount_flags_cause(ctx, &node) {
             d.evidence.extend(cause.evidence);
             d.vars.extend(cause.vars);
-            d.detail = Some(cause.detail.into());
-            d.remediation = Some(MOUNTFLAGS_REMEDIATION.into());
-            drafts.push(d);
+            drafts.push(d.variant(cause.variant).variant("mountflags-fix"));
             continue;
         }
-        if let Some(a) = own_addon {
-            d.vars.insert("addon".into(), a.addon.into());
-            d.detail = Some(ADDON_ITSELF_DETAIL.into());
-            d.remediation = Some(ADDON_REMEDIATION.into());
+        let d = if let Some(a) = own_addon {
+            d.var("addon", a.addon)
+                .variant("addon-itself")
+                .variant("addon-fix")
         } else if let Some(a) = healthiest(&addons) {
-            d.vars.insert("addon".into(), a.addon.into());
             let on = a
                 .node
                 .as_deref()
                 .map(|n| format!(" on {n}"))
                 .unwrap_or_default();
-            let state = if a.ready {
-                "running and ready".to_string()
+            let d = d
+                .var("addon", a.addon)
+                .var("addon_pod", format!("{}/{}", a.namespace, a.name))
+                .var("addon_node", on)
+                .var("addon_phase", a.phase.to_ascii_lowercase())
+                .evidence(pods.item_line_evidence(a.item, "\"phase\""));
+            d.variant(if a.ready {
+                "addon-ready"
             } else {
-                format!("{}, not ready either", a.phase.to_ascii_lowercase())
-            };
-            d.vars.insert(
-                "addon_state".into(),
-                format!("its pod {}/{}{on} is {state}", a.namespace, a.name),
-            );
-            d.evidence
-                .push(pods.item_line_evidence(a.item, "\"phase\""));
-            d.detail = Some(AFTER_ADDON_DETAIL.into());
-            d.remediation = Some(ADDON_REMEDIATION.into());
+                "addon-not-ready"
+            })
+            .variant("addon-fix")
         } else if !configured.is_empty() {
-            d.vars.insert("addon".into(), "pod network".into());
-            d.vars.insert(
-                "addon_state".into(),
-                format!("{} configures it", configured.join(", ")),
-            );
-            d.detail = Some(AFTER_ADDON_DETAIL.into());
-            d.remediation = Some(ADDON_REMEDIATION.into());
+            d.var("addon", "pod network")
+                .var("cni_files", configured.join(", "))
+                .variant("addon-configured")
+                .variant("addon-fix")
         } else {
-            d.detail = Some(NO_ADDON_DETAIL.into());
-        }
+            d
+        };
         drafts.push(d);
     }
     if drafts.is_empty() {
@@ -211,28 +203,6 @@ pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 fn healthiest<'a, 'b>(addons: &'a [AddonPod<'b>]) -> Option<&'a AddonPod<'b>> {
     addons.iter().find(|a| a.ready).or_else(|| addons.first())
 }
-
-const LOOP_DETAIL: &str = "CoreDNS's own log shows its loop plugin stopping it on purpose: queries forwarded by CoreDNS come back to it. kubeadm/coredns-loop reports the cause and the fix.";
-
-const SELINUX_DETAIL: &str = "Node {node} runs SELinux in enforcing mode with a Docker 1.x, which refuses CoreDNS's process (it runs with allowPrivilegeEscalation: false). kubeadm/coredns-crashloop-selinux reports the cause and the ways out.";
-
-const SEE_OTHER_CHECK: &str = "Follow the finding named above; once it is fixed, delete pod {pod} so it is recreated:\n    kubectl -n kube-system delete pod {pod}";
-
-const MOUNTFLAGS_DETAIL: &str = "Node {node} runs Docker {docker}, older than 1.12.1, and its docker.service starts dockerd with MountFlags=slave. Mounts Kubernetes makes for a pod (the service-account token under /var/run/secrets/kubernetes.io/serviceaccount among them) then do not reach the container, which fails as soon as it looks for them.";
-
-const MOUNTFLAGS_UNKNOWN_DETAIL: &str = "Node {node} runs Docker {docker}, older than 1.12.1. If its docker.service starts dockerd with MountFlags=slave, the mounts Kubernetes makes for a pod (the service-account token among them) do not reach the container, which then fails. The unit could not be checked: {why}.";
-
-const MOUNTFLAGS_VERSION_UNKNOWN_DETAIL: &str = "Node {node}'s docker.service starts dockerd with MountFlags=slave. With Docker before 1.12.1 (the bundle does not say which Docker the node runs) that keeps the mounts Kubernetes makes for a pod, the service-account token among them, out of the container, which then fails.";
-
-const MOUNTFLAGS_REMEDIATION: &str = "On node {node}, remove `MountFlags=slave` from the Docker unit (`systemctl cat docker` shows where it is set, usually /usr/lib/systemd/system/docker.service; override it in a drop-in with an empty `MountFlags=` rather than editing the packaged file), then run `sudo systemctl daemon-reload && sudo systemctl restart docker`, and delete pod {pod} so it is recreated:\n    kubectl -n kube-system delete pod {pod}\nBetter still, upgrade Docker: releases before 1.12.1 are long unsupported by Kubernetes.";
-
-const ADDON_ITSELF_DETAIL: &str = "{pod} is a pod of the {addon} pod network add-on. While it fails, nodes get no pod network, so other pods cannot start or reach each other.";
-
-const AFTER_ADDON_DETAIL: &str = "A pod network add-on ({addon}) is installed: {addon_state}. kube-system pods failing after one was installed usually mean the add-on is broken, lacks RBAC permissions, or is a version that does not suit this Kubernetes release.";
-
-const ADDON_REMEDIATION: &str = "Look at why {pod} fails:\n    kubectl -n kube-system logs {pod} -c {container} --previous\n    kubectl -n kube-system describe pod {pod}\nThen check the {addon} add-on: its pods' logs, that its manifest matches this Kubernetes version, and that its ClusterRole grants what it needs. Reinstall it from the version its project documents for this release, or take the problem to the add-on's issue tracker.";
-
-const NO_ADDON_DETAIL: &str = "No pod network add-on is installed yet (no add-on pods, no CNI configuration collected). Right after kubeadm init only CoreDNS should wait, in Pending; a pod failing at this point is not expected and is worth reporting to the kubeadm project with this bundle.";
 
 #[cfg(test)]
 mod tests {

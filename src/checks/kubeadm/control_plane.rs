@@ -94,11 +94,7 @@ pub fn control_plane_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                         .var("state", "in CrashLoopBackOff")
                         .var("restarts", format!("at least {n}"));
                     d.evidence = ev;
-                    d.detail = Some(
-                        "The kubelet journal shows the kubelet backing off from restarting {component} {restarts} time(s); the runtime's container list (nodes/{node}/runtime/containers.txt) was not collected."
-                            .into(),
-                    );
-                    drafts.push((node.clone(), d));
+                    drafts.push((node.clone(), d.variant("journal-only")));
                 }
             }
         }
@@ -134,16 +130,8 @@ pub fn control_plane_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     if out.is_empty() && !running_seen {
         for (file, ev) in waits {
-            let mut d = Draft::new().var("file", file.as_str());
+            let mut d = Draft::new().var("file", file.as_str()).variant("wait");
             d.evidence = ev;
-            d.summary = Some(
-                "kubeadm gave up waiting for the control plane to become healthy ({file})".into(),
-            );
-            d.detail = Some(
-                "No runtime container list (nodes/*/runtime/containers.txt) or kubelet journal in the bundle shows which component failed."
-                    .into(),
-            );
-            d.remediation = Some(WAIT_REMEDIATION.into());
             out.push(d);
         }
     }
@@ -159,12 +147,6 @@ pub fn control_plane_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     Ok(Outcome::Pass)
 }
 
-const WAIT_REMEDIATION: &str = "On the control-plane node, find the component that does not stay up and read why:
-    crictl ps -a | grep -v pause        (or `docker ps -a | grep k8s_` with Docker)
-    crictl logs <container-id>          (or `docker logs <container-id>`)
-    journalctl -u kubelet --no-pager | tail -n 100
-Common causes: a cgroup driver that differs between the kubelet and the runtime, a node without working network connectivity, or a static pod manifest under /etc/kubernetes/manifests with a bad flag. Add `runtime/containers.txt` and the kubelet journal to the bundle to let this check name the component.";
-
 fn draft(node: &str, component: &str, pod: &str, docker: bool) -> Draft {
     let (list, logs) = if docker {
         (
@@ -177,26 +159,16 @@ fn draft(node: &str, component: &str, pod: &str, docker: bool) -> Draft {
             format!("crictl logs $(crictl ps -a --name {component} -q | head -n 1)"),
         )
     };
-    Draft::new()
+    let d = Draft::new()
         .var("node", node)
         .var("component", component)
         .var("pod", pod)
         .var("list_cmd", list)
-        .var("logs_cmd", logs)
-        .var("hint", hint(component))
-}
-
-/// Where each component's usual reasons to exit are.
-fn hint(component: &str) -> &'static str {
+        .var("logs_cmd", logs);
+    // The spec's remediation names each component's usual reasons to exit.
     match component {
-        "etcd" => {
-            "etcd exits on an unreadable or corrupt data directory (/var/lib/etcd), certificates under /etc/kubernetes/pki/etcd that do not match its --advertise-client-urls, or a port (2379/2380) already in use"
-        }
-        "kube-apiserver" => {
-            "kube-apiserver exits when it cannot reach etcd (127.0.0.1:2379 on a stacked control plane: look at etcd first), on a bad flag in its manifest, or on certificates that do not match /etc/kubernetes/pki/ca.crt"
-        }
-        _ => {
-            "the controller manager and the scheduler exit when the API server is not reachable (fix kube-apiserver first) or when their kubeconfig (/etc/kubernetes/controller-manager.conf, scheduler.conf) is wrong"
-        }
+        "etcd" => d.variant("etcd"),
+        "kube-apiserver" => d.variant("kube-apiserver"),
+        _ => d,
     }
 }

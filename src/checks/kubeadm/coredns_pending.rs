@@ -247,7 +247,13 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             format!("No network add-on pods are running and {}.", why.join("; "))
         },
     )
-    .var("add_on", add_on_advice(cidr.as_deref(), &cidr_from));
+    .var("cidr_from", cidr_from);
+    // The remediation's install steps depend on the pod CIDR found (or its lack).
+    let d = match cidr.as_deref() {
+        None => d.variant("no-cidr"),
+        Some(c) if c == "10.244.0.0/16" => d.var("cidr", c).variant("flannel-range"),
+        Some(c) => d.var("cidr", c),
+    };
     Ok(Outcome::Findings(vec![d]))
 }
 
@@ -302,27 +308,6 @@ fn pod_subnet(doc: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Concrete install steps for the pod CIDR found (or the lack of one).
-fn add_on_advice(cidr: Option<&str>, from: &str) -> String {
-    const FLANNEL: &str =
-        "https://github.com/flannel-io/flannel/releases/latest/download/kube-flannel.yml";
-    let Some(cidr) = cidr else {
-        return format!(
-            "The bundle shows no pod CIDR (no networking.podSubnet in a kubeadm configuration, no spec.podCIDR on the nodes). Add-ons that take each node's range from Kubernetes (Flannel, Cilium with ipam.mode=kubernetes) need one: set it at `kubeadm init --pod-network-cidr=<range>` (for Flannel 10.244.0.0/16), or give kube-controller-manager --allocate-node-cidrs=true and --cluster-cidr=<range>. Calico brings its own pool (192.168.0.0/16 unless set in its Installation resource); pick a range that does not overlap the node or Service networks.\n  Flannel: kubectl apply -f {FLANNEL}"
-        );
-    };
-    let flannel = if cidr == "10.244.0.0/16" {
-        format!("Flannel (its default network is this range): kubectl apply -f {FLANNEL}")
-    } else {
-        format!(
-            "Flannel: download {FLANNEL}, set \"Network\": \"{cidr}\" in its net-conf.json (the kube-flannel-cfg ConfigMap), then kubectl apply -f kube-flannel.yml"
-        )
-    };
-    format!(
-        "The cluster's pod CIDR is {cidr} ({from}).\n  {flannel}\n  Calico: install the tigera-operator, then in its Installation resource (custom-resources.yaml) set spec.calicoNetwork.ipPools[0].cidr: {cidr} before kubectl create -f custom-resources.yaml\n  Cilium: cilium install --set ipam.mode=kubernetes (it takes each node's podCIDR from {cidr})"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,9 +347,19 @@ mod tests {
             docs.iter().find_map(pod_subnet).as_deref(),
             Some("10.244.0.0/16")
         );
-        assert!(add_on_advice(Some("10.244.0.0/16"), "x").contains("kubectl apply -f https://"));
-        assert!(
-            add_on_advice(Some("172.16.0.0/16"), "x").contains("\"Network\": \"172.16.0.0/16\"")
-        );
+        // The spec's install steps for Flannel's own range and for another one.
+        let cat = crate::spec::Catalog::embedded().unwrap();
+        let rem = &cat
+            .get("kubeadm/coredns-pending-no-cni")
+            .unwrap()
+            .spec
+            .remediation;
+        let fill = |variant: &str, cidr: &str| {
+            let mut v = crate::template::Vars::new();
+            v.insert("cidr".into(), cidr.into());
+            crate::template::fill(rem.pick(&[variant]), &v)
+        };
+        assert!(fill("flannel-range", "10.244.0.0/16").contains("kubectl apply -f https://"));
+        assert!(fill("default", "172.16.0.0/16").contains("\"Network\": \"172.16.0.0/16\""));
     }
 }

@@ -124,22 +124,18 @@ pub fn extra_args_comma(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .var("flag", flag.as_str())
                 .var("value", value.as_str());
             d.evidence = evidence;
-            let what = match (&problem, error) {
-                (Some(Problem::Repeated(keys)), false) => format!(
-                    "{flag} \"{value}\" repeats {}: kubeadm keeps only the last value, the others are silently dropped",
-                    keys.join(", ")
-                ),
-                (Some(Problem::Malformed(p)), _) => format!(
-                    "{flag} \"{value}\" was refused: kubeadm splits the value on commas and {} is not a key=value pair",
-                    p.join(", ")
-                ),
-                _ if flag.is_empty() => {
-                    "a kubeadm --*-extra-args flag was refused: a comma inside a value made kubeadm read a piece without `=`".to_string()
+            d = match (&problem, error) {
+                (Some(Problem::Repeated(keys)), false) => {
+                    d.var("keys", keys.join(", ")).variant("repeated")
                 }
-                _ => format!("{flag} \"{value}\" was refused (malformed pair)"),
+                (Some(Problem::Malformed(p)), _) => {
+                    d.var("pieces", p.join(", ")).variant("malformed")
+                }
+                _ if flag.is_empty() => d.variant("flag-unknown"),
+                _ => d,
             };
-            d = d.var("what", what);
-            d.vars.insert("config".into(), config_example(&flag, &meant, v1beta4));
+            d.vars
+                .insert("config".into(), config_example(&flag, &meant, v1beta4));
             d
         })
         .collect();

@@ -42,14 +42,7 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/control-plane-crashloop",
         run: control_plane::control_plane_crashloop,
-        fills: &[
-            "component",
-            "hint",
-            "list_cmd",
-            "logs_cmd",
-            "restarts",
-            "state",
-        ],
+        fills: &["component", "list_cmd", "logs_cmd", "restarts", "state"],
     },
     super::Builtin {
         id: "kubeadm/coredns-crashloop-selinux",
@@ -59,12 +52,12 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/coredns-loop",
         run: coredns_loop,
-        fills: &["where"],
+        fills: &["stub", "where"],
     },
     super::Builtin {
         id: "kubeadm/coredns-pending-no-cni",
         run: coredns_pending::coredns_pending_no_cni,
-        fills: &["add_on", "deployment", "pods", "why"],
+        fills: &["cidr", "cidr_from", "deployment", "pods", "why"],
     },
     super::Builtin {
         id: "kubeadm/etcd-restart-docker-1.13.1-84",
@@ -74,7 +67,7 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/extra-args-comma",
         run: extra_args::extra_args_comma,
-        fills: &["config", "what"],
+        fills: &["config", "flag", "keys", "pieces", "value"],
     },
     super::Builtin {
         id: "kubeadm/flannel-wrong-iface",
@@ -107,12 +100,12 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/kube-proxy-no-node-ip",
         run: network::kube_proxy_no_node_ip,
-        fills: &["cause", "role_taint"],
+        fills: &["internal_ip", "role_taint"],
     },
     super::Builtin {
         id: "kubeadm/kubelet-unreachable-ip",
         run: network::kubelet_unreachable_ip,
-        fills: &["candidates", "endpoint", "extra_args_file", "node_detail"],
+        fills: &["candidates", "endpoint", "extra_args_file", "internal_ips"],
     },
     super::Builtin {
         id: "kubeadm/node-ip-unroutable",
@@ -122,12 +115,23 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/pods-crashloop-after-init",
         run: after_init::pods_crashloop_after_init,
-        fills: &["containers", "restarts", "status"],
+        fills: &[
+            "addon",
+            "addon_node",
+            "addon_phase",
+            "addon_pod",
+            "cni_files",
+            "containers",
+            "docker",
+            "restarts",
+            "status",
+            "why",
+        ],
     },
     super::Builtin {
         id: "kubeadm/preflight-missing-binaries",
         run: preflight::preflight_missing_binaries,
-        fills: &["binaries", "install"],
+        fills: &["binaries", "deb_packages", "install", "os", "rpm_packages"],
     },
     super::Builtin {
         id: "kubeadm/reset-hang-runtime-stopped",
@@ -139,10 +143,9 @@ pub const BUILTINS: &[super::Builtin] = &[
         run: taints::taints_omitted,
         fills: &[
             "api_version",
-            "cause",
             "config",
             "kind",
-            "pending_text",
+            "pending",
             "taint",
             "untaint",
             "written",
@@ -163,7 +166,7 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/x509-unknown-authority",
         run: x509::x509_unknown_authority,
-        fills: &["authority_note", "client"],
+        fills: &["authority", "client", "kubeconfig", "phase"],
     },
 ];
 
@@ -272,18 +275,17 @@ impl OsRelease {
         }
     }
 
-    /// The command that installs `packages` on this distribution.
-    pub fn install_command(&self, packages: &[String]) -> String {
+    /// The command that installs `packages` on this distribution; `None` when the family is
+    /// unknown (the spec then names the usual package managers).
+    pub fn install_command(&self, packages: &[String]) -> Option<String> {
         let list = packages.join(" ");
-        match self.family() {
+        Some(match self.family() {
             OsFamily::Debian => format!("sudo apt-get update && sudo apt-get install -y {list}"),
             OsFamily::RedHat if self.uses_yum() => format!("sudo yum install -y {list}"),
             OsFamily::RedHat => format!("sudo dnf install -y {list}"),
             OsFamily::Suse => format!("sudo zypper install -y {list}"),
-            OsFamily::Unknown => format!(
-                "install {list} with the distribution's package manager (apt-get install on Debian/Ubuntu, yum or dnf install on CentOS/RHEL/Fedora)"
-            ),
-        }
+            OsFamily::Unknown => return None,
+        })
     }
 
     /// The file the kubelet's systemd drop-in reads `KUBELET_EXTRA_ARGS` from.
@@ -498,11 +500,7 @@ pub fn coredns_loop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         if let Some(ev) = resolv_ev {
             d = d.evidence(ev);
         }
-        d.summary = Some(
-            "Node {node}: the kubelet gives pods /etc/resolv.conf, whose only nameserver is the local stub {stub}, so CoreDNS would forward queries back to itself"
-                .into(),
-        );
-        drafts.push(d);
+        drafts.push(d.variant("stub"));
     }
     if !drafts.is_empty() {
         return Ok(Outcome::Findings(drafts));

@@ -177,7 +177,7 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             format!("{ip}:10250")
         };
         d.vars.insert("endpoint".into(), endpoint);
-        let host = d.vars.get("host").cloned().unwrap_or_default();
+        let host = d.vars.entry("host".into()).or_default().clone();
         let found = nodes.as_ref().and_then(|doc| find_node(doc, &ip, &host));
         let (node, os) = match &found {
             Some((doc, item, by_ip)) => {
@@ -208,52 +208,33 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                         candidates.push(c);
                     }
                 }
-                let detail = if *by_ip {
-                    format!(
-                        "Node {name} registered {ip} as its InternalIP, and the API server cannot route to that address."
-                    )
-                } else {
-                    format!(
-                        "The calls went to node {name} by name but dialled {ip}; the node now registers InternalIP {}. The name resolves to an address the node no longer (or never) answered on.",
-                        if internal.is_empty() {
-                            "none".to_string()
-                        } else {
-                            internal.join(", ")
-                        }
-                    )
-                };
-                d.vars.insert("node_detail".into(), detail);
                 if !*by_ip {
-                    d.remediation = Some(BY_NAME_REMEDIATION.into());
-                }
-                d.vars.insert(
-                    "candidates".into(),
-                    if candidates.is_empty() {
-                        "its other addresses were not collected; list them with `ip addr show`, not ifconfig, which hides secondary addresses".into()
+                    // The name's resolution is stale, not the node's registered address.
+                    let ips = if internal.is_empty() {
+                        "none".to_string()
                     } else {
-                        format!("other addresses of the node: {}", candidates.join(", "))
-                    },
-                );
-                (name.clone(), OsRelease::read(ctx, &name))
+                        internal.join(", ")
+                    };
+                    d.vars.insert("internal_ips".into(), ips);
+                    d.variants.push("by-name");
+                }
+                if candidates.is_empty() {
+                    d.variants.push("addresses-unknown");
+                }
+                d.vars.insert("candidates".into(), candidates.join(", "));
+                (Some(name.clone()), OsRelease::read(ctx, &name))
             }
             None => {
-                d.vars.insert(
-                    "node_detail".into(),
-                    match &nodes {
-                        Some(_) => format!(
-                            "No node in kubectl/nodes.json has the address {ip} or the name {host}."
-                        ),
-                        None => "kubectl/nodes.json is not in the bundle, so the node could not be named.".into(),
-                    },
-                );
-                d.vars.insert(
-                    "candidates".into(),
-                    "list the node's addresses with `ip addr show`".into(),
-                );
-                ("the node with that address".to_string(), None)
+                d.variants.push("node-unknown");
+                if nodes.is_none() {
+                    d.variants.insert(0, "no-node-list");
+                }
+                (None, None)
             }
         };
-        d.vars.insert("node".into(), node);
+        if let Some(node) = node {
+            d.vars.insert("node".into(), node);
+        }
         let file = os.as_ref().map(|o| o.kubelet_extra_args_file()).unwrap_or(
             "/etc/default/kubelet (Debian/Ubuntu) or /etc/sysconfig/kubelet (CentOS/RHEL/Fedora)",
         );
@@ -285,12 +266,6 @@ fn find_node<'d>(doc: &'d JsonDoc, ip: &str, host: &str) -> Option<(&'d JsonDoc,
         .map(|item| (doc, item, false))
 }
 
-/// When the API server reached the kubelet by name, the name's resolution is stale, not the
-/// node's registered address.
-const BY_NAME_REMEDIATION: &str = "The API server reached node {node} through its host name, which resolves to {ip}, an address the node does not register. Either fix the name (DNS, or /etc/hosts on the control-plane nodes) so it resolves to the node's InternalIP, or make the API server prefer the registered address: in /etc/kubernetes/manifests/kube-apiserver.yaml set
-    --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname
-(kubeadm's default; keep it in the ClusterConfiguration's apiServer.extraArgs so upgrades keep it). If the node really moved to {ip}, set --node-ip={ip} for its kubelet in {extra_args_file} and restart the kubelet.";
-
 const UNINITIALIZED: &str = "node.cloudprovider.kubernetes.io/uninitialized";
 
 pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
@@ -317,10 +292,7 @@ pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .iter()
             .all(|e| e.excerpt.contains("unable to get node IP"))
         {
-            d.summary = Some(
-                "kube-proxy pod {pod} on {node} exited because it could not find its node's IP ({count} line(s))"
-                    .into(),
-            );
+            d.variants.push("exited");
         }
         let pod = d.vars["pod"].clone();
         let node = pods
@@ -329,7 +301,6 @@ pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .or_else(|| d.vars.get("hostname").cloned());
         let Some(node) = node else {
             d.vars.insert("node".into(), "the node it runs on".into());
-            d.vars.insert("cause".into(), String::new());
             continue;
         };
         d.vars.insert("node".into(), node.clone());
@@ -350,20 +321,17 @@ pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     .is_some_and(|t| t.iter().any(|x| str_at(x, "key") == Some(UNINITIALIZED)));
                 if tainted {
                     d.evidence.push(doc.item_line_evidence(item, UNINITIALIZED));
-                    format!(
-                        "Node {node} still carries the {UNINITIALIZED} taint: the cloud controller manager has not initialised it, so it had no address when kube-proxy started."
-                    )
+                    Some("uninitialized")
                 } else if let Some((_, a)) = internal {
-                    format!(
-                        "Node {node} has InternalIP {a} now, but this kube-proxy read its node before that and keeps 127.0.0.1 until its pod is recreated."
-                    )
+                    d.vars.insert("internal_ip".into(), a.clone());
+                    Some("stale")
                 } else {
-                    format!("Node {node} has no InternalIP in its status.")
+                    Some("no-internal-ip")
                 }
             }
-            None => String::new(),
+            None => None,
         };
-        d.vars.insert("cause".into(), cause);
+        d.variants.extend(cause);
     }
     Ok(Outcome::Findings(drafts))
 }

@@ -93,10 +93,6 @@ pub fn preflight_missing_binaries(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     for (file, missing, d) in files {
         let mut d = finish(d, "", &missing, shared_os.as_ref());
         d.vars.insert("file".into(), file);
-        d.summary = Some(
-            "kubeadm's preflight checks found {binaries} missing from the system path ({file})"
-                .into(),
-        );
         drafts.push(d);
     }
     if !drafts.is_empty() {
@@ -149,12 +145,7 @@ fn shared_os(ctx: &Ctx, nodes: &[String]) -> Option<OsRelease> {
 }
 
 fn finish(mut d: Draft, node: &str, missing: &[String], os: Option<&OsRelease>) -> Draft {
-    let where_ = if node.is_empty() {
-        "On the node where kubeadm ran".to_string()
-    } else {
-        format!("On node {node}")
-    };
-    let install = match os {
+    match os {
         Some(os) if os.family() != OsFamily::Unknown => {
             let mut pkgs: Vec<String> = Vec::new();
             for b in missing {
@@ -163,23 +154,29 @@ fn finish(mut d: Draft, node: &str, missing: &[String], os: Option<&OsRelease>) 
                     pkgs.push(p);
                 }
             }
-            format!(
-                "{where_} ({}), run:\n    {}",
-                os.name(),
-                os.install_command(&pkgs)
-            )
+            d.vars.insert("os".into(), os.name());
+            d.vars.insert(
+                "install".into(),
+                os.install_command(&pkgs).unwrap_or_default(),
+            );
+            if node.is_empty() {
+                d.variants.push("file");
+            }
         }
         _ => {
             let deb = package_list(missing, OsFamily::Debian, false);
             let rpm = package_list(missing, OsFamily::RedHat, false);
-            format!(
-                "{where_} (its os-release was not collected), run on Debian/Ubuntu:\n    sudo apt-get update && sudo apt-get install -y {deb}\nor on CentOS/RHEL/Fedora:\n    sudo yum install -y {rpm}"
-            )
+            d.vars.insert("deb_packages".into(), deb);
+            d.vars.insert("rpm_packages".into(), rpm);
+            if node.is_empty() {
+                d.variants.extend(["file-os-unknown", "file"]);
+            } else {
+                d.variants.push("os-unknown");
+            }
         }
-    };
+    }
     d.vars.insert("node".into(), node.to_string());
     d.vars.insert("binaries".into(), missing.join(", "));
-    d.vars.insert("install".into(), install);
     d
 }
 
@@ -243,16 +240,19 @@ mod tests {
         assert!(
             centos7
                 .install_command(&pk(&["ebtables"]))
+                .unwrap()
                 .starts_with("sudo yum install")
         );
         assert!(
             rocky9
                 .install_command(&pk(&["ebtables"]))
+                .unwrap()
                 .starts_with("sudo dnf install")
         );
         assert!(
             ubuntu
                 .install_command(&pk(&["ethtool"]))
+                .unwrap()
                 .contains("apt-get install -y ethtool")
         );
     }

@@ -69,16 +69,7 @@ pub fn reset_hang_runtime_stopped(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .first()
                 .map(|n| runtime_unit(ctx, n))
                 .unwrap_or_else(|| "docker".into());
-            d = d
-                .var("unit", unit)
-                .var("node", "the node where kubeadm reset ran");
-            d.detail = Some(
-                "Without the runtime's state the cause is not certain; a stopped runtime is the usual one.".into(),
-            );
-            d.summary = Some(
-                "kubeadm reset could not remove the Kubernetes containers ({file}); the container runtime's service state was not collected (nodes/*/systemd/states.txt)"
-                    .into(),
-            );
+            d = d.var("unit", unit).variant("state-unknown");
         } else {
             let nodes: Vec<&str> = stopped.iter().map(|s| s.node.as_str()).collect();
             let units: Vec<&str> = {

@@ -155,11 +155,13 @@ pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         };
         d.vars.insert("deployment".into(), deployment.into());
         let os = OsRelease::read(ctx, node).unwrap_or_else(|| OsRelease::parse(""));
-        d.vars.insert("os".into(), os.name());
-        d.vars.insert(
-            "install".into(),
-            os.install_command(&["docker-ce".to_string()]),
-        );
+        match os.install_command(&["docker-ce".to_string()]) {
+            Some(install) => {
+                d.vars.insert("os".into(), os.name());
+                d.vars.insert("install".into(), install);
+            }
+            None => d.variants.push("os-unknown"),
+        }
         drafts.push(d);
     }
     if !drafts.is_empty() {

@@ -259,25 +259,13 @@ pub fn taints_omitted(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             version.as_str(),
             "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1beta1"
         );
+        // The spec's detail says why the taint came back, for each way the list was written.
         let cause = if dropped {
-            format!(
-                "{file} uses {}, whose types drop an empty taints list when they are marshaled (omitempty); kubeadm then sees no list and applies its default taint. kubeadm.k8s.io/v1beta2 and later keep the empty list.",
-                e.api_version
-            )
+            Some("dropped")
         } else if e.written == "null" {
-            format!(
-                "{file} uses {}, where `taints:` with no value is null, and kubeadm reads a null list as \"apply the default taint\"; only an explicit empty list, `taints: []`, means no taints.",
-                e.api_version
-            )
+            Some("null-list")
         } else {
-            format!(
-                "{file} uses {}, which keeps an empty taints list, so the taint came back another way: a tool that rewrote the configuration through older kubeadm types, a later join or upgrade, or a manual `kubectl taint`.",
-                e.api_version
-            )
-        };
-        let pending_text = match pending {
-            0 => String::new(),
-            n => format!("; {n} pod(s) are Pending because of it"),
+            None
         };
         let key = keys[0].clone();
         let mut d = Draft::new()
@@ -289,8 +277,6 @@ pub fn taints_omitted(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("taint", format!("{}:NoSchedule", keys.join(":NoSchedule, ")))
             .var("taint_key", key.as_str())
             .var("pending", pending.to_string())
-            .var("pending_text", pending_text)
-            .var("cause", cause)
             .var(
                 "untaint",
                 keys.iter()
@@ -305,6 +291,10 @@ pub fn taints_omitted(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     e.api_version, e.kind
                 ),
             );
+        d.variants.extend(cause);
+        if pending > 0 {
+            d = d.variant("pending");
+        }
         d.evidence.push(taints_line(&doc.text, &e.kind));
         d.evidence.extend(taints.into_iter().map(|(_, ev)| ev));
         d.evidence.extend(pending_ev);

@@ -33,8 +33,8 @@ pub fn x509_unknown_authority(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         if let Some(node) = vars.get("node") {
             d = d
                 .var("node", node.as_str())
-                .var("client", format!("the kubelet on node {node}"));
-            d.remediation = Some(KUBELET_REMEDIATION.into());
+                .var("client", format!("the kubelet on node {node}"))
+                .variant("kubelet");
         } else if &*m.file == "manifest.json" {
             d = d.var("client", "the collector's kubectl");
         } else {
@@ -43,16 +43,9 @@ pub fn x509_unknown_authority(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         drafts.push(d);
     }
     for d in &mut drafts {
-        let authority = d
-            .vars
-            .get("authority")
-            .map(|a| {
-                format!(
-                    " (its trusted CA \"{a}\" has the right name but did not sign the server's certificate)"
-                )
-            })
-            .unwrap_or_default();
-        d.vars.insert("authority_note".into(), authority);
+        if d.vars.contains_key("authority") {
+            d.variants.insert(0, "authority");
+        }
         let n = d.evidence.len();
         d.vars.insert("count".into(), n.to_string());
     }
@@ -88,19 +81,15 @@ pub fn x509_unknown_authority(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .var("kubeconfig", *file)
                 .var("client", format!("{file} on node {node}"))
                 .evidence(f.evidence(*ca_line, *ca_line))
-                .evidence(f.evidence(*n, *n));
-            d.summary = Some(
-                "Node {node}: the CA in {kubeconfig} is not the cluster CA (/etc/kubernetes/pki/ca.crt), so clients using it will reject the API server's certificate"
-                    .into(),
-            );
+                .evidence(f.evidence(*n, *n))
+                .variant("kubeconfig");
             if file.ends_with("kubelet.conf") {
-                d.remediation = Some(KUBELET_REMEDIATION.into());
+                d = d.variant("kubelet");
             } else if file.starts_with("/etc/kubernetes/") {
                 let name = file
                     .trim_start_matches("/etc/kubernetes/")
                     .trim_end_matches(".conf");
-                d = d.var("phase", name);
-                d.remediation = Some(REGENERATE_REMEDIATION.into());
+                d = d.var("phase", name).variant("regenerate");
             }
             drafts.push(d);
         }
@@ -137,13 +126,6 @@ fn is_kubeconfig(file: &str) -> bool {
         || file.contains("/.kube/")
         || file.ends_with(".kubeconfig")
 }
-
-const KUBELET_REMEDIATION: &str = "The kubelet's kubeconfig (/etc/kubernetes/kubelet.conf) on node {node} trusts a CA from an earlier cluster: the node was joined before the control plane was re-created. Join it again: on a control-plane node print a fresh join command with `kubeadm token create --print-join-command`; on node {node} run `sudo kubeadm reset`, then that join command.";
-
-const REGENERATE_REMEDIATION: &str = "On node {node}, {kubeconfig} was not regenerated when the cluster CA changed. Move it aside and let kubeadm write it again from /etc/kubernetes/pki/ca.crt:
-    sudo mv {kubeconfig} {kubeconfig}.old
-    sudo kubeadm init phase kubeconfig {phase}
-then restart whatever reads it (`systemctl restart kubelet` restarts the static control-plane pods).";
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,400 @@
+//! The words a user reads live in the spec files (`analyzers/`), where they can be reviewed,
+//! corrected and translated without touching Rust; a check function only chooses a text
+//! variant and fills its names. This test keeps it so: it fails when the code of a check under
+//! `src/checks/` holds a string literal shaped like an English sentence.
+//!
+//! Why a check was not evaluated (`Outcome::NotEvaluated`, `Unavailable`) has no place in a
+//! spec yet, so literals in such a statement are let through; so are regular expressions,
+//! commands and the few phrases of [`ALLOWED`].
+
+use std::path::{Path, PathBuf};
+
+/// Sentences that stay in Rust for now, by the start of their text: reasons for "not
+/// evaluated" kept in data structures before they reach an `Outcome`, and list items or phrases
+/// assembled from several independent facts of the bundle (one per node, policy or step), which
+/// a single template with variants cannot hold without a variant per combination. The list only
+/// shrinks: a new entry needs a reason, a moved sentence leaves it.
+const ALLOWED: &[&str] = &[
+    // src/checks/gke/chain.rs
+    "the same KSA in the project's own pool",
+    "the same KSA in another project's worklo",
+    // src/checks/gke/istio.rs
+    "{ns}/{name}: kubectl/configmaps.json has",
+    // src/checks/gke/mod.rs
+    "no Kubernetes service account carries th",
+    // src/checks/gke/netpol.rs
+    "{}/{} allows {}/{}, which is not the add",
+    // src/checks/gke/network.rs
+    "{}/{} allows the gke-metadata-server pod",
+    " (its namespace selector was matched aga",
+    // src/checks/kubeadm/cni.rs
+    "{dir} holds no files: /etc/cni/net.d on ",
+    "{dir} holds no CNI configuration (no .co",
+    "no  type  (a plugin list must be named .",
+    // src/checks/kubeadm/coredns_pending.rs
+    "node(s) {} report the runtime's network ",
+    "the scheduler finds no node without the ",
+    "spec.podCIDR of node {name}, one node's ",
+    // src/checks/kubeadm/extra_args.rs
+    "{three}   (kubeadm 1.31 and later, v1bet",
+    // src/checks/kubeadm/flannel.rs
+    " 10.0.2.15 is the VirtualBox/Vagrant NAT",
+    " The captured output shows  the server c",
+    "The nodes' interfaces were not collected",
+    " No routable interface was found for {} ",
+    " flanneld tries repeated --iface flags i",
+    "The flannel DaemonSet's container spec i",
+    "Container {cname} of {}/{} sets no --ifa",
+    "Container {cname} of {}/{} already sets ",
+    "  or, in one command:     kubectl -n {ns",
+    "  Canal reads the interface from its Con",
+    "  {ns}/{name} updates OnDelete: recreate",
+    "  (if the DaemonSet updates OnDelete, re",
+    // src/checks/kubeadm/flexvolume.rs
+    " Nodes that join later take the same nod",
+    "the node logs that it cannot create its ",
+    "the default flex-volume directory {DEFAU",
+    "{} (kubeadm 1.31 and later, kubeadm.k8s.",
+    "add --volume-plugin-dir={NEW_DIR} to KUB",
+    "on node {node}, `sudo mkdir -p {NEW_DIR}",
+    "; in /etc/kubernetes/manifests/kube-cont",
+    // src/checks/kubeadm/hairpin.rs
+    "On node {node}, set `hairpinMode: hairpi",
+    "On node {node}, remove `--hairpin-mode=n",
+    "On node {node}, add ` hairpinMode : true",
+    "{fix} The bridge plugin applies it when ",
+    // src/checks/kubeadm/hostport.rs
+    "On node {node}, append portmap to the  p",
+    " (plugin lists need cniVersion 0.3.0 or ",
+    "On node {node}, {path} is a single-plugi",
+    "the CNI configuration of node {n} ({}: {",
+    "{head} and no collected node's CNI confi",
+    " (no node's CNI directory, nodes/<node>/",
+    // src/checks/kubeadm/mod.rs
+    "in /etc/containerd/config.toml, under th",
+    "in /etc/docker/daemon.json set ` exec-op",
+    // src/checks/kubeadm/node_ip.rs
+    "{addr} (the VirtualBox/Vagrant NAT addre",
+    "; Debian and Ubuntu map the host name to",
+    "The host name also resolves to {}, but p",
+    "The host name resolves to {} first; prog",
+    "delete the `127.0.1.1 {node}` line (or t",
+    "remove {node} from the {} line(s), keepi",
+    "make sure {node} resolves to {addr} (an ",
+    "neither nodes/*/hostname-i.txt nor kubec",
+    "no nodes/*/hostname-i.txt is in the bund",
+    "kubectl/nodes.json lists no named node a",
+    "its registered InternalIP {a} is also an",
+    "Node(s) {} registered the same InternalI",
+    "nodes/{node}/ip-addr.txt was not collect",
+    "No routable address of {node} was found ",
+    // src/checks/kubeadm/selinux.rs
+    "{path} says {other:?}, not Enforcing, Pe",
+    // src/checks/kubeadm/taints.rs
+    "no node's kubeadm configuration (nodes/<",
+    "the kubeadm configuration in the bundle ",
+    // src/checks/mod.rs
+    "a built-in function is registered twice ",
+    "a built-in function has no spec with `ki",
+    "no built-in logic exists for this id; us",
+    "check {} has no scan named {name:?}: the",
+    // The k8s family, written before this rule: its words are still to move into its specs.
+    // src/checks/k8s/config.rs
+    "ConfigMap {namespace}/{name} does not ex",
+    "Secret {namespace}/{name} does not exist",
+    "The ConfigMap or Secret exists but lacks",
+    "The pod requires runAsNonRoot but the im",
+    "The command the container starts does no",
+    "The container's command may not be run (",
+    "Read the kubelet's message above; `kubec",
+    // src/checks/k8s/crashloop.rs
+    "it exited successfully, yet is restarted",
+    "the application stopped with its own err",
+    "the command could not be run (permission",
+    "the command was not found in the image",
+    "the process was killed (SIGKILL): a fail",
+    "the process crashed with a segmentation ",
+    "the process was stopped (SIGTERM): a fai",
+    "the application exited with an error: it",
+    "The pod started {} before collection and",
+    "It has been running {} before collection",
+    " Containers that node {node}'s own resta",
+    "It has no memory limit (request {r}): th",
+    "It has neither memory limit nor request:",
+    // src/checks/k8s/images.rs
+    "not on the node, and the pull policy is ",
+    "The registry refuses more pulls for now ",
+    "Give the pod credentials the registry ac",
+    "Check the image name and tag (`docker ma",
+    "Check the image's name and tag: the regi",
+    "The node cannot reach the registry: chec",
+    "The registry's TLS certificate is not tr",
+    "The image reference is not a valid name ",
+    "The pod's imagePullPolicy is Never, so t",
+    "The kubelet's  Failed to pull image  eve",
+    // src/checks/k8s/nodes.rs
+    "Ready is Unknown{since}: the kubelet sto",
+    "How many pods it runs is unknown (kubect",
+    "It is cordoned (unschedulable, with the ",
+    // src/checks/k8s/scheduling.rs
+    "Lower the pod's requests, or add capacit",
+    "Give the pod a toleration for the taint ",
+    "Compare the pod's nodeSelector and node ",
+    "The pod's affinity, anti-affinity or spr",
+    "Look at the pod's PersistentVolumeClaims",
+    "Another pod already uses the hostPort on",
+    "Uncordon nodes meant to take pods (`kube",
+    "Bring nodes back (see k8s/node-not-ready",
+    "`kubectl describe pod` shows the schedul",
+    "a volume bound to another zone or node",
+    "the cluster has no node to schedule on",
+    // src/checks/k8s/volumes.rs
+    "Create {word} {namespace}/{n}, fix its n",
+    "Create the claim {n} in {namespace}, or ",
+    "The pod's hostPath volume asks for a pat",
+    "A ReadWriteOnce volume can be attached t",
+    "The storage provider refused the attach:",
+    "The kubelet gave up waiting for the volu",
+    "The node could not mount the volume: che",
+    "`kubectl describe pod` and the kubelet's",
+    // src/checks/k8s/workloads.rs
+    "Its pods are unknown: kubectl/pods.json ",
+    "No pod of it is in the bundle: its contr",
+    "Its {} pods are ready now: the counts ma",
+];
+
+/// A string literal of the code, with its 1-based line.
+struct Literal {
+    line: usize,
+    text: String,
+    /// The code before it, back to the start of its statement.
+    context: String,
+}
+
+/// The string literals of Rust source `src` outside comments and the test module.
+fn literals(src: &str) -> Vec<Literal> {
+    let code = match src.find("#[cfg(test)]") {
+        Some(i) => &src[..i],
+        None => src,
+    };
+    let b = code.as_bytes();
+    let mut out = Vec::new();
+    let (mut i, mut line, mut stmt) = (0, 1, 0);
+    while i < b.len() {
+        match b[i] {
+            b'\n' => line += 1,
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b';' | b'{' | b'}' => stmt = i + 1,
+            b'\'' => {
+                // A char literal ('"', '\\', '{'), not a lifetime.
+                let rest = &code[i..];
+                let len = if let Some(esc) = rest.strip_prefix("'\\") {
+                    esc.find('\'').map(|e| e + 3)
+                } else {
+                    rest[1..]
+                        .char_indices()
+                        .nth(1)
+                        .filter(|(_, c)| *c == '\'')
+                        .map(|(e, _)| e + 2)
+                };
+                if let Some(n) = len {
+                    i += n;
+                    continue;
+                }
+            }
+            b'r' if (b.get(i + 1) == Some(&b'"') || b.get(i + 1) == Some(&b'#'))
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) =>
+            {
+                let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
+                let open = i + 1 + hashes;
+                if b.get(open) == Some(&b'"') {
+                    let close = format!("\"{}", "#".repeat(hashes));
+                    if let Some(end) = code[open + 1..].find(&close) {
+                        let text = &code[open + 1..open + 1 + end];
+                        out.push(Literal {
+                            line,
+                            text: text.to_string(),
+                            context: code[stmt..i].to_string(),
+                        });
+                        line += text.matches('\n').count();
+                        i = open + 1 + end + close.len();
+                        continue;
+                    }
+                }
+            }
+            b'"' => {
+                let start = i;
+                let mut text = String::new();
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        // A line continuation drops the break and the next line's indent.
+                        if b.get(i + 1) == Some(&b'\n') {
+                            i += 2;
+                            while i < b.len() && b[i].is_ascii_whitespace() {
+                                i += 1;
+                            }
+                            continue;
+                        }
+                        text.push(' ');
+                        i += 2;
+                        continue;
+                    }
+                    let c = code[i..].chars().next().unwrap_or(' ');
+                    text.push(c);
+                    i += c.len_utf8();
+                }
+                let lines_in = code[start..i].matches('\n').count();
+                out.push(Literal {
+                    line,
+                    text,
+                    context: code[stmt..start].to_string(),
+                });
+                line += lines_in;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Eight words or more, most of them plain words, and not a regular expression.
+fn is_sentence(s: &str) -> bool {
+    let words: Vec<&str> = s
+        .split_whitespace()
+        .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
+        .collect();
+    if words.len() < 8 {
+        return false;
+    }
+    if ["(?", "\\d", "\\s", "\\w", "\\b", "[^", ".*", "\\."]
+        .iter()
+        .any(|r| s.contains(r))
+    {
+        return false;
+    }
+    // A command line or a manifest built from the data.
+    let first = s.split_whitespace().next().unwrap_or("");
+    if ["gcloud", "kubectl", "sudo", "---", "apiVersion:"].contains(&first) {
+        return false;
+    }
+    let plain = words
+        .iter()
+        .filter(|w| {
+            let w = w.trim_matches(|c: char| "{}()[],.;:'\"`".contains(c));
+            !w.is_empty()
+                && w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && w.chars()
+                    .all(|c| c.is_ascii_alphabetic() || "'-".contains(c))
+        })
+        .count();
+    plain >= 6
+}
+
+/// A literal in a statement that says why a check was not evaluated.
+fn is_reason(context: &str) -> bool {
+    [
+        "NotEvaluated",
+        "Unavailable",
+        "reason",
+        "undecided",
+        "unknown.push",
+    ]
+    .iter()
+    .any(|k| context.contains(k))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Every sentence-shaped literal of the checks' code outside a reason: `file:line: text`.
+fn sentences() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/checks"), &mut files);
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let src = std::fs::read_to_string(&f).unwrap();
+        let rel = f.strip_prefix(root).unwrap().display().to_string();
+        for l in literals(&src) {
+            if is_sentence(&l.text) && !is_reason(&l.context) {
+                out.push(format!("{rel}:{}: {}", l.line, l.text));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn checks_hold_no_sentence_a_spec_could_hold() {
+    let all = sentences();
+    let text = |s: &str| s.split_once(": ").map_or("", |x| x.1).to_string();
+    let stale: Vec<&&str> = ALLOWED
+        .iter()
+        .filter(|a| !all.iter().any(|s| text(s).starts_with(**a)))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "allowed sentences no longer in the code, remove them from ALLOWED: {stale:?}"
+    );
+    let found: Vec<String> = all
+        .iter()
+        .filter(|s| !ALLOWED.iter().any(|a| text(s).starts_with(a)))
+        .cloned()
+        .collect();
+    assert!(
+        found.is_empty(),
+        "{} sentence(s) in check code; move each into its check's spec under analyzers/ (a text \
+         variant the check chooses, with placeholders for what it fills):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_detector_sees_sentences_and_lets_the_rest_through() {
+    let src = r##"
+fn f(d: Draft) -> Draft {
+    // A comment may say anything it likes about the way this code works.
+    let re = "^(?:the|a) (?P<x>\\w+) is not the address this cluster uses$";
+    let cmd = "kubectl -n kube-system get pods -o wide --sort-by=.metadata.name";
+    let ok = 'x';
+    let brace = '{';
+    return Ok(Outcome::NotEvaluated(
+        "no kube-proxy logs of any pod are in the bundle we were given".into(),
+    ));
+    d.var("why", "the cluster has no workload pool, so the annotations have no effect")
+}
+#[cfg(test)]
+mod tests {
+    const T: &str = "a test may hold a sentence of as many words as it wants";
+}
+"##;
+    let found: Vec<(usize, String)> = literals(src)
+        .into_iter()
+        .filter(|l| is_sentence(&l.text) && !is_reason(&l.context))
+        .map(|l| (l.line, l.text))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            11,
+            "the cluster has no workload pool, so the annotations have no effect".to_string()
+        )]
+    );
+}
