@@ -712,7 +712,7 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
 fn a_foreign_bundle_says_how_it_was_read_in_the_collection_view() {
     let mut app = app_for(&testdata("foreign").join("troubleshoot-testdata-support-bundle.tar.gz"));
     let s = text(&screen(&mut app, 120, 20));
-    assert!(s.contains("1 warning: see p"), "{s}");
+    assert!(s.contains("warnings: see p"), "{s}");
     press(&mut app, "p");
     let s = text(&screen(&mut app, 120, 20));
     assert!(

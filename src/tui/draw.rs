@@ -177,9 +177,25 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
             }
             second.push(Span::raw(" "));
             second.push(Span::styled("│ ", DIM));
-            second.push(Span::raw(format!(
-                "{} with findings, {} not evaluated",
+            // At 80 columns "check" goes, so that the counts stay whole.
+            let so_far: usize = second.iter().map(|sp| sp.content.chars().count()).sum();
+            let long = format!(
+                "{} with findings, {} not evaluated{}",
                 crate::report::plural(s.finding, "check"),
+                s.not_evaluated,
+                if s.not_applicable > 0 {
+                    format!(", {} not applicable", s.not_applicable)
+                } else {
+                    String::new()
+                }
+            );
+            let checks_word = if so_far + long.chars().count() <= area.width as usize {
+                crate::report::plural(s.finding, "check")
+            } else {
+                s.finding.to_string()
+            };
+            second.push(Span::raw(format!(
+                "{checks_word} with findings, {} not evaluated",
                 s.not_evaluated
             )));
             if s.not_applicable > 0 {
