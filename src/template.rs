@@ -19,13 +19,14 @@ pub fn fill(template: &str, vars: &Vars) -> String {
             continue;
         }
         match after.find('}') {
-            Some(end) if is_name(&after[..end]) => {
-                let name = &after[..end];
-                match vars.get(name) {
-                    Some(v) => out.push_str(v),
-                    None => {
+            Some(end) if is_placeholder(&after[..end]) => {
+                let (name, noun) = split_noun(&after[..end]);
+                match (vars.get(name), noun) {
+                    (Some(v), Some(noun)) => out.push_str(&counted(v, noun)),
+                    (Some(v), None) => out.push_str(v),
+                    (None, _) => {
                         out.push('{');
-                        out.push_str(name);
+                        out.push_str(&after[..end]);
                         out.push('}');
                     }
                 }
@@ -52,8 +53,8 @@ pub fn names(template: &str) -> Vec<String> {
             continue;
         }
         match after.find('}') {
-            Some(end) if is_name(&after[..end]) => {
-                out.push(after[..end].to_string());
+            Some(end) if is_placeholder(&after[..end]) => {
+                out.push(split_noun(&after[..end]).0.to_string());
                 rest = &after[end + 1..];
             }
             _ => rest = after,
@@ -88,7 +89,15 @@ pub fn check(template: &str) -> Result<Vec<String>, Malformed> {
             rest = after;
             continue;
         }
-        if !after[name_len..].starts_with('}') {
+        let noun_len = match after[name_len..].strip_prefix('|') {
+            Some(rest) => {
+                1 + rest
+                    .find(|c: char| !(c.is_ascii_alphabetic() || c == ' ' || c == '-'))
+                    .unwrap_or(rest.len())
+            }
+            None => 0,
+        };
+        if !after[name_len + noun_len..].starts_with('}') {
             let shown: String = after.chars().take(name_len.min(30)).collect();
             return Err(Malformed {
                 message: format!(
@@ -98,9 +107,56 @@ pub fn check(template: &str) -> Result<Vec<String>, Malformed> {
             });
         }
         out.push(after[..name_len].to_string());
-        rest = &after[name_len + 1..];
+        rest = &after[name_len + noun_len + 1..];
     }
     Ok(out)
+}
+
+/// `{count|line}`: a number and its noun, singular or plural as the number asks ("1 line",
+/// "3 lines"), so that no text says "line(s)".
+fn split_noun(p: &str) -> (&str, Option<&str>) {
+    match p.split_once('|') {
+        Some((name, noun)) => (name, Some(noun)),
+        None => (p, None),
+    }
+}
+
+fn is_placeholder(p: &str) -> bool {
+    let (name, noun) = split_noun(p);
+    is_name(name)
+        && noun.is_none_or(|n| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-')
+        })
+}
+
+/// "1 line", "3 lines", "2 entries"; a value that is not a number keeps the noun as written.
+pub fn counted(value: &str, noun: &str) -> String {
+    match value.trim().parse::<u64>() {
+        Ok(1) => format!("1 {noun}"),
+        Ok(n) => format!("{n} {}", plural_noun(noun)),
+        Err(_) => format!("{value} {noun}"),
+    }
+}
+
+fn plural_noun(noun: &str) -> String {
+    let (head, last) = match noun.rsplit_once(' ') {
+        Some((h, l)) => (format!("{h} "), l),
+        None => (String::new(), noun),
+    };
+    let last = if last.ends_with('s')
+        || last.ends_with('x')
+        || last.ends_with("ch")
+        || last.ends_with("sh")
+    {
+        format!("{last}es")
+    } else if last.ends_with('y') && !last[..last.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("{}ies", &last[..last.len() - 1])
+    } else {
+        format!("{last}s")
+    };
+    format!("{head}{last}")
 }
 
 fn is_name(s: &str) -> bool {
@@ -121,6 +177,20 @@ mod tests {
         assert_eq!(fill("json {{\"a\": 1}", &v), "json {\"a\": 1}");
         assert_eq!(fill("{ not a name }", &v), "{ not a name }");
         assert_eq!(names("a {x} {{y} {z.w}"), vec!["x", "z.w"]);
+    }
+
+    #[test]
+    fn counted_nouns_agree_with_their_number() {
+        let mut v = Vars::new();
+        v.insert("count".into(), "1".into());
+        v.insert("n".into(), "3".into());
+        assert_eq!(fill("({count|line})", &v), "(1 line)");
+        assert_eq!(
+            fill("({n|line}, {n|probe error}, {n|KSA}, {n|entry})", &v),
+            "(3 lines, 3 probe errors, 3 KSAs, 3 entries)"
+        );
+        assert_eq!(check("{n|time} {pod}").unwrap(), vec!["n", "pod"]);
+        assert_eq!(names("{n|time}"), vec!["n"]);
     }
 
     #[test]
