@@ -189,7 +189,15 @@ impl Bundle {
                     .join(" "),
             )
         };
-        if raws.len() == 1 && (is_case_folder(&raws[0]) || Self::layout_of(&raws[0]).is_none()) {
+        // Archives side by side make a case, unless the folder is itself another tool's layout:
+        // a sosreport may carry an archive of its own at its top (`sos_reports.tgz`).
+        let is_case = raws.len() == 1
+            && match Self::layout_of(&raws[0]) {
+                None => true,
+                Some(Layout::Sosreport) => false,
+                Some(_) => is_case_folder(&raws[0]),
+            };
+        if is_case {
             let mut raw = raws.pop().unwrap_or_else(|| unreachable!());
             let mut inner = Self::case_folder(&raw, limits, archive_read);
             if inner.is_empty() {

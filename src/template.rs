@@ -92,7 +92,7 @@ pub fn check(template: &str) -> Result<Vec<String>, Malformed> {
         let noun_len = match after[name_len..].strip_prefix('|') {
             Some(rest) => {
                 1 + rest
-                    .find(|c: char| !(c.is_ascii_alphabetic() || c == ' ' || c == '-'))
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == ' ' || c == '-'))
                     .unwrap_or(rest.len())
             }
             None => 0,
@@ -127,7 +127,7 @@ fn is_placeholder(p: &str) -> bool {
         && noun.is_none_or(|n| {
             !n.is_empty()
                 && n.chars()
-                    .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-')
+                    .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
         })
 }
 

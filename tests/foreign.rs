@@ -464,3 +464,29 @@ Feb 11 19:02:15 worker-2 kubelet[1187]: E0211 19:02:15.2 kubelet.go:2] failed\n"
     );
     assert!(e.excerpt.contains("failed"));
 }
+
+#[test]
+fn a_sosreport_with_an_archive_at_its_top_is_still_a_sosreport() {
+    // hotsos's sosreports carry `sos_reports.tgz` beside `sos_commands/`: one input, not a case.
+    let dir = tempfile::tempdir().unwrap();
+    let ok = std::process::Command::new("tar")
+        .arg("-xJf")
+        .arg(testdata().join("foreign/sosreport-charmed-kubernetes-hotsos.tar.xz"))
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let root = dir.path().join("sosreport-charmed-kubernetes-hotsos");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, b"not read").unwrap();
+    std::fs::write(root.join("sos_reports.tgz"), gz.finish().unwrap()).unwrap();
+    let (_, report) = run_json(&root, &[]);
+    assert_eq!(report["bundle"]["layout"], "sosreport");
+    assert_eq!(report["bundle"]["platform"], "charmed-kubernetes");
+    assert_eq!(
+        check(&report, "k8s/image-pull-failure")["status"],
+        "finding"
+    );
+}

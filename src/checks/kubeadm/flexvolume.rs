@@ -549,7 +549,10 @@ fn finding(
     };
     let logs = match log_ev.len() {
         0 => String::new(),
-        n => format!(" ({n} failure line(s) logged)"),
+        n => format!(
+            " ({} logged)",
+            crate::template::counted(&n.to_string(), "failure line")
+        ),
     };
     let os = OsRelease::read(ctx, node);
     let os_name = os
