@@ -2786,9 +2786,12 @@ fn an_interrupt_during_parallel_logs_stops_them_all() {
         .map(|s| s["error"].as_str().unwrap())
         .collect();
     assert_eq!(errors.len(), 8);
-    assert_eq!(errors.iter().filter(|e| **e == "interrupted").count(), 3);
+    // The logs running when the interrupt came (at most --parallel of them, and how many had
+    // started depends on the machine's load) are interrupted; every later one is skipped.
+    let running = errors.iter().filter(|e| **e == "interrupted").count();
+    assert!((1..=3).contains(&running), "{errors:?}");
     assert!(
-        errors[3..]
+        errors[running..]
             .iter()
             .all(|e| *e == "skipped: the collection was interrupted"),
         "{errors:?}"

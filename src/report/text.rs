@@ -20,12 +20,17 @@ pub fn write_with(report: &Report, opts: &Options, out: &mut dyn Write) -> io::R
     let width = opts.width.max(40);
     let b = &report.bundle;
     let s = &report.summary;
-    writeln!(
+    // A long bundle path goes on its own line rather than past the width.
+    para(
         out,
-        "kubetriage {}: {} ({})",
-        report.version,
-        escape(&b.source),
-        b.format
+        &format!(
+            "kubetriage {}: {} ({})",
+            report.version,
+            escape(&b.source),
+            b.format
+        ),
+        width,
+        2,
     )?;
     let mut cluster = vec![format!("mode {}", b.mode)];
     if let Some(n) = &b.cluster.name {
