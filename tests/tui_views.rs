@@ -35,10 +35,10 @@ fn catalog() -> Arc<Catalog> {
     Arc::new(cat)
 }
 
-fn app_for(bundle: &Path) -> App {
-    let cat = catalog();
-    let config = Config {
-        bundle: bundle.to_path_buf(),
+/// The settings the terminal UI runs a bundle with.
+fn tui_config(bundle: impl Into<PathBuf>) -> Config {
+    Config {
+        bundle: bundle.into(),
         more: Vec::new(),
         format: Format::Tui,
         fail_on: FailOn::Never,
@@ -46,7 +46,12 @@ fn app_for(bundle: &Path) -> App {
         limits: Limits::default(),
         threads: None,
         tuning: Default::default(),
-    };
+    }
+}
+
+fn app_for(bundle: &Path) -> App {
+    let cat = catalog();
+    let config = tui_config(bundle.to_path_buf());
     let a = analyze_bundle(&config, &cat, &Progress::default()).unwrap();
     let mut app = App::new(cat);
     app.set_analysis(a);
@@ -634,16 +639,7 @@ fn the_event_loop_analyzes_an_archive_in_the_background_and_reaches_the_evidence
         b.into_inner().unwrap().finish().unwrap();
     }
     let cat = catalog();
-    let config = Config {
-        bundle: archive.clone(),
-        more: Vec::new(),
-        format: Format::Tui,
-        fail_on: FailOn::Never,
-        analyzers: None,
-        limits: Limits::default(),
-        threads: None,
-        tuning: Default::default(),
-    };
+    let config = tui_config(archive.clone());
     let mut job = kubetriage::tui::Job::start(&config, cat.clone());
     job.wait_briefly(std::time::Duration::from_secs(60))
         .unwrap();
@@ -691,16 +687,7 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
     let bogus = dir.path().join("bundle.zip");
     std::fs::write(&bogus, b"PK\x03\x04 not really").unwrap();
     let cat = catalog();
-    let config = Config {
-        bundle: bogus,
-        more: Vec::new(),
-        format: Format::Tui,
-        fail_on: FailOn::Never,
-        analyzers: None,
-        limits: Limits::default(),
-        threads: None,
-        tuning: Default::default(),
-    };
+    let config = tui_config(bogus);
     let mut job = kubetriage::tui::Job::start(&config, cat.clone());
     let err = job
         .wait_briefly(std::time::Duration::from_secs(60))
@@ -882,16 +869,7 @@ fn the_id_column_fits_its_ids_and_titles_stay_readable() {
     }
     // The whole catalog at 80 columns: the longest id is whole.
     let cat = Arc::new(Catalog::embedded().unwrap());
-    let config = Config {
-        bundle: testdata("kubeadm-etcd-restart-docker-1.13.1-84"),
-        more: Vec::new(),
-        format: Format::Tui,
-        fail_on: FailOn::Never,
-        analyzers: None,
-        limits: Limits::default(),
-        threads: None,
-        tuning: Default::default(),
-    };
+    let config = tui_config(testdata("kubeadm-etcd-restart-docker-1.13.1-84"));
     let a = analyze_bundle(&config, &cat, &Progress::default()).unwrap();
     let mut app = App::new(cat);
     app.set_analysis(a);
