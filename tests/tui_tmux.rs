@@ -335,7 +335,16 @@ fn gke_bundle_at_80_columns_commands_copy_whole_and_names_filter_the_checks() {
 fn kubeadm_bundle_search_viewer_keys_pod_view_and_pager() {
     let dir = tempfile::tempdir().unwrap();
     let pager = dir.path().join("pager.sh");
-    std::fs::write(&pager, "#!/bin/sh\necho \"pager-args: $*\"\nread answer\n").unwrap();
+    // The pager records its arguments in a file: on screen, a long checkout path would wrap.
+    let args_file = dir.path().join("pager-args");
+    std::fs::write(
+        &pager,
+        format!(
+            "#!/bin/sh\necho \"$*\" > '{}'\necho \"pager-args: $1\"\nread answer\n",
+            args_file.display()
+        ),
+    )
+    .unwrap();
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pager, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -376,8 +385,12 @@ fn kubeadm_bundle_search_viewer_keys_pod_view_and_pager() {
     });
     // The pager opens the file at the line, and the UI comes back after it.
     t.keys(&["o"]);
-    let s = t.wait_for("the pager", |s| s.contains("pager-args: +5 "));
-    assert!(s.contains("coredns.log"), "{s}");
+    t.wait_for("the pager", |s| s.contains("pager-args: +5"));
+    let args = std::fs::read_to_string(&args_file).unwrap();
+    assert!(
+        args.starts_with("+5 ") && args.trim_end().ends_with("/coredns.log"),
+        "{args}"
+    );
     t.keys(&["Enter"]);
     t.wait_for("the viewer again", |s| s.contains("line 5/"));
     // p: the pod the file belongs to, with its containers and logs.
