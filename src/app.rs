@@ -215,6 +215,17 @@ fn explain(c: &crate::spec::Check, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{}", t.trim_end())?;
         }
     }
+    if !s.not_evaluated.is_empty() {
+        writeln!(out, "\nNot evaluated when:")?;
+        for (variant, t) in s.not_evaluated.all() {
+            let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            if s.not_evaluated.variants.is_empty() {
+                writeln!(out, "  {t}")?;
+            } else {
+                writeln!(out, "  [{variant}] {t}")?;
+            }
+        }
+    }
     if !s.docs.is_empty() {
         writeln!(
             out,

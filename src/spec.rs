@@ -44,6 +44,11 @@ pub struct CheckSpec {
     /// Template for what to do, filled with the bundle's names.
     #[serde(default)]
     pub remediation: Text,
+    /// Why the check could not answer when the data it reads is missing or unusable: one reason
+    /// or named variants its built-in chooses between (`not_evaluated: {default: …, no-nodes: …}`),
+    /// naming the files that were looked for. Reports show it in place of a verdict.
+    #[serde(default)]
+    pub not_evaluated: Text,
     /// The same texts in other languages: `translations: {ja: {title: …, remediation: …}}`.
     /// Only English ships today; the shape is here so a translation needs no code.
     #[serde(default)]
@@ -137,6 +142,8 @@ pub struct Translation {
     pub detail: Option<Text>,
     #[serde(default)]
     pub remediation: Option<Text>,
+    #[serde(default)]
+    pub not_evaluated: Option<Text>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -688,6 +695,7 @@ impl CheckSpec {
             ("summary", &self.summary),
             ("detail", &self.detail),
             ("remediation", &self.remediation),
+            ("not_evaluated", &self.not_evaluated),
         ] {
             for (variant, t) in text.all() {
                 let name = if text.variants.is_empty() {

@@ -106,6 +106,11 @@ pub fn validate(catalog: &Catalog, embedded: bool) -> Result<(), SpecError> {
 pub enum Outcome {
     Findings(Vec<Draft>),
     Pass,
+    /// The data the check reads is not in the bundle (or says too little): the draft chooses a
+    /// variant of the spec's `not_evaluated` text and fills its placeholders, so the reason a
+    /// user reads is written in the spec like every other sentence.
+    Missing(Draft),
+    /// A reason made outside the catalog's words: an unreadable file, an unknown platform.
     NotEvaluated(String),
     /// Set by the engine only: the check is for another platform.
     NotApplicable(String),
@@ -130,6 +135,17 @@ pub struct Draft {
 impl Draft {
     pub fn new() -> Draft {
         Draft::default()
+    }
+
+    /// "Not evaluated" for the reason the spec's `not_evaluated` text gives under `variant`
+    /// (`default` for its one text).
+    pub fn missing(variant: &'static str) -> Draft {
+        Draft::new().variant(variant)
+    }
+
+    /// This draft as the reason the check could not be evaluated (see [`Outcome::Missing`]).
+    pub fn not_evaluated(self) -> Result<Outcome, Unavailable> {
+        Ok(Outcome::Missing(self))
     }
 
     pub fn var(mut self, k: &str, v: impl Into<String>) -> Draft {
