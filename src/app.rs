@@ -217,12 +217,19 @@ fn explain(c: &crate::spec::Check, out: &mut dyn Write) -> io::Result<()> {
     }
     if !s.not_evaluated.is_empty() {
         writeln!(out, "\nNot evaluated when:")?;
-        for (variant, t) in s.not_evaluated.all() {
+        let own = s
+            .not_evaluated
+            .all()
+            .filter(|(v, _)| !c.inherited.contains(&format!("not_evaluated.{v}")));
+        for (variant, t) in own {
             let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-            if s.not_evaluated.variants.is_empty() {
-                writeln!(out, "  {t}")?;
+            let t = if s.not_evaluated.variants.is_empty() {
+                t
             } else {
-                writeln!(out, "  [{variant}] {t}")?;
+                format!("[{variant}] {t}")
+            };
+            for line in crate::prose::wrap(&t, 80, 2, 4) {
+                writeln!(out, "{line}")?;
             }
         }
     }

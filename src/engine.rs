@@ -138,6 +138,10 @@ fn missing_reason(check: &Check, d: &Draft) -> String {
     if !reason.is_empty() {
         return reason;
     }
+    // A generic analyzer names the files it looked for.
+    if let Some(globs) = d.vars.get("globs") {
+        return format!("no file to read: none of {globs} is in the bundle");
+    }
     let reads = if check.spec.reads.is_empty() {
         "its input".to_string()
     } else {

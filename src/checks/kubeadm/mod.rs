@@ -47,7 +47,15 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/coredns-crashloop-selinux",
         run: selinux::coredns_crashloop_selinux,
-        fills: &["deployment", "docker", "install", "os", "pods"],
+        fills: &[
+            "deployment",
+            "docker",
+            "install",
+            "os",
+            "pods",
+            "unknown",
+            "why",
+        ],
     },
     super::Builtin {
         id: "kubeadm/coredns-loop",
@@ -90,7 +98,7 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/hostport-unsupported",
         run: hostport::hostport_unsupported,
-        fills: &["expose", "fix", "lacks", "ports"],
+        fills: &["expose", "fix", "lacks", "ports", "unknown", "why"],
     },
     super::Builtin {
         id: "kubeadm/join-rbac-get-nodes",
@@ -110,7 +118,14 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/node-ip-unroutable",
         run: node_ip::node_ip_unroutable,
-        fills: &["addr", "detail", "extra_args_file", "hosts_fix", "problem"],
+        fills: &[
+            "addr",
+            "detail",
+            "extra_args_file",
+            "hosts_fix",
+            "problem",
+            "why",
+        ],
     },
     super::Builtin {
         id: "kubeadm/pods-crashloop-after-init",
@@ -145,6 +160,7 @@ pub const BUILTINS: &[super::Builtin] = &[
             "api_version",
             "config",
             "kind",
+            "nodes",
             "pending",
             "taint",
             "untaint",
