@@ -215,6 +215,24 @@ fn explain(c: &crate::spec::Check, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{}", t.trim_end())?;
         }
     }
+    if !s.not_evaluated.is_empty() {
+        writeln!(out, "\nNot evaluated when:")?;
+        let own = s
+            .not_evaluated
+            .all()
+            .filter(|(v, _)| !c.inherited.contains(&format!("not_evaluated.{v}")));
+        for (variant, t) in own {
+            let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            let t = if s.not_evaluated.variants.is_empty() {
+                t
+            } else {
+                format!("[{variant}] {t}")
+            };
+            for line in crate::prose::wrap(&t, 80, 2, 4) {
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
     if !s.docs.is_empty() {
         writeln!(
             out,

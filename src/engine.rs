@@ -98,6 +98,10 @@ fn finish(check: &Check, outcome: Outcome, dropped: usize) -> CheckResult {
             result.status = Status::NotEvaluated;
             result.reason = reason;
         }
+        Outcome::Missing(d) => {
+            result.status = Status::NotEvaluated;
+            result.reason = missing_reason(check, &d);
+        }
         Outcome::NotApplicable(reason) => {
             result.status = Status::NotApplicable;
             result.reason = reason;
@@ -113,6 +117,37 @@ fn finish(check: &Check, outcome: Outcome, dropped: usize) -> CheckResult {
         }
     }
     result
+}
+
+/// The spec's `not_evaluated` text the check chose, filled; a spec without one (a user's
+/// override of a built-in's words) still names the files the check reads.
+fn missing_reason(check: &Check, d: &Draft) -> String {
+    let text = &check.spec.not_evaluated;
+    debug_assert!(
+        text.variants.is_empty()
+            || d.variants
+                .iter()
+                .all(|v| *v == "default" || text.variants.contains_key(*v)),
+        "{}: a check chose a not_evaluated variant {:?} that its spec does not define",
+        check.spec.id,
+        d.variants
+    );
+    let reason = template::fill(text.pick(&d.variants), &d.vars)
+        .trim()
+        .to_string();
+    if !reason.is_empty() {
+        return reason;
+    }
+    // A generic analyzer names the files it looked for.
+    if let Some(globs) = d.vars.get("globs") {
+        return format!("no file to read: none of {globs} is in the bundle");
+    }
+    let reads = if check.spec.reads.is_empty() {
+        "its input".to_string()
+    } else {
+        check.spec.reads.join(", ")
+    };
+    format!("the data it needs is not in the bundle (it reads {reads})")
 }
 
 fn to_finding(check: &Check, d: Draft, dropped: usize) -> Finding {

@@ -13,7 +13,7 @@ use crate::yaml;
 use globset::{GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
@@ -44,6 +44,16 @@ pub struct CheckSpec {
     /// Template for what to do, filled with the bundle's names.
     #[serde(default)]
     pub remediation: Text,
+    /// Why the check could not answer when the data it reads is missing or unusable: one reason
+    /// or named variants its built-in chooses between (`not_evaluated: {default: …, no-nodes: …}`),
+    /// naming the files that were looked for. Reports show it in place of a verdict.
+    #[serde(default)]
+    pub not_evaluated: Text,
+    /// Named pieces of text a built-in fills and joins into a longer text (one line per node,
+    /// one reason per pod): `phrases: {no-docker: "node {node}: its Docker version is unknown"}`.
+    /// The words stay in the spec even where the code decides how many of them a finding needs.
+    #[serde(default)]
+    pub phrases: BTreeMap<String, String>,
     /// The same texts in other languages: `translations: {ja: {title: …, remediation: …}}`.
     /// Only English ships today; the shape is here so a translation needs no code.
     #[serde(default)]
@@ -137,6 +147,8 @@ pub struct Translation {
     pub detail: Option<Text>,
     #[serde(default)]
     pub remediation: Option<Text>,
+    #[serde(default)]
+    pub not_evaluated: Option<Text>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +266,65 @@ pub struct Check {
     pub origin: String,
     /// The spec file's text, for errors that name a line.
     pub text: String,
+    /// The texts this check takes from its family's `_shared.yaml` (`phrases.wi-unused`,
+    /// `not_evaluated.wi-unused`): validated once, against the family, not per check.
+    pub inherited: BTreeSet<String>,
+}
+
+/// Texts every check of a family may use, in `analyzers/<family>/_shared.yaml`: the reasons and
+/// phrases several checks give alike ("Workload Identity is not in use: …"), written once.
+/// A check's own texts of the same name win.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shared {
+    #[serde(default)]
+    pub phrases: BTreeMap<String, String>,
+    #[serde(default)]
+    pub not_evaluated: BTreeMap<String, String>,
+}
+
+/// Whether a spec file holds a family's shared texts rather than a check.
+pub fn is_shared_file(path: &str) -> bool {
+    path.rsplit('/').next() == Some("_shared.yaml")
+}
+
+/// The family a spec file's texts are shared with: the folder holding it.
+fn shared_family(path: &str) -> String {
+    let mut parts = path.rsplit('/');
+    parts.next();
+    parts.next().unwrap_or_default().to_string()
+}
+
+/// Parses a `_shared.yaml`.
+pub fn compile_shared(file: &str, text: &str) -> Result<Shared, SpecError> {
+    yaml::from_str::<Shared>(text).map_err(|e| SpecError {
+        file: file.to_string(),
+        message: e,
+        ..SpecError::default()
+    })
+}
+
+/// Gives every check of `family` the shared texts it does not define itself.
+fn apply_shared(checks: &mut [Check], family: &str, shared: &Shared) {
+    for c in checks
+        .iter_mut()
+        .filter(|c| c.spec.id.split('/').next() == Some(family))
+    {
+        for (k, v) in &shared.phrases {
+            let name = format!("phrases.{k}");
+            if !c.spec.phrases.contains_key(k) || c.inherited.contains(&name) {
+                c.spec.phrases.insert(k.clone(), v.clone());
+                c.inherited.insert(name);
+            }
+        }
+        for (k, v) in &shared.not_evaluated {
+            let name = format!("not_evaluated.{k}");
+            if !c.spec.not_evaluated.variants.contains_key(k) || c.inherited.contains(&name) {
+                c.spec.not_evaluated.variants.insert(k.clone(), v.clone());
+                c.inherited.insert(name);
+            }
+        }
+    }
 }
 
 /// A spec that cannot be used: names the file, the line, the check and the field.
@@ -295,8 +366,17 @@ impl Catalog {
     /// The catalog compiled into the binary.
     pub fn embedded() -> Result<Catalog, SpecError> {
         let mut checks = Vec::new();
+        let mut shared = Vec::new();
         for (rel, text) in EMBEDDED {
-            checks.push(compile(&format!("analyzers/{rel}"), text)?);
+            let file = format!("analyzers/{rel}");
+            if is_shared_file(&file) {
+                shared.push((shared_family(&file), compile_shared(&file, text)?));
+            } else {
+                checks.push(compile(&file, text)?);
+            }
+        }
+        for (family, s) in &shared {
+            apply_shared(&mut checks, family, s);
         }
         Catalog::from_checks(checks)
     }
@@ -320,6 +400,11 @@ impl Catalog {
         for f in files {
             let name = f.display().to_string();
             match std::fs::read_to_string(&f) {
+                Ok(text) if is_shared_file(&name) => {
+                    if let Err(e) = compile_shared(&name, &text) {
+                        errors.push(e);
+                    }
+                }
                 Ok(text) => match compile(&name, &text) {
                     Ok(c) => ok.push(c),
                     Err(e) => errors.push(e),
@@ -365,9 +450,29 @@ impl Catalog {
                 field: String::new(),
                 message: format!("cannot read: {e}"),
             })?;
+            if is_shared_file(&name) {
+                apply_shared(
+                    &mut cat.checks,
+                    &shared_family(&name),
+                    &compile_shared(&name, &text)?,
+                );
+                continue;
+            }
             let check = compile(&name, &text)?;
             match cat.checks.iter_mut().find(|c| c.spec.id == check.spec.id) {
-                Some(slot) => *slot = check,
+                Some(slot) => {
+                    // A user rewording a built-in check keeps the catalog's reasons and
+                    // phrases it does not redefine: its function still asks for them.
+                    let mut check = check;
+                    let (old, new) = (&slot.spec, &mut check.spec);
+                    if new.not_evaluated.is_empty() {
+                        new.not_evaluated = old.not_evaluated.clone();
+                    }
+                    for (k, v) in &old.phrases {
+                        new.phrases.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                    *slot = check
+                }
                 None => cat.checks.push(check),
             }
         }
@@ -655,6 +760,7 @@ pub fn compile(file: &str, text: &str) -> Result<Check, SpecError> {
         analyzer,
         origin: file.to_string(),
         text: text.to_string(),
+        inherited: BTreeSet::new(),
     })
 }
 
@@ -688,6 +794,7 @@ impl CheckSpec {
             ("summary", &self.summary),
             ("detail", &self.detail),
             ("remediation", &self.remediation),
+            ("not_evaluated", &self.not_evaluated),
         ] {
             for (variant, t) in text.all() {
                 let name = if text.variants.is_empty() {
@@ -697,6 +804,9 @@ impl CheckSpec {
                 };
                 out.push((name, t));
             }
+        }
+        for (name, t) in &self.phrases {
+            out.push((format!("phrases.{name}"), t.as_str()));
         }
         out
     }

@@ -21,10 +21,9 @@ pub fn log_pattern(
     };
     if names.iter().all(|n| ctx.scanned(n) == 0) {
         let globs: Vec<String> = names.iter().map(|n| ctx.scan_globs(n)).collect();
-        return Ok(Outcome::NotEvaluated(format!(
-            "no file to read: none of {} is in the bundle",
-            globs.join(", ")
-        )));
+        return Draft::missing("default")
+            .var("globs", globs.join(", "))
+            .not_evaluated();
     }
     let matches: Vec<_> = names.iter().flat_map(|n| ctx.matches_of(n)).collect();
     if matches.is_empty() {

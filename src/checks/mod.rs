@@ -89,6 +89,30 @@ pub fn validate(catalog: &Catalog, embedded: bool) -> Result<(), SpecError> {
         let mut known = spec::scan_placeholders(&c.scans);
         known.extend(b.fills.iter().map(|s| s.to_string()));
         for (field, t) in c.spec.templates() {
+            if c.inherited.contains(&field) {
+                // A family's shared text names what some of its checks fill.
+                let family = c.spec.id.split('/').next();
+                let filled_in_family = |n: &str| {
+                    registry()
+                        .filter(|b| b.id.split('/').next() == family)
+                        .any(|b| b.fills.contains(&n))
+                };
+                if let Some(n) = crate::template::names(t)
+                    .into_iter()
+                    .find(|n| !known.contains(n) && !filled_in_family(n))
+                {
+                    return Err(SpecError {
+                        file: format!("analyzers/{}/_shared.yaml", family.unwrap_or_default()),
+                        check: c.spec.id.clone(),
+                        field,
+                        message: format!(
+                            "unknown placeholder {{{n}}}: no check of this family fills it"
+                        ),
+                        ..SpecError::default()
+                    });
+                }
+                continue;
+            }
             for n in crate::template::names(t) {
                 if !known.contains(&n) {
                     return Err(spec::unknown_placeholder(
@@ -101,11 +125,35 @@ pub fn validate(catalog: &Catalog, embedded: bool) -> Result<(), SpecError> {
     Ok(())
 }
 
+/// The phrase `name` of `check`'s spec, filled with `vars`. Every built-in's phrases are in the
+/// catalog (a test runs every bundle with debug assertions); a phrase missing from a spec in
+/// release builds gives its own name rather than a panic.
+pub fn phrase(check: &Check, name: &str, vars: &[(&str, &str)]) -> String {
+    let Some(t) = check.spec.phrases.get(name) else {
+        debug_assert!(
+            false,
+            "{}: no phrase named {name:?} in its spec",
+            check.spec.id
+        );
+        return name.to_string();
+    };
+    let vars: Vars = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    crate::template::fill(t, &vars).trim().to_string()
+}
+
 /// How a check ended, before its templates are filled.
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Findings(Vec<Draft>),
     Pass,
+    /// The data the check reads is not in the bundle (or says too little): the draft chooses a
+    /// variant of the spec's `not_evaluated` text and fills its placeholders, so the reason a
+    /// user reads is written in the spec like every other sentence.
+    Missing(Draft),
+    /// A reason made outside the catalog's words: an unreadable file, an unknown platform.
     NotEvaluated(String),
     /// Set by the engine only: the check is for another platform.
     NotApplicable(String),
@@ -130,6 +178,17 @@ pub struct Draft {
 impl Draft {
     pub fn new() -> Draft {
         Draft::default()
+    }
+
+    /// "Not evaluated" for the reason the spec's `not_evaluated` text gives under `variant`
+    /// (`default` for its one text).
+    pub fn missing(variant: &'static str) -> Draft {
+        Draft::new().variant(variant)
+    }
+
+    /// This draft as the reason the check could not be evaluated (see [`Outcome::Missing`]).
+    pub fn not_evaluated(self) -> Result<Outcome, Unavailable> {
+        Ok(Outcome::Missing(self))
     }
 
     pub fn var(mut self, k: &str, v: impl Into<String>) -> Draft {
@@ -189,6 +248,11 @@ impl Ctx<'_, '_> {
         self.check.scans[self.scan_index(name)]
             .file_globs
             .join(", ")
+    }
+
+    /// The spec's phrase `name` filled with `vars` (see [`crate::spec::CheckSpec::phrases`]).
+    pub fn phrase(&self, name: &str, vars: &[(&str, &str)]) -> String {
+        phrase(self.check, name, vars)
     }
 
     pub fn list(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {

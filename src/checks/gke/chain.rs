@@ -25,9 +25,7 @@ pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         })
         .collect();
     if servers.is_empty() {
-        return Ok(Outcome::NotEvaluated(
-            "no gke-metadata-server pod in kube-system (kubectl/pods.json): the GKE metadata server runs only on node pools with Workload Identity".into(),
-        ));
+        return Draft::missing("default").not_evaluated();
     }
     let ksa_count = ctx
         .list("kubectl/serviceaccounts.json")
@@ -173,20 +171,13 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let cluster = ctx.json("gcloud/cluster.json").ok();
     let pool_set = cluster.as_ref().and_then(|c| workload_pool(&c.value));
     if ksas.is_empty() {
-        return Ok(Outcome::NotEvaluated(format!(
-            "Workload Identity is not in use: no Kubernetes service account carries the {WI_ANNOTATION} annotation"
-        )));
+        return Draft::missing("wi-no-ksa").not_evaluated();
     }
     let project = project_id(ctx.facts);
     let pool = match (pool_set, &project) {
         (Some(p), _) => p,
         (None, Some(p)) => format!("{p}.svc.id.goog"),
-        (None, None) => {
-            return Err(Unavailable {
-                path: "gcloud/cluster.json".into(),
-                reason: "the workload pool is unknown: gcloud/cluster.json has none and the project id is not recorded in manifest.json".into(),
-            });
-        }
+        (None, None) => return Draft::missing("no-pool").not_evaluated(),
     };
     let project_policy = ctx.json("gcloud/project-iam-policy.json");
     let number = project_number(ctx.facts);
@@ -304,10 +295,9 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Findings(drafts));
     }
     if !undecided.is_empty() {
-        return Ok(Outcome::NotEvaluated(format!(
-            "cannot tell whether the bindings exist: {}",
-            undecided.join("; ")
-        )));
+        return Draft::missing("default")
+            .var("undecided", undecided.join("; "))
+            .not_evaluated();
     }
     Ok(Outcome::Pass)
 }
@@ -372,16 +362,15 @@ fn service_name(v: &Value) -> Option<&str> {
 
 /// `gke/wi-credentials-api-disabled`: WI in use without the IAM Credentials API.
 pub fn wi_credentials_api_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    let wi = WiUse::read(ctx.facts)?;
+    let wi = WiUse::read(ctx)?;
     if !wi.in_use() {
         return Ok(wi.not_in_use());
     }
     let path = "gcloud/services-enabled.json";
     let doc = ctx.json(path)?;
-    let services = enabled_services(&doc).ok_or_else(|| Unavailable {
-        path: path.into(),
-        reason: format!("{path} is not a list of services (expected the JSON array `gcloud services list --enabled --format=json` prints)"),
-    })?;
+    let Some(services) = enabled_services(&doc) else {
+        return Draft::missing("not-a-list").not_evaluated();
+    };
     let mut listed_off = None;
     for (v, _) in &services {
         if service_name(v) == Some(CREDENTIALS_API) {
@@ -431,9 +420,7 @@ pub fn wi_pool_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let sas = ctx.list("kubectl/serviceaccounts.json")?;
     let ksas = annotated_ksas(&sas);
     if ksas.is_empty() {
-        return Ok(Outcome::NotEvaluated(format!(
-            "Workload Identity is not in use: no Kubernetes service account carries the {WI_ANNOTATION} annotation"
-        )));
+        return Draft::missing("wi-no-ksa").not_evaluated();
     }
     let cluster = ctx.json("gcloud/cluster.json")?;
     let project = project_id(ctx.facts);
@@ -582,7 +569,7 @@ fn may_schedule_on(pod: &Value, pool: &PoolLabels) -> bool {
 /// `gke/wi-nodepool-metadata-mode`: WI pods on (or bound for) pools without the GKE metadata
 /// server.
 pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    let wi = WiUse::read(ctx.facts)?;
+    let wi = WiUse::read(ctx)?;
     if !wi.in_use() {
         return Ok(wi.not_in_use());
     }
@@ -843,9 +830,7 @@ pub fn wi_ksa_annotation_invalid(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let sas = ctx.list("kubectl/serviceaccounts.json")?;
     let ksas = annotated_ksas(&sas);
     if ksas.is_empty() {
-        return Ok(Outcome::NotEvaluated(format!(
-            "Workload Identity is not in use: no Kubernetes service account carries the {WI_ANNOTATION} annotation"
-        )));
+        return Draft::missing("wi-no-ksa").not_evaluated();
     }
     let project = project_id(ctx.facts).unwrap_or_else(|| "PROJECT_ID".into());
     let mut drafts = Vec::new();

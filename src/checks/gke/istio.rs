@@ -169,7 +169,7 @@ fn mesh_for<'a>(cms: &'a JsonDoc, rev: Option<&str>) -> Mesh<'a> {
 }
 
 pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    let wi = WiUse::read(ctx.facts)?;
+    let wi = WiUse::read(ctx)?;
     if !wi.in_use() {
         return Ok(wi.not_in_use());
     }
@@ -186,9 +186,7 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .filter_map(|p| sidecar_of(&p.value).map(|s| (p, s)))
         .collect();
     if wi_sidecar.is_empty() {
-        return Ok(Outcome::NotEvaluated(
-            "no pod that uses Workload Identity runs an Istio sidecar (istio-proxy)".into(),
-        ));
+        return Draft::missing("no-sidecar").not_evaluated();
     }
     let cms = ctx.list("kubectl/configmaps.json");
     let ip: IpAddr = METADATA_IP.parse().expect("a valid address");
@@ -221,8 +219,9 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     Some(r) if r != "default" => format!("-{r}"),
                     _ => String::new(),
                 };
-                format!(
-                    "{ns}/{name}: kubectl/configmaps.json has neither istio{r} nor istio-sidecar-injector{r}, the ConfigMaps of its Istio revision"
+                ctx.phrase(
+                    "no-revision-configmaps",
+                    &[("pod", &format!("{ns}/{name}")), ("rev", &r)],
                 )
             }
         };
@@ -288,10 +287,9 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     if groups.is_empty() {
         if !undecided.is_empty() {
-            return Ok(Outcome::NotEvaluated(format!(
-                "the mesh-wide Istio settings are unknown: {}",
-                undecided.join("; ")
-            )));
+            return Draft::missing("default")
+                .var("undecided", undecided.join("; "))
+                .not_evaluated();
         }
         return Ok(Outcome::Pass);
     }

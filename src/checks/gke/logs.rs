@@ -174,10 +174,9 @@ roleRef:\n  kind: {kind}\n  name: {role}\n  apiGroup: rbac.authorization.k8s.io"
 /// (user, verb, resource, group, namespace).
 pub fn rbac_forbidden(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if ctx.scanned("forbidden") == 0 {
-        return Ok(Outcome::NotEvaluated(format!(
-            "no captured output or logs to read: none of {} is in the bundle",
-            ctx.scan_globs("forbidden")
-        )));
+        return Draft::missing("default")
+            .var("globs", ctx.scan_globs("forbidden"))
+            .not_evaluated();
     }
     let project = project_id(ctx.facts).unwrap_or_else(|| "PROJECT_ID".into());
     let mut order: Vec<String> = Vec::new();
@@ -370,9 +369,7 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     matches.extend(ctx.matches_of("nocreds"));
     if matches.is_empty() {
         if ctx.facts.glob("kubectl/logs/**").is_empty() {
-            return Ok(Outcome::NotEvaluated(
-                "no pod logs in the bundle (kubectl/logs/...), and no other text source shows the error".into(),
-            ));
+            return Draft::missing("default").not_evaluated();
         }
         return Ok(Outcome::Pass);
     }
@@ -475,9 +472,7 @@ pub(crate) fn startup_failure_secs(
 /// container's start.
 pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if ctx.scanned("authfail") == 0 {
-        return Ok(Outcome::NotEvaluated(
-            "no pod logs in the bundle (kubectl/logs/...)".into(),
-        ));
+        return Draft::missing("default").not_evaluated();
     }
     let ms = ctx.matches_of("authfail");
     if ms.is_empty() {
@@ -533,9 +528,9 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     if order.is_empty() {
         if compared == 0 && undated > 0 {
-            return Ok(Outcome::NotEvaluated(format!(
-                "{undated} authentication failure line(s) found, but none can be placed in time: the lines carry no timestamp or the container's start time is not in kubectl/pods.json (collect logs with kubectl logs --timestamps)"
-            )));
+            return Draft::missing("undated")
+                .var("count", undated.to_string())
+                .not_evaluated();
         }
         return Ok(Outcome::Pass);
     }
@@ -579,10 +574,9 @@ pub fn control_plane_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let http500 = ctx.matches_of("http500");
     if refused.is_empty() && http500.is_empty() {
         if ctx.scanned("refused") == 0 {
-            return Ok(Outcome::NotEvaluated(format!(
-                "no gke-metadata-server logs in the bundle ({})",
-                ctx.scan_globs("refused")
-            )));
+            return Draft::missing("default")
+                .var("globs", ctx.scan_globs("refused"))
+                .not_evaluated();
         }
         return Ok(Outcome::Pass);
     }
@@ -631,9 +625,7 @@ pub fn control_plane_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 /// `gke/wi-ksa-annotation-missing`: Google auth failures in pods whose KSA has no annotation.
 pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if ctx.scanned("authfail") == 0 {
-        return Ok(Outcome::NotEvaluated(
-            "no pod logs in the bundle (kubectl/logs/...)".into(),
-        ));
+        return Draft::missing("default").not_evaluated();
     }
     let ms = ctx.matches_of("authfail");
     if ms.is_empty() {
@@ -693,10 +685,9 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     if groups.is_empty() {
         if !unknown.is_empty() {
-            return Ok(Outcome::NotEvaluated(format!(
-                "Google authentication failures in the logs of {}, which kubectl/pods.json does not hold: their service account is unknown",
-                name_list(&unknown, 5)
-            )));
+            return Draft::missing("pods-unknown")
+                .var("pods", name_list(&unknown, 5))
+                .not_evaluated();
         }
         return Ok(Outcome::Pass);
     }

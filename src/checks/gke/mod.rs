@@ -34,7 +34,9 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "gke/control-plane-unavailable",
         run: logs::control_plane_unavailable,
-        fills: &["cluster", "http500", "location", "refused", "target"],
+        fills: &[
+            "cluster", "globs", "http500", "location", "refused", "target",
+        ],
     },
     super::Builtin {
         id: "gke/deploypatch-service-agent",
@@ -51,7 +53,7 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "gke/istio-metadata-intercept",
         run: istio::istio_metadata_intercept,
-        fills: &["ksa", "pods"],
+        fills: &["ksa", "pods", "rev", "undecided", "why_ksa", "why_pool"],
     },
     super::Builtin {
         id: "gke/ksa-count-high",
@@ -72,6 +74,7 @@ pub const BUILTINS: &[super::Builtin] = &[
         id: "gke/rbac-forbidden",
         run: logs::rbac_forbidden,
         fills: &[
+            "globs",
             "manifest",
             "member",
             "permission",
@@ -97,12 +100,15 @@ pub const BUILTINS: &[super::Builtin] = &[
             "member",
             "near_miss",
             "own_pool",
+            "undecided",
         ],
     },
     super::Builtin {
         id: "gke/wi-credentials-api-disabled",
         run: chain::wi_credentials_api_disabled,
-        fills: &["ksas", "pool", "project", "services", "state"],
+        fills: &[
+            "ksas", "pool", "project", "services", "state", "why_ksa", "why_pool",
+        ],
     },
     super::Builtin {
         id: "gke/wi-ksa-annotation-invalid",
@@ -129,11 +135,14 @@ pub const BUILTINS: &[super::Builtin] = &[
             "cidr",
             "endpoint",
             "near_miss",
+            "off",
             "pods",
             "policies",
             "port",
             "selector",
             "version",
+            "why_ksa",
+            "why_pool",
         ],
     },
     super::Builtin {
@@ -146,6 +155,8 @@ pub const BUILTINS: &[super::Builtin] = &[
             "pending",
             "pool",
             "running",
+            "why_ksa",
+            "why_pool",
         ],
     },
     super::Builtin {
@@ -318,13 +329,14 @@ pub struct WiUse {
 
 impl WiUse {
     /// Reads the cluster description and the service accounts; fails only when neither is usable.
-    pub fn read(facts: &Facts) -> Result<WiUse, Unavailable> {
-        let cluster = facts.json("gcloud/cluster.json");
-        let sas = facts.list("kubectl/serviceaccounts.json");
+    pub fn read(ctx: &super::Ctx) -> Result<WiUse, Unavailable> {
+        let cluster = ctx.facts.json("gcloud/cluster.json");
+        let sas = ctx.facts.list("kubectl/serviceaccounts.json");
         if let (Err(a), Err(b)) = (&cluster, &sas) {
+            let (a, b) = (a.to_string(), b.to_string());
             return Err(Unavailable {
-                path: a.path.clone(),
-                reason: format!("whether Workload Identity is in use is unknown: {a}; {b}"),
+                path: "gcloud/cluster.json".into(),
+                reason: ctx.phrase("wi-use-unknown", &[("why_pool", &a), ("why_ksa", &b)]),
             });
         }
         let pool = cluster.as_ref().ok().and_then(|c| workload_pool(&c.value));
@@ -343,20 +355,19 @@ impl WiUse {
 
     /// Why the check does not apply, naming what was looked at.
     pub fn not_in_use(&self) -> Outcome {
-        let mut why = vec![match &self.cluster {
-            Ok(_) => "the cluster has no workload pool".to_string(),
-            Err(u) => format!("the workload pool is unknown ({u})"),
-        }];
-        why.push(match &self.sas {
-            Ok(_) => {
-                format!("no Kubernetes service account carries the {WI_ANNOTATION} annotation")
+        let d = match (&self.cluster, &self.sas) {
+            (Ok(_), Ok(_)) => super::Draft::missing("wi-unused"),
+            (Err(p), Ok(_)) => {
+                super::Draft::missing("wi-unused-pool-unknown").var("why_pool", &p.reason)
             }
-            Err(u) => format!("the service accounts are unknown ({u})"),
-        });
-        Outcome::NotEvaluated(format!(
-            "Workload Identity is not in use: {}",
-            why.join(" and ")
-        ))
+            (Ok(_), Err(s)) => {
+                super::Draft::missing("wi-unused-ksa-unknown").var("why_ksa", &s.reason)
+            }
+            (Err(p), Err(s)) => super::Draft::missing("wi-unknown")
+                .var("why_pool", &p.reason)
+                .var("why_ksa", &s.reason),
+        };
+        Outcome::Missing(d)
     }
 
     /// (namespace, name) of every annotated KSA.

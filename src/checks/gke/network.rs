@@ -71,7 +71,7 @@ fn name_of(v: &Value) -> &str {
 }
 
 pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    let wi = WiUse::read(ctx.facts)?;
+    let wi = WiUse::read(ctx)?;
     if !wi.in_use() {
         return Ok(wi.not_in_use());
     }
@@ -81,20 +81,20 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let cluster = ctx.json("gcloud/cluster.json")?;
     let datapath = str_at(&cluster.value, "networkConfig.datapathProvider");
     if let Some(off) = enforcement_off(&cluster.value, datapath) {
-        return Ok(Outcome::NotEvaluated(format!(
-            "NetworkPolicies are not enforced on this cluster (gcloud/cluster.json: {off}, and no Dataplane V2), so none blocks the metadata server"
-        )));
+        return Draft::missing("not-enforced")
+            .var("off", off)
+            .not_evaluated();
     }
-    let version_text = str_at(&cluster.value, "currentMasterVersion")
+    let Some(version_text) = str_at(&cluster.value, "currentMasterVersion")
         .or_else(|| str_at(&cluster.value, "currentNodeVersion"))
-        .ok_or_else(|| Unavailable {
-            path: "gcloud/cluster.json".into(),
-            reason: "gcloud/cluster.json has no currentMasterVersion: the metadata endpoint depends on the GKE version".into(),
-        })?;
-    let version = Version::parse(version_text).ok_or_else(|| Unavailable {
-        path: "gcloud/cluster.json".into(),
-        reason: format!("gcloud/cluster.json: the version {version_text:?} is not a GKE version"),
-    })?;
+    else {
+        return Draft::missing("no-version").not_evaluated();
+    };
+    let Some(version) = Version::parse(version_text) else {
+        return Draft::missing("bad-version")
+            .var("version", format!("{version_text:?}"))
+            .not_evaluated();
+    };
     let ep = metadata_endpoint(&version, datapath);
     // Policies grouped by namespace (file order kept inside one), so that a pod is evaluated
     // against its own namespace's policies only: no pods × policies scan of the whole cluster.

@@ -102,10 +102,7 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
     }
     if pods.is_none() && events.is_none() && signs.is_empty() {
-        return Ok(Outcome::NotEvaluated(
-            "neither kubectl/pods.json nor kubectl/events.json is in the bundle, and no kubelet journal (nodes/*/journal/kubelet.log) shows etcd's probe failing"
-                .into(),
-        ));
+        return Draft::missing("default").not_evaluated();
     }
     let mut drafts = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
@@ -145,11 +142,10 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Findings(drafts));
     }
     if !unknown.is_empty() {
-        return Ok(Outcome::NotEvaluated(format!(
-            "etcd on {} fails its probe with \"{ERROR}\", but Docker's package release is not in the bundle (nodes/{1}/runtime/packages.txt, or the `Package version:` of `docker version` in nodes/{1}/runtime/version.txt)",
-            unknown.join(", "),
-            unknown[0]
-        )));
+        return Draft::missing("no-package")
+            .var("nodes", unknown.join(", "))
+            .var("node", unknown[0].as_str())
+            .not_evaluated();
     }
     Ok(Outcome::Pass)
 }

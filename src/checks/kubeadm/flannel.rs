@@ -231,25 +231,12 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .is_some_and(|a| a.keys().any(|k| k.starts_with("flannel.alpha.coreos.com/")))
     });
     if flannel.daemonsets.is_empty() && flannel.pods.is_empty() {
-        let looked: Vec<&str> = [
-            pods.as_ref().map(|_| "no flannel pod in kubectl/pods.json"),
-            dss.as_ref()
-                .map(|_| "no flannel DaemonSet in kubectl/daemonsets.json"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !looked.is_empty() {
-            return Ok(Outcome::NotEvaluated(format!(
-                "flannel does not run in this cluster ({})",
-                looked.join(", ")
-            )));
-        }
-        if !annotated {
-            return Ok(Outcome::NotEvaluated(
-                "neither kubectl/pods.json nor kubectl/daemonsets.json is in the bundle, and no node carries flannel's annotations: whether flannel runs is unknown"
-                    .into(),
-            ));
+        match (pods.is_some(), dss.is_some()) {
+            (true, true) => return Draft::missing("no-flannel").not_evaluated(),
+            (true, false) => return Draft::missing("no-flannel-pod").not_evaluated(),
+            (false, true) => return Draft::missing("no-flannel-daemonset").not_evaluated(),
+            (false, false) if !annotated => return Draft::missing("default").not_evaluated(),
+            (false, false) => {}
         }
     }
 
@@ -302,10 +289,7 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         });
     }
     if per_node.is_empty() {
-        return Ok(Outcome::NotEvaluated(
-            "no node in kubectl/nodes.json has a flannel public-ip annotation or an InternalIP"
-                .into(),
-        ));
+        return Draft::missing("no-address").not_evaluated();
     }
     let key = |ip: &str| parse_ip(ip).map_or_else(|| ip.to_string(), |a| a.to_string());
     let mut groups: Vec<(String, Vec<&NodeAddr>)> = Vec::new();

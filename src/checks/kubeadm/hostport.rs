@@ -209,10 +209,13 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 Some(true) => continue,
                 Some(false) => vec![(o, c)],
                 None => {
-                    unknown.push(format!(
-                        "{ns}/{name}: {} on node {} is Multus, and the configuration it delegates pods to is not in the bundle",
-                        c.node_path(),
-                        o.node
+                    unknown.push(ctx.phrase(
+                        "multus",
+                        &[
+                            ("pod", &format!("{ns}/{name}")),
+                            ("file", &c.node_path()),
+                            ("node", &o.node),
+                        ],
                     ));
                     continue;
                 }
@@ -220,14 +223,20 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             None if all_have => continue,
             None if all_lack => configs.clone(),
             None => {
-                let why = match own {
-                    Some(n) => n.missing_reason().unwrap_or_default(),
-                    None => match node {
-                        Some(n) => format!("node {n} was not collected (no nodes/{n}/cni/)"),
-                        None => "the pod has no node yet".into(),
-                    },
-                };
-                unknown.push(format!("{ns}/{name}: {why}"));
+                let pod = format!("{ns}/{name}");
+                unknown.push(match (own, node) {
+                    (Some(n), _) => ctx.phrase(
+                        "cni-unknown",
+                        &[
+                            ("pod", &pod),
+                            ("why", &n.missing_reason().unwrap_or_default()),
+                        ],
+                    ),
+                    (None, Some(n)) => {
+                        ctx.phrase("node-uncollected", &[("pod", &pod), ("node", n)])
+                    }
+                    (None, None) => ctx.phrase("unscheduled", &[("pod", &pod)]),
+                });
                 continue;
             }
         };
@@ -303,15 +312,10 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Findings(drafts));
     }
     if !unknown.is_empty() {
-        let none_collected = if cni.iter().any(NodeCni::collected) {
-            ""
-        } else {
-            " (no node's CNI directory, nodes/<node>/cni/, is in the bundle)"
-        };
-        return Ok(Outcome::NotEvaluated(format!(
-            "pods use hostPort but their node's CNI configuration is not known{none_collected}: {}",
-            unknown.join("; ")
-        )));
+        let collected = cni.iter().any(NodeCni::collected);
+        return Draft::missing(if collected { "default" } else { "no-cni" })
+            .var("unknown", unknown.join("; "))
+            .not_evaluated();
     }
     Ok(Outcome::Pass)
 }

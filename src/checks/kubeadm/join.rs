@@ -50,13 +50,11 @@ pub fn join_rbac_get_nodes(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Findings(drafts));
     }
     let Some((server_v, server_ev)) = server else {
-        let why = match ctx.json("kubectl/version.json") {
-            Err(u) => u.reason,
-            Ok(_) => "kubectl/version.json has no readable serverVersion.gitVersion".into(),
-        };
-        return Ok(Outcome::NotEvaluated(format!(
-            "no join error in the bundle, and the API server's version is needed to tell whether versions are mixed: {why}"
-        )));
+        return match ctx.json("kubectl/version.json") {
+            Err(u) => Draft::missing("unreadable").var("why", u.reason),
+            Ok(_) => Draft::missing("no-version"),
+        }
+        .not_evaluated();
     };
     if server_v.major_minor() >= (1, 18) {
         // kubeadm 1.18+ sets the permission up itself.

@@ -47,7 +47,15 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/coredns-crashloop-selinux",
         run: selinux::coredns_crashloop_selinux,
-        fills: &["deployment", "docker", "install", "os", "pods"],
+        fills: &[
+            "deployment",
+            "docker",
+            "install",
+            "os",
+            "pods",
+            "unknown",
+            "why",
+        ],
     },
     super::Builtin {
         id: "kubeadm/coredns-loop",
@@ -62,7 +70,7 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/etcd-restart-docker-1.13.1-84",
         run: etcd_docker::etcd_restart_docker,
-        fills: &["docker", "errors", "restarts"],
+        fills: &["docker", "errors", "nodes", "restarts"],
     },
     super::Builtin {
         id: "kubeadm/extra-args-comma",
@@ -90,12 +98,12 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/hostport-unsupported",
         run: hostport::hostport_unsupported,
-        fills: &["expose", "fix", "lacks", "ports"],
+        fills: &["expose", "fix", "lacks", "ports", "unknown", "why"],
     },
     super::Builtin {
         id: "kubeadm/join-rbac-get-nodes",
         run: join::join_rbac_get_nodes,
-        fills: &["joiner", "server"],
+        fills: &["joiner", "server", "why"],
     },
     super::Builtin {
         id: "kubeadm/kube-proxy-no-node-ip",
@@ -110,7 +118,14 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/node-ip-unroutable",
         run: node_ip::node_ip_unroutable,
-        fills: &["addr", "detail", "extra_args_file", "hosts_fix", "problem"],
+        fills: &[
+            "addr",
+            "detail",
+            "extra_args_file",
+            "hosts_fix",
+            "problem",
+            "why",
+        ],
     },
     super::Builtin {
         id: "kubeadm/pods-crashloop-after-init",
@@ -145,6 +160,7 @@ pub const BUILTINS: &[super::Builtin] = &[
             "api_version",
             "config",
             "kind",
+            "nodes",
             "pending",
             "taint",
             "untaint",
@@ -506,10 +522,7 @@ pub fn coredns_loop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Findings(drafts));
     }
     if ctx.scanned("loop") == 0 && !config_checked {
-        return Ok(Outcome::NotEvaluated(
-            "neither CoreDNS logs (kubectl/logs/kube-system/coredns-*) nor a node's resolv.conf with its kubelet configuration are in the bundle"
-                .into(),
-        ));
+        return Draft::missing("default").not_evaluated();
     }
     Ok(Outcome::Pass)
 }
@@ -633,10 +646,7 @@ pub fn cgroup_driver_mismatch(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Findings(drafts));
     }
     if !compared && ctx.scanned("misconfiguration") == 0 {
-        return Ok(Outcome::NotEvaluated(
-            "no kubelet journal (nodes/*/journal/kubelet.log) and no node with both kubelet configuration (nodes/*/kubelet/config.yaml) and runtime information (nodes/*/runtime/docker-info.json or containerd-config.toml)"
-                .into(),
-        ));
+        return Draft::missing("default").not_evaluated();
     }
     Ok(Outcome::Pass)
 }

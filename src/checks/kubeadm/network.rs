@@ -3,7 +3,7 @@
 //! (`kubeadm/kube-proxy-no-node-ip`).
 
 use super::{OsRelease, pod_node, server_version};
-use crate::checks::{Ctx, Outcome, group_matches};
+use crate::checks::{Ctx, Draft, Outcome, group_matches};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::objpath::str_at;
 use serde_json::Value;
@@ -161,9 +161,7 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     });
     if drafts.is_empty() {
         if ctx.scanned("no-route") == 0 || !kubelets_were_dialled(ctx) {
-            return Ok(Outcome::NotEvaluated(
-                "no captured command output (captured/), pod logs or journals are in the bundle, and the collector ran no `kubectl logs` that would have met the error".into(),
-            ));
+            return Draft::missing("default").not_evaluated();
         }
         return Ok(Outcome::Pass);
     }
@@ -272,10 +270,7 @@ pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut drafts = group_matches(ctx.matches_of("no-node-ip"), |v| v["pod"].clone());
     if drafts.is_empty() {
         if ctx.scanned("no-node-ip") == 0 {
-            return Ok(Outcome::NotEvaluated(
-                "no kube-proxy logs (kubectl/logs/kube-system/kube-proxy-*/) are in the bundle"
-                    .into(),
-            ));
+            return Draft::missing("default").not_evaluated();
         }
         return Ok(Outcome::Pass);
     }

@@ -274,28 +274,14 @@ pub fn node_ip_unroutable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         views[idx].hostname_i = Some((text, line, addrs));
     }
     if views.is_empty() {
-        let why = match (&nodes_doc, hostname_files) {
-            (Err(e), 0) if e.reason.ends_with("is not in the bundle") => {
-                "neither nodes/*/hostname-i.txt nor kubectl/nodes.json is in the bundle".to_string()
-            }
-            (Err(e), 0) => format!(
-                "no nodes/*/hostname-i.txt is in the bundle and kubectl/nodes.json cannot be used ({})",
-                e.reason
-            ),
-            (Err(e), _) => format!(
-                "nodes/*/hostname-i.txt holds no address and kubectl/nodes.json cannot be used ({})",
-                e.reason
-            ),
-            (Ok(_), 0) => {
-                "kubectl/nodes.json lists no named node and no nodes/*/hostname-i.txt is in the bundle"
-                    .to_string()
-            }
-            (Ok(_), _) => {
-                "kubectl/nodes.json lists no named node and nodes/*/hostname-i.txt holds no address"
-                    .to_string()
-            }
-        };
-        return Ok(Outcome::NotEvaluated(why));
+        return match (&nodes_doc, hostname_files) {
+            (Err(e), 0) if e.reason.ends_with("is not in the bundle") => Draft::missing("default"),
+            (Err(e), 0) => Draft::missing("nodes-unusable").var("why", &e.reason),
+            (Err(e), _) => Draft::missing("no-address-nodes-unusable").var("why", &e.reason),
+            (Ok(_), 0) => Draft::missing("no-node"),
+            (Ok(_), _) => Draft::missing("no-node-no-address"),
+        }
+        .not_evaluated();
     }
 
     // Nodes registered with the same InternalIP: every VM behind one NAT looks like this.

@@ -110,14 +110,12 @@ pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             SeLinux::Enforcing(ev) => ev,
             SeLinux::Off => continue,
             SeLinux::Unknown(why) => {
-                unknown.push(format!("node {node}: {why}"));
+                unknown.push(ctx.phrase("node-unknown", &[("node", node), ("why", &why)]));
                 continue;
             }
         };
         let Some((docker, docker_ev)) = docker else {
-            unknown.push(format!(
-                "node {node}: its Docker version is not in the bundle (kubectl/nodes.json nodeInfo, nodes/{node}/runtime/version.txt or packages.txt)"
-            ));
+            unknown.push(ctx.phrase("docker-unknown", &[("node", node)]));
             continue;
         };
         let mut d = Draft::new()
@@ -168,10 +166,9 @@ pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Findings(drafts));
     }
     if !unknown.is_empty() {
-        return Ok(Outcome::NotEvaluated(format!(
-            "CoreDNS is crash-looping, but whether SELinux and an old Docker cause it cannot be told: {}",
-            unknown.join("; ")
-        )));
+        return Draft::missing("default")
+            .var("unknown", unknown.join("; "))
+            .not_evaluated();
     }
     Ok(Outcome::Pass)
 }

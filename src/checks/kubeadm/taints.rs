@@ -208,17 +208,12 @@ pub fn taints_omitted(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
     }
     if registrations == 0 {
-        let found = if configs == 0 {
-            "no node's kubeadm configuration (nodes/<node>/kubeadm/config.yaml) is in the bundle"
-                .to_string()
+        return if configs == 0 {
+            Draft::missing("default")
         } else {
-            format!(
-                "the kubeadm configuration in the bundle ({configs} nodes/<node>/kubeadm/config.yaml) holds no InitConfiguration or control-plane JoinConfiguration"
-            )
-        };
-        return Ok(Outcome::NotEvaluated(format!(
-            "{found}; the collector often captures only the ClusterConfiguration of the kubeadm-config ConfigMap, which has no nodeRegistration. Add the file given to `kubeadm init --config` (or `kubeadm join --config`) to see which taints were asked for"
-        )));
+            Draft::missing("no-registration").var("count", configs.to_string())
+        }
+        .not_evaluated();
     }
     if asks.is_empty() {
         return Ok(Outcome::Pass);
@@ -304,10 +299,9 @@ pub fn taints_omitted(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Findings(drafts));
     }
     if evaluated == 0 {
-        return Ok(Outcome::NotEvaluated(format!(
-            "the kubeadm configuration asks for no taints on {}, but kubectl/nodes.json has no node of that name",
-            missing.join(", ")
-        )));
+        return Draft::missing("node-missing")
+            .var("nodes", missing.join(", "))
+            .not_evaluated();
     }
     Ok(Outcome::Pass)
 }

@@ -13,17 +13,12 @@ pub fn upgrade_plan_external_etcd(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let fatal = ctx.matches_of("plan-fatal");
     if fatal.is_empty() {
         if ctx.scanned("plan-fatal") == 0 {
-            return Ok(Outcome::NotEvaluated(
-                "no kubeadm upgrade plan output (captured/) is in the bundle".into(),
-            ));
+            return Draft::missing("default").not_evaluated();
         }
         return Ok(Outcome::Pass);
     }
     let Some(etcd) = external_etcd(ctx) else {
-        return Ok(Outcome::NotEvaluated(
-            "the kubeadm ClusterConfiguration is not in the bundle (nodes/*/kubeadm/config.yaml, or the kubeadm-config ConfigMap in kubectl/configmaps.json), so whether etcd is external is unknown"
-                .into(),
-        ));
+        return Draft::missing("no-config").not_evaluated();
     };
     let Some((endpoints, etcd_ev)) = etcd else {
         // Stacked etcd: the timeout has another cause.
@@ -53,9 +48,9 @@ pub fn upgrade_plan_external_etcd(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .find_map(|n| package_version(ctx, n, "kubeadm"))
         });
         let Some((version, version_ev)) = version else {
-            return Ok(Outcome::NotEvaluated(format!(
-                "{file} shows kubeadm upgrade plan timing out on a cluster with external etcd, but kubeadm's version is not in the bundle (the plan output's \"[upgrade/versions] kubeadm version:\" line, or nodes/*/runtime/packages.txt)"
-            )));
+            return Draft::missing("no-version")
+                .var("file", file)
+                .not_evaluated();
         };
         if version.major_minor() >= (1, 19) {
             continue;
