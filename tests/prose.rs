@@ -18,8 +18,6 @@ const ALLOWED: &[&str] = &[
     // src/checks/gke/chain.rs
     "the same KSA in the project's own pool",
     "the same KSA in another project's worklo",
-    // src/checks/gke/istio.rs
-    // src/checks/gke/mod.rs
     // src/checks/gke/netpol.rs
     "{}/{} allows {}/{}, which is not the add",
     // src/checks/gke/network.rs
@@ -84,72 +82,11 @@ const ALLOWED: &[&str] = &[
     "No routable address of {node} was found ",
     // src/checks/kubeadm/selinux.rs
     "{path} says {other:?}, not Enforcing, Pe",
-    // src/checks/kubeadm/taints.rs
     // src/checks/mod.rs
     "check {} has no scan named {name:?}: the",
-    // The k8s family, written before this rule: its words are still to move into its specs.
-    // src/checks/k8s/config.rs
-    "ConfigMap {namespace}/{name} does not ex",
-    "Secret {namespace}/{name} does not exist",
-    "The ConfigMap or Secret exists but lacks",
-    "The pod requires runAsNonRoot but the im",
-    "The command the container starts does no",
-    "The container's command may not be run (",
-    "Read the kubelet's message above; `kubec",
-    // src/checks/k8s/crashloop.rs
-    "it exited successfully, yet is restarted",
-    "the application stopped with its own err",
-    "the command could not be run (permission",
-    "the command was not found in the image",
-    "the process was killed (SIGKILL): a fail",
-    "the process crashed with a segmentation ",
-    "the process was stopped (SIGTERM): a fai",
-    "the application exited with an error: it",
-    "The pod started {} before collection and",
-    "It has been running {} before collection",
-    " Containers that node {node}'s own resta",
-    "It has no memory limit (request {r}): th",
-    "It has neither memory limit nor request:",
-    // src/checks/k8s/images.rs
-    "not on the node, and the pull policy is ",
-    "The registry refuses more pulls for now ",
-    "Give the pod credentials the registry ac",
-    "Check the image name and tag (`docker ma",
-    "Check the image's name and tag: the regi",
-    "The node cannot reach the registry: chec",
-    "The registry's TLS certificate is not tr",
-    "The image reference is not a valid name ",
-    "The pod's imagePullPolicy is Never, so t",
-    "The kubelet's  Failed to pull image  eve",
-    // src/checks/k8s/nodes.rs
-    "Ready is Unknown{since}: the kubelet sto",
-    "How many pods it runs is unknown (kubect",
-    "It is cordoned (unschedulable, with the ",
-    // src/checks/k8s/scheduling.rs
-    "Lower the pod's requests, or add capacit",
-    "Give the pod a toleration for the taint ",
-    "Compare the pod's nodeSelector and node ",
-    "The pod's affinity, anti-affinity or spr",
-    "Look at the pod's PersistentVolumeClaims",
-    "Another pod already uses the hostPort on",
-    "Uncordon nodes meant to take pods (`kube",
-    "Bring nodes back (see k8s/node-not-ready",
-    "`kubectl describe pod` shows the schedul",
+    // src/checks/k8s/scheduling.rs: labels of the scheduler's own reasons, in its words
     "a volume bound to another zone or node",
     "the cluster has no node to schedule on",
-    // src/checks/k8s/volumes.rs
-    "Create {word} {namespace}/{n}, fix its n",
-    "Create the claim {n} in {namespace}, or ",
-    "The pod's hostPath volume asks for a pat",
-    "A ReadWriteOnce volume can be attached t",
-    "The storage provider refused the attach:",
-    "The kubelet gave up waiting for the volu",
-    "The node could not mount the volume: che",
-    "`kubectl describe pod` and the kubelet's",
-    // src/checks/k8s/workloads.rs
-    "Its pods are unknown: kubectl/pods.json ",
-    "No pod of it is in the bundle: its contr",
-    "Its {} pods are ready now: the counts ma",
 ];
 
 /// A string literal of the code, with its 1-based line.

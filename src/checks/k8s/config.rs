@@ -14,8 +14,9 @@ const REASONS: &[&str] = &[
     "RunContainerError",
 ];
 
-/// What to do about a kubelet message.
-fn advice(msg: &str, namespace: &str) -> String {
+/// What to do about a kubelet message: the spec's phrase `advice-…` for it, and the name of the
+/// missing ConfigMap or Secret when the message gives one.
+fn advice(msg: &str) -> (&'static str, Option<String>) {
     let quoted = |after: &str| {
         msg.split(after)
             .nth(1)
@@ -24,28 +25,24 @@ fn advice(msg: &str, namespace: &str) -> String {
             .map(str::to_string)
     };
     if let Some(name) = quoted("configmap ").filter(|_| msg.contains("not found")) {
-        return format!(
-            "ConfigMap {namespace}/{name} does not exist: create it (or fix the name in the pod's spec), or mark the reference optional: true."
-        );
+        return ("advice-configmap-missing", Some(name));
     }
     if let Some(name) = quoted("secret ").filter(|_| msg.contains("not found")) {
-        return format!(
-            "Secret {namespace}/{name} does not exist: create it (or fix the name in the pod's spec), or mark the reference optional: true."
-        );
+        return ("advice-secret-missing", Some(name));
     }
-    if msg.contains("couldn't find key") {
-        return "The ConfigMap or Secret exists but lacks the key the pod asks for: add the key, or fix the key name in the pod's env (valueFrom).".into();
-    }
-    if msg.contains("runAsNonRoot") {
-        return "The pod requires runAsNonRoot but the image runs as root (or by a user name, not a number): set securityContext.runAsUser to a non-zero UID, or build the image with a numeric non-root USER.".into();
-    }
-    if msg.contains("executable file not found") || msg.contains("no such file or directory") {
-        return "The command the container starts does not exist in the image: fix command/args in the pod's spec, or the image's entrypoint.".into();
-    }
-    if msg.contains("permission denied") {
-        return "The container's command may not be run (permission denied): check the file's mode in the image and the securityContext.".into();
-    }
-    "Read the kubelet's message above; `kubectl describe pod` shows the latest one.".into()
+    let key = if msg.contains("couldn't find key") {
+        "advice-key-missing"
+    } else if msg.contains("runAsNonRoot") {
+        "advice-run-as-non-root"
+    } else if msg.contains("executable file not found") || msg.contains("no such file or directory")
+    {
+        "advice-command-not-found"
+    } else if msg.contains("permission denied") {
+        "advice-permission-denied"
+    } else {
+        "advice-other"
+    };
+    (key, None)
 }
 
 /// `k8s/container-config-error`.
@@ -98,7 +95,11 @@ pub fn container_config_error(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("reason", *reason)
             .var("message", said)
             .var("since", since)
-            .var("advice", advice(msg, first.meta.namespace));
+            .var("advice", {
+                let (key, name) = advice(msg);
+                let name = name.unwrap_or_default();
+                ctx.phrase(key, &[("namespace", first.meta.namespace), ("name", &name)])
+            });
         for (p, (i, _, _)) in &g {
             let c = &p.containers[*i];
             d.evidence.push(if msg.is_empty() {
@@ -130,21 +131,21 @@ mod tests {
 
     #[test]
     fn advice_names_what_is_missing() {
-        assert!(
-            advice("configmap \"app-config\" not found", "shop")
-                .contains("ConfigMap shop/app-config")
+        assert_eq!(
+            advice("configmap \"app-config\" not found"),
+            ("advice-configmap-missing", Some("app-config".into()))
         );
-        assert!(
-            advice("secret \"pgpassword\" not found", "default")
-                .contains("Secret default/pgpassword")
+        assert_eq!(
+            advice("secret \"pgpassword\" not found"),
+            ("advice-secret-missing", Some("pgpassword".into()))
         );
-        assert!(
-            advice(
-                "couldn't find key DB_HOST in ConfigMap shop/app-config",
-                "shop"
-            )
-            .contains("lacks the key")
+        assert_eq!(
+            advice("couldn't find key DB_HOST in ConfigMap shop/app-config").0,
+            "advice-key-missing"
         );
-        assert!(advice("container has runAsNonRoot and image will run as root (pod: \"web-1_shop(uid)\", container: app)", "shop").contains("runAsNonRoot"));
+        assert_eq!(
+            advice("container has runAsNonRoot and image will run as root (pod: \"web-1_shop(uid)\", container: app)").0,
+            "advice-run-as-non-root"
+        );
     }
 }

@@ -158,33 +158,36 @@ fn failure(
     }
 }
 
-/// What an exit code says about how the process ended.
-fn exit_meaning(t: &Terminated) -> String {
+/// What an exit code says about how the process ended, in the spec's phrases.
+fn exit_meaning(ctx: &Ctx, t: &Terminated) -> String {
     let code = t.exit_code;
     let why = match code {
-        0 => "it exited successfully, yet is restarted: a container that must keep running ends",
-        1 | 2 => "the application stopped with its own error: its previous log says why",
-        126 => "the command could not be run (permission denied or not executable)",
-        127 => "the command was not found in the image",
-        128 => "the command could not be started",
-        134 => "the process aborted (SIGABRT)",
-        137 => {
-            "the process was killed (SIGKILL): a failed liveness probe, or memory (look for OOMKilled)"
-        }
-        139 => "the process crashed with a segmentation fault (SIGSEGV)",
-        143 => {
-            "the process was stopped (SIGTERM): a failed liveness probe, or a stop it did not expect"
-        }
-        255 => "the process exited with status 255 (or -1)",
-        c if c > 128 => "the process was killed by a signal",
-        _ => "the application exited with an error: its previous log says why",
+        0 => "exit-success",
+        1 | 2 => "exit-app-error",
+        126 => "exit-not-executable",
+        127 => "exit-not-found",
+        128 => "exit-not-started",
+        134 => "exit-abort",
+        137 => "exit-kill",
+        139 => "exit-segv",
+        143 => "exit-term",
+        255 => "exit-255",
+        c if c > 128 => "exit-signal",
+        _ => "exit-error",
     };
     let reason = if t.reason.is_empty() {
         String::new()
     } else {
         format!(" ({})", t.reason)
     };
-    format!("Last exit code {code}{reason}: {why}.")
+    ctx.phrase(
+        "exit",
+        &[
+            ("code", &code.to_string()),
+            ("reason", &reason),
+            ("why", &ctx.phrase(why, &[])),
+        ],
+    )
 }
 
 /// The last lines of a container's previous log, when the bundle holds it.
@@ -294,11 +297,14 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             })
             .collect();
         let since = match for_how_long(lists.now, backoffs.iter().copied()) {
-            Some(s) => format!("Backing off restarts {s} (first BackOff event)."),
+            Some(s) => ctx.phrase("since-backoff", &[("for", &s)]),
             None => match secs_before(lists.now, pods_of.iter().filter_map(|p| p.started).min()) {
-                Some(s) => format!(
-                    "The pod started {} before collection and has had {restarts_text} since.",
-                    cluster::human_duration(s)
+                Some(s) => ctx.phrase(
+                    "since-started",
+                    &[
+                        ("ago", &cluster::human_duration(s)),
+                        ("restarts", &restarts_text),
+                    ],
                 ),
                 None => String::new(),
             },
@@ -321,8 +327,8 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("since", since)
             .var(
                 "meaning",
-                last.map(exit_meaning)
-                    .unwrap_or_else(|| "The last exit is not recorded.".into()),
+                last.map(|t| exit_meaning(ctx, t))
+                    .unwrap_or_else(|| ctx.phrase("exit-unrecorded", &[])),
             );
         match f {
             Failure::Restarting => d.severity = Some(Severity::Warning),
@@ -335,16 +341,22 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     State::Running { started } => secs_before(lists.now, *started),
                     _ => None,
                 };
-                let mut s = format!(
-                    "It has been running {} before collection, after {hi} restarts.",
-                    ran.map(cluster::human_duration)
-                        .map(|d| format!("for {d}"))
-                        .unwrap_or_else(|| "again".into())
-                );
+                let hi_text = hi.to_string();
+                let mut s = match ran.map(cluster::human_duration) {
+                    Some(d) => {
+                        ctx.phrase("flapping-running", &[("for", &d), ("restarts", &hi_text)])
+                    }
+                    None => ctx.phrase("flapping-again", &[("restarts", &hi_text)]),
+                };
                 if let Some((node, r)) = reboots.filter(|(_, r)| *r > 0 && *r < hi) {
-                    s.push_str(&format!(
-                        " Containers that node {node}'s own restarts ended count up to {r} restarts: about {} are this container's own failures, which come back (at every start, or after every reboot).",
-                        hi - r
+                    s.push(' ');
+                    s.push_str(&ctx.phrase(
+                        "flapping-reboots",
+                        &[
+                            ("node", node),
+                            ("node_restarts", &r.to_string()),
+                            ("own", &(hi - r).to_string()),
+                        ],
                     ));
                 }
                 d.vars.insert("since".into(), s);
@@ -417,12 +429,13 @@ pub fn pod_oomkilled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .map(|s| format!(", last {} before collection", cluster::human_duration(s)))
             .unwrap_or_default();
         let memory = match (c.memory_limit, c.memory_request) {
-            (Some(l), Some(r)) => format!("Its memory limit is {l} (request {r})."),
-            (Some(l), None) => format!("Its memory limit is {l} (no request)."),
-            (None, Some(r)) => format!(
-                "It has no memory limit (request {r}): the node itself ran short of memory, and the kernel chose this process."
+            (Some(l), Some(r)) => ctx.phrase(
+                "memory",
+                &[("limit", &l.to_string()), ("request", &r.to_string())],
             ),
-            (None, None) => "It has neither memory limit nor request: the node itself ran short of memory, and the kernel chose this process.".to_string(),
+            (Some(l), None) => ctx.phrase("memory-no-request", &[("limit", &l.to_string())]),
+            (None, Some(r)) => ctx.phrase("memory-no-limit", &[("request", &r.to_string())]),
+            (None, None) => ctx.phrase("memory-none", &[]),
         };
         let mut d = pod_vars(Draft::new(), &pods_of)
             .var("container", c.name)

@@ -32,49 +32,19 @@ pub enum PullCause {
 }
 
 impl PullCause {
-    pub fn label(self) -> &'static str {
+    /// The cause's name in the spec's phrases: `cause-NAME` (its label in the summary) and
+    /// `advice-NAME` (what to do about it).
+    pub fn name(self) -> &'static str {
         match self {
-            PullCause::RateLimited => "rate limited by the registry",
-            PullCause::Unauthorized => "unauthorized: credentials missing or refused",
-            PullCause::NotFoundOrUnauthorized => "not found, or needs credentials",
-            PullCause::NotFound => "image or tag not found",
-            PullCause::Unreachable => "registry unreachable or timing out",
-            PullCause::Certificate => "registry certificate not trusted",
-            PullCause::InvalidName => "invalid image name",
-            PullCause::NeverPull => "not on the node, and the pull policy is Never",
-            PullCause::Unknown => "cause no longer in the events",
-        }
-    }
-
-    fn advice(self) -> &'static str {
-        match self {
-            PullCause::RateLimited => {
-                "The registry refuses more pulls for now (Docker Hub limits anonymous and free accounts per 6 hours). Pull with an authenticated account (an imagePullSecret of a paid or organisation account), or mirror the image into a registry of your own and point the pod at it."
-            }
-            PullCause::Unauthorized => {
-                "Give the pod credentials the registry accepts: create a docker-registry Secret in the pod's namespace and name it in the pod's imagePullSecrets (or its service account's), and check that the account may read this repository."
-            }
-            PullCause::NotFoundOrUnauthorized => {
-                "Check the image name and tag (`docker manifest inspect IMAGE` from a machine that can log in); if the repository is private, give the pod an imagePullSecret that may read it."
-            }
-            PullCause::NotFound => {
-                "Check the image's name and tag: the registry has no such manifest. Fix the image in the workload's spec, or push the missing tag."
-            }
-            PullCause::Unreachable => {
-                "The node cannot reach the registry: check DNS, the proxy settings of the container runtime, firewalls and egress rules from the node to the registry, or mirror the image into a registry the nodes can reach."
-            }
-            PullCause::Certificate => {
-                "The registry's TLS certificate is not trusted by the container runtime on the node: add its CA to the node's trust store (or the runtime's registry configuration)."
-            }
-            PullCause::InvalidName => {
-                "The image reference is not a valid name (upper-case letters, a stray space or `:` or a missing tag after `:`): fix it in the workload's spec."
-            }
-            PullCause::NeverPull => {
-                "The pod's imagePullPolicy is Never, so the image must already be on the node: load it there, or change the pull policy."
-            }
-            PullCause::Unknown => {
-                "The kubelet's \"Failed to pull image\" event that gives the cause is no longer in the bundle (events are kept an hour; only the back-off repeats): `kubectl describe pod` on the live cluster shows the current one."
-            }
+            PullCause::RateLimited => "rate-limited",
+            PullCause::Unauthorized => "unauthorized",
+            PullCause::NotFoundOrUnauthorized => "not-found-or-unauthorized",
+            PullCause::NotFound => "not-found",
+            PullCause::Unreachable => "unreachable",
+            PullCause::Certificate => "certificate",
+            PullCause::InvalidName => "invalid-name",
+            PullCause::NeverPull => "never-pull",
+            PullCause::Unknown => "unknown",
         }
     }
 }
@@ -246,10 +216,13 @@ pub fn image_pull_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("container", c.name)
             .var("image", c.image)
             .var("state", c.state.label())
-            .var("cause", cause.label())
+            .var("cause", ctx.phrase(&format!("cause-{}", cause.name()), &[]))
             .var("message", said.trim())
             .var("since", since)
-            .var("advice", cause.advice());
+            .var(
+                "advice",
+                ctx.phrase(&format!("advice-{}", cause.name()), &[]),
+            );
         for (p, (i, _, _)) in &g {
             d.evidence
                 .push(p.container_line(&p.containers[*i], "\"reason\""));

@@ -22,24 +22,26 @@ const PRESSURES: &[&str] = &[
 ];
 
 /// What a Ready condition that is not True means, and since when.
-fn ready_text(c: &Condition, now: Option<Timestamp>) -> String {
-    let since = since(now, c);
+fn ready_text(ctx: &Ctx, c: &Condition, now: Option<Timestamp>) -> String {
+    let since = since(ctx, now, c);
     match (c.status, c.reason) {
-        ("Unknown", _) => format!(
-            "Ready is Unknown{since}: the kubelet stopped posting its status (node down, kubelet stopped, or no way to the API server)"
-        ),
-        (_, r) => format!(
-            "Ready is {}{since} ({}): {}",
-            c.status,
-            r.unwrap_or("no reason"),
-            c.message.unwrap_or("no message")
+        ("Unknown", _) => ctx.phrase("ready-unknown", &[("since", &since)]),
+        (status, r) => ctx.phrase(
+            "ready-not-true",
+            &[
+                ("status", status),
+                ("since", &since),
+                ("reason", r.unwrap_or("no reason")),
+                ("message", c.message.unwrap_or("no message")),
+            ],
         ),
     }
 }
 
-fn since(now: Option<Timestamp>, c: &Condition) -> String {
+fn since(ctx: &Ctx, now: Option<Timestamp>, c: &Condition) -> String {
     secs_before(now, c.last_transition)
-        .map(|s| format!(" for {} before collection", human_duration(s)))
+        .map(|s| ctx.phrase("since", &[("for", &human_duration(s))]))
+        .map(|s| format!(" {s}"))
         .unwrap_or_default()
 }
 
@@ -70,15 +72,18 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             if joining(&n, r, now) {
                 continue;
             }
-            problems.push(ready_text(r, now));
+            problems.push(ready_text(ctx, r, now));
             evidence.push(n.condition_evidence("Ready"));
         }
         for kind in PRESSURES {
             if let Some(c) = condition(&n.conditions, kind).filter(|c| c.status == "True") {
-                problems.push(format!(
-                    "{kind} is True{}: {}",
-                    since(now, c),
-                    c.message.unwrap_or("no message")
+                problems.push(ctx.phrase(
+                    "pressure",
+                    &[
+                        ("condition", kind),
+                        ("since", &since(ctx, now, c)),
+                        ("message", c.message.unwrap_or("no message")),
+                    ],
                 ));
                 evidence.push(n.condition_evidence(kind));
             }
@@ -96,9 +101,9 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             })
             .collect();
         let pods_text = match &pods_doc {
-            Some(_) if running.len() == 1 => "1 pod is bound to it.".to_string(),
-            Some(_) => format!("{} pods are bound to it.", running.len()),
-            None => "How many pods it runs is unknown (kubectl/pods.json is not usable).".into(),
+            Some(_) if running.len() == 1 => ctx.phrase("one-pod", &[]),
+            Some(_) => ctx.phrase("pods", &[("count", &running.len().to_string())]),
+            None => ctx.phrase("pods-unknown", &[]),
         };
         let mut d = Draft::new()
             .var("node", n.name())
@@ -107,10 +112,7 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("pods", pods_text);
         if n.cordoned() {
             d.severity = Some(Severity::Info);
-            d.vars.insert(
-                "drain".into(),
-                "It is cordoned (unschedulable, with the node.kubernetes.io/unschedulable taint): it is being drained or serviced on purpose.".into(),
-            );
+            d.vars.insert("drain".into(), ctx.phrase("cordoned", &[]));
             evidence.push(n.at.line("\"unschedulable\""));
         } else {
             d.vars.insert("drain".into(), String::new());

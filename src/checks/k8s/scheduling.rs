@@ -55,31 +55,18 @@ impl Why {
         }
     }
 
+    /// The spec's phrase saying what to do about it.
     fn advice(&self) -> &'static str {
         match self {
-            Why::Insufficient(_) | Why::TooManyPods => {
-                "Lower the pod's requests, or add capacity (more or larger nodes, or let the cluster autoscaler grow): `kubectl describe nodes` shows what is allocated on each."
-            }
-            Why::Taint(_) => {
-                "Give the pod a toleration for the taint if it may run on those nodes, or remove the taint from nodes meant for it (`kubectl taint nodes NODE KEY-`)."
-            }
-            Why::NodeSelector => {
-                "Compare the pod's nodeSelector and node affinity with the nodes' labels (`kubectl get nodes --show-labels`): label the nodes meant for it, or relax the selector."
-            }
-            Why::PodAffinity | Why::TopologySpread => {
-                "The pod's affinity, anti-affinity or spread rules leave no node: relax them (preferred instead of required) or add nodes in the topology domains they need."
-            }
-            Why::Volume(_) => {
-                "Look at the pod's PersistentVolumeClaims (`kubectl get pvc`, `kubectl describe pvc`): a claim with no volume and no working StorageClass, or a volume bound in another zone, keeps the pod off every node."
-            }
-            Why::Ports => {
-                "Another pod already uses the hostPort on those nodes: use a Service instead of hostPort, or fewer replicas than nodes."
-            }
-            Why::Cordoned => "Uncordon nodes meant to take pods (`kubectl uncordon NODE`).",
-            Why::NotReady | Why::NoNodes => {
-                "Bring nodes back (see k8s/node-not-ready), or add nodes."
-            }
-            Why::Other(_) => "`kubectl describe pod` shows the scheduler's latest words.",
+            Why::Insufficient(_) | Why::TooManyPods => "advice-capacity",
+            Why::Taint(_) => "advice-taint",
+            Why::NodeSelector => "advice-selector",
+            Why::PodAffinity | Why::TopologySpread => "advice-affinity",
+            Why::Volume(_) => "advice-volume",
+            Why::Ports => "advice-ports",
+            Why::Cordoned => "advice-cordoned",
+            Why::NotReady | Why::NoNodes => "advice-nodes",
+            Why::Other(_) => "advice-other",
         }
     }
 }
@@ -347,6 +334,7 @@ pub fn pod_unschedulable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .unwrap_or_default();
         let mut advice: Vec<&str> = parsed.refusals.iter().map(|r| r.why.advice()).collect();
         advice.dedup();
+        let advice: Vec<String> = advice.iter().map(|k| ctx.phrase(k, &[])).collect();
         let mut d = pod_vars(Draft::new(), &pods_of)
             .var("why", parsed.text())
             .var("message", msg.trim())

@@ -18,8 +18,11 @@ fn volume_of(msg: &str) -> Option<&str> {
     msg.split("volume \"").nth(1)?.split('"').next()
 }
 
+/// What to do: the spec's phrase, and the names it is filled with.
+type Todo = (&'static str, Vec<(&'static str, String)>);
+
 /// The cause, in a few words, and what to do.
-fn cause(msg: &str, namespace: &str) -> (String, String) {
+fn cause(msg: &str, namespace: &str) -> (String, Todo) {
     let quoted = |after: &str| {
         msg.split(after)
             .nth(1)
@@ -31,8 +34,13 @@ fn cause(msg: &str, namespace: &str) -> (String, String) {
             if let Some(n) = quoted(kind) {
                 return (
                     format!("{word} {namespace}/{n} not found"),
-                    format!(
-                        "Create {word} {namespace}/{n}, fix its name in the pod's volumes, or mark the volume optional: true."
+                    (
+                        "todo-object-missing",
+                        vec![
+                            ("kind", word.to_string()),
+                            ("namespace", namespace.to_string()),
+                            ("name", n.to_string()),
+                        ],
                     ),
                 );
             }
@@ -40,8 +48,12 @@ fn cause(msg: &str, namespace: &str) -> (String, String) {
         if let Some(n) = quoted("persistentvolumeclaim ") {
             return (
                 format!("PersistentVolumeClaim {namespace}/{n} not found"),
-                format!(
-                    "Create the claim {n} in {namespace}, or fix its name in the pod's volumes."
+                (
+                    "todo-claim-missing",
+                    vec![
+                        ("namespace", namespace.to_string()),
+                        ("name", n.to_string()),
+                    ],
                 ),
             );
         }
@@ -52,45 +64,33 @@ fn cause(msg: &str, namespace: &str) -> (String, String) {
             .nth(1)
             .unwrap_or("the host path has the wrong type")
             .trim();
-        return (
-            format!("hostPath: {what}"),
-            "The pod's hostPath volume asks for a path of a given type (Directory, File, Socket…) that the node does not have: create it on the node (or let the pod create it with type DirectoryOrCreate), or fix the path.".into(),
-        );
+        return (format!("hostPath: {what}"), ("todo-host-path", Vec::new()));
     }
     if msg.contains("Multi-Attach error") {
         return (
             "the volume is attached to another node".into(),
-            "A ReadWriteOnce volume can be attached to one node at a time: the pod that held it (or its node) has not let go. Wait for the old pod to be deleted, or force-detach the VolumeAttachment of a node that is gone.".into(),
+            ("todo-multi-attach", Vec::new()),
         );
     }
     if msg.starts_with("AttachVolume") || msg.contains("AttachVolume.Attach failed") {
         return (
             "the volume could not be attached".into(),
-            "The storage provider refused the attach: `kubectl describe volumeattachment` and the CSI controller's logs say why (quota, zone, a disk in use).".into(),
+            ("todo-attach", Vec::new()),
         );
     }
     if msg.contains("timed out waiting for the condition")
         || msg.contains("Unable to attach or mount volumes")
         || msg.contains("Unable to mount volumes")
     {
-        return (
-            "mounting timed out".into(),
-            "The kubelet gave up waiting for the volume: look at the events before this one and the CSI node plugin's logs on the pod's node.".into(),
-        );
+        return ("mounting timed out".into(), ("todo-timeout", Vec::new()));
     }
     if msg.contains("mount failed")
         || msg.contains("MountVolume.MountDevice failed")
         || msg.contains("MountVolume.SetUp failed")
     {
-        return (
-            "the mount itself failed".into(),
-            "The node could not mount the volume: check the mount error in the event (NFS/iSCSI server reachable, mount helpers installed on the node, CSI node plugin running there).".into(),
-        );
+        return ("the mount itself failed".into(), ("todo-mount", Vec::new()));
     }
-    (
-        "mount failed".into(),
-        "`kubectl describe pod` and the kubelet's journal on the node say why.".into(),
-    )
+    ("mount failed".into(), ("todo-other", Vec::new()))
 }
 
 /// Whether a pod got past its mounts: running, or its containers started at least once.
@@ -131,7 +131,9 @@ pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         else {
             continue;
         };
-        let (what, todo) = cause(last.message, p.meta.namespace);
+        let (what, (phrase, vars)) = cause(last.message, p.meta.namespace);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let todo = ctx.phrase(phrase, &vars);
         let volume = volume_of(last.message).unwrap_or("").to_string();
         let key = format!("{}|{volume}|{what}", super::owner_key(p));
         groups.add(key, p, (failed, what, todo, volume));

@@ -215,16 +215,13 @@ pub fn workload_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 evidence.push(p.at.line("\"phase\""));
             }
             let pods_text = if pods_doc.is_none() {
-                "Its pods are unknown: kubectl/pods.json is not usable.".to_string()
+                ctx.phrase("pods-unknown", &[])
             } else if owned.is_empty() {
-                "No pod of it is in the bundle: its controller could not create them (see its conditions).".to_string()
+                ctx.phrase("no-pods", &[])
             } else if lines.is_empty() {
-                format!(
-                    "Its {} pods are ready now: the counts may lag the pods.",
-                    owned.len()
-                )
+                ctx.phrase("pods-ready", &[("count", &owned.len().to_string())])
             } else {
-                format!("Pods not ready:\n  {}", lines.join("\n  "))
+                ctx.phrase("pods-not-ready", &[("lines", &lines.join("\n  "))])
             };
             let names: Vec<&str> = unready.iter().map(|p| p.meta.name).collect();
             let mut d = Draft::new()
