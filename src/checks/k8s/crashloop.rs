@@ -429,12 +429,9 @@ pub fn pod_oomkilled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .map(|s| format!(", last {} before collection", cluster::human_duration(s)))
             .unwrap_or_default();
         let memory = match (c.memory_limit, c.memory_request) {
-            (Some(l), Some(r)) => ctx.phrase(
-                "memory",
-                &[("limit", &l.to_string()), ("request", &r.to_string())],
-            ),
-            (Some(l), None) => ctx.phrase("memory-no-request", &[("limit", &l.to_string())]),
-            (None, Some(r)) => ctx.phrase("memory-no-limit", &[("request", &r.to_string())]),
+            (Some(l), Some(r)) => ctx.phrase("memory", &[("limit", l), ("request", r)]),
+            (Some(l), None) => ctx.phrase("memory-no-request", &[("limit", l)]),
+            (None, Some(r)) => ctx.phrase("memory-no-limit", &[("request", r)]),
             (None, None) => ctx.phrase("memory-none", &[]),
         };
         let mut d = pod_vars(Draft::new(), &pods_of)
