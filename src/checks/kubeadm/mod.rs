@@ -700,7 +700,7 @@ fn runtime_driver(
         endpoint.contains("containerd") || (docker.is_none() && containerd.is_some());
     if use_containerd {
         let toml = containerd?;
-        let (systemd, ev) = match containerd_systemd_cgroup(&toml) {
+        let (systemd, ev) = match containerd_systemd_cgroup(&toml).ok()? {
             Some((s, n)) => (s, toml.evidence(n, n)),
             None => (false, toml.evidence(1, 1)),
         };
@@ -724,47 +724,63 @@ fn runtime_driver(
 }
 
 /// containerd's `SystemdCgroup` for the runtime CRI pods use (`default_runtime_name`, `runc`
-/// unless set), with its line: other runtimes' options (kata, nvidia...) do not count. `None`
-/// when the default runtime's options leave it at containerd's default, false.
-fn containerd_systemd_cgroup(toml: &TextFile) -> Option<(bool, usize)> {
-    let unquote = |s: &str| s.replace(['"', '\''], "");
-    let mut default_runtime = "runc".to_string();
-    let mut section = String::new();
-    let mut found: Vec<(String, bool, usize)> = Vec::new();
-    for (n, l) in toml.lines() {
-        let t = l.trim();
-        if t.starts_with('#') {
-            continue;
-        }
-        if let Some(h) = t.strip_prefix('[') {
-            section = unquote(h.split(']').next().unwrap_or(""));
-            continue;
-        }
-        let Some((k, v)) = t.split_once('=') else {
-            continue;
-        };
-        let v = v.split('#').next().unwrap_or("").trim();
-        match k.trim() {
-            "default_runtime_name" => default_runtime = unquote(v),
-            "SystemdCgroup" => {
-                found.push((section.clone(), v.eq_ignore_ascii_case("true"), n));
-            }
-            _ => {}
-        }
-    }
-    let own = format!(".runtimes.{default_runtime}.options");
-    found
+/// unless set), with its line: other runtimes' options (kata, nvidia...) do not count.
+/// `Ok(None)` when the default runtime's options leave it at containerd's default, false;
+/// `Err` when the file is not TOML (cut short, or not a containerd configuration at all), so
+/// the runtime's driver is unknown rather than guessed.
+fn containerd_systemd_cgroup(file: &TextFile) -> Result<Option<(bool, usize)>, toml::de::Error> {
+    let config: toml::Table = toml::from_str(&file.text)?;
+    // The CRI plugin's table: containerd 2 (config version 3), 1.x (version 2), and version 1.
+    let Some(cri) = config.get("plugins").and_then(|p| {
+        [
+            "io.containerd.cri.v1.runtime",
+            "io.containerd.grpc.v1.cri",
+            "cri",
+        ]
         .iter()
-        .rev()
-        .find(|(s, _, _)| s.ends_with(&own))
-        // An options table of no named runtime (old `default_runtime`) still applies.
-        .or_else(|| {
-            found
-                .iter()
-                .rev()
-                .find(|(s, _, _)| !s.contains(".runtimes."))
-        })
-        .map(|(_, v, n)| (*v, *n))
+        .find_map(|name| p.get(*name)?.get("containerd"))
+    }) else {
+        return Ok(None);
+    };
+    let default = cri
+        .get("default_runtime_name")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("runc");
+    let named = cri
+        .get("runtimes")
+        .and_then(|r| r.get(default))
+        .and_then(|r| r.get("options"))
+        .and_then(|o| o.get("SystemdCgroup"))
+        .and_then(toml::Value::as_bool)
+        .map(|v| (v, format!("runtimes.{default}.options")));
+    // The table of no named runtime (1.x's `default_runtime`) still applies.
+    let systemd = named.or_else(|| {
+        cri.get("default_runtime")?
+            .get("options")?
+            .get("SystemdCgroup")?
+            .as_bool()
+            .map(|v| (v, "default_runtime.options".to_string()))
+    });
+    let Some((value, table)) = systemd else {
+        return Ok(None);
+    };
+    // Its line: the first `SystemdCgroup` after the table's header, else the first at all.
+    let unquoted = |l: &str| l.replace(['"', '\''], "");
+    let header = file
+        .lines()
+        .find(|(_, l)| l.trim_start().starts_with('[') && unquoted(l).contains(&table))
+        .map_or(0, |(n, _)| n);
+    let setting = |(_, l): &(usize, &str)| {
+        let l = l.trim_start();
+        !l.starts_with('#') && l.contains("SystemdCgroup")
+    };
+    let line = file
+        .lines()
+        .filter(|(n, _)| *n > header)
+        .find(setting)
+        .or_else(|| file.lines().find(setting))
+        .map_or(1, |(n, _)| n);
+    Ok(Some((value, line)))
 }
 
 /// An installed package's version on a node, from `nodes/<node>/runtime/packages.txt` as
@@ -830,15 +846,22 @@ mod tests {
         let v3 = toml(
             "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd]\n  default_runtime_name = 'crun'\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.crun.options]\n  SystemdCgroup = true # the kubelet's driver\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = false\n",
         );
-        assert_eq!(containerd_systemd_cgroup(&v3), Some((true, 5)));
+        assert_eq!(containerd_systemd_cgroup(&v3).unwrap(), Some((true, 5)));
         let v2 = toml(
             "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.kata.options]\n  SystemdCgroup = false\n",
         );
-        assert_eq!(containerd_systemd_cgroup(&v2), Some((true, 2)));
+        assert_eq!(containerd_systemd_cgroup(&v2).unwrap(), Some((true, 2)));
         let none = toml(
             "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.nvidia.options]\n  SystemdCgroup = true\n",
         );
-        assert_eq!(containerd_systemd_cgroup(&none), None);
+        assert_eq!(containerd_systemd_cgroup(&none).unwrap(), None);
+        // Dotted keys and inline tables are TOML too; a cut-short file is not.
+        let dotted = toml(
+            "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\nruntimes.runc.options = { SystemdCgroup = true }\n",
+        );
+        assert_eq!(containerd_systemd_cgroup(&dotted).unwrap(), Some((true, 3)));
+        let cut = toml("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.opt");
+        assert!(containerd_systemd_cgroup(&cut).is_err());
     }
 
     #[test]
