@@ -230,7 +230,8 @@ pub struct Config {
 
 impl Args {
     /// How the text and Markdown reports are laid out: `--width`, else the terminal's width
-    /// when stdout is one, else 100 columns.
+    /// when stdout is one, else 80 columns (a report written to a file goes into a ticket, and
+    /// tickets are read at 80 columns).
     pub fn report_options<'a>(
         &self,
         catalog: Option<&'a crate::spec::Catalog>,

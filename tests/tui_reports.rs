@@ -127,7 +127,7 @@ fn text_fits_the_width_it_is_given() {
             }
         }
     }
-    // The default without a terminal is 100 columns.
+    // The default without a terminal is 80 columns: the width of a ticket.
     let out = kubetriage()
         .arg(testdata().join("kubeadm-cgroup-driver-mismatch"))
         .output()
@@ -136,10 +136,12 @@ fn text_fits_the_width_it_is_given() {
     let widest = text
         .lines()
         .filter(|l| !l.trim_start().starts_with("nodes/") && !l.contains("https://"))
+        // A token longer than a row (a TOML table name) keeps a row of its own, whole.
+        .filter(|l| l.trim().trim_start_matches('(').contains(' '))
         .map(unicode_width::UnicodeWidthStr::width)
         .max()
         .unwrap();
-    assert!(widest <= 100 && widest > 80, "{widest}");
+    assert!(widest <= 80 && widest > 60, "{widest}");
 }
 
 #[test]

@@ -225,7 +225,7 @@ pub fn write(
         "bundle",
         format!("{} ({})", esc(&b.source), html(&b.format)),
     );
-    row("mode", esc(&b.mode));
+    row("platform", esc(&b.kind()));
     if let Some(n) = &b.cluster.name {
         row("cluster", esc(n));
     }

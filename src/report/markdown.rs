@@ -16,7 +16,7 @@ pub fn write_with(report: &Report, opts: &Options, out: &mut dyn Write) -> io::R
     writeln!(out, "# kubetriage report: {}\n", inline(&b.source))?;
     writeln!(out, "| | |\n|---|---|")?;
     writeln!(out, "| bundle | {} ({}) |", cell(&b.source), b.format)?;
-    writeln!(out, "| mode | {} |", b.mode)?;
+    writeln!(out, "| platform | {} |", cell(&b.kind()))?;
     if let Some(n) = &b.cluster.name {
         writeln!(out, "| cluster | {} |", cell(n))?;
     }

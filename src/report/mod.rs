@@ -24,7 +24,7 @@ pub struct Options<'a> {
 }
 
 /// The width of a report when the terminal's is not known.
-pub const DEFAULT_WIDTH: usize = 100;
+pub const DEFAULT_WIDTH: usize = 80;
 
 impl Default for Options<'_> {
     fn default() -> Self {
@@ -89,6 +89,19 @@ pub struct BundleInfo {
     pub warnings: Vec<String>,
     /// Entries refused or skipped while opening it.
     pub problems: Vec<Problem>,
+}
+
+impl BundleInfo {
+    /// What the report's header says the bundle is: the platform the checks were gated on, and
+    /// the tool that wrote the bundle when it was not kubetriage's collector
+    /// (`platform kurl, troubleshoot bundle`).
+    pub fn kind(&self) -> String {
+        let mut s = format!("platform {}", self.platform);
+        if !self.layout.is_empty() && self.layout != "kubetriage" {
+            s.push_str(&format!(", {} bundle", self.layout));
+        }
+        s
+    }
 }
 
 /// One source the collector recorded in the manifest.

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 /// Bundle problems listed before the rest are summarised by count.
 const MAX_PROBLEMS_SHOWN: usize = 10;
 
-/// The report with the default options (100 columns, every check).
+/// The report with the default options (80 columns, every check).
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write_with(report, &Options::default(), out)
 }
@@ -32,7 +32,7 @@ pub fn write_with(report: &Report, opts: &Options, out: &mut dyn Write) -> io::R
         width,
         2,
     )?;
-    let mut cluster = vec![format!("mode {}", b.mode)];
+    let mut cluster = vec![escape(&b.kind()).into_owned()];
     if let Some(n) = &b.cluster.name {
         cluster.push(format!("cluster {}", escape(n)));
     }
