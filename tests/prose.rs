@@ -54,11 +54,6 @@ const ALLOWED: &[&str] = &[
     "add --volume-plugin-dir={NEW_DIR} to KUB",
     "on node {node}, `sudo mkdir -p {NEW_DIR}",
     "; in /etc/kubernetes/manifests/kube-cont",
-    // src/checks/kubeadm/hairpin.rs
-    "On node {node}, set `hairpinMode: hairpi",
-    "On node {node}, remove `--hairpin-mode=n",
-    "On node {node}, add ` hairpinMode : true",
-    "{fix} The bridge plugin applies it when ",
     // src/checks/kubeadm/hostport.rs
     "On node {node}, append portmap to the  p",
     " (plugin lists need cniVersion 0.3.0 or ",

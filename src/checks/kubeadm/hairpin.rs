@@ -36,10 +36,10 @@ pub fn hairpin_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         {
             d.evidence.extend(ev.clone());
             let file = ev.as_ref().map(|e| e.file.as_str()).unwrap_or("");
-            what.push("the kubelet runs with hairpin mode none".to_string());
-            fixes.push(kubelet_fix(&node, file));
+            what.push(ctx.phrase("kubelet-none", &[]));
+            fixes.push(kubelet_fix(ctx, &node, file));
         }
-        if let Some((ev, text, fix)) = bridge_off(&node_cni) {
+        if let Some((ev, text, fix)) = bridge_off(ctx, &node_cni) {
             d.evidence.push(ev);
             what.push(text);
             fixes.push(fix);
@@ -61,24 +61,19 @@ pub fn hairpin_disabled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     Ok(Outcome::Pass)
 }
 
-fn kubelet_fix(node: &str, file: &str) -> String {
-    if file.ends_with("kubelet/config.yaml") {
-        format!(
-            "On node {node}, set `hairpinMode: hairpin-veth` (or remove the line: the default is promiscuous-bridge) in /var/lib/kubelet/config.yaml, then `sudo systemctl restart kubelet`. Keep it in the KubeletConfiguration you give kubeadm so joins and upgrades do not bring `none` back."
-        )
+fn kubelet_fix(ctx: &Ctx, node: &str, file: &str) -> String {
+    let phrase = if file.ends_with("kubelet/config.yaml") {
+        "fix-kubelet-config"
     } else if file.ends_with("kubelet/flags.env") {
-        format!(
-            "On node {node}, remove `--hairpin-mode=none` from /var/lib/kubelet/kubeadm-flags.env (and from nodeRegistration.kubeletExtraArgs in the kubeadm configuration, which writes that file), then `sudo systemctl restart kubelet`."
-        )
+        "fix-kubelet-flags"
     } else {
-        format!(
-            "On node {node}, remove `--hairpin-mode=none` from the kubelet's systemd unit or its KUBELET_EXTRA_ARGS file, then `sudo systemctl daemon-reload && sudo systemctl restart kubelet`."
-        )
-    }
+        "fix-kubelet-unit"
+    };
+    ctx.phrase(phrase, &[("node", node)])
 }
 
 /// The active CNI bridge of a node with hairpin off: (evidence, what, fix).
-fn bridge_off(n: &NodeCni) -> Option<(Evidence, String, String)> {
+fn bridge_off(ctx: &Ctx, n: &NodeCni) -> Option<(Evidence, String, String)> {
     let c = n.primary()?;
     let b = c.bridge()?;
     if b.hairpin() {
@@ -89,41 +84,38 @@ fn bridge_off(n: &NodeCni) -> Option<(Evidence, String, String)> {
     let (ev, state) = if b.hairpin_written() {
         (
             c.line_evidence(b.plugin.line, "\"hairpinMode\""),
-            "sets \"hairpinMode\" to false",
+            "state-false",
         )
     } else if b.via_flannel {
         (
             c.line_evidence(b.plugin.line, "\"delegate\""),
-            "does not set \"hairpinMode\" (off by default)",
+            "state-unset",
         )
     } else {
-        (
-            c.plugin_evidence(b.plugin),
-            "does not set \"hairpinMode\" (off by default)",
-        )
+        (c.plugin_evidence(b.plugin), "state-unset")
     };
     let bridge_name = b
         .settings
         .get("bridge")
         .and_then(|v| v.as_str())
         .unwrap_or("cni0");
+    let state = ctx.phrase(state, &[]);
+    let vars = [
+        ("node", node.as_str()),
+        ("path", path.as_str()),
+        ("state", state.as_str()),
+        ("bridge", bridge_name),
+    ];
     let (text, fix) = if b.via_flannel {
-        (
-            format!("flannel's bridge delegate in {path} {state}"),
-            format!(
-                "On node {node}, add `\"hairpinMode\": true` to flannel's \"delegate\" object in {path}. flannel's DaemonSet copies that file from cni-conf.json in its kube-flannel-cfg ConfigMap: change it there (current kube-flannel.yml sets it) or the old file comes back."
-            ),
-        )
+        ("what-flannel", "fix-flannel")
     } else {
-        (
-            format!("the bridge plugin in {path} {state}"),
-            format!(
-                "On node {node}, add `\"hairpinMode\": true` to the bridge plugin in {path} (if a network add-on writes this file, change its template instead)."
-            ),
-        )
+        ("what-bridge", "fix-bridge")
     };
+    let text = ctx.phrase(text, &vars);
     let fix = format!(
-        "{fix} The bridge plugin applies it when a pod's interface is added: recreate the pods on {node}, or turn it on for the running ones with `for p in /sys/class/net/{bridge_name}/brif/*; do echo 1 | sudo tee $p/hairpin_mode; done`."
+        "{} {}",
+        ctx.phrase(fix, &vars),
+        ctx.phrase("fix-apply", &vars)
     );
     Some((ev, text, fix))
 }

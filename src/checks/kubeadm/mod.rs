@@ -93,7 +93,7 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/hairpin-disabled",
         run: hairpin::hairpin_disabled,
-        fills: &["fix", "what"],
+        fills: &["bridge", "fix", "path", "state", "what"],
     },
     super::Builtin {
         id: "kubeadm/hostport-unsupported",
