@@ -63,18 +63,6 @@ const ALLOWED: &[&str] = &[
     // src/checks/kubeadm/mod.rs
     "in /etc/containerd/config.toml, under th",
     "in /etc/docker/daemon.json set ` exec-op",
-    // src/checks/kubeadm/node_ip.rs
-    "{addr} (the VirtualBox/Vagrant NAT addre",
-    "; Debian and Ubuntu map the host name to",
-    "The host name also resolves to {}, but p",
-    "The host name resolves to {} first; prog",
-    "delete the `127.0.1.1 {node}` line (or t",
-    "remove {node} from the {} line(s), keepi",
-    "make sure {node} resolves to {addr} (an ",
-    "its registered InternalIP {a} is also an",
-    "Node(s) {} registered the same InternalI",
-    "nodes/{node}/ip-addr.txt was not collect",
-    "No routable address of {node} was found ",
     // src/checks/kubeadm/selinux.rs
     "{path} says {other:?}, not Enforcing, Pe",
     // src/checks/mod.rs

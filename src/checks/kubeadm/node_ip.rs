@@ -7,9 +7,10 @@
 
 use super::OsRelease;
 use super::network::{Inet, addresses, node_inets, node_name};
-use crate::checks::{Ctx, Draft, Outcome};
+use crate::checks::{Ctx, Draft, Outcome, phrase};
 use crate::facts::{Item, JsonDoc, TextFile, Unavailable};
 use crate::model::Evidence;
+use crate::spec::Check;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -124,17 +125,16 @@ pub(super) fn address_evidence(doc: &JsonDoc, item: &Item, ip: &str) -> Evidence
     }
 }
 
-fn describe(addr: &str, kind: Unroutable) -> String {
-    match kind {
-        Unroutable::Loopback => format!("{addr} (loopback)"),
-        Unroutable::Nat => {
-            format!("{addr} (the VirtualBox/Vagrant NAT address, the same on every VM)")
-        }
-    }
+fn describe(w: &Check, addr: &str, kind: Unroutable) -> String {
+    let name = match kind {
+        Unroutable::Loopback => "loopback-address",
+        Unroutable::Nat => "nat-address",
+    };
+    phrase(w, name, &[("addr", addr)])
 }
 
 /// What `hostname -i` returned, loopback addresses together.
-fn describe_hostname_i(bad: &[(&str, Unroutable)]) -> String {
+fn describe_hostname_i(w: &Check, bad: &[(&str, Unroutable)]) -> String {
     let loop_addrs: Vec<&str> = bad
         .iter()
         .filter(|(_, k)| *k == Unroutable::Loopback)
@@ -142,21 +142,21 @@ fn describe_hostname_i(bad: &[(&str, Unroutable)]) -> String {
         .collect();
     let mut parts: Vec<String> = Vec::new();
     if !loop_addrs.is_empty() {
-        let note = if loop_addrs.contains(&"127.0.1.1") {
-            "; Debian and Ubuntu map the host name to it in /etc/hosts"
+        let name = if loop_addrs.contains(&"127.0.1.1") {
+            "loopback-debian"
         } else {
-            ""
+            "loopback-address"
         };
-        parts.push(format!("{} (loopback{note})", loop_addrs.join(" and ")));
+        parts.push(phrase(w, name, &[("addr", &loop_addrs.join(" and "))]));
     }
     for (a, k) in bad.iter().filter(|(_, k)| *k == Unroutable::Nat) {
-        parts.push(describe(a, *k));
+        parts.push(describe(w, a, *k));
     }
     parts.join(" and ")
 }
 
 /// What the routable answers of `hostname -i` beside an unroutable one mean, by their order.
-fn other_answers_note(addrs: &[String]) -> Option<String> {
+fn other_answers_note(w: &Check, addrs: &[String]) -> Option<String> {
     let good: Vec<&str> = addrs
         .iter()
         .filter(|a| unroutable(a).is_none())
@@ -165,26 +165,19 @@ fn other_answers_note(addrs: &[String]) -> Option<String> {
     if good.is_empty() {
         return None;
     }
-    Some(if addrs.first().is_some_and(|a| unroutable(a).is_some()) {
-        format!(
-            "The host name also resolves to {}, but programs that take the first answer get the unroutable one.",
-            good.join(", ")
-        )
+    let name = if addrs.first().is_some_and(|a| unroutable(a).is_some()) {
+        "also-resolves"
     } else {
-        format!(
-            "The host name resolves to {} first; programs that take every answer, or only IPv4 or IPv6 ones, can still get the unroutable one.",
-            good.join(", ")
-        )
-    })
+        "resolves-first"
+    };
+    Some(phrase(w, name, &[("addrs", &good.join(", "))]))
 }
 
 /// How to change /etc/hosts so the host name resolves to `addr`.
-fn hosts_fix(node: &str, addr: &str, bad_h: &[(&str, Unroutable)]) -> String {
+fn hosts_fix(w: &Check, node: &str, addr: &str, bad_h: &[(&str, Unroutable)]) -> String {
     let mut steps: Vec<String> = Vec::new();
     if bad_h.iter().any(|(a, _)| *a == "127.0.1.1") {
-        steps.push(format!(
-            "delete the `127.0.1.1 {node}` line (or the host name on it)"
-        ));
+        steps.push(phrase(w, "hosts-delete-debian", &[("node", node)]));
     }
     let other_loop: Vec<&str> = bad_h
         .iter()
@@ -192,18 +185,29 @@ fn hosts_fix(node: &str, addr: &str, bad_h: &[(&str, Unroutable)]) -> String {
         .map(|(a, _)| *a)
         .collect();
     if !other_loop.is_empty() {
-        steps.push(format!(
-            "remove {node} from the {} line(s), keeping localhost there",
-            other_loop.join(" and ")
-        ));
+        let addrs = other_loop.join(" and ");
+        let name = if other_loop.len() == 1 {
+            "hosts-remove-from-line"
+        } else {
+            "hosts-remove-from-lines"
+        };
+        steps.push(phrase(w, name, &[("node", node), ("addrs", &addrs)]));
     }
     if let Some((a, _)) = bad_h.iter().find(|(_, k)| *k == Unroutable::Nat) {
-        steps.push(format!("remove the `{a} {node}` entry"));
+        steps.push(phrase(
+            w,
+            "hosts-remove-nat",
+            &[("node", node), ("addr", a)],
+        ));
     }
     if steps.is_empty() {
-        return format!("make sure {node} resolves to {addr} (an `{addr} {node}` line)");
+        return phrase(w, "hosts-resolve", &[("node", node), ("addr", addr)]);
     }
-    format!("{}, and add `{addr} {node}`", steps.join(", "))
+    phrase(
+        w,
+        "hosts-steps",
+        &[("steps", &steps.join(", ")), ("node", node), ("addr", addr)],
+    )
 }
 
 /// One node as the bundle shows it.
@@ -335,17 +339,16 @@ fn node_draft(
     bad_h: &[(&str, Unroutable)],
     bad_i: &[(&str, Option<Unroutable>, Vec<&str>)],
 ) -> Draft {
+    let w = ctx.check;
     let node = v.name.as_str();
     let mut d = Draft::new().var("node", node);
     let mut problems: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     if let Some((f, line, addrs)) = &v.hostname_i {
         if !bad_h.is_empty() {
-            problems.push(format!(
-                "`hostname -i` returns {}",
-                describe_hostname_i(bad_h)
-            ));
-            notes.extend(other_answers_note(addrs));
+            let returns = describe_hostname_i(w, bad_h);
+            problems.push(phrase(w, "hostname-returns", &[("what", &returns)]));
+            notes.extend(other_answers_note(w, addrs));
             d = d.evidence(f.evidence(*line, *line));
         }
     }
@@ -353,8 +356,8 @@ fn node_draft(
     if let Some((doc, item)) = v.item {
         for (a, kind, others) in bad_i {
             problems.push(match kind {
-                Some(k) => format!("its registered InternalIP is {}", describe(a, *k)),
-                None => format!("its registered InternalIP {a} is also another node's"),
+                Some(k) => phrase(w, "internal-ip-is", &[("what", &describe(w, a, *k))]),
+                None => phrase(w, "internal-ip-shared", &[("addr", a)]),
             });
             d = d.evidence(address_evidence(doc, item, a));
             shared_with.extend(others.iter().copied());
@@ -363,10 +366,12 @@ fn node_draft(
     if !shared_with.is_empty() {
         shared_with.sort_unstable();
         shared_with.dedup();
-        notes.push(format!(
-            "Node(s) {} registered the same InternalIP: nodes sharing one address is the mark of a NAT every VM sits behind, and the API server and other nodes reach only one of them there.",
-            shared_with.join(", ")
-        ));
+        let name = if shared_with.len() == 1 {
+            "shared-with-node"
+        } else {
+            "shared-with-nodes"
+        };
+        notes.push(phrase(w, name, &[("nodes", &shared_with.join(", "))]));
     }
     // The bad addresses as the node's interfaces show them, and the address to use instead.
     let bad: Vec<&str> = bad_h
@@ -379,14 +384,17 @@ fn node_draft(
     // An InternalIP that is fine and not shared is the node's address already.
     for a in &v.internal {
         if !bad.contains(&a.as_str()) {
-            candidates.push(format!("{a} (its InternalIP)"));
+            candidates.push(phrase(w, "candidate-internal-ip", &[("addr", a)]));
         }
     }
     match &inets {
         Some((f, list)) => {
             let mut seen: Vec<usize> = Vec::new();
             // lo always carries 127.0.0.1 and ::1: only the NAT or shared address is news there.
-            for a in bad.iter().filter(|a| unroutable(a) != Some(Unroutable::Loopback)) {
+            for a in bad
+                .iter()
+                .filter(|a| unroutable(a) != Some(Unroutable::Loopback))
+            {
                 for i in list.iter().filter(|i| i.addr == *a) {
                     if !seen.contains(&i.line) {
                         seen.push(i.line);
@@ -395,16 +403,18 @@ fn node_draft(
                 }
             }
             for i in routable_inets(list, &bad) {
-                candidates.push(format!("{} on {}", i.addr, i.dev));
+                candidates.push(phrase(
+                    w,
+                    "candidate-interface",
+                    &[("addr", &i.addr), ("dev", &i.dev)],
+                ));
             }
         }
-        None => notes.push(format!(
-            "nodes/{node}/ip-addr.txt was not collected: `ip addr show` on the node lists its addresses (on Vagrant the host-only or bridged network is usually the second interface, eth1 or enp0s8)."
-        )),
+        None => notes.push(phrase(w, "no-interfaces", &[("node", node)])),
     }
     if let Some((_, _, addrs)) = &v.hostname_i {
         for a in addrs.iter().filter(|a| unroutable(a).is_none()) {
-            candidates.push(format!("{a} (from hostname -i)"));
+            candidates.push(phrase(w, "candidate-hostname-i", &[("addr", a)]));
         }
     }
     // Flannel publishes the address of the interface it uses: after `--iface` that is the right one.
@@ -421,16 +431,18 @@ fn node_draft(
                 .filter(|a| parse_ip(a).is_some() && unroutable(a).is_none())
                 .filter(|a| !bad.contains(a))
             {
-                candidates.push(format!(
-                    "{a} (flannel's {})",
-                    key.rsplit('/').next().unwrap_or(key)
+                let key = key.rsplit('/').next().unwrap_or(key);
+                candidates.push(phrase(
+                    w,
+                    "candidate-flannel",
+                    &[("addr", a), ("annotation", key)],
                 ));
             }
         }
     }
     for (t, a) in &v.other_api {
         if unroutable(a).is_none() && !bad.contains(&a.as_str()) {
-            candidates.push(format!("{a} ({t})"));
+            candidates.push(phrase(w, "candidate-other", &[("addr", a), ("what", t)]));
         }
     }
     let mut uniq: Vec<String> = Vec::new();
@@ -448,15 +460,16 @@ fn node_draft(
         .and_then(|c| c.split(' ').next())
         .unwrap_or("<routable address>")
         .to_string();
-    let routable = if uniq.is_empty() {
-        format!("No routable address of {node} was found in the bundle.")
-    } else {
-        format!(
-            "Address(es) of {node} that look routable: {}.",
-            uniq.join(", ")
-        )
+    let routable = match uniq.len() {
+        0 => phrase(w, "no-routable", &[("node", node)]),
+        1 => phrase(w, "routable-one", &[("node", node), ("addrs", &uniq[0])]),
+        _ => phrase(
+            w,
+            "routable",
+            &[("node", node), ("addrs", &uniq.join(", "))],
+        ),
     };
-    let hosts_fix = hosts_fix(node, &addr, bad_h);
+    let hosts_fix = hosts_fix(w, node, &addr, bad_h);
     let file = OsRelease::read(ctx, node)
         .map(|o| o.kubelet_extra_args_file())
         .unwrap_or(
@@ -502,18 +515,20 @@ mod tests {
 
     #[test]
     fn other_answers_by_their_order() {
+        let catalog = crate::spec::Catalog::embedded().unwrap();
+        let w = catalog.get("kubeadm/node-ip-unroutable").unwrap();
         let v = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
         assert!(
-            other_answers_note(&v("127.0.1.1 192.168.56.11"))
+            other_answers_note(w, &v("127.0.1.1 192.168.56.11"))
                 .unwrap()
                 .contains("take the first answer get the unroutable one")
         );
         assert!(
-            other_answers_note(&v("192.168.56.11 127.0.1.1"))
+            other_answers_note(w, &v("192.168.56.11 127.0.1.1"))
                 .unwrap()
                 .contains("192.168.56.11 first")
         );
-        assert_eq!(other_answers_note(&v("::1 127.0.0.1")), None);
+        assert_eq!(other_answers_note(w, &v("::1 127.0.0.1")), None);
     }
 
     #[test]
