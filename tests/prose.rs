@@ -33,19 +33,6 @@ const ALLOWED: &[&str] = &[
     "spec.podCIDR of node {name}, one node's ",
     // src/checks/kubeadm/extra_args.rs
     "{three}   (kubeadm 1.31 and later, v1bet",
-    // src/checks/kubeadm/flannel.rs
-    " 10.0.2.15 is the VirtualBox/Vagrant NAT",
-    " The captured output shows  the server c",
-    "The nodes' interfaces were not collected",
-    " No routable interface was found for {} ",
-    " flanneld tries repeated --iface flags i",
-    "The flannel DaemonSet's container spec i",
-    "Container {cname} of {}/{} sets no --ifa",
-    "Container {cname} of {}/{} already sets ",
-    "  or, in one command:     kubectl -n {ns",
-    "  Canal reads the interface from its Con",
-    "  {ns}/{name} updates OnDelete: recreate",
-    "  (if the DaemonSet updates OnDelete, re",
     // src/checks/kubeadm/flexvolume.rs
     " Nodes that join later take the same nod",
     "the node logs that it cannot create its ",

@@ -325,14 +325,14 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .iter()
             .map(|n| format!("{} ({})", n.name, n.how))
             .collect();
-        let mut detail = format!("Address {ip} per node: {}.", how.join(", "));
+        let mut detail = ctx.phrase("address-per-node", &[("ip", &ip), ("how", &how.join(", "))]);
         if ip == super::node_ip::NAT_ADDRESS.to_string() {
-            detail.push_str(" 10.0.2.15 is the VirtualBox/Vagrant NAT address: flannel took the first (default-route) interface.");
+            detail.push(' ');
+            detail.push_str(&ctx.phrase("nat-address", &[]));
         }
         if !symptom.is_empty() {
-            detail.push_str(
-                " The captured output shows \"the server could not find the requested resource\", which the kubeadm troubleshooting guide lists with this problem: with one address for several nodes, requests meant for one node reach another.",
-            );
+            detail.push(' ');
+            detail.push_str(&ctx.phrase("symptom", &[]));
             for m in &symptom {
                 d = d.evidence(line_evidence(m));
             }
@@ -348,8 +348,10 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         d.vars.insert("detail".into(), detail);
         d.vars.insert("iface_flags".into(), flags.join(" "));
         d.vars.insert("iface_note".into(), iface_note);
-        d.vars.insert("iface_state".into(), iface_state(&targets));
-        d.vars.insert("commands".into(), commands(&targets, &flags));
+        d.vars
+            .insert("iface_state".into(), iface_state(ctx, &targets));
+        d.vars
+            .insert("commands".into(), commands(ctx, &targets, &flags));
         drafts.push(d);
     }
     if drafts.is_empty() {
@@ -484,43 +486,37 @@ fn interfaces(ctx: &Ctx, nodes: &[(&str, &str)]) -> (Vec<String>, String) {
             None => missing.push(node),
         }
     }
-    let mut note = String::new();
-    if !per_node.is_empty() {
-        note = format!("The nodes' own addresses are on {}.", per_node.join(", "));
-    }
+    let mut notes: Vec<String> = Vec::new();
     if found.is_empty() {
         found.push("eth1".into());
-        note = "The nodes' interfaces were not collected (nodes/<node>/ip-addr.txt): eth1 is Vagrant's usual second, host-only or private, interface (enp0s8 on some boxes); check with `ip addr show` on each node.".into();
-    } else if !missing.is_empty() {
-        note.push_str(&format!(
-            " No routable interface was found for {} in the bundle; check it with `ip addr show`.",
-            missing.join(", ")
-        ));
+        notes.push(ctx.phrase("interfaces-unknown", &[]));
+    } else {
+        if !per_node.is_empty() {
+            notes.push(ctx.phrase("own-addresses", &[("list", &per_node.join(", "))]));
+        }
+        if !missing.is_empty() {
+            notes.push(ctx.phrase("no-interface", &[("nodes", &missing.join(", "))]));
+        }
     }
     if found.len() > 1 {
-        note.push_str(" flanneld tries repeated --iface flags in order and uses the first interface it finds on the node.");
+        notes.push(ctx.phrase("iface-order", &[]));
     }
-    (found, note)
+    (found, notes.join(" "))
 }
 
 /// Whether the flanneld container already names an interface.
-fn iface_state(targets: &[Target]) -> String {
+fn iface_state(ctx: &Ctx, targets: &[Target]) -> String {
     let Some(t) = targets.first() else {
-        return "The flannel DaemonSet's container spec is not in the bundle.".into();
+        return ctx.phrase("spec-missing", &[]);
     };
+    let ds = format!("{}/{}", t.namespace, t.name);
     let Some((_, c)) = flannel_container(t.spec) else {
-        return format!(
-            "No flanneld container was found in {}/{}.",
-            t.namespace, t.name
-        );
+        return ctx.phrase("no-container", &[("daemonset", &ds)]);
     };
     let cname = str_at(c, "name").unwrap_or("kube-flannel");
     let set = iface_settings(c);
     if set.is_empty() {
-        format!(
-            "Container {cname} of {}/{} sets no --iface, so flanneld uses the default-route interface.",
-            t.namespace, t.name
-        )
+        ctx.phrase("no-iface", &[("container", cname), ("daemonset", &ds)])
     } else {
         let list: Vec<String> = set
             .iter()
@@ -532,22 +528,22 @@ fn iface_state(targets: &[Target]) -> String {
                 }
             })
             .collect();
-        format!(
-            "Container {cname} of {}/{} already sets {}, which selects the interface with the shared address: change it.",
-            t.namespace,
-            t.name,
-            list.join(", ")
+        ctx.phrase(
+            "iface-set",
+            &[
+                ("container", cname),
+                ("daemonset", &ds),
+                ("flags", &list.join(", ")),
+            ],
         )
     }
 }
 
 /// The commands that give flanneld the interface flags, per DaemonSet.
-fn commands(targets: &[Target], flags: &[String]) -> String {
+fn commands(ctx: &Ctx, targets: &[Target], flags: &[String]) -> String {
     if targets.is_empty() {
-        return format!(
-            "    kubectl -n kube-flannel edit ds kube-flannel-ds    # kube-system/kube-flannel-ds(-amd64) with older manifests\n  and add {} to the kube-flannel container's args.",
-            flags.join(" ")
-        );
+        let edit = ctx.phrase("edit-default", &[("flags", &flags.join(" "))]);
+        return format!("    {edit}");
     }
     let mut out: Vec<String> = Vec::new();
     for t in targets {
@@ -583,29 +579,33 @@ fn commands(targets: &[Target], flags: &[String]) -> String {
                 )]
             };
             if !ops.is_empty() {
-                out.push(format!(
-                    "  or, in one command:\n    kubectl -n {ns} patch ds {name} --type=json -p='[{}]'",
-                    ops.join(",")
-                ));
+                let patch = ctx.phrase(
+                    "patch",
+                    &[("ns", ns), ("name", name), ("ops", &ops.join(","))],
+                );
+                out.push(format!("  {patch}"));
             }
         }
         if name.contains("canal") {
             // Canal's flanneld takes FLANNELD_IFACE from the canal-config ConfigMap.
+            let iface = flags
+                .first()
+                .and_then(|f| f.strip_prefix("--iface="))
+                .unwrap_or("eth1");
             out.push(format!(
-                "  Canal reads the interface from its ConfigMap: set `canal_iface: {}` there instead\n    kubectl -n {ns} edit cm canal-config\n  then recreate the canal pods: kubectl -n {ns} delete pod -l k8s-app=canal",
-                flags
-                    .first()
-                    .and_then(|f| f.strip_prefix("--iface="))
-                    .unwrap_or("eth1")
+                "  {}",
+                ctx.phrase("canal", &[("ns", ns), ("iface", iface)])
             ));
         }
         match t.on_delete {
             Some(true) => out.push(format!(
-                "  {ns}/{name} updates OnDelete: recreate its pods with\n    kubectl -n {ns} delete pod -l app=flannel"
+                "  {}",
+                ctx.phrase("on-delete", &[("ns", ns), ("name", name)])
             )),
             Some(false) => {}
             None => out.push(format!(
-                "  (if the DaemonSet updates OnDelete, recreate its pods: kubectl -n {ns} delete pod -l app=flannel)"
+                "  {}",
+                ctx.phrase("maybe-on-delete", &[("ns", ns)])
             )),
         }
     }
