@@ -33,14 +33,6 @@ const ALLOWED: &[&str] = &[
     "spec.podCIDR of node {name}, one node's ",
     // src/checks/kubeadm/extra_args.rs
     "{three}   (kubeadm 1.31 and later, v1bet",
-    // src/checks/kubeadm/flexvolume.rs
-    " Nodes that join later take the same nod",
-    "the node logs that it cannot create its ",
-    "the default flex-volume directory {DEFAU",
-    "{} (kubeadm 1.31 and later, kubeadm.k8s.",
-    "add --volume-plugin-dir={NEW_DIR} to KUB",
-    "on node {node}, `sudo mkdir -p {NEW_DIR}",
-    "; in /etc/kubernetes/manifests/kube-cont",
     // src/checks/kubeadm/hostport.rs
     "On node {node}, append portmap to the  p",
     " (plugin lists need cniVersion 0.3.0 or ",

@@ -309,9 +309,6 @@ fn config_example(api: &str, control_plane: bool) -> String {
             "\n{p}---\n{p}apiVersion: {api}\n{p}kind: ClusterConfiguration\n{p}controllerManager:\n{}",
             args_yaml(api, "extraArgs", "flex-volume-plugin-dir", &format!("{p}  "))
         ));
-        s.push_str(&format!(
-            "\nNodes that join later take the same nodeRegistration in their JoinConfiguration ({api})."
-        ));
     }
     s
 }
@@ -528,12 +525,16 @@ fn finding(
             m.point,
             m.fstype,
             m.device,
-            if m.point == "/" { "the root file system" } else { "its own mount" }
+            if m.point == "/" {
+                "the root file system"
+            } else {
+                "its own mount"
+            }
         ),
-        None => "the node logs that it cannot create its flex-volume directory on a read-only file system".to_string(),
+        None => ctx.phrase("logged-only", &[]),
     };
     let dirs = if blocked.is_empty() {
-        format!("the default flex-volume directory {DEFAULT_DIR} lies on it")
+        ctx.phrase("default-dir", &[("dir", DEFAULT_DIR)])
     } else {
         let parts: Vec<String> = blocked.iter().map(|(w, d, _)| describe(w, d)).collect();
         let verb = match (mount.is_some(), parts.len() > 1) {
@@ -557,12 +558,22 @@ fn finding(
         .map(|o| o.name())
         .unwrap_or_else(|| "this distribution".into());
     let api = api_version(ctx, node);
+    // Nodes joining later need the same nodeRegistration: said once, after the example(s).
+    let joins = |api: &str| {
+        if control_plane {
+            format!("\n{}", ctx.phrase("joins-later", &[("api", api)]))
+        } else {
+            String::new()
+        }
+    };
     let config = match &api {
-        Some(a) => config_example(a, control_plane),
+        Some(a) => format!("{}{}", config_example(a, control_plane), joins(a)),
         None => format!(
-            "{}\n(kubeadm 1.31 and later, kubeadm.k8s.io/v1beta4, write the arguments as a list:)\n{}",
+            "{}\n{}\n{}{}",
             config_example("kubeadm.k8s.io/v1beta3", control_plane),
-            config_example("kubeadm.k8s.io/v1beta4", control_plane)
+            ctx.phrase("v1beta4-lists", &[]),
+            config_example("kubeadm.k8s.io/v1beta4", control_plane),
+            joins("kubeadm.k8s.io/v1beta4"),
         ),
     };
     let kubelet_source = blocked
@@ -572,24 +583,24 @@ fn finding(
     let extra_file = os.as_ref().map(|o| o.kubelet_extra_args_file()).unwrap_or(
         "/etc/default/kubelet (Debian/Ubuntu) or /etc/sysconfig/kubelet (Fedora/CentOS/RHEL)",
     );
-    let kubelet_step = match kubelet_source {
-        Some("config") => {
-            format!("set `volumePluginDir: {NEW_DIR}` in /var/lib/kubelet/config.yaml")
-        }
-        Some("extra-args") => {
-            format!("change --volume-plugin-dir to {NEW_DIR} in KUBELET_EXTRA_ARGS of {extra_file}")
-        }
-        _ => format!(
-            "add --volume-plugin-dir={NEW_DIR} to KUBELET_KUBEADM_ARGS in /var/lib/kubelet/kubeadm-flags.env (or to KUBELET_EXTRA_ARGS in {extra_file})"
-        ),
+    let step = match kubelet_source {
+        Some("config") => "kubelet-config",
+        Some("extra-args") => "kubelet-extra-args",
+        _ => "kubelet-flags",
     };
-    let mut running = format!(
-        "on node {node}, `sudo mkdir -p {NEW_DIR}`, {kubelet_step}, and run `sudo systemctl restart kubelet`"
+    let vars = [("dir", NEW_DIR), ("extra_file", extra_file), ("node", node)];
+    let kubelet_step = ctx.phrase(step, &vars);
+    let mut running = ctx.phrase(
+        "running",
+        &[
+            ("dir", NEW_DIR),
+            ("node", node),
+            ("kubelet_step", &kubelet_step),
+        ],
     );
     if control_plane {
-        running.push_str(&format!(
-            "; in /etc/kubernetes/manifests/kube-controller-manager.yaml set --flex-volume-plugin-dir={NEW_DIR} and point the flexvolume-dir hostPath volume and its mountPath at the same directory (the kubelet restarts the static pod), and record the argument in the kubeadm-config ConfigMap (`kubectl -n kube-system edit cm kubeadm-config`, controllerManager.extraArgs) so that `kubeadm upgrade` keeps it"
-        ));
+        running.push_str("; ");
+        running.push_str(&ctx.phrase("controller-manager", &vars));
     }
     let fstab = match mount {
         Some(m) => format!("{} on {}", m.device, m.point),
