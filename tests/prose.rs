@@ -33,12 +33,6 @@ const ALLOWED: &[&str] = &[
     "spec.podCIDR of node {name}, one node's ",
     // src/checks/kubeadm/extra_args.rs
     "{three}   (kubeadm 1.31 and later, v1bet",
-    // src/checks/kubeadm/hostport.rs
-    "On node {node}, append portmap to the  p",
-    " (plugin lists need cniVersion 0.3.0 or ",
-    "On node {node}, {path} is a single-plugi",
-    "the CNI configuration of node {n} ({}: {",
-    "{head} and no collected node's CNI confi",
     // src/checks/kubeadm/mod.rs
     "in /etc/containerd/config.toml, under th",
     "in /etc/docker/daemon.json set ` exec-op",

@@ -119,12 +119,10 @@ fn owner_ref(pod: &Value) -> String {
 }
 
 /// The change to the configuration that adds portmap.
-fn portmap_fix(node: &str, c: &CniConfig) -> String {
+fn portmap_fix(ctx: &Ctx, node: &str, c: &CniConfig) -> String {
     let path = c.node_path();
     if c.is_list {
-        return format!(
-            "On node {node}, append portmap to the \"plugins\" list of {path}:\n      {{\"type\": \"portmap\", \"capabilities\": {{\"portMappings\": true}}, \"snat\": true}}"
-        );
+        return ctx.phrase("fix-list", &[("node", node), ("path", &path)]);
     }
     // A .conf holds one plugin: it becomes a .conflist with portmap chained after it. Plugin
     // lists exist since CNI spec 0.3.0, and portmap needs the previous plugin's result.
@@ -155,16 +153,24 @@ fn portmap_fix(node: &str, c: &CniConfig) -> String {
         .or_else(|| c.name.strip_suffix(".json"));
     let new_name = format!("{}.conflist", stem.unwrap_or(&c.name));
     let note = if old_version.is_empty() {
-        " (plugin lists need cniVersion 0.3.0 or later; the .conf sets none)".to_string()
+        format!(" {}", ctx.phrase("version-unset", &[]))
     } else if version != old_version {
-        format!(" (plugin lists need cniVersion 0.3.0 or later; the .conf says {old_version:?})")
+        let old = format!("{old_version:?}");
+        format!(" {}", ctx.phrase("version-old", &[("old", &old)]))
     } else {
         String::new()
     };
-    format!(
-        "On node {node}, {path} is a single-plugin .conf, which cannot chain portmap. Replace it with /etc/cni/net.d/{new_name} holding the same plugin followed by portmap{note}, and remove the old file (the runtime loads the first file by name):\n      {{\n        \"cniVersion\": \"{version}\",\n        \"name\": {},\n        \"plugins\": [\n          {{{}}},\n          {{\"type\": \"portmap\", \"capabilities\": {{\"portMappings\": true}}, \"snat\": true}}\n        ]\n      }}",
-        Value::from(name),
-        fields.join(", ")
+    ctx.phrase(
+        "fix-conf",
+        &[
+            ("node", node),
+            ("path", &path),
+            ("new_name", &new_name),
+            ("note", &note),
+            ("version", version),
+            ("name_json", &Value::from(name).to_string()),
+            ("fields", &fields.join(", ")),
+        ],
     )
 }
 
@@ -253,27 +259,30 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             }
             seen.push(c.file.path.clone());
             d.evidence.push(c.chain_evidence());
-            fixes.push(portmap_fix(&n.node, c));
+            fixes.push(portmap_fix(ctx, &n.node, c));
         }
         let (first_node, first) = (lacking[0].0, lacking[0].1);
         let lacks = match node {
-            Some(n) if own_cfg.is_some() => format!(
-                "the CNI configuration of node {n} ({}: {}) has no portmap plugin",
-                first.node_path(),
-                first.plugin_types()
+            Some(n) if own_cfg.is_some() => ctx.phrase(
+                "lacks-own",
+                &[
+                    ("node", n),
+                    ("path", &first.node_path()),
+                    ("plugins", &first.plugin_types()),
+                ],
             ),
             _ => {
                 let head = match node {
-                    Some(n) => format!("node {n} was not collected"),
-                    None => "it has no node yet".to_string(),
+                    Some(n) => ctx.phrase("head-uncollected", &[("node", n)]),
+                    None => ctx.phrase("head-unscheduled", &[]),
                 };
                 let list: Vec<String> = lacking
                     .iter()
                     .map(|(n, c)| format!("{} on {}: {}", c.node_path(), n.node, c.plugin_types()))
                     .collect();
-                format!(
-                    "{head} and no collected node's CNI configuration has a portmap plugin ({})",
-                    list.join("; ")
+                ctx.phrase(
+                    "lacks-any",
+                    &[("head", &head), ("configs", &list.join("; "))],
                 )
             }
         };
