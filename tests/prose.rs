@@ -24,20 +24,7 @@ const ALLOWED: &[&str] = &[
     "{}/{} allows the gke-metadata-server pod",
     " (its namespace selector was matched aga",
     // src/checks/kubeadm/cni.rs
-    "{dir} holds no files: /etc/cni/net.d on ",
-    "{dir} holds no CNI configuration (no .co",
     "no  type  (a plugin list must be named .",
-    // src/checks/kubeadm/coredns_pending.rs
-    "node(s) {} report the runtime's network ",
-    "the scheduler finds no node without the ",
-    "spec.podCIDR of node {name}, one node's ",
-    // src/checks/kubeadm/extra_args.rs
-    "{three}   (kubeadm 1.31 and later, v1bet",
-    // src/checks/kubeadm/mod.rs
-    "in /etc/containerd/config.toml, under th",
-    "in /etc/docker/daemon.json set ` exec-op",
-    // src/checks/kubeadm/selinux.rs
-    "{path} says {other:?}, not Enforcing, Pe",
     // src/checks/mod.rs
     "check {} has no scan named {name:?}: the",
     // src/checks/k8s/scheduling.rs: labels of the scheduler's own reasons, in its words

@@ -234,39 +234,35 @@ impl NodeCni {
         matches!(self.collection, CniCollection::Files | CniCollection::Empty)
     }
 
-    /// Why the node has no usable configuration, for "not evaluated" reasons and details;
-    /// `None` when it has one.
-    pub fn missing_reason(&self) -> Option<String> {
+    /// Why the node has no usable configuration, for "not evaluated" reasons and details, in
+    /// the phrases of the asking check's spec; `None` when it has one.
+    pub fn missing_reason(&self, ctx: &Ctx) -> Option<String> {
         if self.active.is_some() {
             return None;
         }
         let dir = format!("nodes/{}/cni/", self.node);
+        let node = self.node.as_str();
         Some(match &self.collection {
-            CniCollection::Failed(why) => format!("{dir} was not collected ({why})"),
-            CniCollection::Unknown => format!("{dir} is not in the bundle"),
-            CniCollection::Empty => {
-                format!(
-                    "{dir} holds no files: /etc/cni/net.d on node {} is empty",
-                    self.node
-                )
-            }
-            CniCollection::Files if self.unparsable.is_empty() => format!(
-                "{dir} holds no CNI configuration (no .conflist, .conf or .json file among {})",
-                self.files.join(", ")
+            CniCollection::Failed(why) => ctx.phrase("cni-failed", &[("dir", &dir), ("why", why)]),
+            CniCollection::Unknown => ctx.phrase("cni-missing", &[("dir", &dir)]),
+            CniCollection::Empty => ctx.phrase("cni-empty", &[("dir", &dir), ("node", node)]),
+            CniCollection::Files if self.unparsable.is_empty() => ctx.phrase(
+                "cni-no-config",
+                &[("dir", &dir), ("files", &self.files.join(", "))],
             ),
-            CniCollection::Files => format!(
-                "no CNI configuration in {dir} parses: {}",
-                self.unparsable
+            CniCollection::Files => {
+                let why = self
+                    .unparsable
                     .iter()
                     .map(|(p, why)| format!("{p}: {why}"))
                     .collect::<Vec<_>>()
-                    .join("; ")
-            ),
+                    .join("; ");
+                ctx.phrase("cni-unparsable", &[("dir", &dir), ("why", &why)])
+            }
         })
     }
 }
 
-/// Every node folder of the bundle with its CNI directory, in node order.
 pub(super) fn nodes_cni(ctx: &Ctx) -> Vec<NodeCni> {
     ctx.facts
         .nodes()

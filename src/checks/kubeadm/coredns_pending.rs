@@ -214,19 +214,18 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     };
     let mut why = Vec::new();
     if !not_ready_nodes.is_empty() {
-        why.push(format!(
-            "node(s) {} report the runtime's network as not ready",
-            not_ready_nodes.join(", ")
-        ));
+        let name = if not_ready_nodes.len() == 1 {
+            "network-not-ready-node"
+        } else {
+            "network-not-ready-nodes"
+        };
+        why.push(ctx.phrase(name, &[("nodes", &not_ready_nodes.join(", "))]));
     }
     if sched_support {
-        why.push("the scheduler finds no node without the not-ready taint".to_string());
+        why.push(ctx.phrase("no-untainted-node", &[]));
     }
     if !known_empty.is_empty() {
-        why.push(format!(
-            "/etc/cni/net.d is empty on {}",
-            known_empty.join(", ")
-        ));
+        why.push(ctx.phrase("cni-empty", &[("nodes", &known_empty.join(", "))]));
     }
     let (cidr, cidr_from) = pod_cidr(ctx, nodes.as_deref());
     let d = Draft {
@@ -290,7 +289,7 @@ fn pod_cidr(ctx: &Ctx, nodes: Option<&JsonDoc>) -> (Option<String>, String) {
     {
         return (
             Some(cidr.to_string()),
-            format!("spec.podCIDR of node {name}, one node's share of the cluster's range"),
+            ctx.phrase("pod-cidr-of-node", &[("node", name)]),
         );
     }
     (None, String::new())

@@ -132,8 +132,10 @@ pub fn extra_args_comma(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 _ if flag.is_empty() => d.variant("flag-unknown"),
                 _ => d,
             };
-            d.vars
-                .insert("config".into(), config_example(&flag, &meant, v1beta4));
+            d.vars.insert(
+                "config".into(),
+                config_example(&flag, &meant, v1beta4, &ctx.phrase("v1beta4-lists", &[])),
+            );
             d
         })
         .collect();
@@ -141,7 +143,13 @@ pub fn extra_args_comma(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 }
 
 /// The kubeadm configuration that carries the values the flag meant to pass.
-fn config_example(flag: &str, meant: &[(String, Vec<String>)], v1beta4: Option<bool>) -> String {
+/// `list_note` says, between the two examples, that v1beta4 takes a list.
+fn config_example(
+    flag: &str,
+    meant: &[(String, Vec<String>)],
+    v1beta4: Option<bool>,
+    list_note: &str,
+) -> String {
     let section = section(flag);
     let pairs: Vec<(String, String)> = if meant.is_empty() {
         vec![(
@@ -172,7 +180,7 @@ fn config_example(flag: &str, meant: &[(String, Vec<String>)], v1beta4: Option<b
         Some(true) => four,
         Some(false) => three,
         None => {
-            format!("{three}\n  (kubeadm 1.31 and later, v1beta4, take a list instead:)\n{four}")
+            format!("{three}\n  {list_note}\n{four}")
         }
     }
 }

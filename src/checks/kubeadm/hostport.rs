@@ -235,7 +235,7 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                         "cni-unknown",
                         &[
                             ("pod", &pod),
-                            ("why", &n.missing_reason().unwrap_or_default()),
+                            ("why", &n.missing_reason(ctx).unwrap_or_default()),
                         ],
                     ),
                     (None, Some(n)) => {

@@ -37,7 +37,13 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/cgroup-driver-mismatch",
         run: cgroup_driver_mismatch,
-        fills: &["kubelet_driver", "runtime_driver", "runtime_fix"],
+        fills: &[
+            "driver",
+            "kubelet_driver",
+            "runtime_driver",
+            "runtime_fix",
+            "systemd",
+        ],
     },
     super::Builtin {
         id: "kubeadm/control-plane-crashloop",
@@ -51,6 +57,7 @@ pub const BUILTINS: &[super::Builtin] = &[
             "deployment",
             "docker",
             "install",
+            "mode",
             "os",
             "pods",
             "unknown",
@@ -65,7 +72,7 @@ pub const BUILTINS: &[super::Builtin] = &[
     super::Builtin {
         id: "kubeadm/coredns-pending-no-cni",
         run: coredns_pending::coredns_pending_no_cni,
-        fills: &["cidr", "cidr_from", "deployment", "pods", "why"],
+        fills: &["cidr", "cidr_from", "deployment", "nodes", "pods", "why"],
     },
     super::Builtin {
         id: "kubeadm/etcd-restart-docker-1.13.1-84",
@@ -109,8 +116,10 @@ pub const BUILTINS: &[super::Builtin] = &[
         run: hostport::hostport_unsupported,
         fills: &[
             "configs",
+            "dir",
             "expose",
             "fields",
+            "files",
             "fix",
             "head",
             "lacks",
@@ -635,7 +644,7 @@ pub fn cgroup_driver_mismatch(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             "docker"
         };
         d.vars
-            .insert("runtime_fix".into(), runtime_fix(runtime, &k));
+            .insert("runtime_fix".into(), runtime_fix(ctx, runtime, &k));
         d.vars.insert("node".into(), node.clone());
         d.vars.insert("kubelet_driver".into(), k);
         d.vars.insert("runtime_driver".into(), r);
@@ -677,7 +686,7 @@ pub fn cgroup_driver_mismatch(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("node", node.as_str())
             .var("kubelet_driver", kubelet_driver.as_str())
             .var("runtime_driver", runtime_driver.as_str())
-            .var("runtime_fix", runtime_fix(&runtime, &kubelet_driver))
+            .var("runtime_fix", runtime_fix(ctx, &runtime, &kubelet_driver))
             .var("runtime", runtime)
             .evidence(runtime_ev);
         if let Some(ev) = kubelet_ev {
@@ -707,16 +716,12 @@ fn driver_from_cri(ctx: &Ctx, node: &str) -> bool {
 }
 
 /// How to switch the runtime to the kubelet's driver.
-fn runtime_fix(runtime: &str, kubelet_driver: &str) -> String {
+fn runtime_fix(ctx: &Ctx, runtime: &str, kubelet_driver: &str) -> String {
     if runtime == "containerd" {
-        format!(
-            "in /etc/containerd/config.toml, under the runc options ([plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options], or [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options] on containerd 2.x), set `SystemdCgroup = {}` and run `systemctl restart containerd`",
-            kubelet_driver == "systemd"
-        )
+        let systemd = (kubelet_driver == "systemd").to_string();
+        ctx.phrase("fix-containerd", &[("systemd", &systemd)])
     } else {
-        format!(
-            "in /etc/docker/daemon.json set `\"exec-opts\": [\"native.cgroupdriver={kubelet_driver}\"]` and run `systemctl restart docker`"
-        )
+        ctx.phrase("fix-docker", &[("driver", kubelet_driver)])
     }
 }
 

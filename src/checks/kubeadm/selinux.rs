@@ -31,13 +31,14 @@ fn selinux(ctx: &Ctx, node: &str) -> SeLinux {
     match ctx.facts.text(&path) {
         Ok(f) => {
             let Some((n, mode)) = f.lines().find(|(_, l)| !l.trim().is_empty()) else {
-                return SeLinux::Unknown(format!("{path} is empty"));
+                return SeLinux::Unknown(ctx.phrase("getenforce-empty", &[("file", &path)]));
             };
             match mode.trim() {
                 "Enforcing" => SeLinux::Enforcing(f.evidence(n, n)),
                 "Permissive" | "Disabled" => SeLinux::Off,
-                other => SeLinux::Unknown(format!(
-                    "{path} says {other:?}, not Enforcing, Permissive or Disabled"
+                other => SeLinux::Unknown(ctx.phrase(
+                    "getenforce-unknown",
+                    &[("file", &path), ("mode", &format!("{other:?}"))],
                 )),
             }
         }
