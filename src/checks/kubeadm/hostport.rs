@@ -3,10 +3,11 @@
 //! portmap, the pod starts normally and the port is simply never opened on the node.
 
 use super::cni::{CniConfig, NodeCni, is_multus, nodes_cni};
-use crate::checks::{Ctx, Draft, Outcome};
+use crate::checks::{Ctx, Draft, Outcome, phrase};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::str_at;
+use crate::spec::Check;
 use serde_json::Value;
 
 /// A container port published on the node.
@@ -119,10 +120,10 @@ fn owner_ref(pod: &Value) -> String {
 }
 
 /// The change to the configuration that adds portmap.
-fn portmap_fix(ctx: &Ctx, node: &str, c: &CniConfig) -> String {
+fn portmap_fix(w: &Check, node: &str, c: &CniConfig) -> String {
     let path = c.node_path();
     if c.is_list {
-        return ctx.phrase("fix-list", &[("node", node), ("path", &path)]);
+        return phrase(w, "fix-list", &[("node", node), ("path", &path)]);
     }
     // A .conf holds one plugin: it becomes a .conflist with portmap chained after it. Plugin
     // lists exist since CNI spec 0.3.0, and portmap needs the previous plugin's result.
@@ -153,14 +154,15 @@ fn portmap_fix(ctx: &Ctx, node: &str, c: &CniConfig) -> String {
         .or_else(|| c.name.strip_suffix(".json"));
     let new_name = format!("{}.conflist", stem.unwrap_or(&c.name));
     let note = if old_version.is_empty() {
-        format!(" {}", ctx.phrase("version-unset", &[]))
+        format!(" {}", phrase(w, "version-unset", &[]))
     } else if version != old_version {
         let old = format!("{old_version:?}");
-        format!(" {}", ctx.phrase("version-old", &[("old", &old)]))
+        format!(" {}", phrase(w, "version-old", &[("old", &old)]))
     } else {
         String::new()
     };
-    ctx.phrase(
+    phrase(
+        w,
         "fix-conf",
         &[
             ("node", node),
@@ -259,7 +261,7 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             }
             seen.push(c.file.path.clone());
             d.evidence.push(c.chain_evidence());
-            fixes.push(portmap_fix(ctx, &n.node, c));
+            fixes.push(portmap_fix(ctx.check, &n.node, c));
         }
         let (first_node, first) = (lacking[0].0, lacking[0].1);
         let lacks = match node {
@@ -354,7 +356,9 @@ mod tests {
         )))
         .unwrap();
         assert_eq!(maps_host_ports(&c), Some(false));
-        let fix = portmap_fix("w1", &c);
+        let catalog = crate::spec::Catalog::embedded().unwrap();
+        let w = catalog.get("kubeadm/hostport-unsupported").unwrap();
+        let fix = portmap_fix(w, "w1", &c);
         assert!(fix.contains("/etc/cni/net.d/10-flannel.conflist"), "{fix}");
         assert!(fix.contains("\"portMappings\": true"), "{fix}");
     }
