@@ -5,11 +5,12 @@ use crate::bundle::Bundle;
 use crate::cli::{Config, TimelineArgs, TimelineFormat};
 use crate::engine;
 use crate::facts::Facts;
+use crate::model::CheckResult;
 use crate::model::Severity;
 use crate::report::Report;
 use crate::sanitize::escape;
 use crate::spec::Catalog;
-use crate::timeline::{self, Entry, Timeline};
+use crate::timeline::{self, Entry, MessageReader, Timeline};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -39,8 +40,7 @@ pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::R
     let facts = Facts::with_tuning(&bundle, config.tuning);
     let results = engine::run(cat, &facts);
     let report = Report::new(&bundle, &facts, results);
-    let tl = timeline::build(&facts, &report.checks);
-    let reference = tl.reference;
+    let reference = facts.collection_time();
     let when = |s: &Option<String>, flag: &str| -> anyhow::Result<Option<Timestamp>> {
         s.as_deref()
             .map(|s| parse_when(s, reference).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))
@@ -53,15 +53,18 @@ pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::R
         node: args.node.clone(),
         pod: args.pod.clone(),
         min_severity: args.min_severity,
+        at: None,
     };
     if let Some(spec) = &args.around {
-        let t = time_of(&facts, &tl, spec).map_err(|e| anyhow::anyhow!(e))?;
+        let t = time_of(&facts, &report.checks, spec).map_err(|e| anyhow::anyhow!(e))?;
         let from = t.checked_sub(window).unwrap_or(Timestamp::MIN);
         let to = t.checked_add(window).unwrap_or(Timestamp::MAX);
         filter.since = Some(filter.since.map_or(from, |s| s.max(from)));
         filter.until = Some(filter.until.map_or(to, |u| u.min(to)));
     }
-    let entries = filter.apply(&tl);
+    // The filter applies while the bundle is read: what it leaves out is never kept.
+    let tl = timeline::build_with(&facts, &report.checks, &filter, None);
+    let entries: Vec<&Entry> = tl.entries.iter().collect();
     match args.format {
         TimelineFormat::Text => write_text(&report, &tl, &entries, out)?,
         TimelineFormat::Json => write_json(&report, &tl, &entries, out)?,
@@ -70,45 +73,7 @@ pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::R
     Ok(())
 }
 
-/// Which entries to show.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
-    pub namespace: Option<String>,
-    pub node: Option<String>,
-    /// A pod name, or `namespace/name`.
-    pub pod: Option<String>,
-    pub min_severity: Option<Severity>,
-}
-
-impl Filter {
-    pub fn keeps(&self, e: &Entry) -> bool {
-        self.since.is_none_or(|t| e.time >= t)
-            && self.until.is_none_or(|t| e.time <= t)
-            && self
-                .namespace
-                .as_deref()
-                .is_none_or(|ns| e.object.namespace.as_deref() == Some(ns))
-            && self
-                .node
-                .as_deref()
-                .is_none_or(|n| e.object.node.as_deref() == Some(n))
-            && self.pod.as_deref().is_none_or(|p| match p.split_once('/') {
-                Some((ns, name)) => {
-                    e.object.namespace.as_deref() == Some(ns)
-                        && e.object.pod.as_deref() == Some(name)
-                }
-                None => e.object.pod.as_deref() == Some(p),
-            })
-            && self.min_severity.is_none_or(|s| e.severity.at_least(s))
-    }
-
-    /// The entries kept, in timeline order.
-    pub fn apply<'t>(&self, tl: &'t Timeline) -> Vec<&'t Entry> {
-        tl.entries.iter().filter(|e| self.keeps(e)).collect()
-    }
-}
+pub use crate::timeline::Filter;
 
 /// A time given on the command line: RFC 3339 (`2026-11-20T09:40:00Z`), a date and time
 /// without offset (UTC), or a time of day (`09:40`, on the day the bundle was collected).
@@ -151,18 +116,19 @@ pub fn parse_window(s: &str) -> Result<SignedDuration, String> {
 }
 
 /// The time of `FILE:LINE`: the timeline entry there, else the line's own timestamp.
-pub fn time_of(facts: &Facts, tl: &Timeline, spec: &str) -> Result<Timestamp, String> {
+pub fn time_of(facts: &Facts, checks: &[CheckResult], spec: &str) -> Result<Timestamp, String> {
     let (file, line) = spec
         .rsplit_once(':')
         .and_then(|(f, l)| Some((f, l.parse::<usize>().ok()?)))
         .ok_or_else(|| {
             format!("--around {spec:?}: write FILE:LINE, e.g. nodes/cp-1/journal/kubelet.log:120")
         })?;
-    if let Some(e) = tl
-        .entries
-        .iter()
-        .find(|e| &*e.file == file && e.line == line)
-    {
+    let only = Filter {
+        at: Some((file.to_string(), line)),
+        ..Filter::default()
+    };
+    let tl = timeline::build_with(facts, checks, &only, None);
+    if let Some(e) = tl.entries.first() {
         return Ok(e.time);
     }
     if facts.bundle.file(file).is_none() {
@@ -220,6 +186,7 @@ pub fn write_json(
     write!(out, ",\n  \"bundle\": ")?;
     indent(&report.bundle, out)?;
     write!(out, ",\n  \"entries\": [")?;
+    let mut messages = MessageReader::new(tl);
     for (i, e) in entries.iter().enumerate() {
         out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
         let j = JsonEntry {
@@ -231,7 +198,7 @@ pub fn write_json(
             kind: e.kind.as_str(),
             object: &e.object,
             severity: e.severity,
-            message: &e.message,
+            message: &messages.get(e),
             checks: &e.checks,
         };
         out.write_all(j.pretty()?.replace('\n', "\n    ").as_bytes())?;
@@ -304,11 +271,12 @@ pub fn write_text(
         out,
         "{} of {} entries shown, {} cited by findings (*), {} without a known time",
         entries.len(),
-        tl.entries.len(),
+        tl.total,
         cited,
         tl.untimed
     )?;
     let mut day = String::new();
+    let mut messages = MessageReader::new(tl);
     for e in entries {
         let d = e.time.strftime("%Y-%m-%d").to_string();
         if d != day {
@@ -327,7 +295,7 @@ pub fn write_text(
         writeln!(
             out,
             "{}",
-            fit(&format!("    {}", escape(&e.message)), WIDTH)
+            fit(&format!("    {}", escape(&messages.get(e))), WIDTH)
         )?;
         let mut src = format!("    {}:{}", escape(&e.file), e.line);
         if !e.checks.is_empty() {
