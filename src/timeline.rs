@@ -197,6 +197,42 @@ impl<'t> MessageReader<'t> {
         }
     }
 
+    /// The messages of `entries`, in their order. Log lines are read file by file in the
+    /// order they are stored, each file opened once: the entries of a time-ordered list come
+    /// from thousands of files in turn, which one-by-one reading would open again and again.
+    pub fn batch<'e>(&mut self, entries: &[&'e Entry]) -> Vec<Cow<'e, str>> {
+        let mut out: Vec<Cow<'e, str>> = entries
+            .iter()
+            .map(|e| match &e.message {
+                Message::Text(t) => Cow::Borrowed(&**t),
+                Message::Line { .. } => Cow::Borrowed(""),
+            })
+            .collect();
+        let mut lines: Vec<(u32, u64, usize)> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e.message {
+                Message::Line { source, offset } => Some((source, offset, i)),
+                Message::Text(_) => None,
+            })
+            .collect();
+        lines.sort_unstable();
+        let mut current: Option<u32> = None;
+        for (source, offset, i) in lines {
+            if current != Some(source) {
+                // The previous file is done with: keep at most this one open.
+                self.open.clear();
+                current = Some(source);
+            }
+            out[i] = Cow::Owned(
+                self.line(source, offset)
+                    .map(|raw| line_message(&raw, self.tl.reference))
+                    .unwrap_or_else(|| "(the line can no longer be read)".to_string()),
+            );
+        }
+        out
+    }
+
     /// The line at `offset` of source `source`, cut at [`MAX_LINE`] bytes.
     fn line(&mut self, source: u32, offset: u64) -> Option<String> {
         use std::os::unix::fs::FileExt;
@@ -209,22 +245,26 @@ impl<'t> MessageReader<'t> {
         }
         let f = self.open.get(&source)?;
         self.buf.clear();
-        let mut chunk = [0u8; 8192];
+        // Most lines are short: read a little first, more only while no line end is seen.
+        let mut want = 1024;
         let mut at = offset;
         loop {
-            let n = f.read_at(&mut chunk, at).ok()?;
+            let start = self.buf.len();
+            self.buf.resize(start + want, 0);
+            let n = f.read_at(&mut self.buf[start..], at).ok()?;
+            self.buf.truncate(start + n);
             if n == 0 {
                 break;
             }
-            if let Some(i) = memchr::memchr(b'\n', &chunk[..n]) {
-                self.buf.extend_from_slice(&chunk[..i]);
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[start..]) {
+                self.buf.truncate(start + i);
                 break;
             }
-            self.buf.extend_from_slice(&chunk[..n]);
             at += n as u64;
             if self.buf.len() >= MAX_LINE {
                 break;
             }
+            want = (want * 4).min(1 << 18);
         }
         self.buf.truncate(MAX_LINE);
         while self.buf.last().is_some_and(|b| *b == b'\r') {
@@ -398,7 +438,7 @@ pub fn build_with(
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 return Part::default();
             }
-            match job {
+            let mut part = match job {
                 Job::Manifest => manifest_entries(facts, filter),
                 Job::Events => events(facts, filter),
                 Job::Pods => pods(facts, filter),
@@ -414,7 +454,10 @@ pub fn build_with(
                     };
                     text_file(f, &sources[*source as usize], &ctx)
                 }
-            }
+            };
+            // The parts are all held until they are joined: without their growth slack.
+            part.entries.shrink_to_fit();
+            part
         })
         .collect();
     let mut untimed = 0;
@@ -1300,6 +1343,71 @@ mod tests {
         assert_eq!(buf, b"c");
         buf.clear();
         assert_eq!(read_line(&mut r, &mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn messages_read_back_from_their_lines_one_by_one_or_in_a_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.log");
+        let b = dir.path().join("b.log");
+        let long = "x".repeat(5000);
+        std::fs::write(
+            &a,
+            format!("2026-11-20T09:40:00Z ERROR first\r\nE1120 09:41:00.000000 1 x.go:1] {long}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            &b,
+            "{\"ts\":\"2026-11-20T09:40:30Z\",\"level\":\"error\",\"msg\":\"token fetch failed\",\"error\":\"deadline\"}",
+        )
+        .unwrap();
+        let second = "2026-11-20T09:40:00Z ERROR first\r\n".len() as u64;
+        let entry = |message| Entry {
+            time: "2026-11-20T09:40:00Z".parse().unwrap(),
+            file: Arc::from("x"),
+            line: 1,
+            kind: Kind::PodLog,
+            object: Arc::new(Object::default()),
+            severity: Severity::Error,
+            message,
+            checks: Box::default(),
+        };
+        let entries = [
+            entry(Message::Line {
+                source: 1,
+                offset: 0,
+            }),
+            entry(Message::Text("composed".into())),
+            entry(Message::Line {
+                source: 0,
+                offset: second,
+            }),
+            entry(Message::Line {
+                source: 0,
+                offset: 0,
+            }),
+        ];
+        let tl = Timeline {
+            sources: vec![a, b],
+            ..Timeline::default()
+        };
+        let one: Vec<String> = entries.iter().map(|e| tl.message(e).into_owned()).collect();
+        assert_eq!(one[0], "token fetch failed: deadline");
+        assert_eq!(one[1], "composed");
+        assert!(
+            one[2].starts_with("xxx") && one[2].ends_with('…'),
+            "{}",
+            one[2]
+        );
+        assert_eq!(one[2].chars().count(), MAX_MESSAGE + 1);
+        assert_eq!(one[3], "ERROR first");
+        let refs: Vec<&Entry> = entries.iter().collect();
+        let batch: Vec<String> = MessageReader::new(&tl)
+            .batch(&refs)
+            .into_iter()
+            .map(|m| m.into_owned())
+            .collect();
+        assert_eq!(batch, one);
     }
 
     #[test]

@@ -163,6 +163,9 @@ struct JsonSource<'a> {
     line: usize,
 }
 
+/// Entries whose messages are read back together (see [`MessageReader::batch`]).
+const BATCH: usize = 1 << 17;
+
 /// RFC 3339 in UTC, as the JSON and the HTML report write times.
 pub fn rfc3339(t: Timestamp) -> String {
     t.to_string()
@@ -187,21 +190,26 @@ pub fn write_json(
     indent(&report.bundle, out)?;
     write!(out, ",\n  \"entries\": [")?;
     let mut messages = MessageReader::new(tl);
-    for (i, e) in entries.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        let j = JsonEntry {
-            time: rfc3339(e.time),
-            source: JsonSource {
-                file: &e.file,
-                line: e.line,
-            },
-            kind: e.kind.as_str(),
-            object: &e.object,
-            severity: e.severity,
-            message: &messages.get(e),
-            checks: &e.checks,
-        };
-        out.write_all(j.pretty()?.replace('\n', "\n    ").as_bytes())?;
+    let mut i = 0;
+    for chunk in entries.chunks(BATCH) {
+        let texts = messages.batch(chunk);
+        for (e, message) in chunk.iter().zip(&texts) {
+            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            i += 1;
+            let j = JsonEntry {
+                time: rfc3339(e.time),
+                source: JsonSource {
+                    file: &e.file,
+                    line: e.line,
+                },
+                kind: e.kind.as_str(),
+                object: &e.object,
+                severity: e.severity,
+                message,
+                checks: &e.checks,
+            };
+            out.write_all(j.pretty()?.replace('\n', "\n    ").as_bytes())?;
+        }
     }
     if !entries.is_empty() {
         out.write_all(b"\n  ")?;
@@ -277,36 +285,46 @@ pub fn write_text(
     )?;
     let mut day = String::new();
     let mut messages = MessageReader::new(tl);
-    for e in entries {
-        let d = e.time.strftime("%Y-%m-%d").to_string();
-        if d != day {
-            writeln!(out, "\n── {d} (UTC) ──")?;
-            day = d;
+    for chunk in entries.chunks(BATCH) {
+        let texts = messages.batch(chunk);
+        for (e, message) in chunk.iter().zip(&texts) {
+            write_text_entry(out, e, message, &mut day)?;
         }
-        let mark = if e.checks.is_empty() { ' ' } else { '*' };
-        let head = format!(
-            "{mark}{} {:<8} {:<21} {}",
-            e.time.strftime("%H:%M:%S%.3f"),
-            e.severity.as_str(),
-            e.kind.as_str(),
-            escape(&e.object.label())
-        );
-        writeln!(out, "{}", fit(&head, WIDTH))?;
-        writeln!(
-            out,
-            "{}",
-            fit(&format!("    {}", escape(&messages.get(e))), WIDTH)
-        )?;
-        let mut src = format!("    {}:{}", escape(&e.file), e.line);
-        if !e.checks.is_empty() {
-            src.push_str("  ← ");
-            src.push_str(&e.checks.join(", "));
-        }
-        writeln!(out, "{}", fit(&src, WIDTH))?;
     }
     if entries.is_empty() {
         writeln!(out, "\nno entry matches")?;
     }
+    Ok(())
+}
+
+/// One entry's three lines, after a day heading when the day changes.
+fn write_text_entry(
+    out: &mut dyn Write,
+    e: &Entry,
+    message: &str,
+    day: &mut String,
+) -> io::Result<()> {
+    let d = e.time.strftime("%Y-%m-%d").to_string();
+    if d != *day {
+        writeln!(out, "\n── {d} (UTC) ──")?;
+        *day = d;
+    }
+    let mark = if e.checks.is_empty() { ' ' } else { '*' };
+    let head = format!(
+        "{mark}{} {:<8} {:<21} {}",
+        e.time.strftime("%H:%M:%S%.3f"),
+        e.severity.as_str(),
+        e.kind.as_str(),
+        escape(&e.object.label())
+    );
+    writeln!(out, "{}", fit(&head, WIDTH))?;
+    writeln!(out, "{}", fit(&format!("    {}", escape(message)), WIDTH))?;
+    let mut src = format!("    {}:{}", escape(&e.file), e.line);
+    if !e.checks.is_empty() {
+        src.push_str("  ← ");
+        src.push_str(&e.checks.join(", "));
+    }
+    writeln!(out, "{}", fit(&src, WIDTH))?;
     Ok(())
 }
 

@@ -227,18 +227,24 @@ impl TimelineView {
             (budget / 1024).max(1)
         };
         let stop = self.end.min(self.scan.saturating_add(step));
-        let mut reader = MessageReader::new(&tl);
-        for i in self.scan..stop {
-            let e = &tl.entries[i];
-            if self.keeps(e, &needle, &mut reader) {
-                self.rows.push(i);
+        let slice: Vec<&Entry> = tl.entries[self.scan..stop].iter().collect();
+        // The messages are read only when the text filter needs them, file by file.
+        let messages = if needle.is_empty() {
+            Vec::new()
+        } else {
+            MessageReader::new(&tl).batch(&slice)
+        };
+        for (k, e) in slice.iter().enumerate() {
+            let message = messages.get(k).map(|m| &**m).unwrap_or("");
+            if self.keeps(e, &needle, message) {
+                self.rows.push(self.scan + k);
                 self.seek_to(e);
             }
         }
         self.scan = stop;
     }
 
-    fn keeps(&self, e: &Entry, needle: &str, reader: &mut MessageReader) -> bool {
+    fn keeps(&self, e: &Entry, needle: &str, message: &str) -> bool {
         let si = Severity::ALL
             .iter()
             .position(|s| *s == e.severity)
@@ -254,7 +260,7 @@ impl TimelineView {
             || has(&e.file)
             || has(e.kind.as_str())
             || e.checks.iter().any(|c| has(c))
-            || has(&reader.get(e))
+            || has(message)
     }
 
     /// While the user has not moved: selects the anchor's entry, else the first at or after
