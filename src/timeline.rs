@@ -460,6 +460,10 @@ pub fn build_with(
             part
         })
         .collect();
+    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        // Not worth joining and sorting: it is thrown away.
+        return Timeline::default();
+    }
     let mut untimed = 0;
     let mut total = 0;
     let mut entries = Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum());

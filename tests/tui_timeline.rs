@@ -298,3 +298,18 @@ fn bundle_text_is_escaped_in_the_timeline() {
     assert!(s.contains("boom \\x1b]0;owned\\x07 \\x1b[31m"), "{s}");
     assert!(!s.contains('\u{1b}'));
 }
+
+#[test]
+fn help_explains_the_keys_and_the_marks_at_80_columns() {
+    let mut app = app_for(&testdata("timeline-new-year"));
+    press(&mut app, "t?");
+    let s = text(&screen(&mut app, 80, 24));
+    insta::assert_snapshot!("timeline_help_80", s);
+    assert!(s.contains("Keys: timeline"), "{s}");
+    assert!(
+        s.contains("marks an entry a finding's evidence cites"),
+        "{s}"
+    );
+    press(&mut app, "?");
+    assert!(!app.help);
+}

@@ -264,28 +264,27 @@ impl TimelineView {
     }
 
     /// While the user has not moved: selects the anchor's entry, else the first at or after
-    /// its time; in the whole bundle, the first entry a finding cites.
+    /// its time; in the whole bundle, the first entry a finding cites (or the anchor's).
     fn seek_to(&mut self, e: &Entry) {
         if !self.seek || self.found {
             return;
         }
         let row = self.rows.len() - 1;
-        match (&self.anchor, self.center) {
-            (Some(a), Some(c)) => {
-                if *e.file == a.file && e.line == a.line {
-                    self.selected = row;
-                    self.found = true;
-                } else if e.time >= c && !self.tentative {
-                    self.selected = row;
-                    self.tentative = true;
-                }
-            }
-            _ => {
-                if !e.checks.is_empty() {
-                    self.selected = row;
-                    self.found = true;
-                }
-            }
+        if let Some(a) = &self.anchor
+            && *e.file == a.file
+            && e.line == a.line
+        {
+            self.selected = row;
+            self.found = true;
+            return;
+        }
+        let first = match self.center {
+            Some(c) => e.time >= c,
+            None => !e.checks.is_empty(),
+        };
+        if first && !self.tentative {
+            self.selected = row;
+            self.tentative = true;
         }
     }
 
@@ -301,23 +300,49 @@ impl TimelineView {
         self.selected = selected;
     }
 
-    /// `+`: a wider window (in the whole-bundle view, nothing).
+    /// `+`/`-`: a wider or narrower window around the selected entry. In the whole bundle, `-`
+    /// zooms in around the selected entry; past the widest window, `+` shows the whole bundle.
     pub fn widen(&mut self, wider: bool) {
-        if self.center.is_none() {
-            self.note = Some("the whole bundle is shown: open the timeline from a line (t) to see a window around it".into());
-            return;
-        }
-        let i = WINDOWS.iter().position(|&w| w >= self.window).unwrap_or(0);
-        let next = if wider {
-            WINDOWS[(i + 1).min(WINDOWS.len() - 1)]
-        } else {
-            WINDOWS[i.saturating_sub(1)]
+        let keep = self
+            .selected_entry()
+            .map(|e| (e.file.clone(), e.line, e.time));
+        let next = match self.center {
+            None if wider => return,
+            None => {
+                let Some((_, _, t)) = &keep else { return };
+                self.center = Some(*t);
+                self.note = None;
+                // The widest window that shows less than the whole span.
+                let span = self
+                    .tl
+                    .as_ref()
+                    .and_then(|tl| Some((tl.entries.first()?.time, tl.entries.last()?.time)))
+                    .map(|(a, b)| b.as_second() - a.as_second())
+                    .unwrap_or(0);
+                WINDOWS
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|w| 2 * w < span)
+                    .unwrap_or(WINDOWS[0])
+            }
+            Some(_) => {
+                let i = WINDOWS.iter().position(|&w| w >= self.window).unwrap_or(0);
+                if wider && i + 1 >= WINDOWS.len() {
+                    // Past the widest window: the whole bundle, still at the selected entry.
+                    self.center = None;
+                    self.window
+                } else if wider {
+                    WINDOWS[i + 1]
+                } else {
+                    WINDOWS[i.saturating_sub(1)]
+                }
+            }
         };
-        // Keep the selected entry selected when it is still in the window.
-        let keep = self.selected_entry().map(|e| (e.file.clone(), e.line));
         self.window = next;
         self.restart();
-        if let Some((file, line)) = keep {
+        // Keep the selected entry selected when it is still in the window.
+        if let Some((file, line, _)) = keep {
             self.anchor = Some(Anchor {
                 file: file.to_string(),
                 line,
@@ -466,6 +491,32 @@ mod tests {
         finish(&mut v);
         assert_eq!(v.window, 300);
         assert_eq!(v.rows, vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn in_the_whole_bundle_minus_zooms_in_around_the_selection_and_plus_out_again() {
+        let mut v = TimelineView::new(None);
+        v.attach(timeline());
+        finish(&mut v);
+        assert_eq!(v.selected, 2);
+        v.widen(true);
+        assert!(v.center.is_none(), "+ in the whole bundle changes nothing");
+        v.widen(false);
+        finish(&mut v);
+        // Two hours of entries: the widest window under half of it is 30 minutes.
+        assert_eq!(v.window, 1_800);
+        assert_eq!(v.rows, vec![1, 2, 3, 4]);
+        assert_eq!(v.selected_entry().unwrap().line, 3);
+        for _ in 0..WINDOWS.len() {
+            v.widen(true);
+        }
+        finish(&mut v);
+        assert!(
+            v.center.is_none(),
+            "past the widest window: the whole bundle"
+        );
+        assert_eq!(v.rows.len(), 6);
+        assert_eq!(v.selected_entry().unwrap().line, 3, "still at the entry");
     }
 
     #[test]
