@@ -226,6 +226,7 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
                 "enter",
                 "open the check it left not evaluated, or the file if collected",
             ),
+            ("t", "the timeline of the whole bundle"),
             ("tab c b p", "checks, bundle files, collection problems"),
             ("q ctrl-c", "quit"),
         ],

@@ -256,7 +256,10 @@ impl TimelineView {
             return true;
         }
         let has = |s: &str| s.to_lowercase().contains(needle);
+        // The label names the namespace and pod (or the node and unit); a pod's node is added,
+        // so that a node's name finds its pods' entries too.
         has(&e.object.label())
+            || e.object.node.as_deref().is_some_and(has)
             || has(&e.file)
             || has(e.kind.as_str())
             || e.checks.iter().any(|c| has(c))
@@ -434,6 +437,7 @@ mod tests {
             object: Arc::new(Object {
                 namespace: Some("ns".into()),
                 pod: Some(format!("pod-{line}")),
+                node: Some(if line == 2 { "node-b" } else { "node-a" }.into()),
                 ..Object::default()
             }),
             severity: sev,
@@ -543,6 +547,10 @@ mod tests {
         v.restart();
         finish(&mut v);
         assert_eq!(v.rows, vec![4]);
+        v.filter = "NODE-B".into();
+        v.restart();
+        finish(&mut v);
+        assert_eq!(v.rows, vec![1], "a pod's node finds it");
         v.filter = "message 6".into();
         v.restart();
         finish(&mut v);
