@@ -17,14 +17,19 @@ use std::io::{self, Write};
 use unicode_width::UnicodeWidthChar;
 
 /// Opens the bundle, runs the catalog (the timeline marks what the findings cite) and builds
-/// the timeline with the same parsed facts.
-pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeline)> {
+/// the timeline with the same parsed facts. The bundle comes back too: the timeline's log
+/// messages are read from its files when written, and an archive's unpacked folder goes when
+/// the bundle is dropped.
+pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeline, Bundle)> {
     let bundle = Bundle::open(&config.bundle, &config.limits)?;
-    let facts = Facts::with_tuning(&bundle, config.tuning);
-    let results = engine::run(cat, &facts);
-    let report = Report::new(&bundle, &facts, results);
-    let tl = timeline::build(&facts, &report.checks);
-    Ok((report, tl))
+    let (report, tl) = {
+        let facts = Facts::with_tuning(&bundle, config.tuning);
+        let results = engine::run(cat, &facts);
+        let report = Report::new(&bundle, &facts, results);
+        let tl = timeline::build(&facts, &report.checks);
+        (report, tl)
+    };
+    Ok((report, tl, bundle))
 }
 
 /// Runs `kubetriage timeline`.
