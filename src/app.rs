@@ -110,7 +110,8 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         return crate::tui::run_terminal(&config, cat);
     }
     if config.format == Format::Html {
-        let (report, tl) = crate::timeline_report::analyze(&config, &cat)?;
+        // The bundle stays open while the page is written: log messages are read from it.
+        let (report, tl, _bundle) = crate::timeline_report::analyze(&config, &cat)?;
         report::html::write(
             &report,
             &tl,

@@ -9,8 +9,10 @@ use crate::manifest::Manifest;
 use crate::report::Report;
 use crate::scan::ScanProgress;
 use crate::spec::{Catalog, SpecError};
+use crate::timeline::{self, Timeline};
 use std::path::Path;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// The catalog compiled in, or with the spec files of `analyzers` added, bound to the built-in
 /// functions (see [`crate::checks::validate`]).
@@ -32,7 +34,8 @@ pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<Report> {
 /// stays unpacked in its private folder) for as long as the `Analysis` lives.
 #[derive(Debug)]
 pub struct Analysis {
-    pub bundle: Bundle,
+    /// Shared with the timeline's reading, which goes on after the analysis is handed over.
+    pub bundle: Arc<Bundle>,
     /// The collector's records, for per-file status (failed, redacted, bounded).
     pub manifest: Option<Manifest>,
     pub report: Report,
@@ -48,6 +51,8 @@ pub struct Progress {
     pub open: OpenProgress,
     /// Scanning the text files.
     pub scan: ScanProgress,
+    /// Stops building the timeline (the UI is closing).
+    pub timeline_cancel: AtomicBool,
 }
 
 pub const PHASE_OPENING: u8 = 0;
@@ -60,31 +65,64 @@ pub fn analyze_bundle(
     cat: &Catalog,
     progress: &Progress,
 ) -> anyhow::Result<Analysis> {
+    let mut out = None;
+    analyze_then_timeline(config, cat, progress, |a| {
+        out = Some(a);
+        false
+    });
+    out.unwrap_or_else(|| Err(anyhow::anyhow!("the analysis stopped unexpectedly")))
+}
+
+/// Opens the bundle, runs the catalog, and hands the analysis to `deliver` at once; when
+/// `deliver` returns true (a UI that shows the timeline), then builds the timeline from the
+/// same parsed facts (the kubectl lists are not parsed twice) and returns it. `None` when it
+/// was not wanted, the analysis failed, or `progress.timeline_cancel` stopped it.
+pub fn analyze_then_timeline(
+    config: &Config,
+    cat: &Catalog,
+    progress: &Progress,
+    deliver: impl FnOnce(anyhow::Result<Analysis>) -> bool,
+) -> Option<Timeline> {
     progress.phase.store(PHASE_OPENING, Ordering::Relaxed);
     let inputs: Vec<std::path::PathBuf> = std::iter::once(config.bundle.clone())
         .chain(config.more.iter().cloned())
         .collect();
-    let bundle = Bundle::open_many(&inputs, &config.limits, Some(&progress.open))?;
+    let bundle = match Bundle::open_many(&inputs, &config.limits, Some(&progress.open)) {
+        Ok(b) => Arc::new(b),
+        Err(e) => {
+            deliver(Err(e.into()));
+            return None;
+        }
+    };
     if progress.open.cancel.load(Ordering::Relaxed) {
-        anyhow::bail!("the analysis was cancelled");
+        deliver(Err(anyhow::anyhow!("the analysis was cancelled")));
+        return None;
     }
     progress.phase.store(PHASE_CHECKING, Ordering::Relaxed);
-    let (manifest, report) = {
-        let facts = Facts::with_tuning(&bundle, config.tuning);
-        let results = engine::run_with_progress(cat, &facts, Some(&progress.scan));
-        (
-            facts.manifest().cloned(),
-            Report::new(&bundle, &facts, results),
-        )
-    };
+    let facts = Facts::with_tuning(&bundle, config.tuning);
+    let results = engine::run_with_progress(cat, &facts, Some(&progress.scan));
+    let manifest = facts.manifest().cloned();
+    let report = Report::new(&bundle, &facts, results);
     if progress.scan.cancel.load(Ordering::Relaxed) {
         // Files the scan stopped reading would look unreadable: these results are not real.
-        anyhow::bail!("the analysis was cancelled");
+        deliver(Err(anyhow::anyhow!("the analysis was cancelled")));
+        return None;
     }
     progress.phase.store(PHASE_DONE, Ordering::Relaxed);
-    Ok(Analysis {
-        bundle,
+    let checks = report.checks.clone();
+    let wanted = deliver(Ok(Analysis {
+        bundle: bundle.clone(),
         manifest,
         report,
-    })
+    }));
+    if !wanted {
+        return None;
+    }
+    let tl = timeline::build_with(
+        &facts,
+        &checks,
+        &timeline::Filter::default(),
+        Some(&progress.timeline_cancel),
+    );
+    (!progress.timeline_cancel.load(Ordering::Relaxed)).then_some(tl)
 }

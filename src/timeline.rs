@@ -17,9 +17,12 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Lines longer than this are read on their first part only (as the scan does).
 const MAX_LINE: usize = 1 << 20;
@@ -111,7 +114,9 @@ impl Object {
     }
 }
 
-/// One timestamped fact.
+/// One timestamped fact. Compact, because a large bundle has millions: the file and the
+/// object are shared, and a log line's message is not copied but read back from the line when
+/// shown (see [`Timeline::message`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub time: Timestamp,
@@ -123,10 +128,19 @@ pub struct Entry {
     /// Shared by the entries of one file or object (a log's lines all concern one pod).
     pub object: Arc<Object>,
     pub severity: Severity,
-    /// As read from the bundle (escaping happens at display time).
-    pub message: String,
+    pub message: Message,
     /// Ids of the checks whose evidence covers this line, sorted.
-    pub checks: Vec<String>,
+    pub checks: Box<[String]>,
+}
+
+/// An entry's message: composed from a JSON object (an event, a condition), or the words of a
+/// log line, read back from the file when shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// As read from the bundle (escaping happens at display time).
+    Text(Box<str>),
+    /// The line starting at byte `offset` of [`Timeline::sources`]`[source]`.
+    Line { source: u32, offset: u64 },
 }
 
 /// The whole bundle's timeline.
@@ -139,6 +153,208 @@ pub struct Timeline {
     pub untimed: usize,
     /// The bundle's collection time, which supplied missing years.
     pub reference: Option<Timestamp>,
+    /// Entries found before the filter narrowed them (`entries.len()` when nothing was left out).
+    pub total: usize,
+    /// The files on disk that [`Message::Line`] messages are read back from.
+    pub sources: Vec<PathBuf>,
+}
+
+impl Timeline {
+    /// The message of `e`, reading a log line back from its file (once per call: use
+    /// [`MessageReader`] for many).
+    pub fn message<'t>(&'t self, e: &'t Entry) -> Cow<'t, str> {
+        MessageReader::new(self).get(e)
+    }
+}
+
+/// Reads the messages of many entries, keeping a few files open between them.
+pub struct MessageReader<'t> {
+    tl: &'t Timeline,
+    open: HashMap<u32, std::fs::File>,
+    buf: Vec<u8>,
+}
+
+/// Files a [`MessageReader`] keeps open at once.
+const OPEN_FILES: usize = 64;
+
+impl<'t> MessageReader<'t> {
+    pub fn new(tl: &'t Timeline) -> MessageReader<'t> {
+        MessageReader {
+            tl,
+            open: HashMap::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn get<'e>(&mut self, e: &'e Entry) -> Cow<'e, str> {
+        match &e.message {
+            Message::Text(t) => Cow::Borrowed(t),
+            Message::Line { source, offset } => Cow::Owned(
+                self.line(*source, *offset)
+                    .map(|raw| line_message(&raw, self.tl.reference))
+                    .unwrap_or_else(|| "(the line can no longer be read)".to_string()),
+            ),
+        }
+    }
+
+    /// The messages of `entries`, in their order. Log lines are read file by file in the
+    /// order they are stored, each file opened once: the entries of a time-ordered list come
+    /// from thousands of files in turn, which one-by-one reading would open again and again.
+    pub fn batch<'e>(&mut self, entries: &[&'e Entry]) -> Vec<Cow<'e, str>> {
+        let mut out: Vec<Cow<'e, str>> = entries
+            .iter()
+            .map(|e| match &e.message {
+                Message::Text(t) => Cow::Borrowed(&**t),
+                Message::Line { .. } => Cow::Borrowed(""),
+            })
+            .collect();
+        let mut lines: Vec<(u32, u64, usize)> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e.message {
+                Message::Line { source, offset } => Some((source, offset, i)),
+                Message::Text(_) => None,
+            })
+            .collect();
+        lines.sort_unstable();
+        let mut current: Option<u32> = None;
+        for (source, offset, i) in lines {
+            if current != Some(source) {
+                // The previous file is done with: keep at most this one open.
+                self.open.clear();
+                current = Some(source);
+            }
+            out[i] = Cow::Owned(
+                self.line(source, offset)
+                    .map(|raw| line_message(&raw, self.tl.reference))
+                    .unwrap_or_else(|| "(the line can no longer be read)".to_string()),
+            );
+        }
+        out
+    }
+
+    /// The line at `offset` of source `source`, cut at [`MAX_LINE`] bytes.
+    fn line(&mut self, source: u32, offset: u64) -> Option<String> {
+        use std::os::unix::fs::FileExt;
+        if !self.open.contains_key(&source) {
+            if self.open.len() >= OPEN_FILES {
+                self.open.clear();
+            }
+            let path = self.tl.sources.get(source as usize)?;
+            self.open.insert(source, std::fs::File::open(path).ok()?);
+        }
+        let f = self.open.get(&source)?;
+        self.buf.clear();
+        // Most lines are short: read a little first, more only while no line end is seen.
+        let mut want = 1024;
+        let mut at = offset;
+        loop {
+            let start = self.buf.len();
+            self.buf.resize(start + want, 0);
+            let n = f.read_at(&mut self.buf[start..], at).ok()?;
+            self.buf.truncate(start + n);
+            if n == 0 {
+                break;
+            }
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[start..]) {
+                self.buf.truncate(start + i);
+                break;
+            }
+            at += n as u64;
+            if self.buf.len() >= MAX_LINE {
+                break;
+            }
+            want = (want * 4).min(1 << 18);
+        }
+        self.buf.truncate(MAX_LINE);
+        while self.buf.last().is_some_and(|b| *b == b'\r') {
+            self.buf.pop();
+        }
+        Some(String::from_utf8_lossy(&self.buf).into_owned())
+    }
+}
+
+/// A log line's message as the timeline shows it: the words after the timestamp and level, a
+/// JSON line's message and error fields, cut to [`MAX_MESSAGE`] characters.
+fn line_message(raw: &str, reference: Option<Timestamp>) -> String {
+    let l = logline::parse(raw, reference);
+    if l.message.starts_with('{') {
+        clip(&json_message(l.message).unwrap_or_else(|| l.message.to_string()))
+    } else {
+        clip(l.message)
+    }
+}
+
+/// Which entries to keep. Applied while the bundle is read, so that what is left out costs no
+/// memory.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub namespace: Option<String>,
+    pub node: Option<String>,
+    /// A pod name, or `namespace/name`.
+    pub pod: Option<String>,
+    pub min_severity: Option<Severity>,
+    /// Only the entry of this file and line (to find the time of `--around FILE:LINE`).
+    pub at: Option<(String, usize)>,
+}
+
+impl Filter {
+    pub fn keeps(&self, e: &Entry) -> bool {
+        self.admits(e.time, e.severity, &e.object)
+            && self
+                .at
+                .as_ref()
+                .is_none_or(|(f, l)| &*e.file == f && e.line == *l)
+    }
+
+    /// True when an entry at `time`, of `severity`, about `o`, is kept.
+    pub fn admits(&self, time: Timestamp, severity: Severity, o: &Object) -> bool {
+        self.since.is_none_or(|t| time >= t)
+            && self.until.is_none_or(|t| time <= t)
+            && self.min_severity.is_none_or(|s| severity.at_least(s))
+            && self.admits_object(o)
+    }
+
+    /// True when entries about `o` can be kept (whatever their time and severity).
+    pub fn admits_object(&self, o: &Object) -> bool {
+        self.namespace
+            .as_deref()
+            .is_none_or(|ns| o.namespace.as_deref() == Some(ns))
+            && self
+                .node
+                .as_deref()
+                .is_none_or(|n| o.node.as_deref() == Some(n))
+            && self.pod.as_deref().is_none_or(|p| match p.split_once('/') {
+                Some((ns, name)) => {
+                    o.namespace.as_deref() == Some(ns) && o.pod.as_deref() == Some(name)
+                }
+                None => o.pod.as_deref() == Some(p),
+            })
+    }
+
+    /// The entries kept, in timeline order.
+    pub fn apply<'t>(&self, tl: &'t Timeline) -> Vec<&'t Entry> {
+        tl.entries.iter().filter(|e| self.keeps(e)).collect()
+    }
+
+    /// True when nothing is left out.
+    pub fn is_empty(&self) -> bool {
+        self.since.is_none()
+            && self.until.is_none()
+            && self.namespace.is_none()
+            && self.node.is_none()
+            && self.pod.is_none()
+            && self.min_severity.is_none()
+            && self.at.is_none()
+    }
+
+    /// False when the file `path` (read as is, without another tool's line mapping) cannot
+    /// hold the `at` entry.
+    fn may_hold(&self, path: &str, mapped: bool) -> bool {
+        mapped || self.at.as_ref().is_none_or(|(f, _)| f == path)
+    }
 }
 
 /// What one source of the bundle contributed.
@@ -146,6 +362,18 @@ pub struct Timeline {
 struct Part {
     entries: Vec<Entry>,
     untimed: usize,
+    /// Entries found, kept or not.
+    found: usize,
+}
+
+impl Part {
+    /// Keeps `e` when the filter does (its file and line are checked after mapping).
+    fn push(&mut self, filter: &Filter, e: Entry) {
+        self.found += 1;
+        if filter.admits(e.time, e.severity, &e.object) {
+            self.entries.push(e);
+        }
+    }
 }
 
 /// One unit of parallel work.
@@ -154,7 +382,8 @@ enum Job<'b> {
     Events,
     Pods,
     Nodes,
-    Text(&'b BundleFile, TextKind),
+    /// A text file, and its index in [`Timeline::sources`].
+    Text(&'b BundleFile, TextKind, u32),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -167,29 +396,80 @@ enum TextKind {
 /// Builds the timeline of `facts`' bundle, citing `checks`' evidence. Files are read in
 /// parallel; the result does not depend on the number of threads.
 pub fn build(facts: &Facts, checks: &[CheckResult]) -> Timeline {
+    build_with(facts, checks, &Filter::default(), None)
+}
+
+/// Builds the part of the timeline that `filter` keeps: entries left out are dropped as they
+/// are read (a pod log of another namespace is not read at all). `cancel`, once set, stops the
+/// reading: the timeline returned is then incomplete and meant to be thrown away.
+pub fn build_with(
+    facts: &Facts,
+    checks: &[CheckResult],
+    filter: &Filter,
+    cancel: Option<&AtomicBool>,
+) -> Timeline {
     let reference = facts.collection_time();
-    let mut jobs = vec![Job::Manifest, Job::Events, Job::Pods, Job::Nodes];
+    let mapped = |path: &str| facts.bundle.origin(path).is_some();
+    let mut jobs = Vec::new();
+    for (job, path) in [
+        (Job::Manifest, "manifest.json"),
+        (Job::Events, "kubectl/events.json"),
+        (Job::Pods, "kubectl/pods.json"),
+        (Job::Nodes, "kubectl/nodes.json"),
+    ] {
+        if filter.may_hold(path, mapped(path)) {
+            jobs.push(job);
+        }
+    }
+    let mut sources = Vec::new();
     for f in &facts.bundle.files {
-        if let Some(k) = text_kind(&f.path) {
-            jobs.push(Job::Text(f, k));
+        if let Some(k) = text_kind(&f.path)
+            && filter.may_hold(&f.path, mapped(&f.path))
+        {
+            jobs.push(Job::Text(f, k, sources.len() as u32));
+            sources.push(facts.bundle.disk_path(&f.path));
         }
     }
     // Pod logs name their pod; the node it ran on comes from pods.json.
     let pod_nodes = pod_nodes(facts);
     let parts: Vec<Part> = jobs
         .par_iter()
-        .map(|job| match job {
-            Job::Manifest => manifest_entries(facts),
-            Job::Events => events(facts),
-            Job::Pods => pods(facts),
-            Job::Nodes => nodes(facts),
-            Job::Text(f, k) => text_file(facts, f, *k, reference, &pod_nodes),
+        .map(|job| {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Part::default();
+            }
+            let mut part = match job {
+                Job::Manifest => manifest_entries(facts, filter),
+                Job::Events => events(facts, filter),
+                Job::Pods => pods(facts, filter),
+                Job::Nodes => nodes(facts, filter),
+                Job::Text(f, k, source) => {
+                    let ctx = TextContext {
+                        kind: *k,
+                        reference,
+                        pod_nodes: &pod_nodes,
+                        filter,
+                        source: *source,
+                        cancel,
+                    };
+                    text_file(f, &sources[*source as usize], &ctx)
+                }
+            };
+            // The parts are all held until they are joined: without their growth slack.
+            part.entries.shrink_to_fit();
+            part
         })
         .collect();
+    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        // Not worth joining and sorting: it is thrown away.
+        return Timeline::default();
+    }
     let mut untimed = 0;
+    let mut total = 0;
     let mut entries = Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum());
     for p in parts {
         untimed += p.untimed;
+        total += p.found;
         entries.extend(p.entries);
     }
     // Entries name lines as the checks read them; name them as the bundle holds them (another
@@ -203,6 +483,10 @@ pub fn build(facts: &Facts, checks: &[CheckResult]) -> Timeline {
             }
         }
     });
+    if let Some((f, l)) = &filter.at {
+        entries.retain(|e| &*e.file == f && e.line == *l);
+    }
+    entries.shrink_to_fit();
     cite(&mut entries, checks);
     entries.par_sort_by(|a, b| {
         (a.time, &*a.file, a.line, a.kind).cmp(&(b.time, &*b.file, b.line, b.kind))
@@ -211,6 +495,8 @@ pub fn build(facts: &Facts, checks: &[CheckResult]) -> Timeline {
         entries,
         untimed,
         reference,
+        total,
+        sources,
     }
 }
 
@@ -250,7 +536,7 @@ fn cite(entries: &mut [Entry], checks: &[CheckResult]) {
                 .collect();
             ids.sort();
             ids.dedup();
-            e.checks = ids;
+            e.checks = ids.into_boxed_slice();
         }
     });
 }
@@ -310,7 +596,7 @@ fn hms(t: Timestamp) -> String {
 }
 
 /// The collector's own start and end, each failed source at its time, and the bundle's creation.
-fn manifest_entries(facts: &Facts) -> Part {
+fn manifest_entries(facts: &Facts, filter: &Filter) -> Part {
     let mut part = Part::default();
     let Ok(text) = facts.text("manifest.json") else {
         return part;
@@ -332,8 +618,8 @@ fn manifest_entries(facts: &Facts) -> Part {
         kind: Kind::Collector,
         object: Arc::new(Object::default()),
         severity,
-        message,
-        checks: Vec::new(),
+        message: Message::Text(message.into()),
+        checks: Box::default(),
     };
     let mut first: Option<(Timestamp, &str)> = None;
     let mut last: Option<(Timestamp, &str, &str)> = None;
@@ -368,49 +654,61 @@ fn manifest_entries(facts: &Facts) -> Part {
                 .find(|(_, l)| l.contains("\"path\"") && l.contains(&format!("\"{path}\"")))
                 .map(|(n, _)| n)
                 .unwrap_or(1);
-            part.entries.push(entry(
-                started,
-                line,
-                Severity::Warning,
-                clip(&format!(
-                    "collector: {path} {} ({})",
-                    status.as_str(),
-                    src.detail()
-                )),
-            ));
+            part.push(
+                filter,
+                entry(
+                    started,
+                    line,
+                    Severity::Warning,
+                    clip(&format!(
+                        "collector: {path} {} ({})",
+                        status.as_str(),
+                        src.detail()
+                    )),
+                ),
+            );
         }
     }
     if let Some((t, s)) = first {
-        part.entries.push(entry(
-            t,
-            find("\"started\"", s),
-            Severity::Info,
-            "collector started".into(),
-        ));
+        part.push(
+            filter,
+            entry(
+                t,
+                find("\"started\"", s),
+                Severity::Info,
+                "collector started".into(),
+            ),
+        );
     }
     if let Some((t, s, path)) = last {
-        part.entries.push(entry(
-            t,
-            find("\"started\"", s),
-            Severity::Info,
-            format!("collector finished (last command: {path})"),
-        ));
+        part.push(
+            filter,
+            entry(
+                t,
+                find("\"started\"", s),
+                Severity::Info,
+                format!("collector finished (last command: {path})"),
+            ),
+        );
     }
     if let Some(created) = str_at(&v, &["created"])
         && let Some(t) = parse_time(created)
     {
-        part.entries.push(entry(
-            t,
-            find("\"created\"", created),
-            Severity::Info,
-            "bundle created (its collection time)".into(),
-        ));
+        part.push(
+            filter,
+            entry(
+                t,
+                find("\"created\"", created),
+                Severity::Info,
+                "bundle created (its collection time)".into(),
+            ),
+        );
     }
     part
 }
 
 /// Kubernetes events: one entry at the first time, and one at the last when it repeated.
-fn events(facts: &Facts) -> Part {
+fn events(facts: &Facts, filter: &Filter) -> Part {
     let mut part = Part::default();
     let Ok(doc) = facts.list("kubectl/events.json") else {
         return part;
@@ -483,35 +781,44 @@ fn events(facts: &Facts) -> Part {
                 doc.text.line(l).contains(&format!("\"{k}\""))
             })
             .unwrap_or("firstTimestamp");
-        part.entries.push(Entry {
-            time: first,
-            file: file.clone(),
-            line: line_of(&doc, item, first_key, first_s, ""),
-            kind: Kind::Event,
-            object: object.clone(),
-            severity,
-            message: clip(&text),
-            checks: Vec::new(),
-        });
+        part.push(
+            filter,
+            Entry {
+                time: first,
+                file: file.clone(),
+                line: line_of(&doc, item, first_key, first_s, ""),
+                kind: Kind::Event,
+                object: object.clone(),
+                severity,
+                message: Message::Text(clip(&text).into()),
+                checks: Box::default(),
+            },
+        );
         if repeated && let (Some(last), Some(last_s)) = (last, last_s) {
             let key = if v.get("lastTimestamp").is_some() {
                 "lastTimestamp"
             } else {
                 "lastObservedTime"
             };
-            part.entries.push(Entry {
-                time: last,
-                file: file.clone(),
-                line: line_of(&doc, item, key, last_s, ""),
-                kind: Kind::Event,
-                object,
-                severity,
-                message: clip(&format!(
-                    "{reason} (last of {count} since {}): {message}",
-                    hms(first)
-                )),
-                checks: Vec::new(),
-            });
+            part.push(
+                filter,
+                Entry {
+                    time: last,
+                    file: file.clone(),
+                    line: line_of(&doc, item, key, last_s, ""),
+                    kind: Kind::Event,
+                    object,
+                    severity,
+                    message: Message::Text(
+                        clip(&format!(
+                            "{reason} (last of {count} since {}): {message}",
+                            hms(first)
+                        ))
+                        .into(),
+                    ),
+                    checks: Box::default(),
+                },
+            );
         }
     }
     part
@@ -536,7 +843,7 @@ fn pod_nodes(facts: &Facts) -> HashMap<String, String> {
 }
 
 /// Container starts and terminations, and pod condition transitions.
-fn pods(facts: &Facts) -> Part {
+fn pods(facts: &Facts, filter: &Filter) -> Part {
     let mut part = Part::default();
     let Ok(doc) = facts.list("kubectl/pods.json") else {
         return part;
@@ -564,16 +871,19 @@ fn pods(facts: &Facts) -> Part {
                         object: &Arc<Object>,
                         msg: String| {
             match parse_time(time_s) {
-                Some(t) => part.entries.push(Entry {
-                    time: t,
-                    file: file.clone(),
-                    line: line_of(&doc, item, key, time_s, hint),
-                    kind,
-                    object: object.clone(),
-                    severity,
-                    message: clip(&msg),
-                    checks: Vec::new(),
-                }),
+                Some(t) => part.push(
+                    filter,
+                    Entry {
+                        time: t,
+                        file: file.clone(),
+                        line: line_of(&doc, item, key, time_s, hint),
+                        kind,
+                        object: object.clone(),
+                        severity,
+                        message: Message::Text(clip(&msg).into()),
+                        checks: Box::default(),
+                    },
+                ),
                 None => part.untimed += 1,
             }
         };
@@ -693,7 +1003,7 @@ fn condition_text(ty: &str, status: &str, c: &Value) -> String {
 }
 
 /// Node condition transitions: Ready turning False or Unknown is an error, pressure a warning.
-fn nodes(facts: &Facts) -> Part {
+fn nodes(facts: &Facts, filter: &Filter) -> Part {
     let mut part = Part::default();
     let Ok(doc) = facts.list("kubectl/nodes.json") else {
         return part;
@@ -727,16 +1037,19 @@ fn nodes(facts: &Facts) -> Part {
                 part.untimed += 1;
                 continue;
             };
-            part.entries.push(Entry {
-                time: t,
-                file: file.clone(),
-                line: line_of(&doc, item, "lastTransitionTime", at, ty),
-                kind: Kind::NodeCondition,
-                object: object.clone(),
-                severity,
-                message: clip(&condition_text(ty, status, c)),
-                checks: Vec::new(),
-            });
+            part.push(
+                filter,
+                Entry {
+                    time: t,
+                    file: file.clone(),
+                    line: line_of(&doc, item, "lastTransitionTime", at, ty),
+                    kind: Kind::NodeCondition,
+                    object: object.clone(),
+                    severity,
+                    message: Message::Text(clip(&condition_text(ty, status, c)).into()),
+                    checks: Box::default(),
+                },
+            );
         }
     }
     part
@@ -786,18 +1099,24 @@ fn klog_pod(msg: &str) -> Option<(&str, &str)> {
     rest[..end].split_once('/')
 }
 
-fn text_file(
-    facts: &Facts,
-    f: &BundleFile,
+/// What reading one text file needs besides the file.
+struct TextContext<'a> {
     kind: TextKind,
     reference: Option<Timestamp>,
-    pod_nodes: &HashMap<String, String>,
-) -> Part {
+    pod_nodes: &'a HashMap<String, String>,
+    filter: &'a Filter,
+    /// The file's index in [`Timeline::sources`].
+    source: u32,
+    cancel: Option<&'a AtomicBool>,
+}
+
+/// Lines read between two looks at the cancel flag.
+const CANCEL_EVERY: usize = 1 << 16;
+
+fn text_file(f: &BundleFile, disk: &Path, ctx: &TextContext) -> Part {
     let mut part = Part::default();
-    let Ok(file) = std::fs::File::open(facts.bundle.disk_path(&f.path)) else {
-        return part;
-    };
-    let path: Arc<str> = Arc::from(f.path.as_str());
+    let kind = ctx.kind;
+    let reference = ctx.reference;
     let segs: Vec<&str> = f.path.split('/').collect();
     let mut base = Object::default();
     match kind {
@@ -812,10 +1131,31 @@ fn text_file(
                 let c = c.trim_end_matches(".log").trim_end_matches(".previous");
                 base.container = Some(c.to_string());
             }
-            base.node = pod_nodes.get(&format!("{}/{}", segs[2], segs[3])).cloned();
+            base.node = ctx
+                .pod_nodes
+                .get(&format!("{}/{}", segs[2], segs[3]))
+                .cloned();
         }
         TextKind::Captured => {}
     }
+    // A pod log is about one pod, a journal about one node: when the filter leaves that out,
+    // the file is not read. (A journal line may name a pod, so only the node decides there.)
+    let skip = match kind {
+        TextKind::PodLog => !ctx.filter.admits_object(&base),
+        TextKind::Journal => ctx
+            .filter
+            .node
+            .as_deref()
+            .is_some_and(|n| base.node.as_deref() != Some(n)),
+        TextKind::Captured => false,
+    };
+    if skip {
+        return part;
+    }
+    let Ok(file) = std::fs::File::open(disk) else {
+        return part;
+    };
+    let path: Arc<str> = Arc::from(f.path.as_str());
     let base = Arc::new(base);
     let kubeadm_output = kind == TextKind::Captured
         || (kind == TextKind::Journal
@@ -826,13 +1166,19 @@ fn text_file(
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut buf = Vec::with_capacity(4096);
     let mut n = 0;
+    let mut offset: u64 = 0;
+    let mut named: HashMap<(String, String), Arc<Object>> = HashMap::new();
     loop {
         buf.clear();
+        let start = offset;
         match read_line(&mut reader, &mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(_) => {}
+            Ok(used) => offset += used as u64,
         }
         n += 1;
+        if n % CANCEL_EVERY == 0 && ctx.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            break;
+        }
         let line = String::from_utf8_lossy(&buf);
         let l = logline::parse(&line, reference);
         let phase = if kubeadm_output {
@@ -873,30 +1219,39 @@ fn text_file(
                 continue;
             }
         };
-        let mut object = base.clone();
+        part.found += 1;
+        let mut object = &base;
         if kind == TextKind::Journal
             && let Some((ns, pod)) = klog_pod(l.message)
         {
-            object = Arc::new(Object {
-                namespace: Some(ns.to_string()),
-                pod: Some(pod.to_string()),
-                ..(*base).clone()
-            });
+            // One object per pod named, shared by its lines.
+            object = named
+                .entry((ns.to_string(), pod.to_string()))
+                .or_insert_with(|| {
+                    Arc::new(Object {
+                        namespace: Some(ns.to_string()),
+                        pod: Some(pod.to_string()),
+                        ..(*base).clone()
+                    })
+                });
         }
-        let message = if l.message.starts_with('{') {
-            json_message(l.message).unwrap_or_else(|| l.message.to_string())
-        } else {
-            l.message.to_string()
-        };
+        if !ctx.filter.admits(time, severity, object) {
+            continue;
+        }
         part.entries.push(Entry {
             time,
             file: path.clone(),
             line: n,
             kind: entry_kind,
-            object,
+            object: object.clone(),
             severity,
-            message: clip(&message),
-            checks: Vec::new(),
+            // The words are read back from the line when shown: millions of log lines cost
+            // the memory of their places, not of their text.
+            message: Message::Line {
+                source: ctx.source,
+                offset: start,
+            },
+            checks: Box::default(),
         });
     }
     part
@@ -992,6 +1347,71 @@ mod tests {
         assert_eq!(buf, b"c");
         buf.clear();
         assert_eq!(read_line(&mut r, &mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn messages_read_back_from_their_lines_one_by_one_or_in_a_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.log");
+        let b = dir.path().join("b.log");
+        let long = "x".repeat(5000);
+        std::fs::write(
+            &a,
+            format!("2026-11-20T09:40:00Z ERROR first\r\nE1120 09:41:00.000000 1 x.go:1] {long}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            &b,
+            "{\"ts\":\"2026-11-20T09:40:30Z\",\"level\":\"error\",\"msg\":\"token fetch failed\",\"error\":\"deadline\"}",
+        )
+        .unwrap();
+        let second = "2026-11-20T09:40:00Z ERROR first\r\n".len() as u64;
+        let entry = |message| Entry {
+            time: "2026-11-20T09:40:00Z".parse().unwrap(),
+            file: Arc::from("x"),
+            line: 1,
+            kind: Kind::PodLog,
+            object: Arc::new(Object::default()),
+            severity: Severity::Error,
+            message,
+            checks: Box::default(),
+        };
+        let entries = [
+            entry(Message::Line {
+                source: 1,
+                offset: 0,
+            }),
+            entry(Message::Text("composed".into())),
+            entry(Message::Line {
+                source: 0,
+                offset: second,
+            }),
+            entry(Message::Line {
+                source: 0,
+                offset: 0,
+            }),
+        ];
+        let tl = Timeline {
+            sources: vec![a, b],
+            ..Timeline::default()
+        };
+        let one: Vec<String> = entries.iter().map(|e| tl.message(e).into_owned()).collect();
+        assert_eq!(one[0], "token fetch failed: deadline");
+        assert_eq!(one[1], "composed");
+        assert!(
+            one[2].starts_with("xxx") && one[2].ends_with('…'),
+            "{}",
+            one[2]
+        );
+        assert_eq!(one[2].chars().count(), MAX_MESSAGE + 1);
+        assert_eq!(one[3], "ERROR first");
+        let refs: Vec<&Entry> = entries.iter().collect();
+        let batch: Vec<String> = MessageReader::new(&tl)
+            .batch(&refs)
+            .into_iter()
+            .map(|m| m.into_owned())
+            .collect();
+        assert_eq!(batch, one);
     }
 
     #[test]

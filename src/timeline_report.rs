@@ -5,25 +5,31 @@ use crate::bundle::Bundle;
 use crate::cli::{Config, TimelineArgs, TimelineFormat};
 use crate::engine;
 use crate::facts::Facts;
+use crate::model::CheckResult;
 use crate::model::Severity;
 use crate::report::Report;
 use crate::sanitize::escape;
 use crate::spec::Catalog;
-use crate::timeline::{self, Entry, Timeline};
+use crate::timeline::{self, Entry, MessageReader, Timeline};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::io::{self, Write};
 use unicode_width::UnicodeWidthChar;
 
 /// Opens the bundle, runs the catalog (the timeline marks what the findings cite) and builds
-/// the timeline with the same parsed facts.
-pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeline)> {
+/// the timeline with the same parsed facts. The bundle comes back too: the timeline's log
+/// messages are read from its files when written, and an archive's unpacked folder goes when
+/// the bundle is dropped.
+pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<(Report, Timeline, Bundle)> {
     let bundle = Bundle::open(&config.bundle, &config.limits)?;
-    let facts = Facts::with_tuning(&bundle, config.tuning);
-    let results = engine::run(cat, &facts);
-    let report = Report::new(&bundle, &facts, results);
-    let tl = timeline::build(&facts, &report.checks);
-    Ok((report, tl))
+    let (report, tl) = {
+        let facts = Facts::with_tuning(&bundle, config.tuning);
+        let results = engine::run(cat, &facts);
+        let report = Report::new(&bundle, &facts, results);
+        let tl = timeline::build(&facts, &report.checks);
+        (report, tl)
+    };
+    Ok((report, tl, bundle))
 }
 
 /// Runs `kubetriage timeline`.
@@ -39,8 +45,7 @@ pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::R
     let facts = Facts::with_tuning(&bundle, config.tuning);
     let results = engine::run(cat, &facts);
     let report = Report::new(&bundle, &facts, results);
-    let tl = timeline::build(&facts, &report.checks);
-    let reference = tl.reference;
+    let reference = facts.collection_time();
     let when = |s: &Option<String>, flag: &str| -> anyhow::Result<Option<Timestamp>> {
         s.as_deref()
             .map(|s| parse_when(s, reference).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))
@@ -53,15 +58,18 @@ pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::R
         node: args.node.clone(),
         pod: args.pod.clone(),
         min_severity: args.min_severity,
+        at: None,
     };
     if let Some(spec) = &args.around {
-        let t = time_of(&facts, &tl, spec).map_err(|e| anyhow::anyhow!(e))?;
+        let t = time_of(&facts, &report.checks, spec).map_err(|e| anyhow::anyhow!(e))?;
         let from = t.checked_sub(window).unwrap_or(Timestamp::MIN);
         let to = t.checked_add(window).unwrap_or(Timestamp::MAX);
         filter.since = Some(filter.since.map_or(from, |s| s.max(from)));
         filter.until = Some(filter.until.map_or(to, |u| u.min(to)));
     }
-    let entries = filter.apply(&tl);
+    // The filter applies while the bundle is read: what it leaves out is never kept.
+    let tl = timeline::build_with(&facts, &report.checks, &filter, None);
+    let entries: Vec<&Entry> = tl.entries.iter().collect();
     match args.format {
         TimelineFormat::Text => write_text(&report, &tl, &entries, out)?,
         TimelineFormat::Json => write_json(&report, &tl, &entries, out)?,
@@ -70,45 +78,7 @@ pub fn run(args: &TimelineArgs, cat: &Catalog, out: &mut dyn Write) -> anyhow::R
     Ok(())
 }
 
-/// Which entries to show.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
-    pub namespace: Option<String>,
-    pub node: Option<String>,
-    /// A pod name, or `namespace/name`.
-    pub pod: Option<String>,
-    pub min_severity: Option<Severity>,
-}
-
-impl Filter {
-    pub fn keeps(&self, e: &Entry) -> bool {
-        self.since.is_none_or(|t| e.time >= t)
-            && self.until.is_none_or(|t| e.time <= t)
-            && self
-                .namespace
-                .as_deref()
-                .is_none_or(|ns| e.object.namespace.as_deref() == Some(ns))
-            && self
-                .node
-                .as_deref()
-                .is_none_or(|n| e.object.node.as_deref() == Some(n))
-            && self.pod.as_deref().is_none_or(|p| match p.split_once('/') {
-                Some((ns, name)) => {
-                    e.object.namespace.as_deref() == Some(ns)
-                        && e.object.pod.as_deref() == Some(name)
-                }
-                None => e.object.pod.as_deref() == Some(p),
-            })
-            && self.min_severity.is_none_or(|s| e.severity.at_least(s))
-    }
-
-    /// The entries kept, in timeline order.
-    pub fn apply<'t>(&self, tl: &'t Timeline) -> Vec<&'t Entry> {
-        tl.entries.iter().filter(|e| self.keeps(e)).collect()
-    }
-}
+pub use crate::timeline::Filter;
 
 /// A time given on the command line: RFC 3339 (`2026-11-20T09:40:00Z`), a date and time
 /// without offset (UTC), or a time of day (`09:40`, on the day the bundle was collected).
@@ -151,18 +121,19 @@ pub fn parse_window(s: &str) -> Result<SignedDuration, String> {
 }
 
 /// The time of `FILE:LINE`: the timeline entry there, else the line's own timestamp.
-pub fn time_of(facts: &Facts, tl: &Timeline, spec: &str) -> Result<Timestamp, String> {
+pub fn time_of(facts: &Facts, checks: &[CheckResult], spec: &str) -> Result<Timestamp, String> {
     let (file, line) = spec
         .rsplit_once(':')
         .and_then(|(f, l)| Some((f, l.parse::<usize>().ok()?)))
         .ok_or_else(|| {
             format!("--around {spec:?}: write FILE:LINE, e.g. nodes/cp-1/journal/kubelet.log:120")
         })?;
-    if let Some(e) = tl
-        .entries
-        .iter()
-        .find(|e| &*e.file == file && e.line == line)
-    {
+    let only = Filter {
+        at: Some((file.to_string(), line)),
+        ..Filter::default()
+    };
+    let tl = timeline::build_with(facts, checks, &only, None);
+    if let Some(e) = tl.entries.first() {
         return Ok(e.time);
     }
     if facts.bundle.file(file).is_none() {
@@ -197,6 +168,9 @@ struct JsonSource<'a> {
     line: usize,
 }
 
+/// Entries whose messages are read back together (see [`MessageReader::batch`]).
+const BATCH: usize = 1 << 17;
+
 /// RFC 3339 in UTC, as the JSON and the HTML report write times.
 pub fn rfc3339(t: Timestamp) -> String {
     t.to_string()
@@ -220,21 +194,27 @@ pub fn write_json(
     write!(out, ",\n  \"bundle\": ")?;
     indent(&report.bundle, out)?;
     write!(out, ",\n  \"entries\": [")?;
-    for (i, e) in entries.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        let j = JsonEntry {
-            time: rfc3339(e.time),
-            source: JsonSource {
-                file: &e.file,
-                line: e.line,
-            },
-            kind: e.kind.as_str(),
-            object: &e.object,
-            severity: e.severity,
-            message: &e.message,
-            checks: &e.checks,
-        };
-        out.write_all(j.pretty()?.replace('\n', "\n    ").as_bytes())?;
+    let mut messages = MessageReader::new(tl);
+    let mut i = 0;
+    for chunk in entries.chunks(BATCH) {
+        let texts = messages.batch(chunk);
+        for (e, message) in chunk.iter().zip(&texts) {
+            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            i += 1;
+            let j = JsonEntry {
+                time: rfc3339(e.time),
+                source: JsonSource {
+                    file: &e.file,
+                    line: e.line,
+                },
+                kind: e.kind.as_str(),
+                object: &e.object,
+                severity: e.severity,
+                message,
+                checks: &e.checks,
+            };
+            out.write_all(j.pretty()?.replace('\n', "\n    ").as_bytes())?;
+        }
     }
     if !entries.is_empty() {
         out.write_all(b"\n  ")?;
@@ -304,41 +284,52 @@ pub fn write_text(
         out,
         "{} of {} entries shown, {} cited by findings (*), {} without a known time",
         entries.len(),
-        tl.entries.len(),
+        tl.total,
         cited,
         tl.untimed
     )?;
     let mut day = String::new();
-    for e in entries {
-        let d = e.time.strftime("%Y-%m-%d").to_string();
-        if d != day {
-            writeln!(out, "\n── {d} (UTC) ──")?;
-            day = d;
+    let mut messages = MessageReader::new(tl);
+    for chunk in entries.chunks(BATCH) {
+        let texts = messages.batch(chunk);
+        for (e, message) in chunk.iter().zip(&texts) {
+            write_text_entry(out, e, message, &mut day)?;
         }
-        let mark = if e.checks.is_empty() { ' ' } else { '*' };
-        let head = format!(
-            "{mark}{} {:<8} {:<21} {}",
-            e.time.strftime("%H:%M:%S%.3f"),
-            e.severity.as_str(),
-            e.kind.as_str(),
-            escape(&e.object.label())
-        );
-        writeln!(out, "{}", fit(&head, WIDTH))?;
-        writeln!(
-            out,
-            "{}",
-            fit(&format!("    {}", escape(&e.message)), WIDTH)
-        )?;
-        let mut src = format!("    {}:{}", escape(&e.file), e.line);
-        if !e.checks.is_empty() {
-            src.push_str("  ← ");
-            src.push_str(&e.checks.join(", "));
-        }
-        writeln!(out, "{}", fit(&src, WIDTH))?;
     }
     if entries.is_empty() {
         writeln!(out, "\nno entry matches")?;
     }
+    Ok(())
+}
+
+/// One entry's three lines, after a day heading when the day changes.
+fn write_text_entry(
+    out: &mut dyn Write,
+    e: &Entry,
+    message: &str,
+    day: &mut String,
+) -> io::Result<()> {
+    let d = e.time.strftime("%Y-%m-%d").to_string();
+    if d != *day {
+        writeln!(out, "\n── {d} (UTC) ──")?;
+        *day = d;
+    }
+    let mark = if e.checks.is_empty() { ' ' } else { '*' };
+    let head = format!(
+        "{mark}{} {:<8} {:<21} {}",
+        e.time.strftime("%H:%M:%S%.3f"),
+        e.severity.as_str(),
+        e.kind.as_str(),
+        escape(&e.object.label())
+    );
+    writeln!(out, "{}", fit(&head, WIDTH))?;
+    writeln!(out, "{}", fit(&format!("    {}", escape(message)), WIDTH))?;
+    let mut src = format!("    {}:{}", escape(&e.file), e.line);
+    if !e.checks.is_empty() {
+        src.push_str("  ← ");
+        src.push_str(&e.checks.join(", "));
+    }
+    writeln!(out, "{}", fit(&src, WIDTH))?;
     Ok(())
 }
 

@@ -382,3 +382,31 @@ fn text_fits_80_columns_and_escapes_the_bundle() {
         assert!(text.contains("── 2027-01-01 (UTC) ──") || b != "timeline-new-year");
     }
 }
+
+/// Log messages are read back from their lines when written: an archive's unpacked folder must
+/// still be there when the HTML report (which runs the timeline itself) writes them.
+#[test]
+fn messages_of_an_archive_are_read_back_before_it_is_cleaned_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("timeline-new-year.tar.gz");
+    let status = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(testdata())
+        .arg("-czf")
+        .arg(&archive)
+        .arg("timeline-new-year")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for args in [
+        vec!["--format", "html", "--fail-on", "never"],
+        vec!["timeline", "--format", "html"],
+        vec!["timeline", "--format", "text"],
+    ] {
+        let out = kubetriage().args(&args).arg(&archive).output().unwrap();
+        let page = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(page.contains("upstream payments unreachable"), "{args:?}");
+        assert!(!page.contains("can no longer be read"), "{args:?}");
+    }
+}

@@ -482,6 +482,7 @@ fn timeline_section(h: &mut String, tl: &Timeline, entries: &[&Entry]) {
     );
     h.push_str("<table class=\"tl\" id=\"tl\"><thead><tr><th>time (UTC)</th><th>severity</th><th>kind</th><th>object</th><th>message</th><th>source</th><th>cited by</th></tr></thead><tbody>\n");
     let mut day = String::new();
+    let mut messages = crate::timeline::MessageReader::new(tl);
     for e in shown {
         let d = e.time.strftime("%Y-%m-%d").to_string();
         if d != day {
@@ -504,7 +505,7 @@ fn timeline_section(h: &mut String, tl: &Timeline, entries: &[&Entry]) {
             e.severity.as_str(),
             e.kind.as_str(),
             esc(&e.object.label()),
-            esc(&e.message),
+            esc(&messages.get(e)),
             esc(&e.file),
             e.line,
             checks.join(" ")

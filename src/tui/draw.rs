@@ -112,6 +112,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Some(Screen::Viewer(v)) => viewer(f, v, a.body),
         Some(Screen::Search(s)) => search(f, s, a.body),
         Some(Screen::Object(o)) => object(f, o, a.body),
+        Some(Screen::Timeline(t)) => super::timeline_draw::draw(f, t, a.body),
         None => match app.tab {
             Tab::Checks => checks(f, app, a.body),
             Tab::Files => files(f, app, a.body),
@@ -318,6 +319,19 @@ fn tabs(f: &mut Frame, app: &App, area: Rect) {
                     spans.push(Span::styled(format!("search /{}", s.pattern), BOLD))
                 }
                 Screen::Object(o) => spans.push(Span::styled(o.title.clone(), BOLD)),
+                Screen::Timeline(t) => {
+                    let title = match &t.anchor {
+                        Some(a) if t.center.is_some() => {
+                            format!(
+                                "timeline around {}:{}",
+                                crate::sanitize::escape(&a.file),
+                                a.line
+                            )
+                        }
+                        _ => "timeline".to_string(),
+                    };
+                    spans.push(Span::styled(title, BOLD))
+                }
             }
         }
     }
@@ -1079,6 +1093,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             super::state::PromptKind::BundleSearch => "search the bundle: /",
             super::state::PromptKind::GotoLine => "go to line: :",
             super::state::PromptKind::FilterLines => "only lines matching: &",
+            super::state::PromptKind::TimelineFilter => "filter the timeline: /",
         };
         let shown = crate::sanitize::escape(&p.text);
         f.render_widget(
@@ -1165,6 +1180,12 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             }
             spans.push(Span::styled(text, DIM));
         }
+        Some(Screen::Timeline(t)) => {
+            spans.push(Span::styled(
+                super::timeline_draw::status(t),
+                Style::new().fg(Color::Cyan),
+            ));
+        }
         Some(Screen::Detail(_)) | Some(Screen::Object(_)) => {}
         None => match app.tab {
             Tab::Checks => {
@@ -1234,6 +1255,7 @@ fn help(f: &mut Frame, app: &App, body: Rect) {
         Mode::Viewer => "Keys: file viewer",
         Mode::Search => "Keys: bundle search",
         Mode::Object => "Keys: pod or node",
+        Mode::Timeline => "Keys: timeline",
         _ => "Keys",
     };
     let mut lines: Vec<Line> = entries

@@ -22,6 +22,8 @@ pub enum Mode {
     Search,
     /// A pod's or a node's view.
     Object,
+    /// The timeline, whole or around a line.
+    Timeline,
 }
 
 /// Which top-level view.
@@ -89,6 +91,12 @@ pub enum Action {
     OpenPager,
     /// `v`: open the file at the line in `$EDITOR`.
     OpenEditor,
+    /// `t`: the timeline (around the evidence or viewer line, if any).
+    Timeline,
+    /// `+`: a wider window around the line.
+    Widen,
+    /// `-`: a narrower one.
+    Narrow,
 }
 
 /// The action of `key` in `mode`, if it has one.
@@ -153,6 +161,15 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('o') if mode == Mode::Viewer => Action::OpenPager,
         KeyCode::Char('v') if mode == Mode::Viewer => Action::OpenEditor,
         KeyCode::Char('s') if top_level => Action::BundleSearch,
+        KeyCode::Char('t') if top_level || matches!(mode, Mode::Detail | Mode::Viewer) => {
+            Action::Timeline
+        }
+        KeyCode::Char('+') | KeyCode::Char('=') if mode == Mode::Timeline => Action::Widen,
+        KeyCode::Char('-') if mode == Mode::Timeline => Action::Narrow,
+        KeyCode::Char('f') if mode == Mode::Timeline => Action::FindingsOnly,
+        KeyCode::Char(c @ '1'..='4') if mode == Mode::Timeline => {
+            Action::Severity(c as usize - '1' as usize)
+        }
         KeyCode::Char('p') if matches!(mode, Mode::Detail | Mode::Viewer) => Action::ObjectView,
         KeyCode::Char('e') | KeyCode::Char(']') if mode == Mode::Viewer => Action::NextEvidence,
         KeyCode::Char('E') | KeyCode::Char('[') if mode == Mode::Viewer => Action::PrevEvidence,
@@ -182,6 +199,7 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
                 "filter as you type: id, title, or a name in the findings (pod, node)",
             ),
             ("s", "search every file of the bundle"),
+            ("t", "the timeline of the whole bundle"),
             ("f", "findings only"),
             ("1 2 3 4", "show or hide critical, error, warning, info"),
             ("esc", "clear the filter"),
@@ -196,6 +214,7 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("space h/l", "collapse or expand the folder"),
             ("/", "filter by path as you type"),
             ("s", "search every file of the bundle"),
+            ("t", "the timeline of the whole bundle"),
             ("esc", "clear the filter"),
             ("tab c b p", "checks, bundle files, collection problems"),
             ("q ctrl-c", "quit"),
@@ -207,6 +226,7 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
                 "enter",
                 "open the check it left not evaluated, or the file if collected",
             ),
+            ("t", "the timeline of the whole bundle"),
             ("tab c b p", "checks, bundle files, collection problems"),
             ("q ctrl-c", "quit"),
         ],
@@ -216,6 +236,10 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("ctrl-d/ctrl-u", "scroll the text"),
             ("g/G", "first / last"),
             ("enter", "open the evidence line in the file"),
+            (
+                "t",
+                "the timeline around the evidence line's time (± 10 min)",
+            ),
             (
                 "y",
                 "copy the selected evidence's finding (summary, evidence, what to do) to the clipboard",
@@ -245,8 +269,24 @@ pub fn help(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("y", "copy path:line to the clipboard"),
             ("o v", "open the file at the line in $PAGER, $EDITOR"),
             ("p", "the pod or node the line or file names"),
+            ("t", "the timeline around this line's time (± 10 min)"),
             ("w", "wrap long lines on or off"),
             ("esc", "clear the search, then back"),
+            ("q", "back"),
+            ("ctrl-c", "quit"),
+        ],
+        Mode::Timeline => &[
+            ("j/k ↑/↓", "move"),
+            ("g/G", "first / last"),
+            ("ctrl-d/ctrl-u PgDn/PgUp", "half page / page"),
+            ("enter", "open the entry's file at its line"),
+            ("/", "filter: message, pod, node, file, kind, check"),
+            ("1 2 3 4", "show or hide critical, error, warning, info"),
+            ("f", "only the entries a finding cites (marked *)"),
+            ("+ -", "wider / narrower window; whole bundle: - zooms in"),
+            ("*", "marks an entry a finding's evidence cites"),
+            ("▲", "the selected entry's interval in the histogram"),
+            ("esc", "clear the filter, then back"),
             ("q", "back"),
             ("ctrl-c", "quit"),
         ],
@@ -280,8 +320,9 @@ pub fn footer(mode: Mode) -> &'static [(&'static str, &'static str)] {
         Mode::Checks => &[
             ("enter", "open"),
             ("/", "filter"),
-            ("s", "search bundle"),
-            ("f", "findings only"),
+            ("s", "search"),
+            ("t", "timeline"),
+            ("f", "findings"),
             ("1-4", "severity"),
             ("tab", "files/problems"),
             ("?", "help"),
@@ -320,6 +361,15 @@ pub fn footer(mode: Mode) -> &'static [(&'static str, &'static str)] {
             ("y", "copy"),
             ("p", "pod/node"),
             ("o/v", "open"),
+            ("esc", "back"),
+            ("?", "help"),
+        ],
+        Mode::Timeline => &[
+            ("enter", "open"),
+            ("/", "filter"),
+            ("1-4", "severity"),
+            ("f", "* cited"),
+            ("+/-", "window"),
             ("esc", "back"),
             ("?", "help"),
         ],
@@ -379,6 +429,7 @@ mod tests {
             Mode::Viewer,
             Mode::Search,
             Mode::Object,
+            Mode::Timeline,
         ] {
             assert_eq!(action(m, ctrl('c')), Some(Action::Quit), "{m:?}");
         }
@@ -406,6 +457,19 @@ mod tests {
             Some(Action::BundleSearch)
         );
         assert_eq!(action(Mode::Viewer, key(KeyCode::Char('s'))), None);
+        let t = key(KeyCode::Char('t'));
+        for m in [Mode::Checks, Mode::Files, Mode::Detail, Mode::Viewer] {
+            assert_eq!(action(m, t), Some(Action::Timeline), "{m:?}");
+        }
+        assert_eq!(action(Mode::Timeline, t), None);
+        assert_eq!(
+            action(Mode::Timeline, key(KeyCode::Char('+'))),
+            Some(Action::Widen)
+        );
+        assert_eq!(
+            action(Mode::Timeline, key(KeyCode::Char('2'))),
+            Some(Action::Severity(1))
+        );
         assert_eq!(
             action(Mode::Viewer, key(KeyCode::Char('y'))),
             Some(Action::Copy)

@@ -12,6 +12,8 @@ pub mod keys;
 pub mod objects;
 pub mod search;
 pub mod state;
+pub mod timeline;
+pub mod timeline_draw;
 pub mod viewer;
 
 use crate::cli::Config;
@@ -94,10 +96,16 @@ pub fn external_command(
     (program, args)
 }
 
-/// The analysis running on its own thread.
+/// What the background thread sends: the analysis first, then the timeline.
+enum Delivery {
+    Analysis(Box<anyhow::Result<Analysis>>),
+    Timeline(crate::timeline::Timeline),
+}
+
+/// The analysis running on its own thread, then the timeline built from the same facts.
 pub struct Job {
     pub progress: Arc<Progress>,
-    rx: Receiver<anyhow::Result<Analysis>>,
+    rx: Receiver<Delivery>,
     handle: Option<thread::JoinHandle<()>>,
     archive_len: u64,
     /// A result that arrived before the UI started.
@@ -112,8 +120,14 @@ impl Job {
         let p = progress.clone();
         let cfg = config.clone();
         let handle = thread::spawn(move || {
-            let r = pipeline::analyze_bundle(&cfg, &catalog, &p);
-            let _ = tx.send(r);
+            let first = tx.clone();
+            let tl = pipeline::analyze_then_timeline(&cfg, &catalog, &p, move |r| {
+                let ok = r.is_ok();
+                first.send(Delivery::Analysis(Box::new(r))).is_ok() && ok
+            });
+            if let Some(tl) = tl {
+                let _ = tx.send(Delivery::Timeline(tl));
+            }
         });
         let archive_len = std::fs::metadata(&config.bundle)
             .ok()
@@ -133,12 +147,14 @@ impl Job {
     /// cannot be opened fails before the screen is taken over.
     pub fn wait_briefly(&mut self, d: Duration) -> anyhow::Result<()> {
         match self.rx.recv_timeout(d) {
-            Ok(Err(e)) => Err(e),
-            Ok(Ok(a)) => {
-                self.early = Some(Ok(a));
-                Ok(())
-            }
-            Err(_) => Ok(()),
+            Ok(Delivery::Analysis(r)) => match *r {
+                Err(e) => Err(e),
+                Ok(a) => {
+                    self.early = Some(Ok(a));
+                    Ok(())
+                }
+            },
+            Ok(Delivery::Timeline(_)) | Err(_) => Ok(()),
         }
     }
 
@@ -147,16 +163,29 @@ impl Job {
     pub fn stop(&mut self) {
         self.progress.open.cancel.store(true, Ordering::Relaxed);
         self.progress.scan.cancel.store(true, Ordering::Relaxed);
+        self.progress.timeline_cancel.store(true, Ordering::Relaxed);
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
     }
 }
 
-/// Copies the job's progress into the state and takes its result once it is there.
-/// An analysis that fails ends the UI with its error.
+/// Copies the job's progress into the state and takes its results once they are there: the
+/// analysis, then the timeline. An analysis that fails ends the UI with its error.
 fn poll_job(app: &mut App, job: &mut Job) -> anyhow::Result<()> {
     if app.model.is_some() {
+        if app.timeline.is_none() {
+            match job.rx.try_recv() {
+                Ok(Delivery::Timeline(tl)) => {
+                    app.set_timeline(tl);
+                    if let Some(h) = job.handle.take() {
+                        let _ = h.join();
+                    }
+                }
+                Ok(Delivery::Analysis(_)) | Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => app.timeline_failed(),
+            }
+        }
         return Ok(());
     }
     app.loading.phase = job.progress.phase.load(Ordering::Relaxed);
@@ -167,14 +196,15 @@ fn poll_job(app: &mut App, job: &mut Job) -> anyhow::Result<()> {
     app.loading.ticks = app.loading.ticks.wrapping_add(1);
     let received = match job.early.take() {
         Some(r) => Ok(r),
-        None => job.rx.try_recv(),
+        None => match job.rx.try_recv() {
+            Ok(Delivery::Analysis(r)) => Ok(*r),
+            Ok(Delivery::Timeline(_)) => Err(TryRecvError::Empty),
+            Err(e) => Err(e),
+        },
     };
     match received {
         Ok(Ok(a)) => {
             app.set_analysis(a);
-            if let Some(h) = job.handle.take() {
-                let _ = h.join();
-            }
             Ok(())
         }
         Ok(Err(e)) => Err(e),
@@ -232,6 +262,11 @@ pub fn prepare(app: &mut App, area: Rect) {
         Some(Screen::Object(o)) => {
             o.selected = o.selected.min(o.rows.len().saturating_sub(1));
             o.offset = follow(o.selected, o.offset, rows);
+        }
+        Some(Screen::Timeline(t)) => {
+            let ta = timeline_draw::areas(a.body);
+            app.page_rows = ta.list.height as usize;
+            t.prepare(ta.list.height as usize, ta.bars.width as usize);
         }
         Some(Screen::Detail(d)) => {
             let items = evidence.unwrap_or_default();
@@ -304,7 +339,8 @@ where
         if app.quit {
             return Ok(());
         }
-        let loading = app.model.is_none();
+        // The timeline arrives after the analysis: look for it as often.
+        let loading = app.model.is_none() || (app.timeline.is_none() && !app.timeline_lost);
         let timeout = if app.busy() {
             Duration::ZERO
         } else if loading {

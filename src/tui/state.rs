@@ -6,6 +6,7 @@
 use super::keys::{Action, Mode, Tab};
 use super::objects::{self, Link, ObjectView};
 use super::search::{BundleSearch, Target};
+use super::timeline::{Anchor, TimelineView};
 use super::viewer::Viewer;
 use crate::manifest::SourceStatus;
 use crate::model::{Severity, Status};
@@ -502,6 +503,7 @@ pub enum Screen {
     Viewer(Box<Viewer>),
     Search(Box<BundleSearch>),
     Object(Box<ObjectView>),
+    Timeline(Box<TimelineView>),
 }
 
 /// A program to hand the terminal to: the file at a line in the user's pager or editor. The
@@ -521,6 +523,7 @@ pub enum PromptKind {
     BundleSearch,
     GotoLine,
     FilterLines,
+    TimelineFilter,
 }
 
 #[derive(Debug)]
@@ -534,6 +537,10 @@ pub struct App {
     pub catalog: Arc<Catalog>,
     pub analysis: Option<Arc<Analysis>>,
     pub model: Option<Model>,
+    /// The timeline, once built on the background thread after the analysis.
+    pub timeline: Option<Arc<crate::timeline::Timeline>>,
+    /// The timeline will not come (its thread ended without it).
+    pub timeline_lost: bool,
     pub loading: Loading,
     pub tab: Tab,
     pub stack: Vec<Screen>,
@@ -561,6 +568,8 @@ impl App {
             catalog,
             analysis: None,
             model: None,
+            timeline: None,
+            timeline_lost: false,
             loading: Loading::default(),
             tab: Tab::Checks,
             stack: Vec::new(),
@@ -593,6 +602,27 @@ impl App {
             .unwrap_or(0);
     }
 
+    /// Takes the timeline built after the analysis; timeline views opened meanwhile show it.
+    pub fn set_timeline(&mut self, tl: crate::timeline::Timeline) {
+        let tl = Arc::new(tl);
+        for s in &mut self.stack {
+            if let Screen::Timeline(v) = s {
+                v.attach(tl.clone());
+            }
+        }
+        self.timeline = Some(tl);
+    }
+
+    /// The timeline's thread ended without one.
+    pub fn timeline_failed(&mut self) {
+        if !self.timeline_lost {
+            self.timeline_lost = true;
+            if matches!(self.stack.last(), Some(Screen::Timeline(_))) {
+                self.message = Some("the timeline could not be built".into());
+            }
+        }
+    }
+
     pub fn mode(&self) -> Mode {
         if self.prompt.is_some() {
             return Mode::Prompt;
@@ -605,6 +635,7 @@ impl App {
             Some(Screen::Viewer(_)) => Mode::Viewer,
             Some(Screen::Search(_)) => Mode::Search,
             Some(Screen::Object(_)) => Mode::Object,
+            Some(Screen::Timeline(_)) => Mode::Timeline,
             None => match self.tab {
                 Tab::Checks => Mode::Checks,
                 Tab::Files => Mode::Files,
@@ -620,6 +651,7 @@ impl App {
             Some(Screen::Viewer(_)) => Mode::Viewer,
             Some(Screen::Search(_)) => Mode::Search,
             Some(Screen::Object(_)) => Mode::Object,
+            Some(Screen::Timeline(_)) => Mode::Timeline,
             None => match self.tab {
                 Tab::Checks => Mode::Checks,
                 Tab::Files => Mode::Files,
@@ -633,6 +665,7 @@ impl App {
         self.stack.iter().any(|s| match s {
             Screen::Viewer(v) => v.busy(),
             Screen::Search(s) => !s.done(),
+            Screen::Timeline(t) => t.busy(),
             Screen::Detail(_) | Screen::Object(_) => false,
         })
     }
@@ -646,6 +679,7 @@ impl App {
             Some(Screen::Search(s)) => {
                 s.work(budget);
             }
+            Some(Screen::Timeline(t)) => t.work(budget),
             _ => {}
         }
     }
@@ -816,10 +850,13 @@ impl App {
                             },
                         }
                     }
-                    PromptKind::ChecksFilter | PromptKind::FilesFilter => {}
+                    PromptKind::ChecksFilter
+                    | PromptKind::FilesFilter
+                    | PromptKind::TimelineFilter => {}
                 }
             }
             Action::ObjectView => self.open_named_object(),
+            Action::Timeline => self.open_timeline(),
             Action::BundleSearch => {
                 if self.stack.is_empty() && self.analysis.is_some() {
                     self.prompt = Some(Prompt {
@@ -868,6 +905,12 @@ impl App {
                     match p.kind {
                         PromptKind::ChecksFilter => self.checks.filter.clear(),
                         PromptKind::FilesFilter => self.files.filter.clear(),
+                        PromptKind::TimelineFilter => {
+                            if let Some(Screen::Timeline(t)) = self.stack.last_mut() {
+                                t.filter.clear();
+                                t.restart();
+                            }
+                        }
                         PromptKind::ViewerSearch
                         | PromptKind::BundleSearch
                         | PromptKind::GotoLine
@@ -885,6 +928,7 @@ impl App {
                 Some(Screen::Detail(_)) => self.detail_action(action),
                 Some(Screen::Search(_)) => self.search_action(action),
                 Some(Screen::Object(_)) => self.object_action(action),
+                Some(Screen::Timeline(_)) => self.timeline_action(action),
                 None => match self.tab {
                     Tab::Checks => self.checks_action(action),
                     Tab::Files => self.files_action(action),
@@ -900,6 +944,13 @@ impl App {
                 if v.search.is_some() {
                     v.search = None;
                     v.only_matches = false;
+                    return;
+                }
+            }
+            Some(Screen::Timeline(t)) => {
+                if !t.filter.is_empty() {
+                    t.filter.clear();
+                    t.restart();
                     return;
                 }
             }
@@ -925,6 +976,7 @@ impl App {
     fn open_prompt(&mut self) {
         let kind = match self.stack.last() {
             Some(Screen::Viewer(_)) => PromptKind::ViewerSearch,
+            Some(Screen::Timeline(_)) => PromptKind::TimelineFilter,
             Some(Screen::Detail(_)) | Some(Screen::Search(_)) | Some(Screen::Object(_)) => return,
             None => match self.tab {
                 Tab::Checks => PromptKind::ChecksFilter,
@@ -935,6 +987,10 @@ impl App {
         let text = match kind {
             PromptKind::ChecksFilter => self.checks.filter.clone(),
             PromptKind::FilesFilter => self.files.filter.clone(),
+            PromptKind::TimelineFilter => match self.stack.last() {
+                Some(Screen::Timeline(t)) => t.filter.clone(),
+                _ => String::new(),
+            },
             _ => String::new(),
         };
         self.prompt = Some(Prompt { kind, text });
@@ -952,6 +1008,13 @@ impl App {
                 self.files.filter = p.text.clone();
                 self.files.selected = 0;
                 self.files.offset = 0;
+            }
+            PromptKind::TimelineFilter => {
+                let text = p.text.clone();
+                if let Some(Screen::Timeline(t)) = self.stack.last_mut() {
+                    t.filter = text;
+                    t.restart();
+                }
             }
             _ => {}
         }
@@ -1090,6 +1153,82 @@ impl App {
                 let n = o.rows.len();
                 o.selected = list_move(o.selected, n, page, other);
             }
+        }
+    }
+
+    /// `t`: the timeline; from an evidence item or a viewer line, the entries around its time.
+    fn open_timeline(&mut self) {
+        if self.analysis.is_none() {
+            return;
+        }
+        let anchor = match self.stack.last() {
+            Some(Screen::Detail(d)) => {
+                let items = self.evidence_items(d.check);
+                let c = self.model.as_ref().and_then(|m| m.checks.get(d.check));
+                match (items.get(d.selected), c) {
+                    (Some(&(fi, ei)), Some(c)) => {
+                        let e = &c.findings[fi].evidence[ei];
+                        Some(Anchor {
+                            file: e.file.clone(),
+                            line: e.line,
+                            text: e.excerpt.clone(),
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            Some(Screen::Viewer(v)) => Some(Anchor {
+                file: v.rel.clone(),
+                line: v.cursor,
+                text: v
+                    .window
+                    .iter()
+                    .find(|l| l.number == v.cursor)
+                    .map(|l| l.text.clone())
+                    .unwrap_or_default(),
+            }),
+            Some(Screen::Timeline(_)) => return,
+            _ => None,
+        };
+        let mut view = TimelineView::new(anchor);
+        if let Some(tl) = &self.timeline {
+            view.attach(tl.clone());
+        } else if self.timeline_lost {
+            self.message = Some("the timeline could not be built".into());
+            return;
+        }
+        self.stack.push(Screen::Timeline(Box::new(view)));
+    }
+
+    fn timeline_action(&mut self, action: Action) {
+        let page = self.page_rows.max(1);
+        let Some(Screen::Timeline(t)) = self.stack.last_mut() else {
+            return;
+        };
+        match action {
+            Action::Enter => {
+                let Some(e) = t.selected_entry() else { return };
+                let (file, line) = (e.file.to_string(), e.line);
+                let ev = self.evidence_in(&file);
+                self.open_file(&file, ev, line);
+            }
+            Action::Severity(i) if i < 4 => {
+                t.hidden[i] = !t.hidden[i];
+                t.restart();
+            }
+            Action::FindingsOnly => {
+                t.cited_only = !t.cited_only;
+                t.restart();
+            }
+            Action::Widen => t.widen(true),
+            Action::Narrow => t.widen(false),
+            // Before the rows are there, a movement key must not stop the view from seeking
+            // the line it was opened from.
+            other if !t.rows.is_empty() => {
+                let sel = list_move(t.selected, t.rows.len(), page, other);
+                t.moved(sel);
+            }
+            _ => {}
         }
     }
 
@@ -1480,7 +1619,7 @@ impl App {
 }
 
 /// A list selection after a movement key.
-fn list_move(sel: usize, n: usize, page: usize, action: Action) -> usize {
+pub(super) fn list_move(sel: usize, n: usize, page: usize, action: Action) -> usize {
     if n == 0 {
         return 0;
     }
