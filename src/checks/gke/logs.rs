@@ -312,19 +312,9 @@ fn log_pod(file: &str) -> Option<(String, String, String, bool)> {
 
 /// Pods by (namespace, name).
 fn pod_index(pods: &JsonDoc) -> HashMap<(String, String), &Item> {
-    pods.items
-        .iter()
-        .map(|i| {
-            (
-                (
-                    str_at(&i.value, "metadata.namespace")
-                        .unwrap_or("default")
-                        .to_string(),
-                    str_at(&i.value, "metadata.name").unwrap_or("").to_string(),
-                ),
-                i,
-            )
-        })
+    crate::cluster::pods(pods)
+        .into_iter()
+        .map(|p| ((p.ksa().0.to_string(), p.meta.name.to_string()), p.at.item))
         .collect()
 }
 
@@ -691,15 +681,9 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
         return Ok(Outcome::Pass);
     }
-    let all_ksas: std::collections::HashSet<(&str, &str)> = sas
-        .items
+    let all_ksas: std::collections::HashSet<(&str, &str)> = crate::cluster::objects(&sas)
         .iter()
-        .map(|i| {
-            (
-                str_at(&i.value, "metadata.namespace").unwrap_or("default"),
-                str_at(&i.value, "metadata.name").unwrap_or(""),
-            )
-        })
+        .map(|o| (o.namespace_or_default(), o.meta.name))
         .collect();
     let drafts = groups
         .into_iter()
