@@ -184,13 +184,15 @@ mod raw {
     }
 
     #[derive(Debug, Default, Deserialize)]
-    #[serde(default)]
+    #[serde(default, rename_all = "camelCase")]
     pub struct ContainerSpec {
         #[serde(deserialize_with = "lenient::string")]
         pub name: Str,
         #[serde(deserialize_with = "lenient::string")]
         pub image: Str,
         pub resources: Obj<Resources>,
+        #[serde(deserialize_with = "lenient::string")]
+        pub restart_policy: Str,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -243,7 +245,8 @@ mod raw {
     pub struct State {
         pub waiting: Option<Obj<Waiting>>,
         pub running: Option<Obj<Running>>,
-        pub terminated: Option<Obj<Terminated>>,
+        /// Boxed: most states are not terminations, and a pod list holds many states.
+        pub terminated: Option<Box<Obj<Terminated>>>,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -336,9 +339,10 @@ mod raw {
         #[serde(deserialize_with = "lenient::string")]
         pub note: Str,
         pub involved_object: Option<Obj<ObjectRef>>,
-        pub regarding: Option<Obj<ObjectRef>>,
+        /// The events.k8s.io/v1 shape's parts, boxed: a core/v1 list has none of them.
+        pub regarding: Option<Box<Obj<ObjectRef>>>,
         pub metadata: Obj<EventMeta>,
-        pub series: Option<Obj<Series>>,
+        pub series: Option<Box<Obj<Series>>>,
         #[serde(deserialize_with = "lenient::time")]
         pub first_timestamp: Option<Timestamp>,
         #[serde(deserialize_with = "lenient::time")]
@@ -756,6 +760,11 @@ pub struct Container<'d> {
     pub memory_request: Option<&'d str>,
     /// Has the container status (`containerStatuses` entry) at all.
     pub has_status: bool,
+    /// Is in the pod's spec (not only in its statuses).
+    pub in_spec: bool,
+    /// The container's own `restartPolicy` (`Always` makes an init container a native
+    /// sidecar).
+    pub restart_policy: Option<&'d str>,
 }
 
 /// A pod.
@@ -823,6 +832,8 @@ impl<'d> Pod<'d> {
                     memory_limit: res.and_then(|r| st(&r.limits.0.memory)),
                     memory_request: res.and_then(|r| st(&r.requests.0.memory)),
                     has_status: cs.is_some(),
+                    in_spec: sp.is_some(),
+                    restart_policy: sp.and_then(|c| st(&c.restart_policy)),
                 });
             }
         }
@@ -1083,9 +1094,9 @@ impl<'d> Event<'d> {
         let about = v
             .involved_object
             .as_ref()
-            .or(v.regarding.as_ref())
+            .or(v.regarding.as_deref())
             .map(|o| &o.0);
-        let series = v.series.as_ref().map(|o| &o.0);
+        let series = v.series.as_deref().map(|o| &o.0);
         let first = v
             .first_timestamp
             .or(v.deprecated_first_timestamp)

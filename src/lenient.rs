@@ -228,6 +228,8 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for List<T> {
                 while let Some(Obj(x)) = seq.next_element::<Obj<T>>()? {
                     out.push(x);
                 }
+                // Kept for the whole run, once per object: no spare capacity.
+                out.shrink_to_fit();
                 Ok(List(out))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<List<T>, A::Error> {
