@@ -965,6 +965,16 @@ pub fn pods(doc: &JsonDoc) -> Vec<Pod<'_>> {
         .collect()
 }
 
+/// The node the pod `namespace/name` of a list runs on, read without building any view.
+pub fn node_of_pod<'d>(doc: &'d JsonDoc, namespace: &str, name: &str) -> Option<&'d str> {
+    parsed::<raw::Pod>(doc, PODS)
+        .iter()
+        .find(|p| {
+            st(&p.metadata.0.namespace) == Some(namespace) && st(&p.metadata.0.name) == Some(name)
+        })
+        .and_then(|p| st(&p.spec.0.node_name))
+}
+
 /// A node taint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Taint<'d> {

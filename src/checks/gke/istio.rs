@@ -170,13 +170,14 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     wi.sas.as_ref().map_err(Clone::clone)?;
     let pods = ctx.list("kubectl/pods.json")?;
     let ksas = wi.ksa_set();
-    let wi_sidecar: Vec<(&Item, Sidecar)> = cluster::pods(&pods)
+    let views = cluster::pods(&pods);
+    let wi_sidecar: Vec<(&cluster::Pod, Sidecar)> = views
         .iter()
         .filter(|p| {
             let (ns, sa) = p.ksa();
             ksas.contains(&(ns.to_string(), sa.to_string()))
         })
-        .filter_map(|p| sidecar_of(p).map(|s| (p.at.item, s)))
+        .filter_map(|p| sidecar_of(p).map(|s| (p, s)))
         .collect();
     if wi_sidecar.is_empty() {
         return Draft::missing("no-sidecar").not_evaluated();
@@ -188,14 +189,10 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut groups: BTreeMap<(u8, String, String), Group> = BTreeMap::new();
     let mut undecided = Vec::new();
     for (pod, sidecar) in wi_sidecar {
-        let v = &pod.value;
-        let (ns, ksa) = pod_ksa(v);
-        let name = str_at(v, "metadata.name").unwrap_or("").to_string();
-        let ann = |k: &str| {
-            v.pointer("/metadata/annotations")
-                .and_then(|a| a.get(k))
-                .and_then(Value::as_str)
-        };
+        let v = pod.value();
+        let (ns, ksa) = pod.ksa();
+        let name = pod.meta.name.to_string();
+        let ann = |k: &str| pod.meta.annotation(k);
         let rev = revision_of(v);
         let mesh = cms.as_ref().ok().map(|c| mesh_for(c, rev.as_deref()));
         // What the revision's ConfigMaps show; when they are missing, what the injector wrote
@@ -232,7 +229,7 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 init.as_ref().and_then(|(_, i)| i.clone())
             }
         });
-        let pod_ev = pods.item_line_evidence(pod, "\"istio-proxy\"");
+        let pod_ev = pod.at.line("\"istio-proxy\"");
         let excluded = exclude.as_deref().is_some_and(|e| ranges_cover(e, ip))
             || include.as_deref().is_some_and(|i| !ranges_cover(i, ip));
         let key = |kind: u8| (kind, ns.to_string(), ksa.to_string());

@@ -380,15 +380,6 @@ impl WiUse {
     }
 }
 
-/// The KSA a pod runs as (`default` when the pod names none).
-pub fn pod_ksa(pod: &Value) -> (&str, &str) {
-    let ns = str_at(pod, "metadata.namespace").unwrap_or("default");
-    let sa = str_at(pod, "spec.serviceAccountName")
-        .or_else(|| str_at(pod, "spec.serviceAccount"))
-        .unwrap_or("default");
-    (ns, sa)
-}
-
 /// Evidence for a top-level part of a gcloud resource: the line of its own `selfLink`, which
 /// is unique in the file, else the first line.
 pub fn resource_evidence(doc: &JsonDoc) -> Evidence {
