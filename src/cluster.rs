@@ -15,10 +15,12 @@
 //! Fields the object lacks are `None` or the default Kubernetes applies, never a panic:
 //! bundles are untrusted input.
 
-use crate::facts::{Item, JsonDoc, TextFile, parse_time};
+use crate::facts::{Item, JsonDoc, TextFile};
+use crate::lenient::Obj;
 use crate::model::Evidence;
 use jiff::Timestamp;
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
 /// Where an object sits in its list file: evidence at its own lines.
 #[derive(Debug, Clone, Copy)]
@@ -81,45 +83,383 @@ pub fn table(path: &str, items: Vec<Value>) -> JsonDoc {
     let items = items
         .into_iter()
         .enumerate()
-        .map(|(i, value)| Item {
-            value,
-            line: i + 1,
-            end_line: i + 1,
-        })
+        .map(|(i, value)| Item::new(value, i + 1, i + 1))
         .collect();
-    JsonDoc {
-        text: TextFile::new(path, text.into_bytes()),
-        value: Value::Null,
+    JsonDoc::new(
+        TextFile::new(path, text.into_bytes()),
+        Value::Null,
         items,
-        is_list: true,
+        true,
+    )
+}
+
+/// The fields of Kubernetes objects the views read, parsed in one pass from each object's
+/// bytes with everything else skipped; wrong types read as absent (see `lenient.rs`).
+mod raw {
+    use crate::lenient::{self, List, Obj};
+    use jiff::Timestamp;
+    use serde::Deserialize;
+
+    pub type Str = Option<Box<str>>;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct Meta {
+        #[serde(deserialize_with = "lenient::string")]
+        pub namespace: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub name: Str,
+        #[serde(deserialize_with = "lenient::time")]
+        pub creation_timestamp: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::present")]
+        pub deletion_timestamp: bool,
+        #[serde(deserialize_with = "lenient::string_map")]
+        pub labels: Vec<(Box<str>, Box<str>)>,
+        #[serde(deserialize_with = "lenient::string_map")]
+        pub annotations: Vec<(Box<str>, Box<str>)>,
+        pub owner_references: List<Owner>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub generation: Option<u64>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Owner {
+        #[serde(deserialize_with = "lenient::string")]
+        pub kind: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub name: Str,
+        #[serde(deserialize_with = "lenient::boolean")]
+        pub controller: Option<bool>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct Condition {
+        #[serde(rename = "type", deserialize_with = "lenient::string")]
+        pub kind: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub status: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub reason: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub message: Str,
+        #[serde(deserialize_with = "lenient::time")]
+        pub last_transition_time: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        pub last_heartbeat_time: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        pub last_update_time: Option<Timestamp>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Object {
+        pub metadata: Obj<Meta>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Pod {
+        pub metadata: Obj<Meta>,
+        pub spec: Obj<PodSpec>,
+        pub status: Obj<PodStatus>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct PodSpec {
+        #[serde(deserialize_with = "lenient::string")]
+        pub node_name: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub restart_policy: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub service_account_name: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub service_account: Str,
+        #[serde(deserialize_with = "lenient::boolean")]
+        pub host_network: Option<bool>,
+        pub containers: List<ContainerSpec>,
+        pub init_containers: List<ContainerSpec>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct ContainerSpec {
+        #[serde(deserialize_with = "lenient::string")]
+        pub name: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub image: Str,
+        pub resources: Obj<Resources>,
+        #[serde(deserialize_with = "lenient::string")]
+        pub restart_policy: Str,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Resources {
+        pub limits: Obj<Memory>,
+        pub requests: Obj<Memory>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Memory {
+        #[serde(deserialize_with = "lenient::string")]
+        pub memory: Str,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct PodStatus {
+        #[serde(deserialize_with = "lenient::string")]
+        pub phase: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub reason: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub message: Str,
+        #[serde(deserialize_with = "lenient::time")]
+        pub start_time: Option<Timestamp>,
+        pub conditions: List<Condition>,
+        pub container_statuses: List<ContainerStatus>,
+        pub init_container_statuses: List<ContainerStatus>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct ContainerStatus {
+        #[serde(deserialize_with = "lenient::string")]
+        pub name: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub image: Str,
+        #[serde(deserialize_with = "lenient::boolean")]
+        pub ready: Option<bool>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub restart_count: Option<u64>,
+        pub state: Option<Obj<State>>,
+        pub last_state: Option<Obj<State>>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct State {
+        pub waiting: Option<Obj<Waiting>>,
+        pub running: Option<Obj<Running>>,
+        /// Boxed: most states are not terminations, and a pod list holds many states.
+        pub terminated: Option<Box<Obj<Terminated>>>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Waiting {
+        #[serde(deserialize_with = "lenient::string")]
+        pub reason: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub message: Str,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct Running {
+        #[serde(deserialize_with = "lenient::time")]
+        pub started_at: Option<Timestamp>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct Terminated {
+        #[serde(deserialize_with = "lenient::string")]
+        pub reason: Str,
+        #[serde(deserialize_with = "lenient::int")]
+        pub exit_code: Option<i64>,
+        #[serde(deserialize_with = "lenient::int")]
+        pub signal: Option<i64>,
+        #[serde(deserialize_with = "lenient::string")]
+        pub message: Str,
+        #[serde(deserialize_with = "lenient::time")]
+        pub started_at: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        pub finished_at: Option<Timestamp>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Node {
+        pub metadata: Obj<Meta>,
+        pub spec: Obj<NodeSpec>,
+        pub status: Obj<NodeStatus>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct NodeSpec {
+        #[serde(deserialize_with = "lenient::boolean")]
+        pub unschedulable: Option<bool>,
+        #[serde(rename = "providerID", deserialize_with = "lenient::string")]
+        pub provider_id: Str,
+        pub taints: List<Taint>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Taint {
+        #[serde(deserialize_with = "lenient::string")]
+        pub key: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub value: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub effect: Str,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct NodeStatus {
+        pub conditions: List<Condition>,
+        pub node_info: Obj<NodeInfo>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct NodeInfo {
+        #[serde(deserialize_with = "lenient::string")]
+        pub kubelet_version: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub kube_proxy_version: Str,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct Event {
+        #[serde(rename = "type", deserialize_with = "lenient::string")]
+        pub kind: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub reason: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub message: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub note: Str,
+        pub involved_object: Option<Obj<ObjectRef>>,
+        /// The events.k8s.io/v1 shape's parts, boxed: a core/v1 list has none of them.
+        pub regarding: Option<Box<Obj<ObjectRef>>>,
+        pub metadata: Obj<EventMeta>,
+        pub series: Option<Box<Obj<Series>>>,
+        #[serde(deserialize_with = "lenient::time")]
+        pub first_timestamp: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        pub deprecated_first_timestamp: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        pub event_time: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        pub last_timestamp: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        pub deprecated_last_timestamp: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub count: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub deprecated_count: Option<u64>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct EventMeta {
+        #[serde(deserialize_with = "lenient::string")]
+        pub namespace: Str,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct ObjectRef {
+        #[serde(deserialize_with = "lenient::string")]
+        pub kind: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub namespace: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub name: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub field_path: Str,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct Series {
+        #[serde(deserialize_with = "lenient::time")]
+        pub last_observed_time: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub count: Option<u64>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Workload {
+        pub metadata: Obj<Meta>,
+        pub spec: Obj<WorkloadSpec>,
+        pub status: Obj<WorkloadStatus>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct WorkloadSpec {
+        #[serde(deserialize_with = "lenient::count")]
+        pub replicas: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub progress_deadline_seconds: Option<u64>,
+        #[serde(deserialize_with = "lenient::boolean")]
+        pub paused: Option<bool>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct WorkloadStatus {
+        #[serde(deserialize_with = "lenient::count")]
+        pub desired_number_scheduled: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub number_available: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub number_ready: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub updated_number_scheduled: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub ready_replicas: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub available_replicas: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub updated_replicas: Option<u64>,
+        #[serde(deserialize_with = "lenient::count")]
+        pub observed_generation: Option<u64>,
+        #[serde(deserialize_with = "lenient::string")]
+        pub current_revision: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub update_revision: Str,
+        pub conditions: List<super::raw::Condition>,
     }
 }
 
-fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
+/// Slots of [`JsonDoc::derived`] for each kind of parsed object.
+const PODS: usize = 0;
+const NODES: usize = 1;
+const EVENTS: usize = 2;
+const WORKLOADS: usize = 3;
+const OBJECTS: usize = 4;
 
-fn obj<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.get(key).filter(|x| !x.is_null())
-}
-
-fn arr<'a>(v: Option<&'a Value>, key: &str) -> &'a [Value] {
-    v.and_then(|v| v.get(key))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-fn time(v: Option<&Value>, key: &str) -> Option<Timestamp> {
-    v.and_then(|v| s(v, key)).and_then(parse_time)
-}
-
-fn uint(v: Option<&Value>, key: &str) -> Option<u64> {
-    v.and_then(|v| v.get(key)).and_then(|x| {
-        x.as_u64()
-            .or_else(|| x.as_i64().map(|i| i.max(0) as u64))
-            .or_else(|| x.as_str().and_then(|s| s.trim().parse().ok()))
+/// Every item of `doc` parsed as `T`, once per list (in parallel for large lists), from the
+/// item's bytes; an item that is not an object, or cannot be read, is an empty `T`.
+fn parsed<T>(doc: &JsonDoc, slot: usize) -> &[T]
+where
+    T: serde::de::DeserializeOwned + Default + Send + Sync + 'static,
+{
+    doc.derived(slot, |doc| {
+        crate::facts::map_in_parallel(&doc.items, |item| {
+            let got = match item.raw() {
+                Some(raw) => serde_json::from_str::<Obj<T>>(raw),
+                None => Obj::<T>::deserialize(item.value()),
+            };
+            got.map(|o| o.0).unwrap_or_default()
+        })
     })
+}
+
+fn st(s: &raw::Str) -> Option<&str> {
+    s.as_deref()
 }
 
 /// `metadata` of any object.
@@ -131,36 +471,46 @@ pub struct Meta<'d> {
     pub created: Option<Timestamp>,
     /// `deletionTimestamp` is set: the object is being deleted (kubectl: Terminating).
     pub deleting: bool,
-    pub labels: Option<&'d Map<String, Value>>,
-    pub annotations: Option<&'d Map<String, Value>>,
+    /// The string entries of `labels` and `annotations`.
+    pub labels: &'d [(Box<str>, Box<str>)],
+    pub annotations: &'d [(Box<str>, Box<str>)],
     pub owners: Vec<OwnerRef<'d>>,
 }
 
 impl<'d> Meta<'d> {
-    pub fn of(v: &'d Value) -> Meta<'d> {
-        let m = obj(v, "metadata");
+    fn of(m: &'d raw::Meta) -> Meta<'d> {
         Meta {
-            namespace: m.and_then(|m| s(m, "namespace")).unwrap_or(""),
-            name: m.and_then(|m| s(m, "name")).unwrap_or(""),
-            created: time(m, "creationTimestamp"),
-            deleting: m.and_then(|m| obj(m, "deletionTimestamp")).is_some(),
-            labels: m.and_then(|m| m.get("labels")).and_then(Value::as_object),
-            annotations: m
-                .and_then(|m| m.get("annotations"))
-                .and_then(Value::as_object),
-            owners: arr(m, "ownerReferences")
+            namespace: st(&m.namespace).unwrap_or(""),
+            name: st(&m.name).unwrap_or(""),
+            created: m.creation_timestamp,
+            deleting: m.deletion_timestamp,
+            labels: &m.labels,
+            annotations: &m.annotations,
+            owners: m
+                .owner_references
+                .0
                 .iter()
                 .map(|o| OwnerRef {
-                    kind: s(o, "kind").unwrap_or(""),
-                    name: s(o, "name").unwrap_or(""),
-                    controller: o.get("controller").and_then(Value::as_bool) == Some(true),
+                    kind: st(&o.kind).unwrap_or(""),
+                    name: st(&o.name).unwrap_or(""),
+                    controller: o.controller == Some(true),
                 })
                 .collect(),
         }
     }
 
     pub fn label(&self, key: &str) -> Option<&'d str> {
-        self.labels?.get(key)?.as_str()
+        self.labels
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&'d str> {
+        self.annotations
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
     }
 
     /// The controlling owner (`controller: true`), else the first one.
@@ -261,7 +611,10 @@ fn is_hash_char(c: char) -> bool {
 /// The target of `kubectl set`/`rollout` commands for a pod: its workload (`deployment/web`),
 /// else the pod itself (`pod/web-1`).
 pub fn owner_target(pod: &Value) -> String {
-    let meta = Meta::of(pod);
+    let raw = Obj::<raw::Meta>::deserialize(&pod["metadata"])
+        .map(|o| o.0)
+        .unwrap_or_default();
+    let meta = Meta::of(&raw);
     match workload_of(&meta) {
         Some(w) => w.kubectl(),
         None => format!("pod/{}", meta.name),
@@ -282,16 +635,16 @@ pub struct Condition<'d> {
     pub last_update: Option<Timestamp>,
 }
 
-fn conditions(status: Option<&Value>) -> Vec<Condition<'_>> {
-    arr(status, "conditions")
+fn conditions(conds: &[raw::Condition]) -> Vec<Condition<'_>> {
+    conds
         .iter()
         .map(|c| Condition {
-            kind: s(c, "type").unwrap_or(""),
-            status: s(c, "status").unwrap_or(""),
-            reason: s(c, "reason"),
-            message: s(c, "message"),
-            last_transition: time(Some(c), "lastTransitionTime"),
-            last_update: time(Some(c), "lastHeartbeatTime").or(time(Some(c), "lastUpdateTime")),
+            kind: st(&c.kind).unwrap_or(""),
+            status: st(&c.status).unwrap_or(""),
+            reason: st(&c.reason),
+            message: st(&c.message),
+            last_transition: c.last_transition_time,
+            last_update: c.last_heartbeat_time.or(c.last_update_time),
         })
         .collect()
 }
@@ -313,16 +666,16 @@ pub struct Terminated<'d> {
     pub finished: Option<Timestamp>,
 }
 
-impl Terminated<'_> {
-    fn of(v: &Value) -> Option<Terminated<'_>> {
-        let t = obj(v, "terminated")?;
+impl<'d> Terminated<'d> {
+    fn of(v: &'d raw::State) -> Option<Terminated<'d>> {
+        let t = &v.terminated.as_ref()?.0;
         Some(Terminated {
-            reason: s(t, "reason").unwrap_or(""),
-            exit_code: t.get("exitCode").and_then(Value::as_i64).unwrap_or(0),
-            signal: t.get("signal").and_then(Value::as_i64),
-            message: s(t, "message"),
-            started: time(Some(t), "startedAt"),
-            finished: time(Some(t), "finishedAt"),
+            reason: st(&t.reason).unwrap_or(""),
+            exit_code: t.exit_code.unwrap_or(0),
+            signal: t.signal,
+            message: st(&t.message),
+            started: t.started_at,
+            finished: t.finished_at,
         })
     }
 
@@ -349,23 +702,23 @@ pub enum State<'d> {
     Unknown,
 }
 
-impl State<'_> {
-    fn of(v: Option<&Value>) -> State<'_> {
+impl<'d> State<'d> {
+    fn of(v: Option<&'d raw::State>) -> State<'d> {
         let Some(v) = v else {
             return State::Unknown;
         };
-        if let Some(w) = obj(v, "waiting") {
+        if let Some(w) = &v.waiting {
             return State::Waiting {
-                reason: s(w, "reason").unwrap_or(""),
-                message: s(w, "message"),
+                reason: st(&w.0.reason).unwrap_or(""),
+                message: st(&w.0.message),
             };
         }
         if let Some(t) = Terminated::of(v) {
             return State::Terminated(t);
         }
-        if let Some(r) = obj(v, "running") {
+        if let Some(r) = &v.running {
             return State::Running {
-                started: time(Some(r), "startedAt"),
+                started: r.0.started_at,
             };
         }
         State::Unknown
@@ -407,6 +760,11 @@ pub struct Container<'d> {
     pub memory_request: Option<&'d str>,
     /// Has the container status (`containerStatuses` entry) at all.
     pub has_status: bool,
+    /// Is in the pod's spec (not only in its statuses).
+    pub in_spec: bool,
+    /// The container's own `restartPolicy` (`Always` makes an init container a native
+    /// sidecar).
+    pub restart_policy: Option<&'d str>,
 }
 
 /// A pod.
@@ -424,73 +782,79 @@ pub struct Pod<'d> {
     pub started: Option<Timestamp>,
     /// `spec.restartPolicy` (`Always` when absent).
     pub restart_policy: &'d str,
+    /// `spec.serviceAccountName` (else the older `spec.serviceAccount`), as written.
+    pub service_account: Option<&'d str>,
+    /// `spec.hostNetwork`: the pod uses its node's network (no NetworkPolicy, the node's
+    /// identity at the metadata server).
+    pub host_network: bool,
     pub conditions: Vec<Condition<'d>>,
     /// Init containers first, then the regular ones, in spec order.
     pub containers: Vec<Container<'d>>,
 }
 
 impl<'d> Pod<'d> {
-    pub fn of(at: At<'d>) -> Pod<'d> {
-        let v = &at.item.value;
-        let spec = obj(v, "spec");
-        let status = obj(v, "status");
+    fn of(at: At<'d>, v: &'d raw::Pod) -> Pod<'d> {
+        let (spec, status) = (&v.spec.0, &v.status.0);
         let mut containers = Vec::new();
-        for (spec_key, status_key, init) in [
-            ("initContainers", "initContainerStatuses", true),
-            ("containers", "containerStatuses", false),
+        for (specs, statuses, init) in [
+            (
+                &spec.init_containers.0,
+                &status.init_container_statuses.0,
+                true,
+            ),
+            (&spec.containers.0, &status.container_statuses.0, false),
         ] {
-            let statuses = arr(status, status_key);
-            let specs = arr(spec, spec_key);
-            let mut names: Vec<&str> = specs.iter().filter_map(|c| s(c, "name")).collect();
-            for st in statuses {
-                if let Some(n) = s(st, "name")
+            let mut names: Vec<&str> = specs.iter().filter_map(|c| st(&c.name)).collect();
+            for s in statuses {
+                if let Some(n) = st(&s.name)
                     && !names.contains(&n)
                 {
                     names.push(n);
                 }
             }
             for name in names {
-                let sp = specs.iter().find(|c| s(c, "name") == Some(name));
-                let st = statuses.iter().find(|c| s(c, "name") == Some(name));
-                let res = sp.and_then(|c| obj(c, "resources"));
-                let mem = |k: &str| res.and_then(|r| obj(r, k)).and_then(|m| s(m, "memory"));
+                let sp = specs.iter().find(|c| st(&c.name) == Some(name));
+                let cs = statuses.iter().find(|c| st(&c.name) == Some(name));
+                let res = sp.map(|c| &c.resources.0);
                 containers.push(Container {
                     name,
                     init,
                     image: sp
-                        .and_then(|c| s(c, "image"))
-                        .or_else(|| st.and_then(|c| s(c, "image")))
+                        .and_then(|c| st(&c.image))
+                        .or_else(|| cs.and_then(|c| st(&c.image)))
                         .unwrap_or(""),
-                    ready: st.and_then(|c| c.get("ready")).and_then(Value::as_bool) == Some(true),
-                    restarts: uint(st, "restartCount").unwrap_or(0),
-                    state: State::of(st.and_then(|c| obj(c, "state"))),
-                    last: st
-                        .and_then(|c| obj(c, "lastState"))
-                        .and_then(Terminated::of),
-                    memory_limit: mem("limits"),
-                    memory_request: mem("requests"),
-                    has_status: st.is_some(),
+                    ready: cs.and_then(|c| c.ready) == Some(true),
+                    restarts: cs.and_then(|c| c.restart_count).unwrap_or(0),
+                    state: State::of(cs.and_then(|c| c.state.as_ref()).map(|o| &o.0)),
+                    last: cs
+                        .and_then(|c| c.last_state.as_ref())
+                        .and_then(|o| Terminated::of(&o.0)),
+                    memory_limit: res.and_then(|r| st(&r.limits.0.memory)),
+                    memory_request: res.and_then(|r| st(&r.requests.0.memory)),
+                    has_status: cs.is_some(),
+                    in_spec: sp.is_some(),
+                    restart_policy: sp.and_then(|c| st(&c.restart_policy)),
                 });
             }
         }
         Pod {
             at,
-            meta: Meta::of(v),
-            node: spec
-                .and_then(|s_| s(s_, "nodeName"))
-                .filter(|n| !n.is_empty()),
-            phase: status.and_then(|x| s(x, "phase")).unwrap_or(""),
-            reason: status
-                .and_then(|x| s(x, "reason"))
-                .filter(|r| !r.is_empty()),
-            message: status.and_then(|x| s(x, "message")),
-            started: time(status, "startTime"),
-            restart_policy: spec.and_then(|x| s(x, "restartPolicy")).unwrap_or("Always"),
-            conditions: conditions(status),
+            meta: Meta::of(&v.metadata.0),
+            node: st(&spec.node_name).filter(|n| !n.is_empty()),
+            phase: st(&status.phase).unwrap_or(""),
+            reason: st(&status.reason).filter(|r| !r.is_empty()),
+            message: st(&status.message),
+            started: status.start_time,
+            restart_policy: st(&spec.restart_policy).unwrap_or("Always"),
+            service_account: st(&spec.service_account_name).or(st(&spec.service_account)),
+            host_network: spec.host_network == Some(true),
+            conditions: conditions(&status.conditions.0),
             containers,
         }
     }
 
+    /// The whole object as a `Value`, built on first use: for the few checks that read a
+    /// field no view holds.
     pub fn value(&self) -> &'d Value {
         &self.at.item.value
     }
@@ -502,6 +866,25 @@ impl<'d> Pod<'d> {
 
     pub fn workload(&self) -> Option<WorkloadRef> {
         workload_of(&self.meta)
+    }
+
+    /// The Kubernetes service account it runs as: (namespace, name), `default` for what is
+    /// not written.
+    pub fn ksa(&self) -> (&'d str, &'d str) {
+        let ns = match self.meta.namespace {
+            "" => "default",
+            ns => ns,
+        };
+        (ns, self.service_account.unwrap_or("default"))
+    }
+
+    /// The target of `kubectl set`/`rollout` commands for it: its workload
+    /// (`deployment/web`), else the pod itself (`pod/web-1`).
+    pub fn target(&self) -> String {
+        match self.workload() {
+            Some(w) => w.kubectl(),
+            None => format!("pod/{}", self.meta.name),
+        }
     }
 
     /// A pod that is gone or going: being deleted, or ended with a pod-level reason
@@ -574,10 +957,22 @@ impl<'d> Pod<'d> {
 
 /// Every pod of a list.
 pub fn pods(doc: &JsonDoc) -> Vec<Pod<'_>> {
+    let data = parsed::<raw::Pod>(doc, PODS);
     doc.items
         .iter()
-        .map(|item| Pod::of(At { doc, item }))
+        .zip(data)
+        .map(|(item, v)| Pod::of(At { doc, item }, v))
         .collect()
+}
+
+/// The node the pod `namespace/name` of a list runs on, read without building any view.
+pub fn node_of_pod<'d>(doc: &'d JsonDoc, namespace: &str, name: &str) -> Option<&'d str> {
+    parsed::<raw::Pod>(doc, PODS)
+        .iter()
+        .find(|p| {
+            st(&p.metadata.0.namespace) == Some(namespace) && st(&p.metadata.0.name) == Some(name)
+        })
+        .and_then(|p| st(&p.spec.0.node_name))
 }
 
 /// A node taint.
@@ -598,32 +993,32 @@ pub struct Node<'d> {
     pub taints: Vec<Taint<'d>>,
     pub conditions: Vec<Condition<'d>>,
     pub kubelet_version: Option<&'d str>,
+    pub kube_proxy_version: Option<&'d str>,
+    /// `spec.providerID` (`gce://project/zone/vm`, `aws:///zone/i-…`).
+    pub provider_id: Option<&'d str>,
 }
 
 impl<'d> Node<'d> {
-    pub fn of(at: At<'d>) -> Node<'d> {
-        let v = &at.item.value;
-        let spec = obj(v, "spec");
-        let status = obj(v, "status");
+    fn of(at: At<'d>, v: &'d raw::Node) -> Node<'d> {
+        let (spec, status) = (&v.spec.0, &v.status.0);
         Node {
             at,
-            meta: Meta::of(v),
-            unschedulable: spec
-                .and_then(|x| x.get("unschedulable"))
-                .and_then(Value::as_bool)
-                == Some(true),
-            taints: arr(spec, "taints")
+            meta: Meta::of(&v.metadata.0),
+            unschedulable: spec.unschedulable == Some(true),
+            taints: spec
+                .taints
+                .0
                 .iter()
                 .map(|t| Taint {
-                    key: s(t, "key").unwrap_or(""),
-                    value: s(t, "value").unwrap_or(""),
-                    effect: s(t, "effect").unwrap_or(""),
+                    key: st(&t.key).unwrap_or(""),
+                    value: st(&t.value).unwrap_or(""),
+                    effect: st(&t.effect).unwrap_or(""),
                 })
                 .collect(),
-            conditions: conditions(status),
-            kubelet_version: status
-                .and_then(|x| obj(x, "nodeInfo"))
-                .and_then(|x| s(x, "kubeletVersion")),
+            conditions: conditions(&status.conditions.0),
+            kubelet_version: st(&status.node_info.0.kubelet_version),
+            kube_proxy_version: st(&status.node_info.0.kube_proxy_version),
+            provider_id: st(&spec.provider_id),
         }
     }
 
@@ -670,9 +1065,11 @@ fn condition_block(at: At, kind: &str) -> Evidence {
 
 /// Every node of a list.
 pub fn nodes(doc: &JsonDoc) -> Vec<Node<'_>> {
+    let data = parsed::<raw::Node>(doc, NODES);
     doc.items
         .iter()
-        .map(|item| Node::of(At { doc, item }))
+        .zip(data)
+        .map(|(item, v)| Node::of(At { doc, item }, v))
         .collect()
 }
 
@@ -703,37 +1100,43 @@ pub struct Event<'d> {
 }
 
 impl<'d> Event<'d> {
-    pub fn of(at: At<'d>) -> Event<'d> {
-        let v = &at.item.value;
-        let about = obj(v, "involvedObject").or_else(|| obj(v, "regarding"));
-        let series = obj(v, "series");
-        let first = time(Some(v), "firstTimestamp")
-            .or(time(Some(v), "deprecatedFirstTimestamp"))
-            .or(time(Some(v), "eventTime"));
-        let last = time(series, "lastObservedTime")
-            .or(time(Some(v), "lastTimestamp"))
-            .or(time(Some(v), "deprecatedLastTimestamp"))
-            .or(time(Some(v), "eventTime"))
+    fn of(at: At<'d>, v: &'d raw::Event) -> Event<'d> {
+        let about = v
+            .involved_object
+            .as_ref()
+            .or(v.regarding.as_deref())
+            .map(|o| &o.0);
+        let series = v.series.as_deref().map(|o| &o.0);
+        let first = v
+            .first_timestamp
+            .or(v.deprecated_first_timestamp)
+            .or(v.event_time);
+        let last = series
+            .and_then(|x| x.last_observed_time)
+            .or(v.last_timestamp)
+            .or(v.deprecated_last_timestamp)
+            .or(v.event_time)
             .or(first);
         Event {
             at,
-            kind: s(v, "type").unwrap_or(""),
-            reason: s(v, "reason").unwrap_or(""),
-            message: s(v, "message").or_else(|| s(v, "note")).unwrap_or(""),
+            kind: st(&v.kind).unwrap_or(""),
+            reason: st(&v.reason).unwrap_or(""),
+            message: st(&v.message).or_else(|| st(&v.note)).unwrap_or(""),
             object: ObjectRef {
-                kind: about.and_then(|a| s(a, "kind")).unwrap_or(""),
+                kind: about.and_then(|a| st(&a.kind)).unwrap_or(""),
                 namespace: about
-                    .and_then(|a| s(a, "namespace"))
-                    .or_else(|| v.pointer("/metadata/namespace").and_then(Value::as_str))
+                    .and_then(|a| st(&a.namespace))
+                    .or_else(|| st(&v.metadata.0.namespace))
                     .unwrap_or(""),
-                name: about.and_then(|a| s(a, "name")).unwrap_or(""),
-                field_path: about.and_then(|a| s(a, "fieldPath")),
+                name: about.and_then(|a| st(&a.name)).unwrap_or(""),
+                field_path: about.and_then(|a| st(&a.field_path)),
             },
             first: first.or(last),
             last,
-            count: uint(series, "count")
-                .or(uint(Some(v), "count"))
-                .or(uint(Some(v), "deprecatedCount"))
+            count: series
+                .and_then(|x| x.count)
+                .or(v.count)
+                .or(v.deprecated_count)
                 .unwrap_or(1)
                 .max(1),
         }
@@ -755,10 +1158,12 @@ impl<'d> Event<'d> {
 
 /// Every event of a list, oldest last occurrence first (events without a time at the start).
 pub fn events(doc: &JsonDoc) -> Vec<Event<'_>> {
+    let data = parsed::<raw::Event>(doc, EVENTS);
     let mut out: Vec<Event> = doc
         .items
         .iter()
-        .map(|item| Event::of(At { doc, item }))
+        .zip(data)
+        .map(|(item, v)| Event::of(At { doc, item }, v))
         .collect();
     out.sort_by_key(|e| (e.last, e.at.item.line));
     out
@@ -819,37 +1224,31 @@ pub struct Workload<'d> {
 }
 
 impl<'d> Workload<'d> {
-    pub fn of(at: At<'d>, kind: WorkloadKind) -> Workload<'d> {
-        let v = &at.item.value;
-        let spec = obj(v, "spec");
-        let status = obj(v, "status");
-        let st = |k: &str| uint(status, k);
+    fn of(at: At<'d>, v: &'d raw::Workload, kind: WorkloadKind) -> Workload<'d> {
+        let (spec, status) = (&v.spec.0, &v.status.0);
         let (desired, available, ready, updated) = match kind {
             WorkloadKind::DaemonSet => (
-                st("desiredNumberScheduled").unwrap_or(0),
-                st("numberAvailable").unwrap_or(0),
-                st("numberReady").unwrap_or(0),
-                st("updatedNumberScheduled").unwrap_or(0),
+                status.desired_number_scheduled.unwrap_or(0),
+                status.number_available.unwrap_or(0),
+                status.number_ready.unwrap_or(0),
+                status.updated_number_scheduled.unwrap_or(0),
             ),
             _ => {
-                let ready = st("readyReplicas").unwrap_or(0);
+                let ready = status.ready_replicas.unwrap_or(0);
                 (
-                    uint(spec, "replicas").unwrap_or(1),
+                    spec.replicas.unwrap_or(1),
                     match kind {
-                        WorkloadKind::StatefulSet => st("availableReplicas").unwrap_or(ready),
-                        _ => st("availableReplicas").unwrap_or(0),
+                        WorkloadKind::StatefulSet => status.available_replicas.unwrap_or(ready),
+                        _ => status.available_replicas.unwrap_or(0),
                     },
                     ready,
-                    st("updatedReplicas").unwrap_or(0),
+                    status.updated_replicas.unwrap_or(0),
                 )
             }
         };
         let rolling = match kind {
             WorkloadKind::StatefulSet => {
-                let (c, u) = (
-                    status.and_then(|x| s(x, "currentRevision")),
-                    status.and_then(|x| s(x, "updateRevision")),
-                );
+                let (c, u) = (st(&status.current_revision), st(&status.update_revision));
                 c.is_some() && u.is_some() && c != u
             }
             WorkloadKind::DaemonSet => updated < desired,
@@ -857,22 +1256,23 @@ impl<'d> Workload<'d> {
         };
         Workload {
             at,
-            meta: Meta::of(v),
+            meta: Meta::of(&v.metadata.0),
             kind,
             desired,
             available,
             ready,
             updated,
-            conditions: conditions(status),
+            conditions: conditions(&status.conditions.0),
             progress_deadline: match kind {
-                WorkloadKind::Deployment => {
-                    Some(uint(spec, "progressDeadlineSeconds").unwrap_or(DEFAULT_PROGRESS_DEADLINE))
-                }
+                WorkloadKind::Deployment => Some(
+                    spec.progress_deadline_seconds
+                        .unwrap_or(DEFAULT_PROGRESS_DEADLINE),
+                ),
                 _ => None,
             },
-            paused: spec.and_then(|x| x.get("paused")).and_then(Value::as_bool) == Some(true),
-            generation: uint(obj(v, "metadata"), "generation"),
-            observed_generation: st("observedGeneration"),
+            paused: spec.paused == Some(true),
+            generation: v.metadata.0.generation,
+            observed_generation: status.observed_generation,
             rolling,
         }
     }
@@ -902,9 +1302,41 @@ impl<'d> Workload<'d> {
 
 /// Every workload of a list of one kind.
 pub fn workloads(doc: &JsonDoc, kind: WorkloadKind) -> Vec<Workload<'_>> {
+    let data = parsed::<raw::Workload>(doc, WORKLOADS);
     doc.items
         .iter()
-        .map(|item| Workload::of(At { doc, item }, kind))
+        .zip(data)
+        .map(|(item, v)| Workload::of(At { doc, item }, v, kind))
+        .collect()
+}
+
+/// Any object, by its metadata alone (service accounts, ConfigMaps, roles...).
+#[derive(Debug, Clone)]
+pub struct Object<'d> {
+    pub at: At<'d>,
+    pub meta: Meta<'d>,
+}
+
+impl<'d> Object<'d> {
+    /// Its namespace, `default` when none is written (as kubectl reads a namespaced object).
+    pub fn namespace_or_default(&self) -> &'d str {
+        match self.meta.namespace {
+            "" => "default",
+            ns => ns,
+        }
+    }
+}
+
+/// The metadata of every object of a list.
+pub fn objects(doc: &JsonDoc) -> Vec<Object<'_>> {
+    let data = parsed::<raw::Object>(doc, OBJECTS);
+    doc.items
+        .iter()
+        .zip(data)
+        .map(|(item, v)| Object {
+            at: At { doc, item },
+            meta: Meta::of(&v.metadata.0),
+        })
         .collect()
 }
 
@@ -976,7 +1408,10 @@ mod tests {
 
     #[test]
     fn owners_as_people_name_them() {
-        let meta = |v: Value| workload_of(&Meta::of(Box::leak(Box::new(v)))).map(|w| w.kubectl());
+        let meta = |v: Value| {
+            let doc = table("kubectl/pods.json", vec![v]);
+            pods(&doc)[0].workload().map(|w| w.kubectl())
+        };
         let rs = |name: &str, hash: Option<&str>| {
             let mut v = json!({"metadata": {"namespace": "a",
                 "ownerReferences": [{"kind": "ReplicaSet", "name": name}]}});

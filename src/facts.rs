@@ -11,7 +11,9 @@ use crate::layout::{Layout, Origin};
 use crate::manifest::Manifest;
 use crate::model::Evidence;
 use crate::yaml;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -38,7 +40,8 @@ impl fmt::Display for Unavailable {
 #[derive(Debug)]
 pub struct TextFile {
     pub path: String,
-    pub text: String,
+    /// Shared with the items of a JSON list, which parse their own bytes on demand.
+    pub text: Arc<String>,
     /// Byte offset where each line starts.
     line_starts: Vec<usize>,
     /// Where the lines come from when the file was read from another tool's layout: evidence
@@ -60,7 +63,7 @@ impl TextFile {
         );
         TextFile {
             path: path.to_string(),
-            text,
+            text: Arc::new(text),
             line_starts,
             origin: None,
         }
@@ -154,12 +157,81 @@ fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
         .map(|(i, _)| i)
 }
 
-/// One object of a Kubernetes list, with the lines it spans in its file.
+/// One object of a Kubernetes list: where it lies in its file (bytes and lines) and its
+/// `serde_json::Value`, built only when something asks for it.
 #[derive(Debug)]
 pub struct Item {
-    pub value: Value,
+    pub value: ItemValue,
     pub line: usize,
     pub end_line: usize,
+}
+
+impl Item {
+    /// An item whose value is already built (in-memory lists, tests, the slow path).
+    pub fn new(value: Value, line: usize, end_line: usize) -> Item {
+        Item {
+            value: ItemValue {
+                text: None,
+                span: (0, 0),
+                cell: OnceLock::from(value),
+            },
+            line,
+            end_line,
+        }
+    }
+
+    /// The item's own bytes in its file's text, when it was read from one.
+    pub fn raw(&self) -> Option<&str> {
+        let text = self.value.text.as_ref()?;
+        text.get(self.value.span.0..self.value.span.1)
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    pub fn value_mut(&mut self) -> &mut Value {
+        let _ = self.value.get_value();
+        self.value.cell.get_mut().expect("built just above")
+    }
+}
+
+/// The `Value` of a list item, parsed from the item's bytes on first use and then kept.
+/// Checks that read objects through `cluster.rs` never build it: a `Value` tree costs several
+/// times the JSON it comes from, which is what made large lists slow and big.
+pub struct ItemValue {
+    text: Option<Arc<String>>,
+    span: (usize, usize),
+    cell: OnceLock<Value>,
+}
+
+impl ItemValue {
+    fn get_value(&self) -> &Value {
+        self.cell.get_or_init(|| {
+            // The bytes were validated when the file was read, so this parses.
+            self.text
+                .as_ref()
+                .and_then(|t| t.get(self.span.0..self.span.1))
+                .and_then(|raw| serde_json::from_str(raw).ok())
+                .unwrap_or(Value::Null)
+        })
+    }
+}
+
+impl std::ops::Deref for ItemValue {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        self.get_value()
+    }
+}
+
+impl fmt::Debug for ItemValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cell.get() {
+            Some(v) => v.fmt(f),
+            None => write!(f, "<bytes {}..{}>", self.span.0, self.span.1),
+        }
+    }
 }
 
 /// A parsed JSON file. For a list (`{"kind":"List","items":[...]}`, `items: null`, or a bare
@@ -170,9 +242,48 @@ pub struct JsonDoc {
     pub value: Value,
     pub items: Vec<Item>,
     pub is_list: bool,
+    derived: Derived,
+}
+
+/// How many kinds of data may be derived from one list (see [`JsonDoc::derived`]).
+pub const DERIVED_SLOTS: usize = 5;
+
+/// Data derived once from a list's items and kept with it.
+#[derive(Default)]
+struct Derived([OnceLock<Box<dyn std::any::Any + Send + Sync>>; DERIVED_SLOTS]);
+
+impl fmt::Debug for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let filled = self.0.iter().filter(|s| s.get().is_some()).count();
+        write!(f, "Derived({filled} filled)")
+    }
 }
 
 impl JsonDoc {
+    pub fn new(text: TextFile, value: Value, items: Vec<Item>, is_list: bool) -> JsonDoc {
+        JsonDoc {
+            text,
+            value,
+            items,
+            is_list,
+            derived: Derived::default(),
+        }
+    }
+
+    /// Data made once from this list by `make` (the typed views of `cluster.rs`) and kept
+    /// with it, so every check shares one parse. Each `slot` (below [`DERIVED_SLOTS`]) holds
+    /// one type: its callers own that pairing.
+    pub fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        slot: usize,
+        make: impl FnOnce(&JsonDoc) -> T,
+    ) -> &T {
+        self.derived.0[slot]
+            .get_or_init(|| Box::new(make(self)))
+            .downcast_ref::<T>()
+            .expect("a derived slot holds one type")
+    }
+
     pub fn path(&self) -> &str {
         &self.text.path
     }
@@ -201,46 +312,51 @@ impl JsonDoc {
         if text.text.trim().is_empty() {
             return Err(format!("{path} is empty"));
         }
-        // Validate once without building anything, so errors name the line of the whole file.
-        serde_json::from_str::<serde::de::IgnoredAny>(&text.text).map_err(|e| {
+        let invalid = |e: serde_json::Error| {
             format!(
                 "{path} is not valid JSON (line {}, column {}: {e})",
                 e.line(),
                 e.column()
             )
-        })?;
-        let spans = crate::jsonscan::list_item_spans(text.text.as_bytes());
+        };
         let line_span =
             |&(s, e): &(usize, usize)| (text.line_of(s), text.line_of(e.saturating_sub(1).max(s)));
-        // Large lists are parsed item by item in parallel, from the spans found above.
-        if let (Some(first), Some(last), false) = (spans.first(), spans.last(), tuning.slow_path) {
-            let skeleton = format!("{}{}", &text.text[..first.0], &text.text[last.1..]);
-            let parsed = parse_items_in_parallel(&text.text, &spans);
-            if let (Ok(values), Ok(value)) = (parsed, serde_json::from_str::<Value>(&skeleton)) {
-                let is_list = value.is_array() || value.get("items").is_some_and(Value::is_array);
-                if is_list {
-                    let items = values
-                        .into_iter()
-                        .zip(&spans)
-                        .map(|(v, span)| {
-                            let (line, end_line) = line_span(span);
-                            Item {
-                                value: v,
-                                line,
-                                end_line,
-                            }
-                        })
-                        .collect();
-                    return Ok(JsonDoc {
-                        text,
-                        value,
-                        items,
-                        is_list,
-                    });
-                }
+        if !tuning.slow_path {
+            // One pass over the bytes validates the whole file (errors name its line) and finds
+            // each item's exact bytes; no item is parsed into a `Value` here.
+            let outline = serde_json::from_str::<Outline>(&text.text).map_err(invalid)?;
+            if let Outline::List { value, items } = outline {
+                let base = text.text.as_ptr() as usize;
+                let spans: Vec<(usize, usize)> = items
+                    .iter()
+                    .map(|raw| {
+                        let start = raw.get().as_ptr() as usize - base;
+                        (start, start + raw.get().len())
+                    })
+                    .collect();
+                let shared = Arc::clone(&text.text);
+                let items = spans
+                    .iter()
+                    .map(|span| {
+                        let (line, end_line) = line_span(span);
+                        Item {
+                            value: ItemValue {
+                                text: Some(Arc::clone(&shared)),
+                                span: *span,
+                                cell: OnceLock::new(),
+                            },
+                            line,
+                            end_line,
+                        }
+                    })
+                    .collect();
+                return Ok(JsonDoc::new(text, value, items, true));
             }
+        } else {
+            serde_json::from_str::<serde::de::IgnoredAny>(&text.text).map_err(invalid)?;
         }
-        // Small documents, single objects and anything the span scanner did not understand.
+        // Single objects, and every file on the slow path: the whole document as one `Value`.
+        let spans = crate::jsonscan::list_item_spans(text.text.as_bytes());
         let mut value: Value = serde_json::from_str(&text.text)
             .map_err(|e| format!("{path} is not valid JSON ({e})"))?;
         let (raw_items, is_list) = match &mut value {
@@ -258,60 +374,180 @@ impl JsonDoc {
             .enumerate()
             .map(|(i, v)| {
                 let (line, end_line) = spans.get(i).map(line_span).unwrap_or(whole);
-                Item {
-                    value: v,
-                    line,
-                    end_line,
-                }
+                Item::new(v, line, end_line)
             })
             .collect();
-        Ok(JsonDoc {
-            text,
-            value,
-            items,
-            is_list,
-        })
+        Ok(JsonDoc::new(text, value, items, is_list))
     }
 }
 
-/// Parses list items on scoped OS threads, not on the rayon pool: this runs inside a parse-once
-/// cache slot, and a rayon worker waiting for its own parallel work may steal another check's job
-/// that waits for this very slot, which then never fills (a deadlock).
-fn parse_items_in_parallel(
-    text: &str,
-    spans: &[(usize, usize)],
-) -> Result<Vec<Value>, serde_json::Error> {
+/// What one validating pass learns of a JSON document: a list (`{"items": [...]}` with its
+/// other keys, `items: null`, or a bare array) with the raw bytes of each item, or anything
+/// else.
+enum Outline<'a> {
+    List {
+        /// The document without its items (`items` kept as an empty array or null).
+        value: Value,
+        items: Vec<&'a RawValue>,
+    },
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Outline<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(OutlineVisitor)
+    }
+}
+
+struct OutlineVisitor;
+
+impl<'de> Visitor<'de> for OutlineVisitor {
+    type Value = Outline<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            items.push(raw);
+        }
+        Ok(Outline::List {
+            value: Value::Array(Vec::new()),
+            items,
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut rest = serde_json::Map::new();
+        let mut items = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                let got = map.next_value::<Items>()?;
+                rest.insert(
+                    key,
+                    match got {
+                        Items::Null => Value::Null,
+                        _ => Value::Array(Vec::new()),
+                    },
+                );
+                items = Some(got);
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(key, v);
+            }
+        }
+        Ok(match items {
+            Some(Items::List(items)) => Outline::List {
+                value: Value::Object(rest),
+                items,
+            },
+            Some(Items::Null) => Outline::List {
+                value: Value::Object(rest),
+                items: Vec::new(),
+            },
+            _ => Outline::Other,
+        })
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Outline::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Outline::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Outline::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Outline::Other)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Outline::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Outline::Other)
+    }
+}
+
+/// The value of a document's `items` key.
+enum Items<'a> {
+    List(Vec<&'a RawValue>),
+    Null,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Items<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Items<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of items")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                    items.push(raw);
+                }
+                Ok(Items::List(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Items::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Items::Null)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Items::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Items::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Items::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Items::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Items::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Runs `f` over `items` on scoped OS threads (in order), not on the rayon pool: this runs
+/// inside a parse-once cache slot, and a rayon worker waiting for its own parallel work may
+/// steal another check's job that waits for this very slot, which then never fills (a
+/// deadlock).
+pub fn map_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 16);
-    let chunk = spans.len().div_ceil(workers).max(1);
+    let chunk = items.len().div_ceil(workers).max(1);
     // Small lists are not worth a thread.
-    if spans.len() < 256 || spans.len() <= chunk {
-        return spans
-            .iter()
-            .map(|&(s, e)| serde_json::from_str::<Value>(&text[s..e]))
-            .collect();
+    if items.len() < 256 || items.len() <= chunk {
+        return items.iter().map(&f).collect();
     }
+    let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = spans
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|&(s, e)| serde_json::from_str::<Value>(&text[s..e]))
-                        .collect::<Result<Vec<Value>, _>>()
-                })
-            })
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
             .collect();
-        let mut out = Vec::with_capacity(spans.len());
+        let mut out = Vec::with_capacity(items.len());
         for h in handles {
             match h.join() {
-                Ok(part) => out.extend(part?),
+                Ok(part) => out.extend(part),
                 Err(p) => std::panic::resume_unwind(p),
             }
         }
-        Ok(out)
+        out
     })
 }
 
@@ -346,7 +582,7 @@ impl<T> Cache<T> {
             map.entry(path.to_string()).or_default().clone()
         };
         // Each file is parsed exactly once; other checks wanting it wait. A load never runs
-        // rayon jobs (see `parse_items_in_parallel`), so a waiting pool thread cannot be handed
+        // rayon jobs (see `map_in_parallel`), so a waiting pool thread cannot be handed
         // work that needs the very slot it waits on.
         slot.get_or_init(|| load().map(Arc::new)).clone()
     }
@@ -604,7 +840,17 @@ impl<'b> Facts<'b> {
             for path in ["kubectl/events.json", "kubectl/pods.json"] {
                 if let Ok(doc) = self.json(path) {
                     for item in &doc.items {
-                        newest_time_in(&item.value, &mut newest);
+                        match item.raw() {
+                            // Read from the bytes: no `Value` of every pod is built for this.
+                            Some(raw) => {
+                                let mut de = serde_json::Deserializer::from_str(raw);
+                                let _ = serde::de::DeserializeSeed::deserialize(
+                                    NewestTime(&mut newest),
+                                    &mut de,
+                                );
+                            }
+                            None => newest_time_in(item.value(), &mut newest),
+                        }
                     }
                 }
             }
@@ -639,6 +885,140 @@ fn newest_time_in(v: &Value, newest: &mut Option<jiff::Timestamp>) {
         }
         Value::Array(a) => a.iter().for_each(|x| newest_time_in(x, newest)),
         _ => {}
+    }
+}
+
+/// [`newest_time_in`] over JSON as it is read: the newest time under a key ending in
+/// `Timestamp` or `Time`, or `startedAt`/`finishedAt`, at any depth.
+struct NewestTime<'a>(&'a mut Option<jiff::Timestamp>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for NewestTime<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NewestTime<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(is_time) = map.next_key_seed(IsTimeKey)? {
+            match map.next_value::<TimeOrNested>()? {
+                TimeOrNested::Str(s) => {
+                    if is_time
+                        && let Some(t) = parse_time(&s)
+                        && self.0.is_none_or(|n| t > n)
+                    {
+                        *self.0 = Some(t);
+                    }
+                }
+                TimeOrNested::Nested(Some(t)) => {
+                    if self.0.is_none_or(|n| t > n) {
+                        *self.0 = Some(t);
+                    }
+                }
+                TimeOrNested::Nested(None) => {}
+            }
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(NewestTime(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Whether a key names a time (read without copying it).
+struct IsTimeKey;
+
+impl<'de> serde::de::DeserializeSeed<'de> for IsTimeKey {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for IsTimeKey {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(key.ends_with("Timestamp")
+            || key.ends_with("Time")
+            || key == "startedAt"
+            || key == "finishedAt")
+    }
+}
+
+/// A value under a key: a string (a time if the key says so), or the newest time inside.
+enum TimeOrNested<'de> {
+    Str(std::borrow::Cow<'de, str>),
+    Nested(Option<jiff::Timestamp>),
+}
+
+impl<'de> Deserialize<'de> for TimeOrNested<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TimeOrNested<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(TimeOrNested::Str(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TimeOrNested::Str(v.to_string().into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let mut t = None;
+                NewestTime(&mut t).visit_map(map)?;
+                Ok(TimeOrNested::Nested(t))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                let mut t = None;
+                NewestTime(&mut t).visit_seq(seq)?;
+                Ok(TimeOrNested::Nested(t))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(TimeOrNested::Nested(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(TimeOrNested::Nested(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(TimeOrNested::Nested(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(TimeOrNested::Nested(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(TimeOrNested::Nested(None))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -16,6 +16,7 @@ pub mod excerpt;
 pub mod facts;
 pub mod jsonscan;
 pub mod layout;
+pub mod lenient;
 pub mod logline;
 pub mod manifest;
 pub mod model;

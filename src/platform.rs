@@ -5,10 +5,10 @@
 //! per bundle and gives checks for another platform the status "not applicable"; when the
 //! platform cannot be told, those checks are "not evaluated", never "pass".
 
+use crate::cluster;
 use crate::facts::Facts;
 use crate::layout::Hint;
 use crate::model::Evidence;
-use serde_json::Value;
 use std::fmt;
 
 /// A cluster's platform, as far as the bundle tells.
@@ -189,26 +189,34 @@ const PROVIDERS: &[(&str, &str)] = &[("gce://", "gke"), ("aws://", "eks"), ("azu
 /// `kubeadm-config` ConfigMap, static control-plane pods).
 pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
     if let Ok(nodes) = facts.list("kubectl/nodes.json") {
+        let views = cluster::nodes(&nodes);
         // Labels first: a GKE node's label is surer than its provider (a GCE VM may run kubeadm).
-        for item in &nodes.items {
-            if let Some(labels) = item.value["metadata"]["labels"].as_object() {
-                for (key, platform, what) in NODE_LABELS {
-                    if let Some(k) = labels.keys().find(|k| k.starts_with(key)) {
-                        return Some(Found {
-                            platform: platform.to_string(),
-                            because: format!("{what} ({k})"),
-                            evidence: nodes.item_line_evidence(item, &format!("\"{k}\"")),
-                        });
-                    }
+        for n in &views {
+            for (key, platform, what) in NODE_LABELS {
+                // The first such key in sorted order, as a parsed object lists them.
+                if let Some(k) = n
+                    .meta
+                    .labels
+                    .iter()
+                    .map(|(k, _)| &**k)
+                    .filter(|k| k.starts_with(key))
+                    .min()
+                {
+                    return Some(Found {
+                        platform: platform.to_string(),
+                        because: format!("{what} ({k})"),
+                        evidence: n.at.line(&format!("\"{k}\"")),
+                    });
                 }
             }
         }
-        for item in &nodes.items {
-            let v = &item.value;
-            for key in ["kubeletVersion", "kubeProxyVersion"] {
-                if let Some(ver) = v["status"]["nodeInfo"][key].as_str()
-                    && let Some((_, p)) = VERSIONS.iter().find(|(s, _)| ver.contains(s))
-                {
+        for n in &views {
+            let item = n.at.item;
+            for ver in [n.kubelet_version, n.kube_proxy_version]
+                .into_iter()
+                .flatten()
+            {
+                if let Some((_, p)) = VERSIONS.iter().find(|(s, _)| ver.contains(s)) {
                     return Some(Found {
                         platform: p.to_string(),
                         because: format!("the nodes run Kubernetes {ver}"),
@@ -216,7 +224,7 @@ pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
                     });
                 }
             }
-            if let Some(id) = v["spec"]["providerID"].as_str()
+            if let Some(id) = n.provider_id
                 && let Some((_, p)) = PROVIDERS.iter().find(|(s, _)| id.starts_with(s))
                 // A GCE VM is GKE only with a GKE version; plain GCE may run kubeadm.
                 && *p != "gke"
@@ -230,7 +238,7 @@ pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
                     evidence: nodes.item_line_evidence(item, "\"providerID\""),
                 });
             }
-            if v["metadata"]["name"].as_str() == Some("minikube") {
+            if n.meta.name == "minikube" {
                 return Some(Found {
                     platform: "minikube".into(),
                     because: "the only node is called minikube".into(),
@@ -250,8 +258,8 @@ pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
         });
     }
     if let Ok(pods) = facts.list("kubectl/pods.json") {
-        for item in &pods.items {
-            let ns = item.value["metadata"]["namespace"].as_str().unwrap_or("");
+        for pod in cluster::pods(&pods) {
+            let (ns, item) = (pod.meta.namespace, pod.at.item);
             if ns == "kurl" {
                 return Some(Found {
                     platform: "kurl".into(),
@@ -269,9 +277,14 @@ pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
         }
     }
     if let Ok(nodes) = facts.list("kubectl/nodes.json")
-        && let Some(item) = nodes.items.iter().find(|i| {
-            i.value["metadata"]["annotations"]["kubeadm.alpha.kubernetes.io/cri-socket"].is_string()
-        })
+        && let Some(item) = cluster::nodes(&nodes)
+            .iter()
+            .find(|n| {
+                n.meta
+                    .annotation("kubeadm.alpha.kubernetes.io/cri-socket")
+                    .is_some()
+            })
+            .map(|n| n.at.item)
     {
         return Some(Found {
             platform: "kubeadm".into(),
@@ -316,12 +329,13 @@ pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
     }
     if let Ok(pods) = facts.list("kubectl/pods.json") {
         // A mirror pod first; a pod merely named like one (hand-made data) after.
-        let by_static = pods.items.iter().filter(|i| is_static(&i.value));
-        for item in by_static.chain(pods.items.iter()) {
-            let v = &item.value;
-            let name = v["metadata"]["name"].as_str().unwrap_or("");
-            let node = v["spec"]["nodeName"].as_str().unwrap_or("");
-            if v["metadata"]["namespace"].as_str() == Some("kube-system")
+        let views = cluster::pods(&pods);
+        let by_static = views.iter().filter(|p| is_static(p));
+        for pod in by_static.chain(views.iter()) {
+            let item = pod.at.item;
+            let name = pod.meta.name;
+            let node = pod.node.unwrap_or("");
+            if pod.meta.namespace == "kube-system"
                 && !node.is_empty()
                 && name == format!("kube-apiserver-{node}")
             {
@@ -339,13 +353,11 @@ pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
 }
 
 /// A static (mirror) pod: owned by its Node, or marked as read from a file.
-fn is_static(pod: &Value) -> bool {
-    let m = &pod["metadata"];
-    m["annotations"]["kubernetes.io/config.source"].as_str() == Some("file")
-        || m["annotations"]["kubernetes.io/config.mirror"].is_string()
-        || m["ownerReferences"]
-            .as_array()
-            .is_some_and(|o| o.iter().any(|r| r["kind"].as_str() == Some("Node")))
+fn is_static(pod: &cluster::Pod) -> bool {
+    let m = &pod.meta;
+    m.annotation("kubernetes.io/config.source") == Some("file")
+        || m.annotation("kubernetes.io/config.mirror").is_some()
+        || m.owners.iter().any(|o| o.kind == "Node")
 }
 
 /// The manifest line holding `needle`, as evidence.

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::checks::{Ctx, Draft, Outcome};
+use crate::cluster;
 use crate::model::Severity;
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,16 +14,14 @@ const CREDENTIALS_API: &str = "iamcredentials.googleapis.com";
 /// `gke/metadata-server-crashloop`: a gke-metadata-server pod crash-looping or OOM-killed.
 pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let pods = ctx.list("kubectl/pods.json")?;
-    let servers: Vec<_> = pods
-        .items
+    let servers: Vec<_> = cluster::pods(&pods)
         .iter()
-        .filter(|i| {
-            str_at(&i.value, "metadata.namespace") == Some("kube-system")
-                && (str_at(&i.value, "metadata.name")
-                    .is_some_and(|n| n.starts_with("gke-metadata-server-"))
-                    || str_at(&i.value, "metadata.labels[\"k8s-app\"]")
-                        == Some("gke-metadata-server"))
+        .filter(|p| {
+            p.meta.namespace == "kube-system"
+                && (p.meta.name.starts_with("gke-metadata-server-")
+                    || p.meta.label("k8s-app") == Some("gke-metadata-server"))
         })
+        .map(|p| p.at.item)
         .collect();
     if servers.is_empty() {
         return Draft::missing("default").not_evaluated();
@@ -310,10 +309,8 @@ pub fn ksa_count_high(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Pass);
     };
     let mut per_ns: BTreeMap<&str, usize> = BTreeMap::new();
-    for item in &sas.items {
-        *per_ns
-            .entry(str_at(&item.value, "metadata.namespace").unwrap_or("default"))
-            .or_default() += 1;
+    for o in cluster::objects(&sas) {
+        *per_ns.entry(o.namespace_or_default()).or_default() += 1;
     }
     let mut top: Vec<(&str, usize)> = per_ns.into_iter().collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -348,7 +345,7 @@ pub fn ksa_count_severity(n: usize) -> Option<Severity> {
 /// the raw API page (`{"services": [...]}`).
 fn enabled_services(doc: &JsonDoc) -> Option<Vec<(&Value, usize)>> {
     if doc.is_list {
-        return Some(doc.items.iter().map(|i| (&i.value, i.line)).collect());
+        return Some(doc.items.iter().map(|i| (i.value(), i.line)).collect());
     }
     let list = doc.value.get("services")?.as_array()?;
     Some(list.iter().map(|v| (v, 1)).collect())
@@ -605,7 +602,7 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .filter_map(|item| {
                 let name = str_at(&item.value, "name")?;
                 Some((
-                    &item.value,
+                    item.value(),
                     pools_doc.item_line_evidence(item, &format!("\"{name}\"")),
                     pool_mode(&item.value).map(|_| pools_doc.item_line_evidence(item, "\"mode\"")),
                 ))
@@ -681,20 +678,17 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .filter_map(|(p, _, _)| str_at(p, "name"))
         .collect();
     // pool → (running pods, pods that could be scheduled there)
-    let mut affected: BTreeMap<&str, (Vec<&crate::facts::Item>, Vec<&crate::facts::Item>)> =
-        BTreeMap::new();
-    for pod in &pods.items {
-        let (ns, sa) = pod_ksa(&pod.value);
+    let views = cluster::pods(&pods);
+    let mut affected: BTreeMap<&str, (Vec<&cluster::Pod>, Vec<&cluster::Pod>)> = BTreeMap::new();
+    for pod in &views {
+        let (ns, sa) = pod.ksa();
         if !ksas.contains(&(ns.to_string(), sa.to_string())) {
             continue;
         }
-        if matches!(
-            str_at(&pod.value, "status.phase"),
-            Some("Succeeded") | Some("Failed")
-        ) {
+        if matches!(pod.phase, "Succeeded" | "Failed") {
             continue;
         }
-        match str_at(&pod.value, "spec.nodeName") {
+        match pod.node {
             Some(node) => {
                 if let Some(pool) = node_pool.get(node) {
                     affected.entry(pool).or_default().0.push(pod);
@@ -704,7 +698,7 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 for pool in &pool_names {
                     if pool_labels
                         .get(pool)
-                        .is_none_or(|l| may_schedule_on(&pod.value, l))
+                        .is_none_or(|l| may_schedule_on(pod.value(), l))
                     {
                         affected.entry(pool).or_default().1.push(pod);
                     }
@@ -726,13 +720,7 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let Some((running, could)) = affected.get(name) else {
             continue;
         };
-        let pod_name = |p: &&crate::facts::Item| {
-            format!(
-                "{}/{}",
-                str_at(&p.value, "metadata.namespace").unwrap_or("default"),
-                str_at(&p.value, "metadata.name").unwrap_or("")
-            )
-        };
+        let pod_name = |p: &&cluster::Pod| format!("{}/{}", p.ksa().0, p.meta.name);
         let run_names: Vec<String> = running.iter().map(pod_name).collect();
         let could_names: Vec<String> = could.iter().map(pod_name).collect();
         // The summary names the pool's mode (or its absence) and the pods it affects.
@@ -762,7 +750,7 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             } else {
                 "\"phase\""
             };
-            d = d.evidence(pods.item_line_evidence(p, needle));
+            d = d.evidence(p.at.line(needle));
         }
         drafts.push(d);
     }

@@ -4,6 +4,7 @@
 use super::netpol::Cidr;
 use super::*;
 use crate::checks::{Ctx, Draft, Outcome};
+use crate::cluster;
 use crate::facts::Item;
 use crate::model::Severity;
 use std::collections::BTreeMap;
@@ -24,25 +25,18 @@ enum Sidecar {
     Native,
 }
 
-fn sidecar_of(pod: &Value) -> Option<Sidecar> {
-    let named = |key: &str| {
-        pod.pointer(&format!("/spec/{key}"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find(|c| str_at(c, "name") == Some("istio-proxy"))
+fn sidecar_of(pod: &cluster::Pod) -> Option<Sidecar> {
+    let named = |init: bool| {
+        pod.containers
+            .iter()
+            .find(|c| c.init == init && c.in_spec && c.name == "istio-proxy")
     };
-    if let Some(c) = named("initContainers")
-        && str_at(c, "restartPolicy") == Some("Always")
+    if let Some(c) = named(true)
+        && c.restart_policy == Some("Always")
     {
         return Some(Sidecar::Native);
     }
-    if named("containers").is_some()
-        || pod
-            .pointer("/metadata/annotations")
-            .and_then(|a| a.get("sidecar.istio.io/status"))
-            .is_some()
-    {
+    if named(false).is_some() || pod.meta.annotation("sidecar.istio.io/status").is_some() {
         return Some(Sidecar::Classic);
     }
     None
@@ -176,14 +170,14 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     wi.sas.as_ref().map_err(Clone::clone)?;
     let pods = ctx.list("kubectl/pods.json")?;
     let ksas = wi.ksa_set();
-    let wi_sidecar: Vec<(&Item, Sidecar)> = pods
-        .items
+    let views = cluster::pods(&pods);
+    let wi_sidecar: Vec<(&cluster::Pod, Sidecar)> = views
         .iter()
         .filter(|p| {
-            let (ns, sa) = pod_ksa(&p.value);
+            let (ns, sa) = p.ksa();
             ksas.contains(&(ns.to_string(), sa.to_string()))
         })
-        .filter_map(|p| sidecar_of(&p.value).map(|s| (p, s)))
+        .filter_map(|p| sidecar_of(p).map(|s| (p, s)))
         .collect();
     if wi_sidecar.is_empty() {
         return Draft::missing("no-sidecar").not_evaluated();
@@ -195,14 +189,10 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut groups: BTreeMap<(u8, String, String), Group> = BTreeMap::new();
     let mut undecided = Vec::new();
     for (pod, sidecar) in wi_sidecar {
-        let v = &pod.value;
-        let (ns, ksa) = pod_ksa(v);
-        let name = str_at(v, "metadata.name").unwrap_or("").to_string();
-        let ann = |k: &str| {
-            v.pointer("/metadata/annotations")
-                .and_then(|a| a.get(k))
-                .and_then(Value::as_str)
-        };
+        let v = pod.value();
+        let (ns, ksa) = pod.ksa();
+        let name = pod.meta.name.to_string();
+        let ann = |k: &str| pod.meta.annotation(k);
         let rev = revision_of(v);
         let mesh = cms.as_ref().ok().map(|c| mesh_for(c, rev.as_deref()));
         // What the revision's ConfigMaps show; when they are missing, what the injector wrote
@@ -239,7 +229,7 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 init.as_ref().and_then(|(_, i)| i.clone())
             }
         });
-        let pod_ev = pods.item_line_evidence(pod, "\"istio-proxy\"");
+        let pod_ev = pod.at.line("\"istio-proxy\"");
         let excluded = exclude.as_deref().is_some_and(|e| ranges_cover(e, ip))
             || include.as_deref().is_some_and(|i| !ranges_cover(i, ip));
         let key = |kind: u8| (kind, ns.to_string(), ksa.to_string());
@@ -354,28 +344,31 @@ mod tests {
         assert!(!proxy_waits(&bare));
     }
 
+    fn sidecar(v: Value) -> Option<Sidecar> {
+        let doc = cluster::table("kubectl/pods.json", vec![v]);
+        sidecar_of(&cluster::pods(&doc)[0])
+    }
+
     #[test]
     fn sidecars_classic_native_or_injected() {
         assert_eq!(
-            sidecar_of(
-                &json!({"spec": {"containers": [{"name": "app"}, {"name": "istio-proxy"}]}})
-            ),
+            sidecar(json!({"spec": {"containers": [{"name": "app"}, {"name": "istio-proxy"}]}})),
             Some(Sidecar::Classic)
         );
         assert_eq!(
-            sidecar_of(&json!({"spec": {"containers": [{"name": "app"}],
+            sidecar(json!({"spec": {"containers": [{"name": "app"}],
                 "initContainers": [{"name": "istio-proxy", "restartPolicy": "Always"}]}})),
             Some(Sidecar::Native)
         );
         assert_eq!(
-            sidecar_of(
-                &json!({"metadata": {"annotations": {"sidecar.istio.io/status": "{}"}},
+            sidecar(
+                json!({"metadata": {"annotations": {"sidecar.istio.io/status": "{}"}},
                 "spec": {"containers": [{"name": "app"}]}})
             ),
             Some(Sidecar::Classic)
         );
         assert_eq!(
-            sidecar_of(&json!({"spec": {"containers": [{"name": "app"}]}})),
+            sidecar(json!({"spec": {"containers": [{"name": "app"}]}})),
             None
         );
     }

@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
-use crate::facts::{Item, TextFile};
+use crate::cluster::Pod;
+use crate::facts::TextFile;
 use crate::model::Severity;
 use crate::scan::ScanMatch;
 use regex::Regex;
@@ -311,20 +312,10 @@ fn log_pod(file: &str) -> Option<(String, String, String, bool)> {
 }
 
 /// Pods by (namespace, name).
-fn pod_index(pods: &JsonDoc) -> HashMap<(String, String), &Item> {
-    pods.items
-        .iter()
-        .map(|i| {
-            (
-                (
-                    str_at(&i.value, "metadata.namespace")
-                        .unwrap_or("default")
-                        .to_string(),
-                    str_at(&i.value, "metadata.name").unwrap_or("").to_string(),
-                ),
-                i,
-            )
-        })
+fn pod_index(pods: &JsonDoc) -> HashMap<(String, String), Pod<'_>> {
+    crate::cluster::pods(pods)
+        .into_iter()
+        .map(|p| ((p.ksa().0.to_string(), p.meta.name.to_string()), p))
         .collect()
 }
 
@@ -404,10 +395,10 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             (Some((ns, name, _, _)), Some(idx)) => {
                 let d = d.var("namespace", ns.as_str()).var("pod", name.as_str());
                 match idx.get(&(ns.clone(), name.clone())) {
-                    Some(item) => match metadata_host_env(&item.value) {
+                    Some(pod) => match metadata_host_env(pod.value()) {
                         Some(v) => d.var("metadata_host", v).variant("env-set"),
                         None => d
-                            .var("workload", owner_ref(&item.value, name))
+                            .var("workload", owner_ref(pod.value(), name))
                             .variant("env-missing"),
                     },
                     None => d.variant("pod-missing"),
@@ -492,7 +483,7 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         };
         let started = index
             .get(&(ns.clone(), pod.clone()))
-            .and_then(|p| container_started(&p.value, &container, previous));
+            .and_then(|p| container_started(p.value(), &container, previous));
         let at = crate::logline::parse(&m.text, reference).time;
         let (Some(started), Some(at)) = (started, at) else {
             undated += 1;
@@ -508,7 +499,7 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             order.push(key);
             let workload = index
                 .get(&(ns.clone(), pod.clone()))
-                .map(|p| owner_ref(&p.value, &pod))
+                .map(|p| owner_ref(p.value(), &pod))
                 .unwrap_or_else(|| format!("pod/{pod}"));
             (
                 Draft::new()
@@ -653,7 +644,7 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let Some((ns, pod, _, _)) = log_pod(&m.file) else {
             continue;
         };
-        let Some(item) = index.get(&(ns.clone(), pod.clone())) else {
+        let Some(view) = index.get(&(ns.clone(), pod.clone())) else {
             let name = format!("{ns}/{pod}");
             if !unknown.contains(&name) {
                 unknown.push(name);
@@ -662,10 +653,10 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         };
         // A pod on the host network asks the node's metadata server, as the node's service
         // account: Workload Identity and its annotation do not apply to it.
-        if item.value.pointer("/spec/hostNetwork") == Some(&Value::Bool(true)) {
+        if view.host_network {
             continue;
         }
-        let (_, ksa) = pod_ksa(&item.value);
+        let (_, ksa) = view.ksa();
         if annotated.contains(&(ns.clone(), ksa.to_string())) {
             continue;
         }
@@ -674,12 +665,12 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             g.0.push(pod.clone());
         }
         if g.2.is_none() {
-            let needle = if str_at(&item.value, "spec.serviceAccountName").is_some() {
+            let needle = if str_at(view.value(), "spec.serviceAccountName").is_some() {
                 "\"serviceAccountName\""
             } else {
                 "\"name\""
             };
-            g.2 = Some(pods.item_line_evidence(item, needle));
+            g.2 = Some(view.at.line(needle));
         }
         g.1.push(m);
     }
@@ -691,15 +682,9 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
         return Ok(Outcome::Pass);
     }
-    let all_ksas: std::collections::HashSet<(&str, &str)> = sas
-        .items
+    let all_ksas: std::collections::HashSet<(&str, &str)> = crate::cluster::objects(&sas)
         .iter()
-        .map(|i| {
-            (
-                str_at(&i.value, "metadata.namespace").unwrap_or("default"),
-                str_at(&i.value, "metadata.name").unwrap_or(""),
-            )
-        })
+        .map(|o| (o.namespace_or_default(), o.meta.name))
         .collect();
     let drafts = groups
         .into_iter()

@@ -192,25 +192,16 @@ pub struct AnnotatedKsa {
 
 /// Every KSA with the WI annotation, in file order.
 pub fn annotated_ksas(doc: &JsonDoc) -> Vec<AnnotatedKsa> {
-    doc.items
+    crate::cluster::objects(doc)
         .iter()
-        .filter_map(|item| {
-            let raw = item
-                .value
-                .get("metadata")?
-                .get("annotations")?
-                .get(WI_ANNOTATION)?
-                .as_str()?;
+        .filter_map(|o| {
+            let raw = o.meta.annotation(WI_ANNOTATION)?;
             Some(AnnotatedKsa {
-                namespace: str_at(&item.value, "metadata.namespace")
-                    .unwrap_or("default")
-                    .to_string(),
-                name: str_at(&item.value, "metadata.name")
-                    .unwrap_or("")
-                    .to_string(),
+                namespace: o.namespace_or_default().to_string(),
+                name: o.meta.name.to_string(),
                 gsa: raw.trim().to_string(),
                 raw: raw.to_string(),
-                evidence: doc.item_line_evidence(item, WI_ANNOTATION),
+                evidence: o.at.line(WI_ANNOTATION),
             })
         })
         .collect()
@@ -251,7 +242,7 @@ pub fn project_number(facts: &Facts) -> Option<String> {
     }
     let services = facts.json("gcloud/services-enabled.json").ok()?;
     let first = if services.is_list {
-        services.items.first().map(|i| &i.value)
+        services.items.first().map(|i| i.value())
     } else {
         services
             .value
@@ -387,15 +378,6 @@ impl WiUse {
         }
         self.ksas.first().map(|k| k.evidence.clone())
     }
-}
-
-/// The KSA a pod runs as (`default` when the pod names none).
-pub fn pod_ksa(pod: &Value) -> (&str, &str) {
-    let ns = str_at(pod, "metadata.namespace").unwrap_or("default");
-    let sa = str_at(pod, "spec.serviceAccountName")
-        .or_else(|| str_at(pod, "spec.serviceAccount"))
-        .unwrap_or("default");
-    (ns, sa)
 }
 
 /// Evidence for a top-level part of a gcloud resource: the line of its own `selfLink`, which

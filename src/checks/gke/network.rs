@@ -4,7 +4,7 @@
 use super::netpol::{self, DestPod, Destination, Labels, NsLabels, Policy};
 use super::*;
 use crate::checks::{Ctx, Draft, Outcome};
-use crate::facts::Item;
+use crate::cluster;
 use crate::version::Version;
 use std::collections::{BTreeMap, HashMap};
 
@@ -64,6 +64,15 @@ fn enforcement_off(cluster: &Value, datapath: Option<&str>) -> Option<&'static s
         }
         _ => None,
     }
+}
+
+/// A pod's labels, for matching NetworkPolicy selectors.
+fn labels_of(pod: &cluster::Pod) -> Labels {
+    pod.meta
+        .labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn name_of(v: &Value) -> &str {
@@ -145,21 +154,18 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         pod: None,
     };
     // The metadata server pods, as a destination someone may have tried to allow by selector.
-    let mds: Vec<&Item> = pods
-        .items
+    let views = cluster::pods(&pods);
+    let mds: Vec<&cluster::Pod> = views
         .iter()
         .filter(|p| {
-            str_at(&p.value, "metadata.namespace") == Some("kube-system")
-                && str_at(&p.value, "metadata.labels[\"k8s-app\"]") == Some("gke-metadata-server")
+            p.meta.namespace == "kube-system"
+                && p.meta.label("k8s-app") == Some("gke-metadata-server")
         })
         .collect();
     let mds_dest = |as_pod_network: bool| -> Destination {
-        let labels = mds
-            .first()
-            .map(|p| netpol::labels_of(p.value.pointer("/metadata/labels")))
-            .unwrap_or_else(|| {
-                Labels::from([("k8s-app".to_string(), "gke-metadata-server".to_string())])
-            });
+        let labels = mds.first().map(|p| labels_of(p)).unwrap_or_else(|| {
+            Labels::from([("k8s-app".to_string(), "gke-metadata-server".to_string())])
+        });
         Destination {
             pod: Some(DestPod {
                 namespace: "kube-system".into(),
@@ -173,16 +179,16 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     };
     let ksas = wi.ksa_set();
     // (namespace, isolating policies) → blocked pods
-    let mut blocked: BTreeMap<(String, Vec<usize>), Vec<&Item>> = BTreeMap::new();
-    for pod in &pods.items {
-        let (ns, sa) = pod_ksa(&pod.value);
+    let mut blocked: BTreeMap<(String, Vec<usize>), Vec<&cluster::Pod>> = BTreeMap::new();
+    for pod in &views {
+        let (ns, sa) = pod.ksa();
         if !ksas.contains(&(ns.to_string(), sa.to_string())) || !ns_range.contains_key(ns) {
             continue;
         }
-        if pod.value.pointer("/spec/hostNetwork") == Some(&Value::Bool(true)) {
+        if pod.host_network {
             continue; // host-network pods are not subject to NetworkPolicy
         }
-        let labels = netpol::labels_of(pod.value.pointer("/metadata/labels"));
+        let labels = labels_of(pod);
         let v = egress_in(ns, &labels, &dest);
         if !v.allowed {
             blocked
@@ -197,12 +203,9 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .iter()
             .map(|&i| policies[i].name.clone())
             .collect();
-        let pod_names: Vec<String> = pod_items
-            .iter()
-            .map(|p| name_of(&p.value).to_string())
-            .collect();
+        let pod_names: Vec<String> = pod_items.iter().map(|p| p.meta.name.to_string()).collect();
         let mut near = netpol::near_misses(&policies, &isolating, &dest);
-        let sel_labels = netpol::labels_of(pod_items[0].value.pointer("/metadata/labels"));
+        let sel_labels = labels_of(pod_items[0]);
         let by_selector = egress_in(&ns, &sel_labels, &mds_dest(true));
         if by_selector.allowed
             && let Some((pi, _)) = by_selector.allowed_by
@@ -252,7 +255,7 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             );
         }
         for p in pod_items.iter().take(5) {
-            d = d.evidence(pods.item_line_evidence(p, "\"serviceAccountName\""));
+            d = d.evidence(p.at.line("\"serviceAccountName\""));
         }
         drafts.push(d);
     }

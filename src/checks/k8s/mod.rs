@@ -304,7 +304,7 @@ pub fn pod_vars(d: Draft, pods: &[&Pod]) -> Draft {
         .var("pods", name_list(&names, 10))
         .var("count", pods.len().to_string())
         .var("subject", subject(pods))
-        .var("target", cluster::owner_target(first.value()))
+        .var("target", first.target())
         .var(
             "node",
             if nodes.is_empty() {

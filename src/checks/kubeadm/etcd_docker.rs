@@ -3,8 +3,8 @@
 //! it. The Node object and `docker --version` say only 1.13.1: the `-84` release is in the
 //! package record, or on the `Package version:` line of CentOS's `docker version`.
 
+use super::package_version;
 use super::pods::docker_package_in;
-use super::{package_version, pod_node};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
@@ -38,7 +38,7 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut signs: BTreeMap<String, NodeSigns> = BTreeMap::new();
     let etcd_node = |name: &str| -> String {
         pods.as_ref()
-            .and_then(|p| pod_node(p, "kube-system", name))
+            .and_then(|p| crate::cluster::node_of_pod(p, "kube-system", name).map(str::to_string))
             .unwrap_or_else(|| name.trim_start_matches("etcd-").to_string())
     };
     if let Some(ev) = &events {
@@ -51,7 +51,9 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             }
             let node = pods
                 .as_ref()
-                .and_then(|p| pod_node(p, "kube-system", name))
+                .and_then(|p| {
+                    crate::cluster::node_of_pod(p, "kube-system", name).map(str::to_string)
+                })
                 .or_else(|| str_at(v, "source.host").map(str::to_string))
                 .unwrap_or_else(|| etcd_node(name));
             signs

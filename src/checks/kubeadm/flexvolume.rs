@@ -5,7 +5,7 @@
 //! later, the controller-manager's `flexvolume-dir` hostPath volume cannot be set up, so the
 //! controller-manager does not start.
 
-use super::{FlagSource, KubeletSettings, OsRelease, pod_node, server_version};
+use super::{FlagSource, KubeletSettings, OsRelease, server_version};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
 use crate::facts::{TextFile, Unavailable};
 use crate::model::Evidence;
@@ -328,7 +328,9 @@ fn log_hits(ctx: &Ctx) -> Vec<LogHit> {
         let node = vars.get("node").cloned().or_else(|| {
             let pod = vars.get("pod")?;
             pods.as_ref()
-                .and_then(|p| pod_node(p, "kube-system", pod))
+                .and_then(|p| {
+                    crate::cluster::node_of_pod(p, "kube-system", pod).map(str::to_string)
+                })
                 .or_else(|| {
                     pod.strip_prefix("kube-controller-manager-")
                         .map(str::to_string)
@@ -355,7 +357,11 @@ fn log_hits(ctx: &Ctx) -> Vec<LogHit> {
             let pod = str_at(v, "involvedObject.name").unwrap_or("");
             let node = str_at(v, "source.host")
                 .map(str::to_string)
-                .or_else(|| pods.as_ref().and_then(|p| pod_node(p, "kube-system", pod)))
+                .or_else(|| {
+                    pods.as_ref().and_then(|p| {
+                        crate::cluster::node_of_pod(p, "kube-system", pod).map(str::to_string)
+                    })
+                })
                 .or_else(|| {
                     pod.strip_prefix("kube-controller-manager-")
                         .map(str::to_string)

@@ -517,7 +517,10 @@ pub fn coredns_loop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let (ns, pod) = (d.vars["namespace"].clone(), d.vars["pod"].clone());
         d.vars
             .insert("where".into(), format!("CoreDNS pod {ns}/{pod}"));
-        let node = pods.as_ref().and_then(|p| pod_node(p, &ns, &pod));
+        let node = pods
+            .as_ref()
+            .and_then(|p| crate::cluster::node_of_pod(p, &ns, &pod))
+            .map(str::to_string);
         d.vars.insert(
             "node".into(),
             node.unwrap_or_else(|| "the node running it".into()),
@@ -577,18 +580,6 @@ pub fn coredns_loop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Draft::missing("default").not_evaluated();
     }
     Ok(Outcome::Pass)
-}
-
-/// The node a pod runs on, from `kubectl/pods.json`.
-pub fn pod_node(pods: &crate::facts::JsonDoc, namespace: &str, name: &str) -> Option<String> {
-    pods.items
-        .iter()
-        .find(|i| {
-            crate::objpath::str_at(&i.value, "metadata.namespace") == Some(namespace)
-                && crate::objpath::str_at(&i.value, "metadata.name") == Some(name)
-        })
-        .and_then(|i| crate::objpath::str_at(&i.value, "spec.nodeName"))
-        .map(str::to_string)
 }
 
 fn is_loopback(addr: &str) -> bool {

@@ -2,7 +2,7 @@
 //! (`kubeadm/kubelet-unreachable-ip`), and kube-proxy starting before its node had one
 //! (`kubeadm/kube-proxy-no-node-ip`).
 
-use super::{OsRelease, pod_node, server_version};
+use super::{OsRelease, server_version};
 use crate::checks::{Ctx, Draft, Outcome, group_matches};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::objpath::str_at;
@@ -292,7 +292,7 @@ pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let pod = d.vars["pod"].clone();
         let node = pods
             .as_ref()
-            .and_then(|p| pod_node(p, "kube-system", &pod))
+            .and_then(|p| crate::cluster::node_of_pod(p, "kube-system", &pod).map(str::to_string))
             .or_else(|| d.vars.get("hostname").cloned());
         let Some(node) = node else {
             d.vars.insert("node".into(), "the node it runs on".into());

@@ -35,20 +35,19 @@ pub fn pods_or_table(ctx: &Ctx) -> Result<Arc<JsonDoc>, Unavailable> {
         let mut items = parse(&text);
         if let Some(node) = &only_node {
             for i in &mut items {
-                if i.value["spec"].get("nodeName").is_none()
-                    && i.value["status"]["phase"] != "Pending"
-                {
-                    i.value["spec"]["nodeName"] = json!(node);
+                let v = i.value_mut();
+                if v["spec"].get("nodeName").is_none() && v["status"]["phase"] != "Pending" {
+                    v["spec"]["nodeName"] = json!(node);
                 }
             }
         }
         if !items.is_empty() {
-            return Ok(Arc::new(JsonDoc {
-                text: TextFile::new(&text.path, text.text.clone().into_bytes()),
-                value: Value::Null,
+            return Ok(Arc::new(JsonDoc::new(
+                TextFile::new(&text.path, text.text.as_bytes().to_vec()),
+                Value::Null,
                 items,
-                is_list: true,
-            }));
+                true,
+            )));
         }
     }
     Err(missing)
@@ -242,11 +241,7 @@ pub fn parse(text: &TextFile) -> Vec<Item> {
                 .or_else(|| kube_system_name(name).then(|| "kube-system".to_string()))
         };
         let value = pod_from_row(ns.as_deref(), name, ready, status, restarts, node);
-        items.push(Item {
-            value,
-            line: n,
-            end_line: n,
-        });
+        items.push(Item::new(value, n, n));
     }
     items
 }

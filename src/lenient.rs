@@ -1,0 +1,306 @@
+//! Serde pieces that read untrusted JSON the way `serde_json::Value` accessors do, without
+//! building a `Value`: a field of the wrong type reads as absent (as `v.get(k).as_str()` would
+//! give `None`), never as an error that loses the whole object. `cluster.rs` derives its
+//! compact Kubernetes views from these, one pass over each object's bytes.
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A JSON scalar as read, or `Other` for an object or array (skipped without being built).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Leaf {
+    Str(Box<str>),
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Null,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Leaf {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Leaf, D::Error> {
+        d.deserialize_any(LeafVisitor)
+    }
+}
+
+struct LeafVisitor;
+
+impl<'de> Visitor<'de> for LeafVisitor {
+    type Value = Leaf;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Leaf, E> {
+        Ok(Leaf::Str(v.into()))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Leaf, E> {
+        Ok(Leaf::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Leaf, E> {
+        Ok(Leaf::I64(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Leaf, E> {
+        Ok(Leaf::U64(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Leaf, E> {
+        Ok(Leaf::F64(v))
+    }
+    fn visit_unit<E>(self) -> Result<Leaf, E> {
+        Ok(Leaf::Null)
+    }
+    fn visit_none<E>(self) -> Result<Leaf, E> {
+        Ok(Leaf::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Leaf, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Leaf, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Leaf::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Leaf, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Leaf::Other)
+    }
+}
+
+/// A string field (`v.get(k).and_then(Value::as_str)`).
+pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<str>>, D::Error> {
+    Ok(match Leaf::deserialize(d)? {
+        Leaf::Str(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// A boolean field (`as_bool`).
+pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match Leaf::deserialize(d)? {
+        Leaf::Bool(b) => Some(b),
+        _ => None,
+    })
+}
+
+/// A signed integer field (`as_i64`: integers only).
+pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Leaf::deserialize(d)? {
+        Leaf::I64(i) => Some(i),
+        Leaf::U64(u) => i64::try_from(u).ok(),
+        _ => None,
+    })
+}
+
+/// A count: a non-negative integer, a negative one read as 0, or a number in a string (as
+/// some tools write counts).
+pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match Leaf::deserialize(d)? {
+        Leaf::U64(u) => Some(u),
+        Leaf::I64(i) => Some(i.max(0) as u64),
+        Leaf::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// An RFC 3339 time (an unparsable one reads as absent).
+pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<jiff::Timestamp>, D::Error> {
+    Ok(string(d)?.and_then(|s| crate::facts::parse_time(&s)))
+}
+
+/// Whether the field is set to anything but `null`.
+pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Leaf::deserialize(d)? != Leaf::Null)
+}
+
+/// Key and value pairs of an object, in the order written.
+pub type StringMap = Vec<(Box<str>, Box<str>)>;
+
+/// The string entries of an object (labels, annotations); others are left out.
+pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = StringMap;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of strings")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(k) = map.next_key::<Box<str>>()? {
+                match map.next_value::<Leaf>()? {
+                    Leaf::Str(v) => match out.iter_mut().find(|(x, _)| *x == k) {
+                        // A repeated key: the last one counts, as in a parsed object.
+                        Some((_, old)) => *old = v,
+                        None => out.push((k, v)),
+                    },
+                    _ => out.retain(|(x, _)| *x != k),
+                }
+            }
+            Ok(out)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            LeafVisitor.visit_seq(seq).map(|_| Vec::new())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// An object read into `T` (whose fields are all lenient); anything else reads as
+/// `T::default()`, as a missing object would.
+#[derive(Debug, Clone, Default)]
+pub struct Obj<T>(pub T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for V<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Obj)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Obj<T>, A::Error> {
+                LeafVisitor.visit_seq(seq).map(|_| Obj(T::default()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Obj<T>, E> {
+                Ok(Obj(T::default()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Obj<T>, E> {
+                Ok(Obj(T::default()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Obj<T>, E> {
+                Ok(Obj(T::default()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Obj<T>, E> {
+                Ok(Obj(T::default()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Obj<T>, E> {
+                Ok(Obj(T::default()))
+            }
+            fn visit_unit<E>(self) -> Result<Obj<T>, E> {
+                Ok(Obj(T::default()))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// An array of objects, each read as [`Obj`]; anything else reads as empty.
+#[derive(Debug, Clone)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for V<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List<T>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Obj(x)) = seq.next_element::<Obj<T>>()? {
+                    out.push(x);
+                }
+                // Kept for the whole run, once per object: no spare capacity.
+                out.shrink_to_fit();
+                Ok(List(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<List<T>, A::Error> {
+                LeafVisitor.visit_map(map).map(|_| List(Vec::new()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<List<T>, E> {
+                Ok(List(Vec::new()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<List<T>, E> {
+                Ok(List(Vec::new()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<List<T>, E> {
+                Ok(List(Vec::new()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<List<T>, E> {
+                Ok(List(Vec::new()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<List<T>, E> {
+                Ok(List(Vec::new()))
+            }
+            fn visit_unit<E>(self) -> Result<List<T>, E> {
+                Ok(List(Vec::new()))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct T {
+        #[serde(deserialize_with = "string")]
+        name: Option<Box<str>>,
+        #[serde(deserialize_with = "count")]
+        n: Option<u64>,
+        inner: Option<Obj<T2>>,
+        list: List<T2>,
+        #[serde(deserialize_with = "string_map")]
+        labels: Vec<(Box<str>, Box<str>)>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct T2 {
+        #[serde(deserialize_with = "int")]
+        x: Option<i64>,
+    }
+
+    #[test]
+    fn wrong_types_read_as_absent_not_as_errors() {
+        let t: Obj<T> = serde_json::from_str(
+            r#"{"name": 3, "n": "12", "inner": "x", "list": [1, {"x": -2}, {"x": 1.5}],
+               "labels": {"a": "b", "c": 1}, "other": {"deep": [1, 2]}}"#,
+        )
+        .unwrap();
+        let t = t.0;
+        assert_eq!(t.name, None);
+        assert_eq!(t.n, Some(12));
+        assert!(t.inner.is_some_and(|o| o.0.x.is_none()));
+        let xs: Vec<Option<i64>> = t.list.0.iter().map(|e| e.x).collect();
+        assert_eq!(xs, vec![None, Some(-2), None]);
+        assert_eq!(t.labels, vec![("a".into(), "b".into())]);
+        let t: Obj<T> = serde_json::from_str(r#"[{"name": "y"}]"#).unwrap();
+        assert!(t.0.name.is_none());
+        let null: T = serde_json::from_str(r#"{"inner": null, "n": -4}"#).unwrap();
+        assert!(null.inner.is_none());
+        assert_eq!(null.n, Some(0));
+    }
+}
