@@ -152,8 +152,7 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
                 first.push(Span::styled("  cluster ", DIM));
                 first.push(Span::raw(m.cluster.clone()));
             }
-            first.push(Span::styled("  mode ", DIM));
-            first.push(Span::raw(m.mode.clone()));
+            first.push(Span::raw(format!("  {}", m.platform)));
             first.push(Span::styled("  collected ", DIM));
             first.push(Span::raw(m.created.clone()));
             lines.push(Line::from(first));

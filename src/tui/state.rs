@@ -145,7 +145,8 @@ pub struct SourceView {
 pub struct Model {
     pub source: String,
     pub format: String,
-    pub mode: String,
+    /// The platform the checks ran for, and the tool that wrote the bundle when not ours.
+    pub platform: String,
     pub cluster: String,
     pub created: String,
     pub summary: Summary,
@@ -258,7 +259,7 @@ impl Model {
         Model {
             source: escape(&b.source).into_owned(),
             format: b.format.clone(),
-            mode: b.mode.clone(),
+            platform: escape(&b.kind()).into_owned(),
             cluster: cluster.join(", "),
             created: b
                 .created
