@@ -465,12 +465,26 @@ impl Catalog {
                     // phrases it does not redefine: its function still asks for them.
                     let mut check = check;
                     let (old, new) = (&slot.spec, &mut check.spec);
+                    let mut taken = Vec::new();
                     if new.not_evaluated.is_empty() {
                         new.not_evaluated = old.not_evaluated.clone();
+                        taken.extend(
+                            old.not_evaluated
+                                .variants
+                                .keys()
+                                .map(|k| format!("not_evaluated.{k}")),
+                        );
                     }
                     for (k, v) in &old.phrases {
-                        new.phrases.entry(k.clone()).or_insert_with(|| v.clone());
+                        if !new.phrases.contains_key(k) {
+                            new.phrases.insert(k.clone(), v.clone());
+                            taken.push(format!("phrases.{k}"));
+                        }
                     }
+                    // What the family shares stays validated once, for the family.
+                    check
+                        .inherited
+                        .extend(taken.into_iter().filter(|t| slot.inherited.contains(t)));
                     *slot = check
                 }
                 None => cat.checks.push(check),
