@@ -1,7 +1,7 @@
 //! The analysis pipeline, below both the command line and the terminal UI: open the bundle,
 //! parse facts, run the catalog, build the report. It prints nothing and knows no terminal.
 
-use crate::bundle::{Bundle, OpenProgress};
+use crate::bundle::{Bundle, OpenProgress, Unpacked};
 use crate::cli::Config;
 use crate::engine;
 use crate::facts::Facts;
@@ -54,6 +54,40 @@ pub const PHASE_OPENING: u8 = 0;
 pub const PHASE_CHECKING: u8 = 1;
 pub const PHASE_DONE: u8 = 2;
 
+/// Opens the inputs on a thread of their own; each file an archive yields is scanned as soon as
+/// it is whole, while the rest inflates (the scan pass then takes those results, see
+/// [`crate::scan::EarlyScan`]). A folder is only opened here: its files are all there already.
+fn open_scanning(
+    config: &Config,
+    cat: &Catalog,
+    inputs: &[std::path::PathBuf],
+    progress: &Progress,
+) -> Result<Bundle, crate::bundle::OpenError> {
+    let slow_path = config.tuning.slow_path;
+    let (tx, rx) = std::sync::mpsc::channel::<Unpacked>();
+    std::thread::scope(|s| {
+        let opener = s.spawn(move || {
+            let tell = move |u: Unpacked| {
+                // The receiver outlives this thread: a send cannot fail.
+                let _ = tx.send(u);
+            };
+            Bundle::open_streaming(inputs, &config.limits, Some(&progress.open), Some(&tell))
+        });
+        rayon::in_place_scope(|pool| {
+            for u in rx {
+                pool.spawn(move |_| {
+                    if !progress.scan.cancel.load(Ordering::Relaxed) {
+                        progress.scan.early.file(cat, slow_path, &u.entry, &u.disk);
+                    }
+                });
+            }
+        });
+        opener
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Opens the bundle, runs the catalog over it, and keeps the bundle open with the report.
 pub fn analyze_bundle(
     config: &Config,
@@ -64,7 +98,7 @@ pub fn analyze_bundle(
     let inputs: Vec<std::path::PathBuf> = std::iter::once(config.bundle.clone())
         .chain(config.more.iter().cloned())
         .collect();
-    let bundle = Bundle::open_many(&inputs, &config.limits, Some(&progress.open))?;
+    let bundle = open_scanning(config, cat, &inputs, progress)?;
     if progress.open.cancel.load(Ordering::Relaxed) {
         anyhow::bail!("the analysis was cancelled");
     }
@@ -87,4 +121,98 @@ pub fn analyze_bundle(
         manifest,
         report,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{FailOn, Format};
+    use std::path::PathBuf;
+
+    fn config(bundle: PathBuf) -> Config {
+        Config {
+            bundle,
+            more: Vec::new(),
+            format: Format::Json,
+            fail_on: FailOn::Never,
+            analyzers: None,
+            limits: crate::bundle::Limits::default(),
+            threads: None,
+            tuning: crate::facts::Tuning::default(),
+        }
+    }
+
+    fn json(report: &Report) -> serde_json::Value {
+        let mut out = Vec::new();
+        crate::report::json::write(report, &mut out).unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["bundle"]["source"] = serde_json::Value::Null;
+        v["bundle"]["format"] = serde_json::Value::Null;
+        v
+    }
+
+    /// A tar.gz of `entries` (path, bytes) in this order.
+    fn archive(path: &Path, entries: &[(&str, &[u8])]) {
+        let f = std::fs::File::create(path).unwrap();
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (name, bytes) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *bytes).unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap();
+    }
+
+    const MANIFEST: &[u8] =
+        br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#;
+    const LOOP: &[u8] = b"[FATAL] plugin/loop: Loop (127.0.0.1:41093 -> :53) detected for zone \".\", see https://coredns.io/plugins/loop#troubleshooting. Query: \"HINFO 4547991504243258144.3688648895315093531.\"\n";
+    const FINE: &[u8] = b"[INFO] plugin/reload: Running configuration SHA512 = 591cf3\n";
+    const LOG: &str = "b/kubectl/logs/kube-system/coredns-5d78c9869d-8xk2p/coredns.log";
+
+    fn coredns_findings(a: &Analysis) -> usize {
+        a.report
+            .checks
+            .iter()
+            .find(|c| c.id == "kubeadm/coredns-loop")
+            .map_or(0, |c| c.findings.len())
+    }
+
+    #[test]
+    fn an_archive_is_scanned_while_it_inflates_with_the_folders_results() {
+        let cat = load_catalog(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let tgz = dir.path().join("b.tar.gz");
+        archive(&tgz, &[("b/manifest.json", MANIFEST), (LOG, LOOP)]);
+        let progress = Progress::default();
+        let from_archive = analyze_bundle(&config(tgz), &cat, &progress).unwrap();
+        assert_eq!(progress.scan.early.used(), 1, "the log was scanned early");
+        let folder = dir.path().join("f/b");
+        let log = folder.join(LOG.strip_prefix("b/").unwrap());
+        std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+        std::fs::write(folder.join("manifest.json"), MANIFEST).unwrap();
+        std::fs::write(&log, LOOP).unwrap();
+        let from_folder = analyze_bundle(&config(folder), &cat, &Progress::default()).unwrap();
+        assert_eq!(json(&from_archive.report), json(&from_folder.report));
+        assert!(coredns_findings(&from_archive) > 0);
+    }
+
+    #[test]
+    fn a_path_unpacked_twice_is_read_as_its_last_copy() {
+        let cat = load_catalog(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (first, last, found) in [(LOOP, FINE, false), (FINE, LOOP, true)] {
+            let tgz = dir.path().join("b.tar.gz");
+            archive(
+                &tgz,
+                &[("b/manifest.json", MANIFEST), (LOG, first), (LOG, last)],
+            );
+            let progress = Progress::default();
+            let a = analyze_bundle(&config(tgz), &cat, &progress).unwrap();
+            assert_eq!(progress.scan.early.used(), 0, "scanned again, not early");
+            assert_eq!(coredns_findings(&a) > 0, found);
+        }
+    }
 }
