@@ -635,6 +635,15 @@ impl Bundle {
         })
     }
 
+    /// Removes the private folders an archive was unpacked into, now, for a process about to
+    /// end without freeing the bundle (the driver, once the report is written). The bundle's
+    /// files cannot be read afterwards.
+    pub fn remove_unpacked(&self) {
+        for dir in &self._unpacked {
+            let _ = fs::remove_dir_all(dir.path());
+        }
+    }
+
     /// The file at a path: a file the checks read, else a file as sent.
     pub fn file(&self, rel: &str) -> Option<&BundleFile> {
         find(&self.files, rel).or_else(|| find(&self.sent, rel))

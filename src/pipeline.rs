@@ -28,6 +28,14 @@ pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<Report> {
     Ok(analyze_bundle(config, cat, &Progress::default())?.report)
 }
 
+/// Like [`analyze_bundle`], for a process that ends once the report is written: the parsed
+/// facts (every kubectl list of the bundle) are left to the end of the process rather than
+/// freed piece by piece, which takes hundreds of milliseconds on a big bundle. Finish with
+/// [`Analysis::leave`].
+pub fn analyze_to_exit(config: &Config, cat: &Catalog) -> anyhow::Result<Analysis> {
+    run(config, cat, &Progress::default(), Keep::UntilExit)
+}
+
 /// A bundle analyzed and kept open: the terminal UI reads evidence files from it (an archive
 /// stays unpacked in its private folder) for as long as the `Analysis` lives.
 #[derive(Debug)]
@@ -36,6 +44,32 @@ pub struct Analysis {
     /// The collector's records, for per-file status (failed, redacted, bounded).
     pub manifest: Option<Manifest>,
     pub report: Report,
+}
+
+impl Analysis {
+    /// For a process that is about to end, once the report is written and flushed: removes the
+    /// private folder an archive was unpacked into, and leaves everything else to the end of
+    /// the process instead of freeing it.
+    pub fn leave(self) {
+        self.bundle.remove_unpacked();
+        std::mem::forget(self);
+    }
+
+    /// [`Analysis::leave`] for an analysis that was shared (the terminal UI's): other holders
+    /// may still be running, but the process ends anyway.
+    pub fn leave_shared(this: std::sync::Arc<Analysis>) {
+        this.bundle.remove_unpacked();
+        std::mem::forget(this);
+    }
+}
+
+/// What becomes of the parsed facts once the report is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Freed at once: the caller goes on (the terminal UI, a library user, tests).
+    Free,
+    /// Left to the end of the process.
+    UntilExit,
 }
 
 /// How far a run has come, for a UI that shows itself before the analysis ends.
@@ -94,6 +128,15 @@ pub fn analyze_bundle(
     cat: &Catalog,
     progress: &Progress,
 ) -> anyhow::Result<Analysis> {
+    run(config, cat, progress, Keep::Free)
+}
+
+fn run(
+    config: &Config,
+    cat: &Catalog,
+    progress: &Progress,
+    keep: Keep,
+) -> anyhow::Result<Analysis> {
     progress.phase.store(PHASE_OPENING, Ordering::Relaxed);
     let inputs: Vec<std::path::PathBuf> = std::iter::once(config.bundle.clone())
         .chain(config.more.iter().cloned())
@@ -106,10 +149,14 @@ pub fn analyze_bundle(
     let (manifest, report) = {
         let facts = Facts::with_tuning(&bundle, config.tuning);
         let results = engine::run_with_progress(cat, &facts, Some(&progress.scan));
-        (
+        let done = (
             facts.manifest().cloned(),
             Report::new(&bundle, &facts, results),
-        )
+        );
+        if keep == Keep::UntilExit {
+            std::mem::forget(facts);
+        }
+        done
     };
     if progress.scan.cancel.load(Ordering::Relaxed) {
         // Files the scan stopped reading would look unreadable: these results are not real.

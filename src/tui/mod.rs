@@ -375,10 +375,17 @@ pub fn run_terminal(config: &Config, catalog: Catalog) -> anyhow::Result<u8> {
     drop(guard);
     job.stop();
     result?;
-    Ok(match &ui.analysis {
+    let code = match &ui.analysis {
         Some(a) => exit_code(&a.report, config.fail_on),
         None => EXIT_CLEAN,
-    })
+    };
+    // The terminal is restored and the process ends now: nothing more is freed (the unpacked
+    // archive's private folder is still removed).
+    if let Some(a) = ui.analysis.take() {
+        Analysis::leave_shared(a);
+    }
+    std::mem::forget(ui);
+    Ok(code)
 }
 
 /// Puts `text` on the clipboard through the terminal (OSC 52), which works over ssh and in
