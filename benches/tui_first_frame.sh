@@ -26,7 +26,8 @@ for _ in 1 2 3; do
     screen=$(tmux -L "$sock" capture-pane -p 2>/dev/null || true)
     t=$(now)
     if [ -z "$first" ] && grep -q "kubetriage" <<<"$screen"; then first=$t; fi
-    if grep -q "Checks (" <<<"$screen"; then list=$t; break; fi
+    # The loading screen shows "Checks (0)"; the list counts the catalog.
+    if grep -Eq "Checks \([1-9]" <<<"$screen"; then list=$t; break; fi
     if [ $(( (t - start) / 1000000000 )) -gt 900 ]; then echo "no check list after 900 s" >&2; exit 1; fi
     sleep 0.005
   done

@@ -122,6 +122,17 @@ fn open_scanning(
     })
 }
 
+/// Like [`analyze_bundle`], leaving the parsed facts to the end of the process (see
+/// [`analyze_to_exit`]): for the terminal UI, whose check list then shows as soon as the checks
+/// end.
+pub fn analyze_bundle_to_exit(
+    config: &Config,
+    cat: &Catalog,
+    progress: &Progress,
+) -> anyhow::Result<Analysis> {
+    run(config, cat, progress, Keep::UntilExit)
+}
+
 /// Opens the bundle, runs the catalog over it, and keeps the bundle open with the report.
 pub fn analyze_bundle(
     config: &Config,

@@ -112,7 +112,9 @@ impl Job {
         let p = progress.clone();
         let cfg = config.clone();
         let handle = thread::spawn(move || {
-            let r = pipeline::analyze_bundle(&cfg, &catalog, &p);
+            // The UI is the process's last work: the parsed facts are not freed before the
+            // check list shows (on a big bundle that takes seconds), nor after.
+            let r = pipeline::analyze_bundle_to_exit(&cfg, &catalog, &p);
             let _ = tx.send(r);
         });
         let archive_len = std::fs::metadata(&config.bundle)
@@ -352,7 +354,9 @@ where
 pub fn run_terminal(config: &Config, catalog: Catalog) -> anyhow::Result<u8> {
     let catalog = Arc::new(catalog);
     let mut job = Job::start(config, catalog.clone());
-    job.wait_briefly(Duration::from_millis(200))?;
+    // Long enough for a bundle that cannot be opened to fail before the screen is taken over,
+    // short enough for the first frame to come within 100 ms.
+    job.wait_briefly(Duration::from_millis(40))?;
     let mut terminal = match setup() {
         Ok(t) => t,
         Err(e) => {
