@@ -6,8 +6,10 @@
 #   rg -f PATTERNS FOLDER                a person grepping for the catalog's log patterns
 # Each timing is the median of 3 runs; memory is the peak resident set size (GNU time).
 #
-#   benches/run.sh [small] [medium] [large] [all] [--scale-logs]
+#   benches/run.sh [small] [medium] [large] [all] [--scale-logs] [json-heavy] [json-heavy-x2]
 # --scale-logs adds the large bundle with twice the journals and logs (memory must stay flat).
+# json-heavy is a cluster of 5,000 nodes, 150,000 pods and 100,000 events in kubectl's own JSON
+# shapes with modest logs; json-heavy-x2 doubles only its JSON (memory must stay flat).
 # Bundles are generated once into bench-out/ (git-ignored) by examples/gen_bundle.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,9 +17,9 @@ sizes="" scale=""
 for a in "$@"; do
   case $a in
     all) sizes="small medium large" ;;
-    small|medium|large) sizes="$sizes $a" ;;
+    small|medium|large|json-heavy|json-heavy-x2) sizes="$sizes $a" ;;
     --scale-logs) scale=1 ;;
-    *) echo "benches/run.sh: unknown argument $a: use small, medium, large, all, --scale-logs" >&2; exit 2 ;;
+    *) echo "benches/run.sh: unknown argument $a: use small, medium, large, all, --scale-logs, json-heavy, json-heavy-x2" >&2; exit 2 ;;
   esac
 done
 [ -n "$sizes" ] || sizes="small medium large"

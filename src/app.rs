@@ -122,13 +122,14 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         out.flush()?;
         return Ok(exit_code(&report, config.fail_on));
     }
-    let report = analyze(&config, &cat)?;
+    let analysis = pipeline::analyze_to_exit(&config, &cat)?;
+    let report = &analysis.report;
     let opts = args.report_options(Some(&cat));
     let written = match config.format {
         Format::Html => unreachable!("written above"),
-        Format::Text | Format::Tui => report::text::write_with(&report, &opts, &mut out),
-        Format::Json => report::json::write(&report, &mut out),
-        Format::Markdown => report::markdown::write_with(&report, &opts, &mut out),
+        Format::Text | Format::Tui => report::text::write_with(report, &opts, &mut out),
+        Format::Json => report::json::write(report, &mut out),
+        Format::Markdown => report::markdown::write_with(report, &opts, &mut out),
     }
     .and_then(|()| out.flush());
     // A reader that stops early (`| head`) does not change the verdict: the exit code depends
@@ -137,7 +138,12 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other?,
     }
-    Ok(exit_code(&report, config.fail_on))
+    let code = exit_code(report, config.fail_on);
+    // Written and flushed: the process ends now, so nothing more is freed (the unpacked
+    // archive's private folder is still removed).
+    drop(out);
+    analysis.leave();
+    Ok(code)
 }
 
 /// `kubetriage check-spec DIR [BUNDLE]`: every spec of DIR checked (all errors listed, each with

@@ -7,7 +7,7 @@
 //! written outside that folder, and no link is ever created or followed.
 
 use crate::layout::{Input, Layout, Origin, View};
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use serde::Serialize;
 use std::cell::Cell;
 use std::fs;
@@ -44,6 +44,20 @@ impl Default for Limits {
         }
     }
 }
+
+/// A file of an archive that has just been unpacked whole: the analysis may start on it while
+/// the rest of the archive is still inflating.
+#[derive(Debug, Clone)]
+pub struct Unpacked {
+    /// The entry's path inside the archive, `/`-separated (the archive's top folder included).
+    pub entry: String,
+    /// Where it was written, inside the private unpack folder.
+    pub disk: PathBuf,
+    pub size: u64,
+}
+
+/// Told of each archive file as soon as it is unpacked (see [`Bundle::open_streaming`]).
+pub type OnUnpacked<'a> = &'a (dyn Fn(Unpacked) + Sync);
 
 /// What the user handed us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -174,9 +188,27 @@ impl Bundle {
         limits: &Limits,
         archive_read: Option<&OpenProgress>,
     ) -> Result<Bundle, OpenError> {
+        Self::open_streaming(paths, limits, archive_read, None)
+    }
+
+    /// Like [`Bundle::open_many`], telling `on_unpacked` of each file of an archive as soon as
+    /// it is written whole, so that work on it can overlap the inflating of the rest. Nothing
+    /// changes in what is unpacked or refused; a file may be told of twice when an archive
+    /// holds the same path twice (the later copy is the one kept).
+    pub fn open_streaming(
+        paths: &[PathBuf],
+        limits: &Limits,
+        archive_read: Option<&OpenProgress>,
+        on_unpacked: Option<OnUnpacked>,
+    ) -> Result<Bundle, OpenError> {
         let mut raws = Vec::new();
         for p in paths {
-            raws.push(Self::open_raw(p, limits, archive_read)?);
+            raws.push(Self::open_raw_streaming(
+                p,
+                limits,
+                archive_read,
+                on_unpacked,
+            )?);
         }
         let source = if paths.len() == 1 {
             paths[0].clone()
@@ -264,6 +296,15 @@ impl Bundle {
         limits: &Limits,
         archive_read: Option<&OpenProgress>,
     ) -> Result<Raw, OpenError> {
+        Self::open_raw_streaming(path, limits, archive_read, None)
+    }
+
+    fn open_raw_streaming(
+        path: &Path,
+        limits: &Limits,
+        archive_read: Option<&OpenProgress>,
+        on_unpacked: Option<OnUnpacked>,
+    ) -> Result<Raw, OpenError> {
         let meta = fs::metadata(path).map_err(|e| {
             unreadable(
                 path,
@@ -278,15 +319,15 @@ impl Bundle {
             .map_err(|e| unreadable(path, format!("cannot read: {e}")))?;
         let head = &head[..n];
         if head.starts_with(&[0x1f, 0x8b]) {
-            Self::open_archive(path, Format::TarGz, limits, archive_read)
+            Self::open_archive(path, Format::TarGz, limits, archive_read, on_unpacked)
         } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-            Self::open_archive(path, Format::TarXz, limits, archive_read)
+            Self::open_archive(path, Format::TarXz, limits, archive_read, on_unpacked)
         } else if head.starts_with(b"BZh") {
-            Self::open_archive(path, Format::TarBz2, limits, archive_read)
+            Self::open_archive(path, Format::TarBz2, limits, archive_read, on_unpacked)
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Self::open_archive(path, Format::TarZst, limits, archive_read)
+            Self::open_archive(path, Format::TarZst, limits, archive_read, on_unpacked)
         } else if head.len() >= 262 && &head[257..262] == b"ustar" {
-            Self::open_archive(path, Format::Tar, limits, archive_read)
+            Self::open_archive(path, Format::Tar, limits, archive_read, on_unpacked)
         } else if head.starts_with(b"PK\x03\x04") {
             Err(unreadable(
                 path,
@@ -376,15 +417,21 @@ impl Bundle {
         format: Format,
         limits: &Limits,
         archive_read: Option<&OpenProgress>,
+        on_unpacked: Option<OnUnpacked>,
     ) -> Result<Raw, OpenError> {
         let file =
             fs::File::open(path).map_err(|e| unreadable(path, format!("cannot open: {e}")))?;
         let compressed = Rc::new(Cell::new(0u64));
-        let counted = CountingReader {
-            inner: io::BufReader::with_capacity(1 << 20, file),
-            count: compressed.clone(),
-            progress: archive_read,
-        };
+        // Counted as the decoders take it, then buffered once: the gzip decoder inflates
+        // straight from this large buffer of the compressed file, with no copy in between.
+        let counted = io::BufReader::with_capacity(
+            1 << 20,
+            CountingReader {
+                inner: file,
+                count: compressed.clone(),
+                progress: archive_read,
+            },
+        );
         let reader: Box<dyn Read + '_> = match format {
             Format::TarGz => Box::new(MultiGzDecoder::new(counted)),
             Format::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(counted)),
@@ -413,6 +460,7 @@ impl Bundle {
             &compressed,
             &mut links,
             &mut problems,
+            on_unpacked,
         )
         .map_err(|m| unreadable(path, m))?;
         if entries == 0 && problems.iter().any(|p| p.problem.starts_with("archive")) {
@@ -587,6 +635,15 @@ impl Bundle {
         })
     }
 
+    /// Removes the private folders an archive was unpacked into, now, for a process about to
+    /// end without freeing the bundle (the driver, once the report is written). The bundle's
+    /// files cannot be read afterwards.
+    pub fn remove_unpacked(&self) {
+        for dir in &self._unpacked {
+            let _ = fs::remove_dir_all(dir.path());
+        }
+    }
+
     /// The file at a path: a file the checks read, else a file as sent.
     pub fn file(&self, rel: &str) -> Option<&BundleFile> {
         find(&self.files, rel).or_else(|| find(&self.sent, rel))
@@ -707,6 +764,7 @@ fn unpack(
     compressed: &Rc<Cell<u64>>,
     links: &mut Vec<(String, String)>,
     problems: &mut Vec<Problem>,
+    on_unpacked: Option<OnUnpacked>,
 ) -> Result<u64, String> {
     let mut archive = tar::Archive::new(reader);
     let entries = match archive.entries() {
@@ -870,6 +928,15 @@ fn unpack(
             ));
         }
         written += 1;
+        // Closed and whole as it will stay: work on it may start.
+        drop(out);
+        if let Some(tell) = on_unpacked {
+            tell(Unpacked {
+                entry: rel_string(&rel),
+                disk: out_path.clone(),
+                size: this_file,
+            });
+        }
         if let Some(why) = failed {
             problems.push(Problem {
                 file: rel_string(&rel),

@@ -1,7 +1,7 @@
 //! The analysis pipeline, below both the command line and the terminal UI: open the bundle,
 //! parse facts, run the catalog, build the report. It prints nothing and knows no terminal.
 
-use crate::bundle::{Bundle, OpenProgress};
+use crate::bundle::{Bundle, OpenProgress, Unpacked};
 use crate::cli::Config;
 use crate::engine;
 use crate::facts::Facts;
@@ -30,6 +30,14 @@ pub fn analyze(config: &Config, cat: &Catalog) -> anyhow::Result<Report> {
     Ok(analyze_bundle(config, cat, &Progress::default())?.report)
 }
 
+/// Like [`analyze_bundle`], for a process that ends once the report is written: the parsed
+/// facts (every kubectl list of the bundle) are left to the end of the process rather than
+/// freed piece by piece, which takes hundreds of milliseconds on a big bundle. Finish with
+/// [`Analysis::leave`].
+pub fn analyze_to_exit(config: &Config, cat: &Catalog) -> anyhow::Result<Analysis> {
+    run(config, cat, &Progress::default(), Keep::UntilExit)
+}
+
 /// A bundle analyzed and kept open: the terminal UI reads evidence files from it (an archive
 /// stays unpacked in its private folder) for as long as the `Analysis` lives.
 #[derive(Debug)]
@@ -39,6 +47,32 @@ pub struct Analysis {
     /// The collector's records, for per-file status (failed, redacted, bounded).
     pub manifest: Option<Manifest>,
     pub report: Report,
+}
+
+impl Analysis {
+    /// For a process that is about to end, once the report is written and flushed: removes the
+    /// private folder an archive was unpacked into, and leaves everything else to the end of
+    /// the process instead of freeing it.
+    pub fn leave(self) {
+        self.bundle.remove_unpacked();
+        std::mem::forget(self);
+    }
+
+    /// [`Analysis::leave`] for an analysis that was shared (the terminal UI's): other holders
+    /// may still be running, but the process ends anyway.
+    pub fn leave_shared(this: std::sync::Arc<Analysis>) {
+        this.bundle.remove_unpacked();
+        std::mem::forget(this);
+    }
+}
+
+/// What becomes of the parsed facts once the report is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Freed at once: the caller goes on (the terminal UI, a library user, tests).
+    Free,
+    /// Left to the end of the process.
+    UntilExit,
 }
 
 /// How far a run has come, for a UI that shows itself before the analysis ends.
@@ -59,14 +93,57 @@ pub const PHASE_OPENING: u8 = 0;
 pub const PHASE_CHECKING: u8 = 1;
 pub const PHASE_DONE: u8 = 2;
 
+/// Opens the inputs on a thread of their own; each file an archive yields is scanned as soon as
+/// it is whole, while the rest inflates (the scan pass then takes those results, see
+/// [`crate::scan::EarlyScan`]). A folder is only opened here: its files are all there already.
+fn open_scanning(
+    config: &Config,
+    cat: &Catalog,
+    inputs: &[std::path::PathBuf],
+    progress: &Progress,
+) -> Result<Bundle, crate::bundle::OpenError> {
+    let slow_path = config.tuning.slow_path;
+    let (tx, rx) = std::sync::mpsc::channel::<Unpacked>();
+    std::thread::scope(|s| {
+        let opener = s.spawn(move || {
+            let tell = move |u: Unpacked| {
+                // The receiver outlives this thread: a send cannot fail.
+                let _ = tx.send(u);
+            };
+            Bundle::open_streaming(inputs, &config.limits, Some(&progress.open), Some(&tell))
+        });
+        rayon::in_place_scope(|pool| {
+            for u in rx {
+                pool.spawn(move |_| {
+                    if !progress.scan.cancel.load(Ordering::Relaxed) {
+                        progress.scan.early.file(cat, slow_path, &u.entry, &u.disk);
+                    }
+                });
+            }
+        });
+        opener
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Opens the bundle, runs the catalog over it, and keeps the bundle open with the report.
 pub fn analyze_bundle(
     config: &Config,
     cat: &Catalog,
     progress: &Progress,
 ) -> anyhow::Result<Analysis> {
+    run(config, cat, progress, Keep::Free)
+}
+
+fn run(
+    config: &Config,
+    cat: &Catalog,
+    progress: &Progress,
+    keep: Keep,
+) -> anyhow::Result<Analysis> {
     let mut out = None;
-    analyze_then_timeline(config, cat, progress, |a| {
+    analyze_keeping(config, cat, progress, keep, |a| {
         out = Some(a);
         false
     });
@@ -83,11 +160,21 @@ pub fn analyze_then_timeline(
     progress: &Progress,
     deliver: impl FnOnce(anyhow::Result<Analysis>) -> bool,
 ) -> Option<Timeline> {
+    analyze_keeping(config, cat, progress, Keep::Free, deliver)
+}
+
+fn analyze_keeping(
+    config: &Config,
+    cat: &Catalog,
+    progress: &Progress,
+    keep: Keep,
+    deliver: impl FnOnce(anyhow::Result<Analysis>) -> bool,
+) -> Option<Timeline> {
     progress.phase.store(PHASE_OPENING, Ordering::Relaxed);
     let inputs: Vec<std::path::PathBuf> = std::iter::once(config.bundle.clone())
         .chain(config.more.iter().cloned())
         .collect();
-    let bundle = match Bundle::open_many(&inputs, &config.limits, Some(&progress.open)) {
+    let bundle = match open_scanning(config, cat, &inputs, progress) {
         Ok(b) => Arc::new(b),
         Err(e) => {
             deliver(Err(e.into()));
@@ -116,6 +203,10 @@ pub fn analyze_then_timeline(
         report,
     }));
     if !wanted {
+        if keep == Keep::UntilExit {
+            // Freeing every parsed list takes hundreds of milliseconds the process does not need.
+            std::mem::forget(facts);
+        }
         return None;
     }
     let tl = timeline::build_with(
@@ -125,4 +216,98 @@ pub fn analyze_then_timeline(
         Some(&progress.timeline_cancel),
     );
     (!progress.timeline_cancel.load(Ordering::Relaxed)).then_some(tl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{FailOn, Format};
+    use std::path::PathBuf;
+
+    fn config(bundle: PathBuf) -> Config {
+        Config {
+            bundle,
+            more: Vec::new(),
+            format: Format::Json,
+            fail_on: FailOn::Never,
+            analyzers: None,
+            limits: crate::bundle::Limits::default(),
+            threads: None,
+            tuning: crate::facts::Tuning::default(),
+        }
+    }
+
+    fn json(report: &Report) -> serde_json::Value {
+        let mut out = Vec::new();
+        crate::report::json::write(report, &mut out).unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["bundle"]["source"] = serde_json::Value::Null;
+        v["bundle"]["format"] = serde_json::Value::Null;
+        v
+    }
+
+    /// A tar.gz of `entries` (path, bytes) in this order.
+    fn archive(path: &Path, entries: &[(&str, &[u8])]) {
+        let f = std::fs::File::create(path).unwrap();
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (name, bytes) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *bytes).unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap();
+    }
+
+    const MANIFEST: &[u8] =
+        br#"{"format":1,"created":"2026-11-20T10:15:00Z","mode":"kubeadm","sources":[]}"#;
+    const LOOP: &[u8] = b"[FATAL] plugin/loop: Loop (127.0.0.1:41093 -> :53) detected for zone \".\", see https://coredns.io/plugins/loop#troubleshooting. Query: \"HINFO 4547991504243258144.3688648895315093531.\"\n";
+    const FINE: &[u8] = b"[INFO] plugin/reload: Running configuration SHA512 = 591cf3\n";
+    const LOG: &str = "b/kubectl/logs/kube-system/coredns-5d78c9869d-8xk2p/coredns.log";
+
+    fn coredns_findings(a: &Analysis) -> usize {
+        a.report
+            .checks
+            .iter()
+            .find(|c| c.id == "kubeadm/coredns-loop")
+            .map_or(0, |c| c.findings.len())
+    }
+
+    #[test]
+    fn an_archive_is_scanned_while_it_inflates_with_the_folders_results() {
+        let cat = load_catalog(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let tgz = dir.path().join("b.tar.gz");
+        archive(&tgz, &[("b/manifest.json", MANIFEST), (LOG, LOOP)]);
+        let progress = Progress::default();
+        let from_archive = analyze_bundle(&config(tgz), &cat, &progress).unwrap();
+        assert_eq!(progress.scan.early.used(), 1, "the log was scanned early");
+        let folder = dir.path().join("f/b");
+        let log = folder.join(LOG.strip_prefix("b/").unwrap());
+        std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+        std::fs::write(folder.join("manifest.json"), MANIFEST).unwrap();
+        std::fs::write(&log, LOOP).unwrap();
+        let from_folder = analyze_bundle(&config(folder), &cat, &Progress::default()).unwrap();
+        assert_eq!(json(&from_archive.report), json(&from_folder.report));
+        assert!(coredns_findings(&from_archive) > 0);
+    }
+
+    #[test]
+    fn a_path_unpacked_twice_is_read_as_its_last_copy() {
+        let cat = load_catalog(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (first, last, found) in [(LOOP, FINE, false), (FINE, LOOP, true)] {
+            let tgz = dir.path().join("b.tar.gz");
+            archive(
+                &tgz,
+                &[("b/manifest.json", MANIFEST), (LOG, first), (LOG, last)],
+            );
+            let progress = Progress::default();
+            let a = analyze_bundle(&config(tgz), &cat, &progress).unwrap();
+            assert_eq!(progress.scan.early.used(), 0, "scanned again, not early");
+            assert_eq!(coredns_findings(&a) > 0, found);
+        }
+    }
 }

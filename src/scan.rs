@@ -10,8 +10,9 @@ use crate::template::Vars;
 use rayon::prelude::*;
 use regex::bytes::RegexSet;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Lines longer than this are matched on their first part only (a file of one enormous line
 /// must not exhaust memory).
@@ -62,6 +63,116 @@ pub struct ScanProgress {
     /// Set to stop early (the user quit): reads then fail, so the results are incomplete and
     /// must be thrown away.
     pub cancel: AtomicBool,
+    /// Files of an archive already scanned while the rest of it was inflating; the pass takes
+    /// their results instead of reading them again.
+    pub early: EarlyScan,
+}
+
+/// Scans of an archive's files made as each one finished unpacking, before the bundle's layout
+/// is known. Each is made under the path the file would have in our own layout (the archive's
+/// top folder taken off) and is used only when the bundle, once opened, reads that very file
+/// under that very path as itself: then the result is the one the pass would compute, since a
+/// file's scan depends only on its path, its bytes and the catalog. Anything else (another
+/// tool's layout, an archive without a top folder, a path unpacked twice) is scanned again.
+#[derive(Default)]
+pub struct EarlyScan {
+    /// Matchers compiled so far, by the scans they join.
+    matchers: Mutex<HashMap<Wanted, Arc<Matcher>>>,
+    /// By file on disk: the path it was scanned as, and what was found (`None` when the path
+    /// was unpacked twice and the scan cannot be trusted).
+    done: Mutex<HashMap<PathBuf, Option<(String, FileScan)>>>,
+    /// How many early results the pass took.
+    used: AtomicU64,
+}
+
+impl std::fmt::Debug for EarlyScan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.done.lock().map(|d| d.len()).unwrap_or(0);
+        write!(f, "EarlyScan({n} files)")
+    }
+}
+
+impl EarlyScan {
+    /// Scans a file just unpacked from an archive: `entry` is its path in the archive, `disk`
+    /// where it was written. Files no scan reads cost nothing.
+    pub fn file(&self, catalog: &Catalog, slow_path: bool, entry: &str, disk: &Path) {
+        let Some((_, path)) = entry.split_once('/') else {
+            return;
+        };
+        // The manifest is scanned through its parsed records, which need the whole bundle.
+        if path == "manifest.json" {
+            return;
+        }
+        let wanted = wanted_by(catalog, path);
+        if wanted.is_empty() {
+            return;
+        }
+        if let Ok(mut done) = self.done.lock()
+            && let Some(before) = done.get_mut(disk)
+        {
+            // Unpacked twice: the copy on disk may change under a scan. Leave it to the pass.
+            *before = None;
+            return;
+        }
+        let matcher = {
+            let Ok(mut m) = self.matchers.lock() else {
+                return;
+            };
+            m.entry(wanted.clone())
+                .or_insert_with(|| Arc::new(Matcher::new(catalog, &wanted, slow_path)))
+                .clone()
+        };
+        let mut read = 0;
+        let r = scan_disk_file(
+            catalog,
+            path,
+            disk,
+            None,
+            &wanted,
+            &matcher,
+            Counter {
+                progress: None,
+                read: &mut read,
+            },
+        );
+        if let Ok(mut done) = self.done.lock() {
+            match done.get_mut(disk) {
+                Some(before) => *before = None,
+                None => {
+                    done.insert(disk.to_path_buf(), Some((path.to_string(), r)));
+                }
+            }
+        }
+    }
+
+    /// The early result for a file the pass is about to scan, if it is the pass's own.
+    fn take(&self, path: &str, disk: &Path) -> Option<FileScan> {
+        let mut done = self.done.lock().ok()?;
+        match done.get(disk) {
+            Some(Some((p, _))) if p == path => {}
+            _ => return None,
+        }
+        self.used.fetch_add(1, Ordering::Relaxed);
+        done.remove(disk).flatten().map(|(_, r)| r)
+    }
+
+    /// How many files the pass did not have to read again.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+}
+
+/// The (check, scan) pairs whose file globs take `path`.
+fn wanted_by(catalog: &Catalog, path: &str) -> Wanted {
+    let mut wanted = Vec::new();
+    for (ci, c) in catalog.checks.iter().enumerate() {
+        for (si, s) in c.scans.iter().enumerate() {
+            if s.files.is_match(path) {
+                wanted.push((ci, si));
+            }
+        }
+    }
+    wanted
 }
 
 pub fn run(catalog: &Catalog, facts: &Facts) -> ScanResults {
@@ -85,14 +196,9 @@ pub fn run_with_progress(
     let mut set_list: Vec<Wanted> = Vec::new();
     let mut work: Vec<(&BundleFile, usize)> = Vec::new();
     for f in &facts.bundle.files {
-        let mut wanted = Vec::new();
-        for (ci, c) in catalog.checks.iter().enumerate() {
-            for (si, s) in c.scans.iter().enumerate() {
-                if s.files.is_match(&f.path) {
-                    wanted.push((ci, si));
-                    files_scanned[ci][si] += 1;
-                }
-            }
+        let wanted = wanted_by(catalog, &f.path);
+        for &(ci, si) in &wanted {
+            files_scanned[ci][si] += 1;
         }
         if wanted.is_empty() {
             continue;
@@ -115,6 +221,15 @@ pub fn run_with_progress(
     let per_file: Vec<FileScan> = work
         .par_iter()
         .map(|(f, id)| {
+            // Scanned already while the archive was inflating, as this very file and path.
+            if let Some(p) = progress
+                && f.path != "manifest.json"
+                && facts.bundle.origin(&f.path).is_none()
+                && let Some(r) = p.early.take(&f.path, &facts.bundle.disk_path(&f.path))
+            {
+                p.bytes_done.fetch_add(f.size, Ordering::Relaxed);
+                return r;
+            }
             let mut read = 0;
             let r = scan_file(
                 catalog,
@@ -206,11 +321,58 @@ fn scan_file(
     matcher: &Matcher,
     counter: Counter,
 ) -> FileScan {
-    let set = &matcher.set;
-    let file: Arc<str> = Arc::from(f.path.as_str());
     let origin = facts.bundle.origin(&f.path);
+    if f.path != "manifest.json" {
+        return scan_disk_file(
+            catalog,
+            &f.path,
+            &facts.bundle.disk_path(&f.path),
+            origin,
+            wanted,
+            matcher,
+            counter,
+        );
+    }
     let mut out = Vec::new();
-    let on_line = |line_no: usize, line: &[u8], out: &mut Vec<(usize, ScanMatch)>| {
+    let on_line = line_matcher(catalog, &f.path, origin, wanted, matcher);
+    // The manifest is scanned for the stderr the collector recorded, decoded from JSON, with
+    // each stderr line reported at the line of its record's "stderr" key.
+    let doc = facts
+        .text("manifest.json")
+        .map_err(|u| (f.path.clone(), u.reason))?;
+    let Some(m) = facts.manifest() else {
+        return Ok(out);
+    };
+    let mut key_lines = doc
+        .lines()
+        .filter(|(_, l)| l.contains("\"stderr\""))
+        .map(|(n, _)| n);
+    let mut compact_line = 1;
+    for src in &m.sources {
+        let Some(stderr) = src.stderr.as_deref() else {
+            continue;
+        };
+        let at = key_lines.next().unwrap_or(compact_line);
+        compact_line = at;
+        for l in stderr.lines() {
+            on_line(at, l.as_bytes(), &mut out);
+        }
+    }
+    Ok(out)
+}
+
+/// What a line of the file read as `path` gives: the matches of the wanted scans, each with
+/// its captures, in scan order.
+fn line_matcher<'a>(
+    catalog: &'a Catalog,
+    path: &str,
+    origin: Option<Arc<crate::layout::Origin>>,
+    wanted: &'a Wanted,
+    matcher: &'a Matcher,
+) -> impl Fn(usize, &[u8], &mut Vec<(usize, ScanMatch)>) + 'a {
+    let set = &matcher.set;
+    let file: Arc<str> = Arc::from(path);
+    move |line_no: usize, line: &[u8], out: &mut Vec<(usize, ScanMatch)>| {
         if !set.is_match(line) {
             return;
         }
@@ -244,40 +406,28 @@ fn scan_file(
                 },
             ));
         }
-    };
-    if f.path == "manifest.json" {
-        // The manifest is scanned for the stderr the collector recorded, decoded from JSON, with
-        // each stderr line reported at the line of its record's "stderr" key.
-        let doc = facts
-            .text("manifest.json")
-            .map_err(|u| (f.path.clone(), u.reason))?;
-        let Some(m) = facts.manifest() else {
-            return Ok(out);
-        };
-        let mut key_lines = doc
-            .lines()
-            .filter(|(_, l)| l.contains("\"stderr\""))
-            .map(|(n, _)| n);
-        let mut compact_line = 1;
-        for src in &m.sources {
-            let Some(stderr) = src.stderr.as_deref() else {
-                continue;
-            };
-            let at = key_lines.next().unwrap_or(compact_line);
-            compact_line = at;
-            for l in stderr.lines() {
-                on_line(at, l.as_bytes(), &mut out);
-            }
-        }
-        return Ok(out);
     }
-    let fh = std::fs::File::open(facts.bundle.disk_path(&f.path))
-        .map_err(|e| (f.path.clone(), e.to_string()))?;
+}
+
+/// Scans one file on disk, read as `path` (for the file globs, the matches and the errors);
+/// `origin` maps its lines to the file as sent.
+fn scan_disk_file(
+    catalog: &Catalog,
+    path: &str,
+    disk: &Path,
+    origin: Option<Arc<crate::layout::Origin>>,
+    wanted: &Wanted,
+    matcher: &Matcher,
+    counter: Counter,
+) -> FileScan {
+    let mut out = Vec::new();
+    let on_line = line_matcher(catalog, path, origin, wanted, matcher);
+    let fh = std::fs::File::open(disk).map_err(|e| (path.to_string(), e.to_string()))?;
     let fh = Counted { inner: fh, counter };
     for_each_candidate_line(fh, matcher.prefilter.as_ref(), |n, line| {
         on_line(n, line, &mut out)
     })
-    .map_err(|e| (f.path.clone(), e.to_string()))?;
+    .map_err(|e| (path.to_string(), e.to_string()))?;
     Ok(out)
 }
 

@@ -281,11 +281,23 @@ fn every_catalog_check_appears_once_sorted_by_severity_then_id() {
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
     for (bundle, _) in expectations() {
         let folder = testdata().join(&bundle);
         let (_, one) = run_json(&folder, &["--threads", "1"]);
         let (_, four) = run_json(&folder, &["--threads", "4"]);
         assert_eq!(one, four, "{bundle}");
+        // An archive is scanned while it inflates, on however many threads there are.
+        if folder.is_dir() {
+            let archive = pack_tar_gz(&folder, tmp.path());
+            for threads in ["1", "4"] {
+                let (_, packed) = run_json(&archive, &["--threads", threads]);
+                assert_eq!(
+                    packed["checks"], one["checks"],
+                    "{bundle}: the .tar.gz at {threads} threads"
+                );
+            }
+        }
     }
 }
 

@@ -121,6 +121,14 @@ fn escaping_entries_are_refused_and_nothing_lands_outside() {
         files_under(&sandbox.path().join("tmp")).is_empty(),
         "left files behind in TMPDIR"
     );
+    // The process ends without freeing the analysis, but removes its private folder whole.
+    assert_eq!(
+        std::fs::read_dir(sandbox.path().join("tmp"))
+            .unwrap()
+            .count(),
+        0,
+        "left the unpack folder behind in TMPDIR"
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let problems = report["bundle"]["problems"].to_string();
     for expected in [

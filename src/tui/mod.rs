@@ -388,7 +388,9 @@ where
 pub fn run_terminal(config: &Config, catalog: Catalog) -> anyhow::Result<u8> {
     let catalog = Arc::new(catalog);
     let mut job = Job::start(config, catalog.clone());
-    job.wait_briefly(Duration::from_millis(200))?;
+    // Long enough for a bundle that cannot be opened to fail before the screen is taken over,
+    // short enough for the first frame to come within 100 ms.
+    job.wait_briefly(Duration::from_millis(40))?;
     let mut terminal = match setup() {
         Ok(t) => t,
         Err(e) => {
@@ -411,10 +413,17 @@ pub fn run_terminal(config: &Config, catalog: Catalog) -> anyhow::Result<u8> {
     drop(guard);
     job.stop();
     result?;
-    Ok(match &ui.analysis {
+    let code = match &ui.analysis {
         Some(a) => exit_code(&a.report, config.fail_on),
         None => EXIT_CLEAN,
-    })
+    };
+    // The terminal is restored and the process ends now: nothing more is freed (the unpacked
+    // archive's private folder is still removed).
+    if let Some(a) = ui.analysis.take() {
+        Analysis::leave_shared(a);
+    }
+    std::mem::forget(ui);
+    Ok(code)
 }
 
 /// Puts `text` on the clipboard through the terminal (OSC 52), which works over ssh and in
