@@ -3,11 +3,11 @@
 
 use super::{package_line_version, package_version};
 use crate::checks::Ctx;
+use crate::cluster::{Container, Pod, State};
 use crate::facts::{Item, JsonDoc};
 use crate::model::Evidence;
 use crate::objpath::str_at;
 use crate::version::Version;
-use serde_json::Value;
 
 /// A container of a pod that is not running and keeps failing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,46 +33,34 @@ impl Failing {
 
 /// The containers of a pod in `CrashLoopBackOff`, `RunContainerError` or `Error` (terminated
 /// with an error and not restarted yet), init containers included.
-pub fn failing_containers(pod: &Value) -> Vec<Failing> {
-    let mut out = Vec::new();
+pub fn failing_containers(pod: &Pod) -> Vec<Failing> {
     // kubectl shows a pod-level reason (Evicted, NodeShutdown...) or Terminating instead of its
     // containers' states: such a pod is gone or going, not crash-looping.
-    if str_at(pod, "status.reason").is_some_and(|r| !r.is_empty())
-        || pod
-            .get("metadata")
-            .and_then(|m| m.get("deletionTimestamp"))
-            .is_some_and(|t| !t.is_null())
-    {
-        return out;
+    if pod.is_gone() {
+        return Vec::new();
     }
-    for (key, init) in [
-        ("initContainerStatuses", true),
-        ("containerStatuses", false),
-    ] {
-        let Some(statuses) = pod
-            .get("status")
-            .and_then(|s| s.get(key))
-            .and_then(Value::as_array)
-        else {
-            continue;
-        };
-        for c in statuses {
-            let waiting = str_at(c, "state.waiting.reason");
-            let terminated = str_at(c, "state.terminated.reason");
-            let reason = match (waiting, terminated) {
-                (Some(r @ ("CrashLoopBackOff" | "RunContainerError")), _) => r,
-                (_, Some("Error")) => "Error",
-                _ => continue,
+    // In the order of the statuses, as kubectl lists them.
+    let mut statuses: Vec<&Container> = pod.containers.iter().filter(|c| c.has_status).collect();
+    statuses.sort_by_key(|c| (!c.init, c.status_index));
+    statuses
+        .into_iter()
+        .filter_map(|c| {
+            let reason = match &c.state {
+                State::Waiting {
+                    reason: r @ ("CrashLoopBackOff" | "RunContainerError"),
+                    ..
+                } => r,
+                State::Terminated(t) if t.reason == "Error" => "Error",
+                _ => return None,
             };
-            out.push(Failing {
-                container: str_at(c, "name").unwrap_or("").to_string(),
-                init,
+            Some(Failing {
+                container: c.name.to_string(),
+                init: c.init,
                 reason: reason.to_string(),
-                restarts: c.get("restartCount").and_then(Value::as_u64).unwrap_or(0),
-            });
-        }
-    }
-    out
+                restarts: c.restarts,
+            })
+        })
+        .collect()
 }
 
 /// Evidence for a failing container: the line of its current state's reason inside the pod's
@@ -99,11 +87,11 @@ pub fn failing_evidence(doc: &JsonDoc, item: &Item, f: &Failing) -> Evidence {
 }
 
 /// A cluster-DNS pod: CoreDNS or kube-dns, as kubeadm deploys them.
-pub fn is_dns_pod(pod: &Value) -> bool {
-    str_at(pod, "metadata.namespace") == Some("kube-system")
-        && (str_at(pod, "metadata.labels.k8s-app") == Some("kube-dns")
-            || str_at(pod, "metadata.name")
-                .is_some_and(|n| n.starts_with("coredns-") || n.starts_with("kube-dns-")))
+pub fn is_dns_pod(pod: &Pod) -> bool {
+    pod.meta.namespace == "kube-system"
+        && (pod.meta.label("k8s-app") == Some("kube-dns")
+            || pod.meta.name.starts_with("coredns-")
+            || pod.meta.name.starts_with("kube-dns-"))
 }
 
 /// The container runtime of a node.
@@ -218,6 +206,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn failing(v: serde_json::Value) -> Vec<Failing> {
+        let doc = crate::cluster::table("kubectl/pods.json", vec![v]);
+        failing_containers(&crate::cluster::pods(&doc)[0])
+    }
+
     #[test]
     fn failing_states_as_kubectl_shows_them() {
         let pod = json!({"status": {
@@ -231,7 +224,7 @@ mod tests {
             {"name": "d", "state": {"waiting": {"reason": "ContainerCreating"}}},
             {"name": "e", "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}
         ]}});
-        let got: Vec<String> = failing_containers(&pod)
+        let got: Vec<String> = failing(pod)
             .iter()
             .map(|f| format!("{}={}", f.container, f.status()))
             .collect();
@@ -243,14 +236,14 @@ mod tests {
                 "b=Error"
             ]
         );
-        assert!(failing_containers(&json!({"status": {}})).is_empty());
+        assert!(failing(json!({"status": {}})).is_empty());
         let evicted = json!({"status": {"phase": "Failed", "reason": "Evicted",
             "containerStatuses": [{"name": "a", "state": {"terminated": {"reason": "Error"}}}]}});
-        assert!(failing_containers(&evicted).is_empty());
+        assert!(failing(evicted).is_empty());
         let terminating = json!({"metadata": {"deletionTimestamp": "2026-11-20T10:00:00Z"},
             "status": {"containerStatuses": [{"name": "a", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
-        assert!(failing_containers(&terminating).is_empty());
-        assert!(failing_containers(&json!("odd")).is_empty());
+        assert!(failing(terminating).is_empty());
+        assert!(failing(json!("odd")).is_empty());
     }
 
     #[test]
