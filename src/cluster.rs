@@ -1132,6 +1132,22 @@ pub fn nodes(doc: &JsonDoc) -> Vec<Node<'_>> {
         .collect()
 }
 
+/// The node named `name` of a list, building no other node's view (checks that look one node
+/// up per node of the bundle stay linear).
+pub fn node_named<'d>(doc: &'d JsonDoc, name: &str) -> Option<Node<'d>> {
+    let data = parsed::<raw::Node>(doc, NODES);
+    let i = data
+        .iter()
+        .position(|n| st(&n.metadata.0.name) == Some(name))?;
+    Some(Node::of(
+        At {
+            doc,
+            item: &doc.items[i],
+        },
+        &data[i],
+    ))
+}
+
 /// The object an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef<'d> {

@@ -3,10 +3,9 @@
 
 use super::{package_line_version, package_version};
 use crate::checks::Ctx;
-use crate::cluster::{Container, Pod, State};
+use crate::cluster::{self, Container, Pod, State};
 use crate::facts::{Item, JsonDoc};
 use crate::model::Evidence;
-use crate::objpath::str_at;
 use crate::version::Version;
 
 /// A container of a pod that is not running and keeps failing.
@@ -107,14 +106,11 @@ pub enum Runtime {
 /// `docker --version`), else the Docker package in `runtime/packages.txt`.
 pub fn runtime(ctx: &Ctx, node: &str) -> Option<Runtime> {
     if let Ok(nodes) = ctx.list("kubectl/nodes.json")
-        && let Some(item) = nodes
-            .items
-            .iter()
-            .find(|i| str_at(&i.value, "metadata.name") == Some(node))
-        && let Some(rv) = str_at(&item.value, "status.nodeInfo.containerRuntimeVersion")
+        && let Some(n) = cluster::node_named(&nodes, node)
+        && let Some(rv) = n.runtime_version
         && let Some((name, version)) = rv.split_once("://")
     {
-        let ev = nodes.item_line_evidence(item, "\"containerRuntimeVersion\"");
+        let ev = n.at.line("\"containerRuntimeVersion\"");
         if name == "docker"
             && let Some(v) = Version::parse(version)
         {
@@ -147,13 +143,9 @@ pub fn runtime(ctx: &Ctx, node: &str) -> Option<Runtime> {
 /// (`kubeletVersion: v1.31.2`, `containerRuntimeVersion: containerd://2.0.0`).
 pub fn node_versions(ctx: &Ctx, node: &str) -> Option<(Version, String, Version)> {
     let nodes = ctx.list("kubectl/nodes.json").ok()?;
-    let item = nodes
-        .items
-        .iter()
-        .find(|i| str_at(&i.value, "metadata.name") == Some(node))?;
-    let kubelet = Version::parse(str_at(&item.value, "status.nodeInfo.kubeletVersion")?)?;
-    let (name, version) =
-        str_at(&item.value, "status.nodeInfo.containerRuntimeVersion")?.split_once("://")?;
+    let n = cluster::node_named(&nodes, node)?;
+    let kubelet = Version::parse(n.kubelet_version?)?;
+    let (name, version) = n.runtime_version?.split_once("://")?;
     Some((kubelet, name.to_string(), Version::parse(version)?))
 }
 
