@@ -318,7 +318,17 @@ mod raw {
     #[serde(default, rename_all = "camelCase")]
     pub struct NodeStatus {
         pub conditions: List<Condition>,
+        pub addresses: List<Address>,
         pub node_info: Obj<NodeInfo>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Address {
+        #[serde(rename = "type", deserialize_with = "lenient::string")]
+        pub kind: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub address: Str,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -1053,6 +1063,9 @@ pub struct Node<'d> {
     pub pod_cidr: Option<&'d str>,
     /// `status.nodeInfo.containerRuntimeVersion` (`containerd://1.7.22`, `docker://20.10.7`).
     pub runtime_version: Option<&'d str>,
+    /// `status.addresses` as (type, address): `InternalIP`, `ExternalIP`, `Hostname`...
+    /// (entries lacking either are left out).
+    pub addresses: Vec<(&'d str, &'d str)>,
 }
 
 impl<'d> Node<'d> {
@@ -1078,6 +1091,12 @@ impl<'d> Node<'d> {
             provider_id: st(&spec.provider_id),
             pod_cidr: st(&spec.pod_cidr),
             runtime_version: st(&status.node_info.0.container_runtime_version),
+            addresses: status
+                .addresses
+                .0
+                .iter()
+                .filter_map(|a| Some((st(&a.kind)?, st(&a.address)?)))
+                .collect(),
         }
     }
 

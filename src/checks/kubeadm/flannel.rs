@@ -5,9 +5,10 @@
 //! annotation `flannel.alpha.coreos.com/public-ip`; nodes sharing one are the finding, and the
 //! remediation names the interface that carries each node's own address.
 
-use super::network::{addresses, node_inets, node_name};
+use super::network::{addresses, node_inets};
 use super::node_ip::{parse_ip, routable_inets};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
+use crate::cluster::{self, Node};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::{str_at, str_list};
@@ -16,10 +17,9 @@ use serde_json::Value;
 const PUBLIC_IP: &str = "flannel.alpha.coreos.com/public-ip";
 const PUBLIC_IP_OVERWRITE: &str = "flannel.alpha.coreos.com/public-ip-overwrite";
 
-fn annotation<'v>(node: &'v Value, key: &str) -> Option<&'v str> {
-    node.pointer("/metadata/annotations")
-        .and_then(|a| a.get(key))
-        .and_then(Value::as_str)
+fn annotation<'d>(node: &Node<'d>, key: &str) -> Option<&'d str> {
+    node.meta
+        .annotation(key)
         .map(str::trim)
         .filter(|s| !s.is_empty())
 }
@@ -249,25 +249,26 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         needle: String,
     }
     let mut per_node: Vec<NodeAddr> = Vec::new();
-    for item in &nodes.items {
-        let name = node_name(item);
+    for node in cluster::nodes(&nodes) {
+        let item = node.at.item;
+        let name = node.meta.name;
         if name.is_empty() {
             continue;
         }
-        let found = if let Some(ip) = annotation(&item.value, PUBLIC_IP_OVERWRITE) {
+        let found = if let Some(ip) = annotation(&node, PUBLIC_IP_OVERWRITE) {
             Some((
                 ip.to_string(),
                 "public-ip-overwrite annotation",
                 PUBLIC_IP_OVERWRITE,
             ))
-        } else if let Some(ip) = annotation(&item.value, PUBLIC_IP) {
+        } else if let Some(ip) = annotation(&node, PUBLIC_IP) {
             Some((ip.to_string(), "public-ip annotation", PUBLIC_IP))
         } else if iface_given(&flannel, name) {
             // flanneld has not published an address yet, and it will not take the
             // default-route interface the kubelet's address may come from.
             None
         } else {
-            addresses(&item.value)
+            addresses(&node)
                 .into_iter()
                 .find(|(t, _)| t == "InternalIP")
                 .map(|(_, a)| (a, "InternalIP, no flannel annotation", ""))
