@@ -137,8 +137,7 @@ impl<'a, 'b> Claims<'a, 'b> {
                 continue;
             };
             let hit = text.lines().any(|(_, l)| {
-                re.is_match(l.as_bytes())
-                    && startup_failure_secs(pod.value(), &path, l, now).is_some()
+                re.is_match(l.as_bytes()) && startup_failure_secs(pod, &path, l, now).is_some()
             });
             if hit {
                 return Some("gke/wi-startup-timeout");

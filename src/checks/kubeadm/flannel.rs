@@ -8,7 +8,7 @@
 use super::network::{addresses, node_inets};
 use super::node_ip::{parse_ip, routable_inets};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
-use crate::cluster::{self, Node};
+use crate::cluster::{self, Node, Pod};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::{str_at, str_list};
@@ -52,13 +52,13 @@ fn flannel_container(spec: &Value) -> Option<(usize, &Value)> {
 
 /// A flannel pod: in kube-system or kube-flannel, named kube-flannel*, labelled app=flannel, or
 /// running a flannel image.
-fn is_flannel_pod(pod: &Value) -> bool {
-    let ns = str_at(pod, "metadata.namespace").unwrap_or("");
-    let name = str_at(pod, "metadata.name").unwrap_or("");
-    let labelled = str_at(pod, "metadata.labels.app") == Some("flannel");
+fn is_flannel_pod(pod: &Pod) -> bool {
+    let (ns, name) = (pod.meta.namespace, pod.meta.name);
+    let labelled = pod.meta.label("app") == Some("flannel");
     let image = pod
-        .get("spec")
-        .is_some_and(|s| containers(s).iter().any(|c| image_is_flannel(c)));
+        .containers
+        .iter()
+        .any(|c| !c.init && c.in_spec && c.image.contains("flannel"));
     (matches!(ns, "kube-system" | "kube-flannel") && name.starts_with("kube-flannel"))
         || labelled
         || image
@@ -213,22 +213,24 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     .collect()
             })
             .unwrap_or_default(),
+        // Only flannel's own pods are read whole (their container flags), the rest through
+        // the shared views.
         pods: pods
             .as_deref()
             .map(|d| {
-                d.items
+                cluster::pods(d)
                     .iter()
-                    .filter(|i| is_flannel_pod(&i.value))
-                    .map(|i| (d, i))
+                    .filter(|p| is_flannel_pod(p))
+                    .map(|p| (d, p.at.item))
                     .collect()
             })
             .unwrap_or_default(),
     };
-    let annotated = nodes.items.iter().any(|i| {
-        i.value
-            .pointer("/metadata/annotations")
-            .and_then(Value::as_object)
-            .is_some_and(|a| a.keys().any(|k| k.starts_with("flannel.alpha.coreos.com/")))
+    let annotated = cluster::nodes(&nodes).iter().any(|n| {
+        n.meta
+            .annotations
+            .iter()
+            .any(|(k, _)| k.starts_with("flannel.alpha.coreos.com/"))
     });
     if flannel.daemonsets.is_empty() && flannel.pods.is_empty() {
         match (pods.is_some(), dss.is_some()) {
