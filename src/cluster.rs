@@ -1437,6 +1437,22 @@ pub fn objects(doc: &JsonDoc) -> Vec<Object<'_>> {
         .collect()
 }
 
+/// The object `namespace/name` of a list, building no other object's view (a ConfigMap
+/// looked up by name among thousands).
+pub fn object_named<'d>(doc: &'d JsonDoc, namespace: &str, name: &str) -> Option<Object<'d>> {
+    let data = parsed::<raw::Object>(doc, OBJECTS);
+    let i = data.iter().position(|o| {
+        st(&o.metadata.0.namespace) == Some(namespace) && st(&o.metadata.0.name) == Some(name)
+    })?;
+    Some(Object {
+        at: At {
+            doc,
+            item: &doc.items[i],
+        },
+        meta: Meta::of(&data[i].metadata.0),
+    })
+}
+
 /// A duration for people: `45 s`, `12 min`, `3 h 5 min`, `4 d 2 h`.
 pub fn human_duration(secs: i64) -> String {
     let secs = secs.max(0);

@@ -255,11 +255,8 @@ fn pod_cidr(ctx: &Ctx, nodes: &[Node]) -> (Option<String>, String) {
         }
     }
     if let Ok(cms) = ctx.list("kubectl/configmaps.json")
-        && let Some(cm) = cms.items.iter().find(|i| {
-            str_at(&i.value, "metadata.namespace") == Some("kube-system")
-                && str_at(&i.value, "metadata.name") == Some("kubeadm-config")
-        })
-        && let Some(text) = str_at(&cm.value, "data.ClusterConfiguration")
+        && let Some(cm) = cluster::object_named(&cms, "kube-system", "kubeadm-config")
+        && let Some(text) = str_at(&cm.at.item.value, "data.ClusterConfiguration")
         && let Ok(docs) = crate::yaml::parse_documents(text)
         && let Some(s) = docs.iter().find_map(pod_subnet)
     {
