@@ -16,7 +16,7 @@
 //! bundles are untrusted input.
 
 use crate::facts::{Item, JsonDoc, TextFile};
-use crate::lenient::Obj;
+use crate::lenient::{self, Obj};
 use crate::model::Evidence;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -193,6 +193,7 @@ mod raw {
         pub resources: Obj<Resources>,
         #[serde(deserialize_with = "lenient::string")]
         pub restart_policy: Str,
+        pub ports: List<super::Port>,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -297,6 +298,8 @@ mod raw {
         pub unschedulable: Option<bool>,
         #[serde(rename = "providerID", deserialize_with = "lenient::string")]
         pub provider_id: Str,
+        #[serde(rename = "podCIDR", deserialize_with = "lenient::string")]
+        pub pod_cidr: Str,
         pub taints: List<Taint>,
     }
 
@@ -315,7 +318,17 @@ mod raw {
     #[serde(default, rename_all = "camelCase")]
     pub struct NodeStatus {
         pub conditions: List<Condition>,
+        pub addresses: List<Address>,
         pub node_info: Obj<NodeInfo>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Address {
+        #[serde(rename = "type", deserialize_with = "lenient::string")]
+        pub kind: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub address: Str,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -325,6 +338,8 @@ mod raw {
         pub kubelet_version: Str,
         #[serde(deserialize_with = "lenient::string")]
         pub kube_proxy_version: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        pub container_runtime_version: Str,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -343,6 +358,8 @@ mod raw {
         pub regarding: Option<Box<Obj<ObjectRef>>>,
         pub metadata: Obj<EventMeta>,
         pub series: Option<Box<Obj<Series>>>,
+        /// Boxed: only the core/v1 shape has it.
+        pub source: Option<Box<Obj<Source>>>,
         #[serde(deserialize_with = "lenient::time")]
         pub first_timestamp: Option<Timestamp>,
         #[serde(deserialize_with = "lenient::time")]
@@ -357,6 +374,13 @@ mod raw {
         pub count: Option<u64>,
         #[serde(deserialize_with = "lenient::count")]
         pub deprecated_count: Option<u64>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    pub struct Source {
+        #[serde(deserialize_with = "lenient::string")]
+        pub host: Str,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -654,6 +678,37 @@ pub fn condition<'a, 'd>(conds: &'a [Condition<'d>], kind: &str) -> Option<&'a C
     conds.iter().find(|c| c.kind == kind)
 }
 
+/// One entry of a container's `ports`: what the container listens on and, with a non-zero
+/// `hostPort`, what its node publishes. Read as the API reads it: a port that is not an
+/// integer is absent (0), the protocol defaults to TCP.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Port {
+    #[serde(deserialize_with = "lenient::int")]
+    container_port: Option<i64>,
+    #[serde(deserialize_with = "lenient::int")]
+    host_port: Option<i64>,
+    #[serde(deserialize_with = "lenient::string")]
+    protocol: raw::Str,
+}
+
+impl Port {
+    /// `containerPort`, 0 when not a non-negative integer.
+    pub fn container_port(&self) -> u64 {
+        self.container_port.map_or(0, |p| p.max(0) as u64)
+    }
+
+    /// `hostPort`, 0 (not published) when not a non-negative integer.
+    pub fn host_port(&self) -> u64 {
+        self.host_port.map_or(0, |p| p.max(0) as u64)
+    }
+
+    /// `TCP`, `UDP` or `SCTP` (`TCP` when not written).
+    pub fn protocol(&self) -> &str {
+        st(&self.protocol).unwrap_or("TCP")
+    }
+}
+
 /// A container's termination (`state.terminated` or `lastState.terminated`).
 #[derive(Debug, Clone)]
 pub struct Terminated<'d> {
@@ -765,6 +820,11 @@ pub struct Container<'d> {
     /// The container's own `restartPolicy` (`Always` makes an init container a native
     /// sidecar).
     pub restart_policy: Option<&'d str>,
+    /// The `ports` of its spec (empty for a container known only from its status).
+    pub ports: &'d [Port],
+    /// Its place in `containerStatuses` (or `initContainerStatuses`): the order kubectl and
+    /// the kubelet list them in, which is not the spec's.
+    pub status_index: Option<usize>,
 }
 
 /// A pod.
@@ -814,7 +874,8 @@ impl<'d> Pod<'d> {
             }
             for name in names {
                 let sp = specs.iter().find(|c| st(&c.name) == Some(name));
-                let cs = statuses.iter().find(|c| st(&c.name) == Some(name));
+                let status_index = statuses.iter().position(|c| st(&c.name) == Some(name));
+                let cs = status_index.map(|i| &statuses[i]);
                 let res = sp.map(|c| &c.resources.0);
                 containers.push(Container {
                     name,
@@ -834,6 +895,8 @@ impl<'d> Pod<'d> {
                     has_status: cs.is_some(),
                     in_spec: sp.is_some(),
                     restart_policy: sp.and_then(|c| st(&c.restart_policy)),
+                    ports: sp.map_or(&[][..], |c| &c.ports.0[..]),
+                    status_index,
                 });
             }
         }
@@ -996,6 +1059,13 @@ pub struct Node<'d> {
     pub kube_proxy_version: Option<&'d str>,
     /// `spec.providerID` (`gce://project/zone/vm`, `aws:///zone/i-…`).
     pub provider_id: Option<&'d str>,
+    /// `spec.podCIDR`: the pod address range the node was given.
+    pub pod_cidr: Option<&'d str>,
+    /// `status.nodeInfo.containerRuntimeVersion` (`containerd://1.7.22`, `docker://20.10.7`).
+    pub runtime_version: Option<&'d str>,
+    /// `status.addresses` as (type, address): `InternalIP`, `ExternalIP`, `Hostname`...
+    /// (entries lacking either are left out).
+    pub addresses: Vec<(&'d str, &'d str)>,
 }
 
 impl<'d> Node<'d> {
@@ -1019,6 +1089,14 @@ impl<'d> Node<'d> {
             kubelet_version: st(&status.node_info.0.kubelet_version),
             kube_proxy_version: st(&status.node_info.0.kube_proxy_version),
             provider_id: st(&spec.provider_id),
+            pod_cidr: st(&spec.pod_cidr),
+            runtime_version: st(&status.node_info.0.container_runtime_version),
+            addresses: status
+                .addresses
+                .0
+                .iter()
+                .filter_map(|a| Some((st(&a.kind)?, st(&a.address)?)))
+                .collect(),
         }
     }
 
@@ -1073,6 +1151,22 @@ pub fn nodes(doc: &JsonDoc) -> Vec<Node<'_>> {
         .collect()
 }
 
+/// The node named `name` of a list, building no other node's view (checks that look one node
+/// up per node of the bundle stay linear).
+pub fn node_named<'d>(doc: &'d JsonDoc, name: &str) -> Option<Node<'d>> {
+    let data = parsed::<raw::Node>(doc, NODES);
+    let i = data
+        .iter()
+        .position(|n| st(&n.metadata.0.name) == Some(name))?;
+    Some(Node::of(
+        At {
+            doc,
+            item: &doc.items[i],
+        },
+        &data[i],
+    ))
+}
+
 /// The object an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef<'d> {
@@ -1097,6 +1191,8 @@ pub struct Event<'d> {
     pub last: Option<Timestamp>,
     /// How many times it happened (1 when not counted).
     pub count: u64,
+    /// `source.host`: the node whose kubelet reported it (core/v1 events).
+    pub host: Option<&'d str>,
 }
 
 impl<'d> Event<'d> {
@@ -1139,6 +1235,7 @@ impl<'d> Event<'d> {
                 .or(v.deprecated_count)
                 .unwrap_or(1)
                 .max(1),
+            host: v.source.as_deref().and_then(|s| st(&s.0.host)),
         }
     }
 
@@ -1338,6 +1435,22 @@ pub fn objects(doc: &JsonDoc) -> Vec<Object<'_>> {
             meta: Meta::of(&v.metadata.0),
         })
         .collect()
+}
+
+/// The object `namespace/name` of a list, building no other object's view (a ConfigMap
+/// looked up by name among thousands).
+pub fn object_named<'d>(doc: &'d JsonDoc, namespace: &str, name: &str) -> Option<Object<'d>> {
+    let data = parsed::<raw::Object>(doc, OBJECTS);
+    let i = data.iter().position(|o| {
+        st(&o.metadata.0.namespace) == Some(namespace) && st(&o.metadata.0.name) == Some(name)
+    })?;
+    Some(Object {
+        at: At {
+            doc,
+            item: &doc.items[i],
+        },
+        meta: Meta::of(&data[i].metadata.0),
+    })
 }
 
 /// A duration for people: `45 s`, `12 min`, `3 h 5 min`, `4 d 2 h`.

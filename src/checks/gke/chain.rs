@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::checks::{Ctx, Draft, Outcome};
-use crate::cluster;
+use crate::cluster::{self, State};
 use crate::model::Severity;
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,13 +15,12 @@ const CREDENTIALS_API: &str = "iamcredentials.googleapis.com";
 pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let pods = ctx.list("kubectl/pods.json")?;
     let servers: Vec<_> = cluster::pods(&pods)
-        .iter()
+        .into_iter()
         .filter(|p| {
             p.meta.namespace == "kube-system"
                 && (p.meta.name.starts_with("gke-metadata-server-")
                     || p.meta.label("k8s-app") == Some("gke-metadata-server"))
         })
-        .map(|p| p.at.item)
         .collect();
     if servers.is_empty() {
         return Draft::missing("default").not_evaluated();
@@ -31,27 +30,32 @@ pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .ok()
         .map(|d| d.items.len());
     let mut drafts = Vec::new();
-    for item in servers {
-        let statuses = item
-            .value
-            .pointer("/status/containerStatuses")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+    for pod in servers {
+        let item = pod.at.item;
         let mut reasons = Vec::new();
         let mut restarts = 0u64;
-        for s in &statuses {
-            restarts += s.get("restartCount").and_then(Value::as_u64).unwrap_or(0);
+        // In the order of the statuses, as kubectl lists them.
+        let mut statuses: Vec<&cluster::Container> = pod
+            .containers
+            .iter()
+            .filter(|c| !c.init && c.has_status)
+            .collect();
+        statuses.sort_by_key(|c| c.status_index);
+        for c in statuses {
+            restarts += c.restarts;
             // The last termination is `lastState`, or `state` itself while the container has
             // just been killed and not yet restarted.
-            for (path, want) in [
-                ("/state/waiting/reason", "CrashLoopBackOff"),
-                ("/lastState/terminated/reason", "OOMKilled"),
-                ("/state/terminated/reason", "OOMKilled"),
+            let last_oom = c.last.as_ref().is_some_and(|t| t.reason == "OOMKilled");
+            let now_oom = matches!(&c.state, State::Terminated(t) if t.reason == "OOMKilled");
+            for (hit, want) in [
+                (
+                    c.state.waiting() == Some("CrashLoopBackOff"),
+                    "CrashLoopBackOff",
+                ),
+                (last_oom, "OOMKilled"),
+                (now_oom, "OOMKilled"),
             ] {
-                if s.pointer(path).and_then(Value::as_str) == Some(want)
-                    && !reasons.iter().any(|r| r == want)
-                {
+                if hit && !reasons.iter().any(|r| r == want) {
                     reasons.push(want.to_string());
                 }
             }
@@ -59,12 +63,8 @@ pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         if reasons.is_empty() {
             continue;
         }
-        let name = str_at(&item.value, "metadata.name")
-            .unwrap_or("")
-            .to_string();
-        let node = str_at(&item.value, "spec.nodeName")
-            .unwrap_or("(unscheduled)")
-            .to_string();
+        let name = pod.meta.name.to_string();
+        let node = pod.node.unwrap_or("(unscheduled)").to_string();
         let cause = match ksa_count {
             Some(n) if n > 3000 => Some("over-limit"),
             Some(_) => None,
@@ -628,25 +628,21 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let ksas = wi.ksa_set();
     let mut node_pool: HashMap<&str, &str> = HashMap::new();
     let mut pool_labels: HashMap<&str, PoolLabels> = HashMap::new();
-    for n in &nodes.items {
-        let Some(labels) = n
-            .value
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object)
-        else {
+    for n in cluster::nodes(&nodes) {
+        let name = n.meta.name;
+        let Some(pool) = n.meta.label(NODEPOOL_LABEL) else {
             continue;
         };
-        let (Some(name), Some(pool)) = (
-            str_at(&n.value, "metadata.name"),
-            labels.get(NODEPOOL_LABEL).and_then(Value::as_str),
-        ) else {
+        if name.is_empty() {
             continue;
-        };
+        }
         node_pool.insert(name, pool);
         pool_labels.entry(pool).or_insert_with(|| PoolLabels {
-            labels: labels
+            labels: n
+                .meta
+                .labels
                 .iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             complete: true,
         });

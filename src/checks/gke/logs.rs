@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
-use crate::cluster::Pod;
+use crate::cluster::{Pod, State};
 use crate::facts::TextFile;
 use crate::model::Severity;
 use crate::scan::ScanMatch;
@@ -321,13 +321,13 @@ fn pod_index(pods: &JsonDoc) -> HashMap<(String, String), Pod<'_>> {
 
 /// The workload that owns a pod, for `kubectl set env`: a Deployment (via its ReplicaSet),
 /// StatefulSet, DaemonSet, else the pod itself.
-fn owner_ref(pod: &Value, name: &str) -> String {
-    let owner = pod
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first());
-    let kind = owner.and_then(|o| str_at(o, "kind"));
-    let oname = owner.and_then(|o| str_at(o, "name")).unwrap_or(name);
+fn owner_ref(pod: &Pod, name: &str) -> String {
+    let owner = pod.meta.owners.first();
+    let kind = owner.map(|o| o.kind);
+    let oname = owner
+        .map(|o| o.name)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(name);
     match kind {
         Some("ReplicaSet") => match oname.rsplit_once('-') {
             Some((d, _)) => format!("deployment/{d}"),
@@ -398,7 +398,7 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     Some(pod) => match metadata_host_env(pod.value()) {
                         Some(v) => d.var("metadata_host", v).variant("env-set"),
                         None => d
-                            .var("workload", owner_ref(pod.value(), name))
+                            .var("workload", owner_ref(pod, name))
                             .variant("env-missing"),
                     },
                     None => d.variant("pod-missing"),
@@ -419,35 +419,30 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 /// The start time of the container run a log file shows: `state.running.startedAt` for the
 /// current log, `lastState.terminated.startedAt` for `--previous`. While a container waits to
 /// be restarted (CrashLoopBackOff) the kubelet serves the last terminated run for both.
-fn container_started(pod: &Value, container: &str, previous: bool) -> Option<jiff::Timestamp> {
-    let statuses = ["containerStatuses", "initContainerStatuses"]
+fn container_started(pod: &Pod, container: &str, previous: bool) -> Option<jiff::Timestamp> {
+    // The regular containers' statuses first, then the init containers'.
+    let c = pod
+        .containers
         .iter()
-        .filter_map(|k| {
-            pod.pointer(&format!("/status/{k}"))
-                .and_then(Value::as_array)
-        })
-        .flatten();
-    for s in statuses {
-        if str_at(s, "name") != Some(container) {
-            continue;
-        }
-        let t = if previous {
-            str_at(s, "lastState.terminated.startedAt")
-        } else {
-            str_at(s, "state.running.startedAt")
-                .or_else(|| str_at(s, "state.terminated.startedAt"))
-                .or_else(|| str_at(s, "lastState.terminated.startedAt"))
-        };
-        return t.and_then(crate::facts::parse_time);
+        .filter(|c| c.has_status && c.name == container)
+        .min_by_key(|c| c.init)?;
+    let last = c.last.as_ref().and_then(|t| t.started);
+    if previous {
+        return last;
     }
-    None
+    match &c.state {
+        State::Running { started } => *started,
+        State::Terminated(t) => t.started,
+        _ => None,
+    }
+    .or(last)
 }
 
 /// How many seconds after its container's start an authentication failure line of a pod log
 /// came (`file` under `kubectl/logs/`), when that is within the start-up window
 /// `gke/wi-startup-timeout` reports: other checks leave such containers to it.
 pub(crate) fn startup_failure_secs(
-    pod: &Value,
+    pod: &Pod,
     file: &str,
     line: &str,
     reference: Option<jiff::Timestamp>,
@@ -483,7 +478,7 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         };
         let started = index
             .get(&(ns.clone(), pod.clone()))
-            .and_then(|p| container_started(p.value(), &container, previous));
+            .and_then(|p| container_started(p, &container, previous));
         let at = crate::logline::parse(&m.text, reference).time;
         let (Some(started), Some(at)) = (started, at) else {
             undated += 1;
@@ -499,7 +494,7 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             order.push(key);
             let workload = index
                 .get(&(ns.clone(), pod.clone()))
-                .map(|p| owner_ref(p.value(), &pod))
+                .map(|p| owner_ref(p, &pod))
                 .unwrap_or_else(|| format!("pod/{pod}"));
             (
                 Draft::new()

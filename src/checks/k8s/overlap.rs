@@ -77,7 +77,7 @@ impl<'a, 'b> Claims<'a, 'b> {
             }
         }
         if pod.meta.namespace == "kube-system"
-            && !failing_containers(pod.value()).is_empty()
+            && !failing_containers(pod).is_empty()
             && self.runs("kubeadm/pods-crashloop-after-init")
         {
             return Some("kubeadm/pods-crashloop-after-init");
@@ -89,7 +89,7 @@ impl<'a, 'b> Claims<'a, 'b> {
     /// network (`kubeadm/coredns-pending-no-cni`), or pods kept off control-plane nodes only by
     /// the taint a kubeadm configuration asked to leave out (`kubeadm/taints-omitted`).
     pub fn pending_pod(&self, pod: &Pod, why: Option<&Unschedulable>) -> Option<&'static str> {
-        if is_dns_pod(pod.value()) && self.runs("kubeadm/coredns-pending-no-cni") {
+        if is_dns_pod(pod) && self.runs("kubeadm/coredns-pending-no-cni") {
             return Some("kubeadm/coredns-pending-no-cni");
         }
         let control_plane_taint = |w: &Why| match w {
@@ -137,8 +137,7 @@ impl<'a, 'b> Claims<'a, 'b> {
                 continue;
             };
             let hit = text.lines().any(|(_, l)| {
-                re.is_match(l.as_bytes())
-                    && startup_failure_secs(pod.value(), &path, l, now).is_some()
+                re.is_match(l.as_bytes()) && startup_failure_secs(pod, &path, l, now).is_some()
             });
             if hit {
                 return Some("gke/wi-startup-timeout");

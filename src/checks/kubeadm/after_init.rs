@@ -9,9 +9,9 @@ use super::pod_table;
 use super::pods::{self, Runtime};
 use super::selinux;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
+use crate::cluster;
 use crate::facts::Unavailable;
 use crate::model::Evidence;
-use crate::objpath::str_at;
 use crate::version::Version;
 
 /// Docker releases before 1.12.1 interfere with Kubernetes' volume mounts under `MountFlags=slave`.
@@ -102,17 +102,17 @@ pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .filter_map(|m| path_vars(&m.file).get("pod").cloned())
         .collect();
     let mut drafts = Vec::new();
-    for item in &pods.items {
-        let v = &item.value;
-        if str_at(v, "metadata.namespace") != Some("kube-system") {
+    for pod in cluster::pods(&pods) {
+        if pod.meta.namespace != "kube-system" {
             continue;
         }
-        let failing = pods::failing_containers(v);
+        let failing = pods::failing_containers(&pod);
         if failing.is_empty() {
             continue;
         }
-        let name = str_at(v, "metadata.name").unwrap_or("").to_string();
-        let node = str_at(v, "spec.nodeName").unwrap_or("").to_string();
+        let item = pod.at.item;
+        let name = pod.meta.name.to_string();
+        let node = pod.node.unwrap_or("").to_string();
         let restarts: u64 = failing.iter().map(|f| f.restarts).sum();
         let mut d = Draft::new()
             .var("pod", name.as_str())
@@ -139,7 +139,7 @@ pub fn pods_crashloop_after_init(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .map(|m| line_evidence(m))
             .collect();
         // CoreDNS failures another check explains in full: say so rather than guess.
-        if pods::is_dns_pod(v) {
+        if pods::is_dns_pod(&pod) {
             let explained = if looping.contains(&name) {
                 Some("loop")
             } else if selinux::enforcing_with_old_docker(ctx, &node) {

@@ -10,6 +10,7 @@
 //! and ignore the rest.
 
 use super::Ctx;
+use crate::cluster::{self, Container, Pod};
 use crate::facts::{Item, JsonDoc, TextFile};
 use crate::manifest::SourceStatus;
 use crate::model::Evidence;
@@ -496,42 +497,33 @@ pub(super) struct AddonPod<'a> {
 /// and controllers (tigera-operator, calico-kube-controllers, cilium-operator) are not agents:
 /// without their agents no node has a pod network.
 pub(super) fn addon_pods(pods: &JsonDoc) -> Vec<AddonPod<'_>> {
-    pods.items
+    cluster::pods(pods)
         .iter()
-        .filter_map(|item| {
-            let v = &item.value;
-            let addon = addon_of(v)?;
-            let phase = str_at(v, "status.phase").unwrap_or("").to_string();
-            let statuses = v
-                .pointer("/status/containerStatuses")
-                .and_then(Value::as_array);
-            let ready = phase == "Running"
-                && statuses.is_some_and(|s| {
-                    !s.is_empty()
-                        && s.iter()
-                            .all(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
-                });
+        .filter_map(|pod| {
+            let addon = addon_of(pod)?;
+            let statuses: Vec<&Container> = pod
+                .containers
+                .iter()
+                .filter(|c| !c.init && c.has_status)
+                .collect();
+            let ready =
+                pod.phase == "Running" && !statuses.is_empty() && statuses.iter().all(|c| c.ready);
             Some(AddonPod {
-                namespace: str_at(v, "metadata.namespace").unwrap_or("").to_string(),
-                name: str_at(v, "metadata.name").unwrap_or("").to_string(),
+                namespace: pod.meta.namespace.to_string(),
+                name: pod.meta.name.to_string(),
                 addon,
-                node: str_at(v, "spec.nodeName").map(str::to_string),
-                phase,
+                node: pod.node.map(str::to_string),
+                phase: pod.phase.to_string(),
                 ready,
-                item,
+                item: pod.at.item,
             })
         })
         .collect()
 }
 
 /// Which network add-on's node agent a pod is, by its labels, name or container image.
-pub(super) fn addon_of(pod: &Value) -> Option<&'static str> {
-    let label = |k: &str| {
-        pod.pointer("/metadata/labels")
-            .and_then(|l| l.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    };
+pub(super) fn addon_of(pod: &Pod) -> Option<&'static str> {
+    let label = |k: &str| pod.meta.label(k).unwrap_or("");
     let by_label = match (
         label("k8s-app"),
         label("app"),
@@ -555,7 +547,7 @@ pub(super) fn addon_of(pod: &Value) -> Option<&'static str> {
     if by_label.is_some() {
         return by_label;
     }
-    let name = str_at(pod, "metadata.name").unwrap_or("");
+    let name = pod.meta.name;
     const PREFIXES: &[(&str, &str)] = &[
         ("calico-node-", "calico"),
         ("canal-", "canal"),
@@ -580,10 +572,11 @@ pub(super) fn addon_of(pod: &Value) -> Option<&'static str> {
         return Some("cilium");
     }
     let images: Vec<&str> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|cs| cs.iter().filter_map(|c| str_at(c, "image")).collect())
-        .unwrap_or_default();
+        .containers
+        .iter()
+        .filter(|c| !c.init && c.in_spec)
+        .map(|c| c.image)
+        .collect();
     const IMAGES: &[(&str, &str)] = &[
         ("calico/node", "calico"),
         ("flannel/flannel:", "flannel"),
@@ -746,40 +739,44 @@ mod tests {
 
     #[test]
     fn addon_agents_by_label_name_or_image() {
+        let addon_of = |v: Value| {
+            let doc = cluster::table("kubectl/pods.json", vec![v]);
+            super::addon_of(&cluster::pods(&doc)[0])
+        };
         let pod = |name: &str, labels: &str, image: &str| -> Value {
             serde_json::from_str(&format!(
-                r#"{{"metadata":{{"name":"{name}","namespace":"x","labels":{{{labels}}}}},"spec":{{"containers":[{{"image":"{image}"}}]}}}}"#
+                r#"{{"metadata":{{"name":"{name}","namespace":"x","labels":{{{labels}}}}},"spec":{{"containers":[{{"name":"c","image":"{image}"}}]}}}}"#
             ))
             .unwrap()
         };
-        assert_eq!(addon_of(&pod("calico-node-7x2kq", "", "")), Some("calico"));
+        assert_eq!(addon_of(pod("calico-node-7x2kq", "", "")), Some("calico"));
         assert_eq!(
-            addon_of(&pod("x", r#""k8s-app":"calico-node""#, "")),
+            addon_of(pod("x", r#""k8s-app":"calico-node""#, "")),
             Some("calico")
         );
         assert_eq!(
-            addon_of(&pod("kube-flannel-ds-amd64-4bq9z", "", "")),
+            addon_of(pod("kube-flannel-ds-amd64-4bq9z", "", "")),
             Some("flannel")
         );
         assert_eq!(
-            addon_of(&pod("x", r#""app":"flannel""#, "")),
+            addon_of(pod("x", r#""app":"flannel""#, "")),
             Some("flannel")
         );
-        assert_eq!(addon_of(&pod("cilium-4kq7t", "", "")), Some("cilium"));
+        assert_eq!(addon_of(pod("cilium-4kq7t", "", "")), Some("cilium"));
         assert_eq!(
-            addon_of(&pod("cilium-operator-6d8f9b7c5-x2x9z", "", "")),
+            addon_of(pod("cilium-operator-6d8f9b7c5-x2x9z", "", "")),
             None
         );
         assert_eq!(
-            addon_of(&pod("calico-kube-controllers-57b57c56f-lb2gk", "", "")),
+            addon_of(pod("calico-kube-controllers-57b57c56f-lb2gk", "", "")),
             None
         );
         assert_eq!(
-            addon_of(&pod("net-1", "", "docker.io/weaveworks/weave-kube:2.8.1")),
+            addon_of(pod("net-1", "", "docker.io/weaveworks/weave-kube:2.8.1")),
             Some("weave-net")
         );
         assert_eq!(
-            addon_of(&pod(
+            addon_of(pod(
                 "coredns-5d78c9869d-8xk2p",
                 r#""k8s-app":"kube-dns""#,
                 "registry.k8s.io/coredns/coredns:v1.10.1"

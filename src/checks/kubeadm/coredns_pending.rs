@@ -7,6 +7,7 @@ use super::cni::{CniCollection, addon_pods, nodes_cni};
 use super::pod_table;
 use super::pods::is_dns_pod;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
+use crate::cluster::{self, Node, Pod, condition};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::str_at;
@@ -45,12 +46,11 @@ fn message_evidence(doc: &JsonDoc, item: &Item, marker: &str) -> Evidence {
 }
 
 /// The scheduler's message on a pod (its `PodScheduled=False` condition), if any.
-fn scheduling_message(pod: &Value) -> Option<&str> {
-    pod.pointer("/status/conditions")?
-        .as_array()?
+fn scheduling_message<'d>(pod: &Pod<'d>) -> Option<&'d str> {
+    pod.conditions
         .iter()
-        .find(|c| str_at(c, "type") == Some("PodScheduled") && str_at(c, "status") == Some("False"))
-        .and_then(|c| str_at(c, "message"))
+        .find(|c| c.kind == "PodScheduled" && c.status == "False")
+        .and_then(|c| c.message)
 }
 
 fn says_not_ready(msg: &str) -> bool {
@@ -72,17 +72,8 @@ fn only_unnamed_taints(msg: &str) -> bool {
 }
 
 /// The Ready condition of a node: (status, message).
-fn node_ready(node: &Value) -> Option<(&str, &str)> {
-    node.pointer("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| str_at(c, "type") == Some("Ready"))
-        .map(|c| {
-            (
-                str_at(c, "status").unwrap_or(""),
-                str_at(c, "message").unwrap_or(""),
-            )
-        })
+fn node_ready<'d>(node: &Node<'d>) -> Option<(&'d str, &'d str)> {
+    condition(&node.conditions, "Ready").map(|c| (c.status, c.message.unwrap_or("")))
 }
 
 /// The marker of a missing pod network in a message, if any.
@@ -92,10 +83,10 @@ pub(super) fn network_marker(msg: &str) -> Option<&'static str> {
 
 pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let pods = pod_table::pods_or_table(ctx)?;
-    let pending: Vec<&Item> = pods
-        .items
+    let views = cluster::pods(&pods);
+    let pending: Vec<&Pod> = views
         .iter()
-        .filter(|i| is_dns_pod(&i.value) && str_at(&i.value, "status.phase") == Some("Pending"))
+        .filter(|p| is_dns_pod(p) && p.phase == "Pending")
         .collect();
     if pending.is_empty() {
         return Ok(Outcome::Pass);
@@ -110,12 +101,11 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Pass);
     }
     let nodes = ctx.list("kubectl/nodes.json").ok();
-    if let Some(doc) = &nodes
-        && !doc.items.is_empty()
-        && doc
-            .items
+    let node_views = nodes.as_deref().map(cluster::nodes).unwrap_or_default();
+    if !node_views.is_empty()
+        && node_views
             .iter()
-            .all(|n| node_ready(&n.value).is_some_and(|(s, _)| s == "True"))
+            .all(|n| node_ready(n).is_some_and(|(s, _)| s == "True"))
     {
         // Every node reports its network ready: some CNI configuration is loaded.
         return Ok(Outcome::Pass);
@@ -124,55 +114,54 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let mut support: Vec<Evidence> = Vec::new();
     let mut not_ready_nodes: Vec<String> = Vec::new();
     let mut sched_messages = 0usize;
-    for item in &pending {
-        if let Some(msg) = scheduling_message(&item.value)
+    for pod in &pending {
+        if let Some(msg) = scheduling_message(pod)
             && !only_unnamed_taints(msg)
         {
             sched_messages += 1;
             if let Some(m) = SCHED_NOT_READY.iter().find(|m| msg.contains(*m)) {
-                support.push(message_evidence(&pods, item, m));
+                support.push(message_evidence(&pods, pod.at.item, m));
                 continue;
             }
         }
-        support.push(pods.item_line_evidence(item, "\"phase\": \"Pending\""));
+        support.push(pod.at.line("\"phase\": \"Pending\""));
     }
     let pending_names: Vec<&str> = pending
         .iter()
-        .filter_map(|i| str_at(&i.value, "metadata.name"))
+        .map(|p| p.meta.name)
+        .filter(|n| !n.is_empty())
         .collect();
     let mut sched_support = pending
         .iter()
-        .filter_map(|i| scheduling_message(&i.value))
+        .filter_map(|p| scheduling_message(p))
         .any(says_not_ready);
     if let Ok(events) = ctx.list("kubectl/events.json") {
-        for e in &events.items {
-            let v = &e.value;
-            let name = str_at(v, "involvedObject.name").unwrap_or("");
-            if str_at(v, "reason") != Some("FailedScheduling") || !pending_names.contains(&name) {
+        // In the list's order, as the scheduler wrote them.
+        let mut events = cluster::events(&events);
+        events.sort_by_key(|e| e.at.item.line);
+        for e in &events {
+            if e.reason != "FailedScheduling" || !pending_names.contains(&e.object.name) {
                 continue;
             }
-            let msg = str_at(v, "message").unwrap_or("");
-            if only_unnamed_taints(msg) {
+            if only_unnamed_taints(e.message) {
                 continue;
             }
             sched_messages += 1;
-            if let Some(m) = SCHED_NOT_READY.iter().find(|m| msg.contains(*m)) {
+            if let Some(m) = SCHED_NOT_READY.iter().find(|m| e.message.contains(*m)) {
                 sched_support = true;
-                support.push(message_evidence(&events, e, m));
+                support.push(message_evidence(e.at.doc, e.at.item, m));
             }
         }
     }
     let mut node_support = false;
-    if let Some(doc) = &nodes {
-        for n in &doc.items {
-            if let Some((status, msg)) = node_ready(&n.value)
-                && status != "True"
-                && let Some(m) = network_marker(msg)
-            {
-                node_support = true;
-                support.push(message_evidence(doc, n, m));
-                not_ready_nodes.push(str_at(&n.value, "metadata.name").unwrap_or("").to_string());
-            }
+    for n in &node_views {
+        if let Some((status, msg)) = node_ready(n)
+            && status != "True"
+            && let Some(m) = network_marker(msg)
+        {
+            node_support = true;
+            support.push(message_evidence(n.at.doc, n.at.item, m));
+            not_ready_nodes.push(n.meta.name.to_string());
         }
     }
     // The kubelet's and containerd's own words, the latest line of each journal.
@@ -227,7 +216,7 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     if !known_empty.is_empty() {
         why.push(ctx.phrase("cni-empty", &[("nodes", &known_empty.join(", "))]));
     }
-    let (cidr, cidr_from) = pod_cidr(ctx, nodes.as_deref());
+    let (cidr, cidr_from) = pod_cidr(ctx, &node_views);
     let d = Draft {
         evidence: support,
         ..Draft::default()
@@ -256,7 +245,7 @@ pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 /// The cluster's pod CIDR and where it was read: kubeadm's `networking.podSubnet`
 /// (a node's kubeadm/config.yaml, or the kubeadm-config ConfigMap), else a node's
 /// `spec.podCIDR`.
-fn pod_cidr(ctx: &Ctx, nodes: Option<&JsonDoc>) -> (Option<String>, String) {
+fn pod_cidr(ctx: &Ctx, nodes: &[Node]) -> (Option<String>, String) {
     for node in ctx.facts.nodes() {
         let path = format!("nodes/{node}/kubeadm/config.yaml");
         if let Ok(y) = ctx.facts.yaml(&path)
@@ -266,11 +255,8 @@ fn pod_cidr(ctx: &Ctx, nodes: Option<&JsonDoc>) -> (Option<String>, String) {
         }
     }
     if let Ok(cms) = ctx.list("kubectl/configmaps.json")
-        && let Some(cm) = cms.items.iter().find(|i| {
-            str_at(&i.value, "metadata.namespace") == Some("kube-system")
-                && str_at(&i.value, "metadata.name") == Some("kubeadm-config")
-        })
-        && let Some(text) = str_at(&cm.value, "data.ClusterConfiguration")
+        && let Some(cm) = cluster::object_named(&cms, "kube-system", "kubeadm-config")
+        && let Some(text) = str_at(&cm.at.item.value, "data.ClusterConfiguration")
         && let Ok(docs) = crate::yaml::parse_documents(text)
         && let Some(s) = docs.iter().find_map(pod_subnet)
     {
@@ -279,14 +265,7 @@ fn pod_cidr(ctx: &Ctx, nodes: Option<&JsonDoc>) -> (Option<String>, String) {
             "networking.podSubnet in the kubeadm-config ConfigMap".into(),
         );
     }
-    if let Some(doc) = nodes
-        && let Some((name, cidr)) = doc.items.iter().find_map(|n| {
-            Some((
-                str_at(&n.value, "metadata.name")?,
-                str_at(&n.value, "spec.podCIDR")?,
-            ))
-        })
-    {
+    if let Some((name, cidr)) = nodes.iter().find_map(|n| Some((n.meta.name, n.pod_cidr?))) {
         return (
             Some(cidr.to_string()),
             ctx.phrase("pod-cidr-of-node", &[("node", name)]),

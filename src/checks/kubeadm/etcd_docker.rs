@@ -6,11 +6,10 @@
 use super::package_version;
 use super::pods::docker_package_in;
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
+use crate::cluster::{self, Pod};
 use crate::facts::Unavailable;
 use crate::model::Evidence;
-use crate::objpath::str_at;
 use crate::version::Version;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 const ERROR: &str = "read parent: connection reset by peer";
@@ -20,10 +19,9 @@ fn is_bad_release(v: &Version) -> bool {
     v.parts.len() >= 4 && v.parts[..4] == [1, 13, 1, 84]
 }
 
-fn is_etcd(pod: &Value) -> bool {
-    str_at(pod, "metadata.namespace") == Some("kube-system")
-        && (str_at(pod, "metadata.labels.component") == Some("etcd")
-            || str_at(pod, "metadata.name").is_some_and(|n| n.starts_with("etcd-")))
+fn is_etcd(pod: &Pod) -> bool {
+    pod.meta.namespace == "kube-system"
+        && (pod.meta.label("component") == Some("etcd") || pod.meta.name.starts_with("etcd-"))
 }
 
 #[derive(Default)]
@@ -42,11 +40,12 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .unwrap_or_else(|| name.trim_start_matches("etcd-").to_string())
     };
     if let Some(ev) = &events {
-        for item in &ev.items {
-            let v = &item.value;
-            let name = str_at(v, "involvedObject.name").unwrap_or("");
-            if !str_at(v, "message").is_some_and(|m| m.contains(ERROR)) || !name.starts_with("etcd")
-            {
+        // In the list's order, as they were recorded.
+        let mut views = cluster::events(ev);
+        views.sort_by_key(|e| e.at.item.line);
+        for e in &views {
+            let name = e.object.name;
+            if !e.message.contains(ERROR) || !name.starts_with("etcd") {
                 continue;
             }
             let node = pods
@@ -54,13 +53,9 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 .and_then(|p| {
                     crate::cluster::node_of_pod(p, "kube-system", name).map(str::to_string)
                 })
-                .or_else(|| str_at(v, "source.host").map(str::to_string))
+                .or_else(|| e.host.map(str::to_string))
                 .unwrap_or_else(|| etcd_node(name));
-            signs
-                .entry(node)
-                .or_default()
-                .errors
-                .push(ev.item_line_evidence(item, ERROR));
+            signs.entry(node).or_default().errors.push(e.at.line(ERROR));
         }
     }
     let etcd_pod_re = regex::Regex::new(r"(etcd-[a-z0-9.-]+?)_kube-system").expect("fixed pattern");
@@ -79,28 +74,24 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
     }
     if let Some(p) = &pods {
-        for item in p.items.iter().filter(|i| is_etcd(&i.value)) {
-            let restarts: u64 = item
-                .value
-                .pointer("/status/containerStatuses")
-                .and_then(Value::as_array)
-                .map(|cs| {
-                    cs.iter()
-                        .filter_map(|c| c.get("restartCount").and_then(Value::as_u64))
-                        .sum()
-                })
-                .unwrap_or(0);
+        for pod in cluster::pods(p).iter().filter(|p| is_etcd(p)) {
+            let restarts: u64 = pod
+                .containers
+                .iter()
+                .filter(|c| !c.init && c.has_status)
+                .map(|c| c.restarts)
+                .sum();
             if restarts == 0 {
                 continue;
             }
-            let Some(node) = str_at(&item.value, "spec.nodeName") else {
+            let Some(node) = pod.node else {
                 continue;
             };
             signs
                 .entry(node.to_string())
                 .or_default()
                 .restarts
-                .push((restarts, p.item_line_evidence(item, "\"restartCount\"")));
+                .push((restarts, pod.at.line("\"restartCount\"")));
         }
     }
     if pods.is_none() && events.is_none() && signs.is_empty() {

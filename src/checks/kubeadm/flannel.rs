@@ -5,9 +5,10 @@
 //! annotation `flannel.alpha.coreos.com/public-ip`; nodes sharing one are the finding, and the
 //! remediation names the interface that carries each node's own address.
 
-use super::network::{addresses, node_inets, node_name};
+use super::network::{addresses, node_inets};
 use super::node_ip::{parse_ip, routable_inets};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence};
+use crate::cluster::{self, Node, Pod};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::{str_at, str_list};
@@ -16,10 +17,9 @@ use serde_json::Value;
 const PUBLIC_IP: &str = "flannel.alpha.coreos.com/public-ip";
 const PUBLIC_IP_OVERWRITE: &str = "flannel.alpha.coreos.com/public-ip-overwrite";
 
-fn annotation<'v>(node: &'v Value, key: &str) -> Option<&'v str> {
-    node.pointer("/metadata/annotations")
-        .and_then(|a| a.get(key))
-        .and_then(Value::as_str)
+fn annotation<'d>(node: &Node<'d>, key: &str) -> Option<&'d str> {
+    node.meta
+        .annotation(key)
         .map(str::trim)
         .filter(|s| !s.is_empty())
 }
@@ -52,13 +52,13 @@ fn flannel_container(spec: &Value) -> Option<(usize, &Value)> {
 
 /// A flannel pod: in kube-system or kube-flannel, named kube-flannel*, labelled app=flannel, or
 /// running a flannel image.
-fn is_flannel_pod(pod: &Value) -> bool {
-    let ns = str_at(pod, "metadata.namespace").unwrap_or("");
-    let name = str_at(pod, "metadata.name").unwrap_or("");
-    let labelled = str_at(pod, "metadata.labels.app") == Some("flannel");
+fn is_flannel_pod(pod: &Pod) -> bool {
+    let (ns, name) = (pod.meta.namespace, pod.meta.name);
+    let labelled = pod.meta.label("app") == Some("flannel");
     let image = pod
-        .get("spec")
-        .is_some_and(|s| containers(s).iter().any(|c| image_is_flannel(c)));
+        .containers
+        .iter()
+        .any(|c| !c.init && c.in_spec && c.image.contains("flannel"));
     (matches!(ns, "kube-system" | "kube-flannel") && name.starts_with("kube-flannel"))
         || labelled
         || image
@@ -213,22 +213,24 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     .collect()
             })
             .unwrap_or_default(),
+        // Only flannel's own pods are read whole (their container flags), the rest through
+        // the shared views.
         pods: pods
             .as_deref()
             .map(|d| {
-                d.items
+                cluster::pods(d)
                     .iter()
-                    .filter(|i| is_flannel_pod(&i.value))
-                    .map(|i| (d, i))
+                    .filter(|p| is_flannel_pod(p))
+                    .map(|p| (d, p.at.item))
                     .collect()
             })
             .unwrap_or_default(),
     };
-    let annotated = nodes.items.iter().any(|i| {
-        i.value
-            .pointer("/metadata/annotations")
-            .and_then(Value::as_object)
-            .is_some_and(|a| a.keys().any(|k| k.starts_with("flannel.alpha.coreos.com/")))
+    let annotated = cluster::nodes(&nodes).iter().any(|n| {
+        n.meta
+            .annotations
+            .iter()
+            .any(|(k, _)| k.starts_with("flannel.alpha.coreos.com/"))
     });
     if flannel.daemonsets.is_empty() && flannel.pods.is_empty() {
         match (pods.is_some(), dss.is_some()) {
@@ -249,25 +251,26 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         needle: String,
     }
     let mut per_node: Vec<NodeAddr> = Vec::new();
-    for item in &nodes.items {
-        let name = node_name(item);
+    for node in cluster::nodes(&nodes) {
+        let item = node.at.item;
+        let name = node.meta.name;
         if name.is_empty() {
             continue;
         }
-        let found = if let Some(ip) = annotation(&item.value, PUBLIC_IP_OVERWRITE) {
+        let found = if let Some(ip) = annotation(&node, PUBLIC_IP_OVERWRITE) {
             Some((
                 ip.to_string(),
                 "public-ip-overwrite annotation",
                 PUBLIC_IP_OVERWRITE,
             ))
-        } else if let Some(ip) = annotation(&item.value, PUBLIC_IP) {
+        } else if let Some(ip) = annotation(&node, PUBLIC_IP) {
             Some((ip.to_string(), "public-ip annotation", PUBLIC_IP))
         } else if iface_given(&flannel, name) {
             // flanneld has not published an address yet, and it will not take the
             // default-route interface the kubelet's address may come from.
             None
         } else {
-            addresses(&item.value)
+            addresses(&node)
                 .into_iter()
                 .find(|(t, _)| t == "InternalIP")
                 .map(|(_, a)| (a, "InternalIP, no flannel annotation", ""))

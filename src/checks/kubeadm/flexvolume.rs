@@ -7,6 +7,7 @@
 
 use super::{FlagSource, KubeletSettings, OsRelease, server_version};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
+use crate::cluster;
 use crate::facts::{TextFile, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::str_at;
@@ -235,15 +236,11 @@ fn is_control_plane(ctx: &Ctx, node: &str) -> bool {
         return true;
     }
     let labelled = ctx.list("kubectl/nodes.json").ok().is_some_and(|nodes| {
-        nodes.items.iter().any(|i| {
-            str_at(&i.value, "metadata.name") == Some(node)
-                && i.value
-                    .pointer("/metadata/labels")
-                    .and_then(Value::as_object)
-                    .is_some_and(|l| {
-                        l.contains_key("node-role.kubernetes.io/control-plane")
-                            || l.contains_key("node-role.kubernetes.io/master")
-                    })
+        cluster::node_named(&nodes, node).is_some_and(|n| {
+            n.meta
+                .label("node-role.kubernetes.io/control-plane")
+                .is_some()
+                || n.meta.label("node-role.kubernetes.io/master").is_some()
         })
     });
     labelled
@@ -345,17 +342,20 @@ fn log_hits(ctx: &Ctx) -> Vec<LogHit> {
     }
     // The kubelet reports the controller-manager's flexvolume-dir volume as a FailedMount event.
     if let Ok(events) = ctx.list("kubectl/events.json") {
-        for item in &events.items {
-            let v = &item.value;
-            let msg = str_at(v, "message").unwrap_or("");
-            if str_at(v, "reason") != Some("FailedMount")
+        // In the list's order, as the kubelet wrote them.
+        let mut views = cluster::events(&events);
+        views.sort_by_key(|e| e.at.item.line);
+        for e in views {
+            let msg = e.message;
+            if e.reason != "FailedMount"
                 || !msg.contains("flexvolume-dir")
                 || !msg.contains("read-only file system")
             {
                 continue;
             }
-            let pod = str_at(v, "involvedObject.name").unwrap_or("");
-            let node = str_at(v, "source.host")
+            let pod = e.object.name;
+            let node = e
+                .host
                 .map(str::to_string)
                 .or_else(|| {
                     pods.as_ref().and_then(|p| {
@@ -374,7 +374,7 @@ fn log_hits(ctx: &Ctx) -> Vec<LogHit> {
             out.push(LogHit {
                 node,
                 path,
-                evidence: events.item_line_evidence(item, "\"message\""),
+                evidence: e.at.line("\"message\""),
             });
         }
     }

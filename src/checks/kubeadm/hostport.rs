@@ -4,6 +4,7 @@
 
 use super::cni::{CniConfig, NodeCni, is_multus, nodes_cni};
 use crate::checks::{Ctx, Draft, Outcome, phrase};
+use crate::cluster::{self, Pod};
 use crate::facts::{Item, JsonDoc, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::str_at;
@@ -21,25 +22,19 @@ struct HostPort {
 /// The non-zero `hostPort`s a pod's containers declare. Only `spec.containers` count: the
 /// kubelet builds the sandbox's port mappings from them alone, so a hostPort of an init (or
 /// sidecar) container is never opened, whatever the CNI chain.
-fn host_ports(pod: &Value) -> Vec<HostPort> {
+fn host_ports(pod: &Pod) -> Vec<HostPort> {
     let mut out = Vec::new();
-    let Some(cs) = pod.pointer("/spec/containers").and_then(Value::as_array) else {
-        return out;
-    };
-    for c in cs {
-        let Some(ports) = c.get("ports").and_then(Value::as_array) else {
-            continue;
-        };
-        for p in ports {
-            let host_port = p.get("hostPort").and_then(Value::as_u64).unwrap_or(0);
+    for c in pod.containers.iter().filter(|c| !c.init && c.in_spec) {
+        for p in c.ports {
+            let host_port = p.host_port();
             if host_port == 0 {
                 continue;
             }
             out.push(HostPort {
-                container: str_at(c, "name").unwrap_or("").to_string(),
+                container: c.name.to_string(),
                 host_port,
-                container_port: p.get("containerPort").and_then(Value::as_u64).unwrap_or(0),
-                protocol: str_at(p, "protocol").unwrap_or("TCP").to_string(),
+                container_port: p.container_port(),
+                protocol: p.protocol().to_string(),
             });
         }
     }
@@ -93,19 +88,12 @@ fn maps_host_ports(c: &CniConfig) -> Option<bool> {
 }
 
 /// How to publish the pod's ports without hostPort.
-fn owner_ref(pod: &Value) -> String {
-    let name = str_at(pod, "metadata.name").unwrap_or("");
-    let Some(o) = pod
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    else {
+fn owner_ref(pod: &Pod) -> String {
+    let name = pod.meta.name;
+    let Some(o) = pod.meta.owners.first() else {
         return format!("pod/{name}");
     };
-    let (kind, oname) = (
-        str_at(o, "kind").unwrap_or(""),
-        str_at(o, "name").unwrap_or(""),
-    );
+    let (kind, oname) = (o.kind, o.name);
     match kind {
         // A Deployment's ReplicaSet is named <deployment>-<pod-template-hash>.
         "ReplicaSet" => match oname.rsplit_once('-') {
@@ -196,20 +184,16 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 
     let mut drafts = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
-    for item in &pods.items {
-        let v = &item.value;
-        if v.pointer("/spec/hostNetwork").and_then(Value::as_bool) == Some(true)
-            || matches!(str_at(v, "status.phase"), Some("Succeeded" | "Failed"))
-        {
+    for pod in cluster::pods(&pods) {
+        if pod.host_network || matches!(pod.phase, "Succeeded" | "Failed") {
             continue;
         }
-        let ports = host_ports(v);
+        let ports = host_ports(&pod);
         if ports.is_empty() {
             continue;
         }
-        let ns = str_at(v, "metadata.namespace").unwrap_or("");
-        let name = str_at(v, "metadata.name").unwrap_or("");
-        let node = str_at(v, "spec.nodeName");
+        let (ns, name) = (pod.meta.namespace, pod.meta.name);
+        let node = pod.node;
         let own = node.and_then(|n| cni.iter().find(|c| c.node == n));
         let own_cfg = own.and_then(|o| o.primary().map(|c| (o, c)));
         let lacking: Vec<(&NodeCni, &CniConfig)> = match own_cfg {
@@ -249,9 +233,9 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             }
         };
         let mut d = Draft::new();
-        d.evidence = host_port_lines(&pods, item);
+        d.evidence = host_port_lines(&pods, pod.at.item);
         if d.evidence.is_empty() {
-            d.evidence.push(pods.item_evidence(item));
+            d.evidence.push(pod.at.evidence());
         }
         let mut fixes = Vec::new();
         let mut seen = Vec::new();
@@ -313,7 +297,7 @@ pub fn hostport_unsupported(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 "expose",
                 format!(
                     "kubectl -n {ns} expose {} --type=NodePort --port={}",
-                    owner_ref(v),
+                    owner_ref(&pod),
                     first_port.unwrap_or(ports[0].host_port)
                 ),
             );
@@ -337,13 +321,19 @@ mod tests {
     use crate::facts::TextFile;
     use std::sync::Arc;
 
+    fn pod_list(json: &str) -> crate::facts::JsonDoc {
+        cluster::table(
+            "kubectl/pods.json",
+            vec![serde_json::from_str(json).unwrap()],
+        )
+    }
+
     #[test]
     fn host_ports_skip_zero_and_keep_protocol() {
-        let pod: Value = serde_json::from_str(
-            r#"{"spec":{"containers":[{"name":"web","ports":[{"containerPort":80,"hostPort":8080,"protocol":"TCP"},{"containerPort":9090}]},{"name":"dns","ports":[{"containerPort":53,"hostPort":0,"protocol":"UDP"}]}]}}"#,
-        )
-        .unwrap();
-        let p = host_ports(&pod);
+        let doc = pod_list(
+            r#"{"spec":{"containers":[{"name":"web","ports":[{"containerPort":80,"hostPort":8080,"protocol":"TCP"},{"containerPort":9090}]},{"name":"dns","ports":[{"containerPort":53,"hostPort":0,"protocol":"UDP"}]}],"initContainers":[{"name":"init","ports":[{"containerPort":1,"hostPort":1}]}]}}"#,
+        );
+        let p = host_ports(&cluster::pods(&doc)[0]);
         assert_eq!(p.len(), 1);
         assert_eq!((p[0].host_port, p[0].container_port), (8080, 80));
     }
@@ -365,10 +355,9 @@ mod tests {
 
     #[test]
     fn owners_for_expose() {
-        let pod: Value = serde_json::from_str(
+        let doc = pod_list(
             r#"{"metadata":{"name":"web-7d4b9c8f6d-x2x9z","ownerReferences":[{"kind":"ReplicaSet","name":"web-7d4b9c8f6d"}]}}"#,
-        )
-        .unwrap();
-        assert_eq!(owner_ref(&pod), "deployment/web");
+        );
+        assert_eq!(owner_ref(&cluster::pods(&doc)[0]), "deployment/web");
     }
 }

@@ -100,16 +100,16 @@ fn newer_joiners(ctx: &Ctx) -> Vec<(String, Version, Evidence)> {
         }
     }
     if let Ok(nodes) = ctx.list("kubectl/nodes.json") {
-        for item in &nodes.items {
-            let Some(kv) = str_at(&item.value, "status.nodeInfo.kubeletVersion") else {
+        for n in crate::cluster::nodes(&nodes) {
+            let Some(kv) = n.kubelet_version else {
                 continue;
             };
             if let Some(v) = Version::parse(kv).filter(newer) {
-                let name = str_at(&item.value, "metadata.name").unwrap_or("?");
+                let name = Some(n.meta.name).filter(|n| !n.is_empty()).unwrap_or("?");
                 out.push((
                     format!("the kubelet of node {name}"),
                     v,
-                    nodes.item_line_evidence(item, "\"kubeletVersion\""),
+                    n.at.line("\"kubeletVersion\""),
                 ));
             }
         }

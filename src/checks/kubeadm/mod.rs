@@ -590,11 +590,8 @@ fn is_loopback(addr: &str) -> bool {
 /// `None` when the ConfigMap was not collected.
 fn corefile_forwards_to_resolv_conf(ctx: &Ctx) -> Option<bool> {
     let cms = ctx.list("kubectl/configmaps.json").ok()?;
-    let cm = cms.items.iter().find(|i| {
-        crate::objpath::str_at(&i.value, "metadata.namespace") == Some("kube-system")
-            && crate::objpath::str_at(&i.value, "metadata.name") == Some("coredns")
-    })?;
-    let corefile = crate::objpath::str_at(&cm.value, "data.Corefile")?;
+    let cm = crate::cluster::object_named(&cms, "kube-system", "coredns")?;
+    let corefile = crate::objpath::str_at(&cm.at.item.value, "data.Corefile")?;
     Some(corefile.lines().any(|l| {
         let t = l.trim();
         (t.starts_with("forward") || t.starts_with("proxy")) && t.contains("/etc/resolv.conf")

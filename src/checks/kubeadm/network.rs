@@ -4,29 +4,15 @@
 
 use super::{OsRelease, server_version};
 use crate::checks::{Ctx, Draft, Outcome, group_matches};
-use crate::facts::{Item, JsonDoc, Unavailable};
-use crate::objpath::str_at;
-use serde_json::Value;
+use crate::cluster::{self, Node};
+use crate::facts::Unavailable;
 
 /// A node's addresses by type (`InternalIP`, `ExternalIP`, `Hostname`).
-pub(super) fn addresses(node: &Value) -> Vec<(String, String)> {
-    node.pointer("/status/addresses")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| {
-                    Some((
-                        str_at(x, "type")?.to_string(),
-                        str_at(x, "address")?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub(super) fn node_name(item: &Item) -> &str {
-    str_at(&item.value, "metadata.name").unwrap_or("")
+pub(super) fn addresses(node: &Node) -> Vec<(String, String)> {
+    node.addresses
+        .iter()
+        .map(|(t, a)| (t.to_string(), a.to_string()))
+        .collect()
 }
 
 /// One address line of `ip addr show`: the address, its interface, whether its scope is global,
@@ -166,6 +152,7 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Pass);
     }
     let nodes = ctx.list("kubectl/nodes.json").ok();
+    let node_views = nodes.as_deref().map(cluster::nodes).unwrap_or_default();
     for d in &mut drafts {
         let ip = d.vars["ip"].trim_matches(['[', ']']).to_string();
         d.vars.insert("ip".into(), ip.clone());
@@ -176,11 +163,11 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         };
         d.vars.insert("endpoint".into(), endpoint);
         let host = d.vars.entry("host".into()).or_default().clone();
-        let found = nodes.as_ref().and_then(|doc| find_node(doc, &ip, &host));
+        let found = find_node(&node_views, &ip, &host);
         let (node, os) = match &found {
-            Some((doc, item, by_ip)) => {
-                let name = node_name(item).to_string();
-                let addrs = addresses(&item.value);
+            Some((n, by_ip)) => {
+                let name = n.meta.name.to_string();
+                let addrs = addresses(n);
                 let internal: Vec<&str> = addrs
                     .iter()
                     .filter(|(t, _)| t == "InternalIP")
@@ -194,7 +181,7 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                         .map(|a| format!("\"{a}\""))
                         .unwrap_or_else(|| "\"InternalIP\"".into())
                 };
-                d.evidence.push(doc.item_line_evidence(item, &needle));
+                d.evidence.push(n.at.line(&needle));
                 let mut candidates: Vec<String> = addrs
                     .iter()
                     .filter(|(t, a)| t != "Hostname" && *a != ip)
@@ -242,26 +229,26 @@ pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 }
 
 /// The node the API server dialled: by InternalIP (`true`), else by the URL's host name.
-fn find_node<'d>(doc: &'d JsonDoc, ip: &str, host: &str) -> Option<(&'d JsonDoc, &'d Item, bool)> {
-    if let Some(item) = doc.items.iter().find(|i| {
-        addresses(&i.value)
+fn find_node<'a, 'd>(nodes: &'a [Node<'d>], ip: &str, host: &str) -> Option<(&'a Node<'d>, bool)> {
+    if let Some(n) = nodes.iter().find(|n| {
+        n.addresses
             .iter()
-            .any(|(t, a)| t == "InternalIP" && a == ip)
+            .any(|&(t, a)| t == "InternalIP" && a == ip)
     }) {
-        return Some((doc, item, true));
+        return Some((n, true));
     }
     if host.is_empty() {
         return None;
     }
-    doc.items
+    nodes
         .iter()
-        .find(|i| {
-            node_name(i) == host
-                || addresses(&i.value)
+        .find(|n| {
+            n.meta.name == host
+                || n.addresses
                     .iter()
-                    .any(|(t, a)| t == "Hostname" && a == host)
+                    .any(|&(t, a)| t == "Hostname" && a == host)
         })
-        .map(|item| (doc, item, false))
+        .map(|n| (n, false))
 }
 
 const UNINITIALIZED: &str = "node.cloudprovider.kubernetes.io/uninitialized";
@@ -299,23 +286,16 @@ pub fn kube_proxy_no_node_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             continue;
         };
         d.vars.insert("node".into(), node.clone());
-        let item = nodes.as_ref().and_then(|doc| {
-            doc.items
-                .iter()
-                .find(|i| node_name(i) == node)
-                .map(|i| (doc, i))
-        });
-        let cause = match item {
-            Some((doc, item)) => {
-                let addrs = addresses(&item.value);
+        let found = nodes
+            .as_deref()
+            .and_then(|doc| cluster::node_named(doc, &node));
+        let cause = match found {
+            Some(n) => {
+                let addrs = addresses(&n);
                 let internal = addrs.iter().find(|(t, _)| t == "InternalIP");
-                let tainted = item
-                    .value
-                    .pointer("/spec/taints")
-                    .and_then(Value::as_array)
-                    .is_some_and(|t| t.iter().any(|x| str_at(x, "key") == Some(UNINITIALIZED)));
+                let tainted = n.taints.iter().any(|t| t.key == UNINITIALIZED);
                 if tainted {
-                    d.evidence.push(doc.item_line_evidence(item, UNINITIALIZED));
+                    d.evidence.push(n.at.line(UNINITIALIZED));
                     Some("uninitialized")
                 } else if let Some((_, a)) = internal {
                     d.vars.insert("internal_ip".into(), a.clone());

@@ -6,8 +6,9 @@
 //! the node's other address that looks routable, for /etc/hosts and `--node-ip`.
 
 use super::OsRelease;
-use super::network::{Inet, addresses, node_inets, node_name};
+use super::network::{Inet, addresses, node_inets};
 use crate::checks::{Ctx, Draft, Outcome, phrase};
+use crate::cluster;
 use crate::facts::{Item, JsonDoc, TextFile, Unavailable};
 use crate::model::Evidence;
 use crate::spec::Check;
@@ -215,6 +216,8 @@ struct NodeView<'d> {
     name: String,
     hostname_i: Option<(Arc<TextFile>, usize, Vec<String>)>,
     item: Option<(&'d JsonDoc, &'d Item)>,
+    /// The Node object's string annotations (flannel's public-ip ones).
+    annotations: &'d [(Box<str>, Box<str>)],
     internal: Vec<String>,
     other_api: Vec<(String, String)>,
 }
@@ -223,16 +226,17 @@ pub fn node_ip_unroutable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let nodes_doc = ctx.list("kubectl/nodes.json");
     let mut views: Vec<NodeView> = Vec::new();
     if let Ok(doc) = &nodes_doc {
-        for item in &doc.items {
-            let name = node_name(item);
+        for node in cluster::nodes(doc) {
+            let name = node.meta.name;
             if name.is_empty() {
                 continue;
             }
-            let addrs = addresses(&item.value);
+            let addrs = addresses(&node);
             views.push(NodeView {
                 name: name.to_string(),
                 hostname_i: None,
-                item: Some((doc, item)),
+                item: Some((doc, node.at.item)),
+                annotations: node.meta.annotations,
                 internal: addrs
                     .iter()
                     .filter(|(t, _)| t == "InternalIP")
@@ -269,6 +273,7 @@ pub fn node_ip_unroutable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     name: node.clone(),
                     hostname_i: None,
                     item: None,
+                    annotations: &[],
                     internal: Vec::new(),
                     other_api: Vec::new(),
                 });
@@ -418,16 +423,16 @@ fn node_draft(
         }
     }
     // Flannel publishes the address of the interface it uses: after `--iface` that is the right one.
-    if let Some((_, item)) = v.item {
+    if v.item.is_some() {
         for key in [
             "flannel.alpha.coreos.com/public-ip-overwrite",
             "flannel.alpha.coreos.com/public-ip",
         ] {
-            if let Some(a) = item
-                .value
-                .pointer("/metadata/annotations")
-                .and_then(|m| m.get(key))
-                .and_then(serde_json::Value::as_str)
+            if let Some(a) = v
+                .annotations
+                .iter()
+                .find(|(k, _)| &**k == key)
+                .map(|(_, a)| &**a)
                 .filter(|a| parse_ip(a).is_some() && unroutable(a).is_none())
                 .filter(|a| !bad.contains(a))
             {

@@ -3,11 +3,10 @@
 
 use super::{package_line_version, package_version};
 use crate::checks::Ctx;
+use crate::cluster::{self, Container, Pod, State};
 use crate::facts::{Item, JsonDoc};
 use crate::model::Evidence;
-use crate::objpath::str_at;
 use crate::version::Version;
-use serde_json::Value;
 
 /// A container of a pod that is not running and keeps failing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,46 +32,34 @@ impl Failing {
 
 /// The containers of a pod in `CrashLoopBackOff`, `RunContainerError` or `Error` (terminated
 /// with an error and not restarted yet), init containers included.
-pub fn failing_containers(pod: &Value) -> Vec<Failing> {
-    let mut out = Vec::new();
+pub fn failing_containers(pod: &Pod) -> Vec<Failing> {
     // kubectl shows a pod-level reason (Evicted, NodeShutdown...) or Terminating instead of its
     // containers' states: such a pod is gone or going, not crash-looping.
-    if str_at(pod, "status.reason").is_some_and(|r| !r.is_empty())
-        || pod
-            .get("metadata")
-            .and_then(|m| m.get("deletionTimestamp"))
-            .is_some_and(|t| !t.is_null())
-    {
-        return out;
+    if pod.is_gone() {
+        return Vec::new();
     }
-    for (key, init) in [
-        ("initContainerStatuses", true),
-        ("containerStatuses", false),
-    ] {
-        let Some(statuses) = pod
-            .get("status")
-            .and_then(|s| s.get(key))
-            .and_then(Value::as_array)
-        else {
-            continue;
-        };
-        for c in statuses {
-            let waiting = str_at(c, "state.waiting.reason");
-            let terminated = str_at(c, "state.terminated.reason");
-            let reason = match (waiting, terminated) {
-                (Some(r @ ("CrashLoopBackOff" | "RunContainerError")), _) => r,
-                (_, Some("Error")) => "Error",
-                _ => continue,
+    // In the order of the statuses, as kubectl lists them.
+    let mut statuses: Vec<&Container> = pod.containers.iter().filter(|c| c.has_status).collect();
+    statuses.sort_by_key(|c| (!c.init, c.status_index));
+    statuses
+        .into_iter()
+        .filter_map(|c| {
+            let reason = match &c.state {
+                State::Waiting {
+                    reason: r @ ("CrashLoopBackOff" | "RunContainerError"),
+                    ..
+                } => r,
+                State::Terminated(t) if t.reason == "Error" => "Error",
+                _ => return None,
             };
-            out.push(Failing {
-                container: str_at(c, "name").unwrap_or("").to_string(),
-                init,
+            Some(Failing {
+                container: c.name.to_string(),
+                init: c.init,
                 reason: reason.to_string(),
-                restarts: c.get("restartCount").and_then(Value::as_u64).unwrap_or(0),
-            });
-        }
-    }
-    out
+                restarts: c.restarts,
+            })
+        })
+        .collect()
 }
 
 /// Evidence for a failing container: the line of its current state's reason inside the pod's
@@ -99,11 +86,11 @@ pub fn failing_evidence(doc: &JsonDoc, item: &Item, f: &Failing) -> Evidence {
 }
 
 /// A cluster-DNS pod: CoreDNS or kube-dns, as kubeadm deploys them.
-pub fn is_dns_pod(pod: &Value) -> bool {
-    str_at(pod, "metadata.namespace") == Some("kube-system")
-        && (str_at(pod, "metadata.labels.k8s-app") == Some("kube-dns")
-            || str_at(pod, "metadata.name")
-                .is_some_and(|n| n.starts_with("coredns-") || n.starts_with("kube-dns-")))
+pub fn is_dns_pod(pod: &Pod) -> bool {
+    pod.meta.namespace == "kube-system"
+        && (pod.meta.label("k8s-app") == Some("kube-dns")
+            || pod.meta.name.starts_with("coredns-")
+            || pod.meta.name.starts_with("kube-dns-"))
 }
 
 /// The container runtime of a node.
@@ -119,14 +106,11 @@ pub enum Runtime {
 /// `docker --version`), else the Docker package in `runtime/packages.txt`.
 pub fn runtime(ctx: &Ctx, node: &str) -> Option<Runtime> {
     if let Ok(nodes) = ctx.list("kubectl/nodes.json")
-        && let Some(item) = nodes
-            .items
-            .iter()
-            .find(|i| str_at(&i.value, "metadata.name") == Some(node))
-        && let Some(rv) = str_at(&item.value, "status.nodeInfo.containerRuntimeVersion")
+        && let Some(n) = cluster::node_named(&nodes, node)
+        && let Some(rv) = n.runtime_version
         && let Some((name, version)) = rv.split_once("://")
     {
-        let ev = nodes.item_line_evidence(item, "\"containerRuntimeVersion\"");
+        let ev = n.at.line("\"containerRuntimeVersion\"");
         if name == "docker"
             && let Some(v) = Version::parse(version)
         {
@@ -159,13 +143,9 @@ pub fn runtime(ctx: &Ctx, node: &str) -> Option<Runtime> {
 /// (`kubeletVersion: v1.31.2`, `containerRuntimeVersion: containerd://2.0.0`).
 pub fn node_versions(ctx: &Ctx, node: &str) -> Option<(Version, String, Version)> {
     let nodes = ctx.list("kubectl/nodes.json").ok()?;
-    let item = nodes
-        .items
-        .iter()
-        .find(|i| str_at(&i.value, "metadata.name") == Some(node))?;
-    let kubelet = Version::parse(str_at(&item.value, "status.nodeInfo.kubeletVersion")?)?;
-    let (name, version) =
-        str_at(&item.value, "status.nodeInfo.containerRuntimeVersion")?.split_once("://")?;
+    let n = cluster::node_named(&nodes, node)?;
+    let kubelet = Version::parse(n.kubelet_version?)?;
+    let (name, version) = n.runtime_version?.split_once("://")?;
     Some((kubelet, name.to_string(), Version::parse(version)?))
 }
 
@@ -218,6 +198,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn failing(v: serde_json::Value) -> Vec<Failing> {
+        let doc = crate::cluster::table("kubectl/pods.json", vec![v]);
+        failing_containers(&crate::cluster::pods(&doc)[0])
+    }
+
     #[test]
     fn failing_states_as_kubectl_shows_them() {
         let pod = json!({"status": {
@@ -231,7 +216,7 @@ mod tests {
             {"name": "d", "state": {"waiting": {"reason": "ContainerCreating"}}},
             {"name": "e", "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}
         ]}});
-        let got: Vec<String> = failing_containers(&pod)
+        let got: Vec<String> = failing(pod)
             .iter()
             .map(|f| format!("{}={}", f.container, f.status()))
             .collect();
@@ -243,14 +228,14 @@ mod tests {
                 "b=Error"
             ]
         );
-        assert!(failing_containers(&json!({"status": {}})).is_empty());
+        assert!(failing(json!({"status": {}})).is_empty());
         let evicted = json!({"status": {"phase": "Failed", "reason": "Evicted",
             "containerStatuses": [{"name": "a", "state": {"terminated": {"reason": "Error"}}}]}});
-        assert!(failing_containers(&evicted).is_empty());
+        assert!(failing(evicted).is_empty());
         let terminating = json!({"metadata": {"deletionTimestamp": "2026-11-20T10:00:00Z"},
             "status": {"containerStatuses": [{"name": "a", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
-        assert!(failing_containers(&terminating).is_empty());
-        assert!(failing_containers(&json!("odd")).is_empty());
+        assert!(failing(terminating).is_empty());
+        assert!(failing(json!("odd")).is_empty());
     }
 
     #[test]

@@ -7,9 +7,9 @@ use super::OsRelease;
 use super::pod_table;
 use super::pods::{self, Failing, Runtime};
 use crate::checks::{Ctx, Draft, Outcome, line_evidence, path_vars};
+use crate::cluster;
 use crate::facts::{Item, Unavailable};
 use crate::model::Evidence;
-use crate::objpath::str_at;
 use crate::version::Version;
 use std::collections::BTreeMap;
 
@@ -72,25 +72,24 @@ pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .collect();
     let mut by_node: BTreeMap<String, Vec<Crashing>> = BTreeMap::new();
     let mut crashing_seen = false;
-    for item in pods.items.iter().filter(|i| pods::is_dns_pod(&i.value)) {
-        let failing = pods::failing_containers(&item.value);
+    let views = cluster::pods(&pods);
+    for pod in views.iter().filter(|p| pods::is_dns_pod(p)) {
+        let failing = pods::failing_containers(pod);
         if failing.is_empty() {
             continue;
         }
         crashing_seen = true;
-        let name = str_at(&item.value, "metadata.name")
-            .unwrap_or("")
-            .to_string();
+        let name = pod.meta.name.to_string();
         // A pod whose own log shows the loop plugin stopping it fails for that reason.
         if looping.contains(&name) {
             continue;
         }
-        let Some(node) = str_at(&item.value, "spec.nodeName") else {
+        let Some(node) = pod.node else {
             continue;
         };
         by_node.entry(node.to_string()).or_default().push(Crashing {
             name,
-            item,
+            item: pod.at.item,
             failing,
         });
     }

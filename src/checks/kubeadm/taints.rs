@@ -5,6 +5,7 @@
 //! that should run on a single control-plane node then stay Pending.
 
 use crate::checks::{Ctx, Draft, Outcome};
+use crate::cluster;
 use crate::facts::{JsonDoc, TextFile, Unavailable};
 use crate::model::Evidence;
 use crate::objpath::str_at;
@@ -107,20 +108,12 @@ fn taints_line(text: &TextFile, kind: &str) -> Evidence {
 
 /// The control-plane NoSchedule taint keys a node carries, with the evidence line of each.
 fn role_taints(nodes: &JsonDoc, name: &str) -> Option<Vec<(String, Evidence)>> {
-    let item = nodes
-        .items
-        .iter()
-        .find(|i| str_at(&i.value, "metadata.name") == Some(name))?;
+    let node = cluster::node_named(nodes, name)?;
+    let item = node.at.item;
     let mut out = Vec::new();
-    let taints = item
-        .value
-        .pointer("/spec/taints")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for t in taints {
-        let key = str_at(t, "key").unwrap_or("");
-        if !ROLE_TAINTS.contains(&key) || str_at(t, "effect") != Some("NoSchedule") {
+    for t in &node.taints {
+        let key = t.key;
+        if !ROLE_TAINTS.contains(&key) || t.effect != "NoSchedule" {
             continue;
         }
         let taints_at = nodes
@@ -152,34 +145,25 @@ fn pending_evidence(ctx: &Ctx, keys: &[String]) -> (usize, Vec<Evidence>) {
     let mut pods_pending = 0;
     let mut ev = Vec::new();
     if let Ok(pods) = ctx.list("kubectl/pods.json") {
-        for item in &pods.items {
-            let v = &item.value;
-            if str_at(v, "status.phase") != Some("Pending") {
-                continue;
-            }
-            let blocked = v
-                .pointer("/status/conditions")
-                .and_then(Value::as_array)
-                .is_some_and(|cs| {
-                    cs.iter().any(|c| {
-                        str_at(c, "type") == Some("PodScheduled")
-                            && str_at(c, "status") == Some("False")
-                            && str_at(c, "message").is_some_and(|m| names_taint(m, keys))
-                    })
-                });
+        for pod in cluster::pods(&pods).iter().filter(|p| p.phase == "Pending") {
+            let blocked = pod.conditions.iter().any(|c| {
+                c.kind == "PodScheduled"
+                    && c.status == "False"
+                    && c.message.is_some_and(|m| names_taint(m, keys))
+            });
             if blocked {
                 pods_pending += 1;
-                ev.push(pods.item_line_evidence(item, "nodes are available"));
+                ev.push(pod.at.line("nodes are available"));
             }
         }
     }
     if let Ok(events) = ctx.list("kubectl/events.json") {
-        for item in &events.items {
-            let v = &item.value;
-            if str_at(v, "reason") == Some("FailedScheduling")
-                && str_at(v, "message").is_some_and(|m| names_taint(m, keys))
-            {
-                ev.push(events.item_line_evidence(item, "\"message\""));
+        // In the list's order, as the scheduler wrote them.
+        let mut views = cluster::events(&events);
+        views.sort_by_key(|e| e.at.item.line);
+        for e in views {
+            if e.reason == "FailedScheduling" && names_taint(e.message, keys) {
+                ev.push(e.at.line("\"message\""));
             }
         }
     }

@@ -93,11 +93,9 @@ fn external_etcd(ctx: &Ctx) -> Option<Option<(String, Evidence)>> {
         }
     }
     if let Ok(cms) = ctx.list("kubectl/configmaps.json")
-        && let Some(item) = cms.items.iter().find(|i| {
-            str_at(&i.value, "metadata.namespace") == Some("kube-system")
-                && str_at(&i.value, "metadata.name") == Some("kubeadm-config")
-        })
+        && let Some(cm) = crate::cluster::object_named(&cms, "kube-system", "kubeadm-config")
     {
+        let item = cm.at.item;
         for key in ["ClusterConfiguration", "MasterConfiguration"] {
             let Some(text) = item
                 .value
