@@ -36,14 +36,21 @@ impl fmt::Display for Unavailable {
     }
 }
 
+/// Lines between two entries of a file's line index. The index keeps every 16th line start,
+/// not every one: a 600 MB list has some 20 million lines, and a full index cost more memory
+/// than its checks; finding a line then scans at most 15 short lines.
+const LINE_STEP: usize = 16;
+
 /// A text file with its line index, for evidence by line number.
 #[derive(Debug)]
 pub struct TextFile {
     pub path: String,
     /// Shared with the items of a JSON list, which parse their own bytes on demand.
     pub text: Arc<String>,
-    /// Byte offset where each line starts.
-    line_starts: Vec<usize>,
+    /// Byte offset where lines 1, 1 + LINE_STEP, 1 + 2 × LINE_STEP… start.
+    checkpoints: Vec<usize>,
+    /// How many lines start in the text (a final line break starts none).
+    starts: usize,
     /// Where the lines come from when the file was read from another tool's layout: evidence
     /// then names that file and line, not `path`.
     origin: Option<Arc<Origin>>,
@@ -55,16 +62,21 @@ impl TextFile {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         };
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            memchr_iter(b'\n', text.as_bytes())
-                .map(|i| i + 1)
-                .filter(|&i| i < text.len()),
-        );
+        let mut checkpoints = vec![0];
+        let mut starts = 1;
+        for i in memchr::memchr_iter(b'\n', text.as_bytes()) {
+            if i + 1 < text.len() {
+                if starts % LINE_STEP == 0 {
+                    checkpoints.push(i + 1);
+                }
+                starts += 1;
+            }
+        }
         TextFile {
             path: path.to_string(),
             text: Arc::new(text),
-            line_starts,
+            checkpoints,
+            starts,
             origin: None,
         }
     }
@@ -87,40 +99,75 @@ impl TextFile {
     }
 
     pub fn line_count(&self) -> usize {
-        if self.text.is_empty() {
-            0
-        } else {
-            self.line_starts.len()
-        }
+        if self.text.is_empty() { 0 } else { self.starts }
     }
 
     /// 1-based line number of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
-            Ok(i) => i + 1,
-            Err(i) => i,
+        let k = self.checkpoints.partition_point(|&s| s <= offset).max(1) - 1;
+        let from = self.checkpoints[k];
+        // A line break that ends the text starts no line.
+        let to = offset.min(self.text.len().saturating_sub(1)).max(from);
+        k * LINE_STEP + 1 + memchr::memchr_iter(b'\n', &self.text.as_bytes()[from..to]).count()
+    }
+
+    /// Byte range of 1-based line `n` (with its line break), if the text has that line.
+    fn line_range(&self, n: usize) -> Option<(usize, usize)> {
+        if n == 0 || n > self.starts {
+            return None;
         }
+        let bytes = self.text.as_bytes();
+        let mut start = self.checkpoints[(n - 1) / LINE_STEP];
+        for _ in 0..(n - 1) % LINE_STEP {
+            start = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+        }
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+        Some((start, end))
     }
 
     /// The text of 1-based line `n`, without its line break.
     pub fn line(&self, n: usize) -> &str {
-        if n == 0 || n > self.line_starts.len() {
-            return "";
+        match self.line_range(n) {
+            Some((start, end)) => self.text[start..end].trim_end_matches(['\n', '\r']),
+            None => "",
         }
-        let start = self.line_starts[n - 1];
-        let end = self.line_starts.get(n).copied().unwrap_or(self.text.len());
-        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    /// Lines `first..=last` in order, each found from the one before (no index look-up).
+    fn lines_in(&self, first: usize, last: usize) -> impl Iterator<Item = (usize, &str)> {
+        let last = last.min(self.line_count());
+        let mut at = if first <= last {
+            self.line_range(first.max(1)).map(|(s, _)| s)
+        } else {
+            None
+        };
+        let text = self.text.as_str();
+        (first.max(1)..=last).map_while(move |n| {
+            let start = at?;
+            let end = memchr::memchr(b'\n', &text.as_bytes()[start..])
+                .map_or(text.len(), |i| start + i + 1);
+            at = Some(end);
+            Some((n, text[start..end].trim_end_matches(['\n', '\r'])))
+        })
     }
 
     pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
-        (1..=self.line_count()).map(move |n| (n, self.line(n)))
+        self.lines_in(1, self.line_count())
     }
 
     /// Evidence for lines `first..=last`, the excerpt cut to a readable length.
     pub fn evidence(&self, first: usize, last: usize) -> Evidence {
         let last = last.max(first);
         let shown = (last - first + 1).min(MAX_EXCERPT_LINES);
-        let mut excerpt: Vec<&str> = (first..first + shown).map(|n| self.line(n)).collect();
+        let mut excerpt: Vec<&str> = if first == 0 {
+            (first..first + shown).map(|n| self.line(n)).collect()
+        } else {
+            self.lines_in(first, first + shown - 1)
+                .map(|(_, l)| l)
+                .collect()
+        };
+        // Lines past the end of the file read as empty, as `line` gives them.
+        excerpt.resize(shown, "");
         let more = format!("… {} more lines", last - first + 1 - shown);
         if shown < last - first + 1 {
             excerpt.push(&more);
@@ -140,7 +187,12 @@ impl TextFile {
 
     /// First line in `first..=last` containing `needle`.
     pub fn find_line_in(&self, first: usize, last: usize, needle: &str) -> Option<usize> {
-        (first..=last.min(self.line_count())).find(|&n| self.line(n).contains(needle))
+        if first == 0 && needle.is_empty() {
+            return Some(0);
+        }
+        self.lines_in(first, last)
+            .find(|(_, l)| l.contains(needle))
+            .map(|(n, _)| n)
     }
 
     /// Evidence for the first line containing `needle`, or the whole file's first line.
@@ -148,13 +200,6 @@ impl TextFile {
         let n = self.find_line_in(1, self.line_count(), needle).unwrap_or(1);
         self.evidence(n, n)
     }
-}
-
-fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    hay.iter()
-        .enumerate()
-        .filter(move |(_, b)| **b == needle)
-        .map(|(i, _)| i)
 }
 
 /// One object of a Kubernetes list: where it lies in its file (bytes and lines) and its
@@ -1084,6 +1129,58 @@ mod tests {
         );
     }
 
+    /// The sparse line index answers as a full one would, around and across its entries.
+    #[test]
+    fn sparse_line_index_matches_every_line_start() {
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&"x".repeat(i % 7));
+            text.push_str(if i % 5 == 0 { "\r\n" } else { "\n" });
+        }
+        for tail in ["", "last"] {
+            let full = format!("{text}{tail}");
+            let t = TextFile::new("f", full.clone().into_bytes());
+            let mut starts = vec![0];
+            starts.extend(
+                full.match_indices('\n')
+                    .map(|(i, _)| i + 1)
+                    .filter(|&i| i < full.len()),
+            );
+            assert_eq!(t.line_count(), starts.len());
+            for off in 0..=full.len() + 2 {
+                let want = match starts.binary_search(&off) {
+                    Ok(i) => i + 1,
+                    Err(i) => i,
+                };
+                assert_eq!(t.line_of(off), want, "offset {off}");
+            }
+            let lines: Vec<&str> = full.lines().collect();
+            for n in 1..=starts.len() + 1 {
+                assert_eq!(
+                    t.line(n),
+                    lines.get(n - 1).copied().unwrap_or(""),
+                    "line {n}"
+                );
+            }
+            assert_eq!(t.lines().count(), starts.len());
+            assert!(t.lines().all(|(n, l)| l == t.line(n)));
+            let e = t.evidence(30, 34);
+            assert_eq!(
+                e.excerpt,
+                (30..=34).map(|n| t.line(n)).collect::<Vec<_>>().join("\n")
+            );
+            assert_eq!(
+                t.find_line_in(17, 60, "xxxxxx"),
+                (17..=60).find(|&n| t.line(n) == "xxxxxx")
+            );
+            let past = t.evidence(starts.len(), starts.len() + 2);
+            let want: Vec<&str> = (starts.len()..starts.len() + 3)
+                .map(|n| t.line(n))
+                .collect();
+            assert_eq!(past.excerpt, want.join("\n"));
+        }
+    }
+
     #[test]
     fn text_lines_and_evidence() {
         let t = TextFile::new("x.log", b"one\r\ntwo\nthree".to_vec());
@@ -1094,6 +1191,8 @@ mod tests {
         let e = t.evidence(2, 3);
         assert_eq!(e.excerpt, "two\nthree");
         assert_eq!(TextFile::new("e", vec![]).line_count(), 0);
+        assert_eq!(t.find_line_in(1, 3, "thr"), Some(3));
+        assert_eq!(t.find_line_in(1, 2, "thr"), None);
         assert_eq!(
             TextFile::new("bad", vec![0xff, b'\n', b'a']).line(1),
             "\u{fffd}"
