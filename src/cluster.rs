@@ -837,6 +837,8 @@ impl<'d> Pod<'d> {
                 });
             }
         }
+        // Every check that reads pods builds this list for each pod: no growth slack.
+        containers.shrink_to_fit();
         Pod {
             at,
             meta: Meta::of(&v.metadata.0),

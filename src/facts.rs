@@ -603,7 +603,7 @@ impl JsonDoc {
             ..Count::default()
         }));
         let reader = Counting {
-            inner: std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(disk).ok()?),
+            inner: std::fs::File::open(disk).ok()?,
             count: std::rc::Rc::clone(&count),
         };
         let mut spans = Vec::new();
@@ -616,6 +616,7 @@ impl JsonDoc {
         .ok()??;
         de.end().ok()?;
         drop(de);
+        count.borrow_mut().catch_up();
         let count = std::rc::Rc::try_unwrap(count).ok()?.into_inner();
         let chunks = count.starts.div_ceil(CHUNK_LINES);
         let on_disk = Arc::new(OnDisk {
@@ -648,43 +649,82 @@ impl JsonDoc {
     }
 }
 
-/// What has been read of a streamed file: bytes, line breaks, and every `LINE_STEP`th line
-/// start (as [`TextFile::new`] indexes a text).
+/// What has been read of a streamed file: the block in hand, how much of it the parser has
+/// taken, and the line breaks and every `LINE_STEP`th line start (as [`TextFile::new`]
+/// indexes a text) up to where they were last counted.
 #[derive(Default)]
 struct Count {
     len: usize,
-    pos: usize,
+    block: Vec<u8>,
+    /// File offset of `block`.
+    block_at: usize,
+    /// Bytes of `block` the parser has taken, and of those, counted for line breaks.
+    taken: usize,
+    counted: usize,
     breaks: usize,
     starts: usize,
     checkpoints: Vec<usize>,
-    last: u8,
 }
 
-/// A reader that counts what the JSON parser has taken from it. serde_json reads one byte
-/// at a time from a reader, so after an item the count is exactly where the item ends.
+impl Count {
+    /// Offset in the file of the next byte the parser will take.
+    fn pos(&self) -> usize {
+        self.block_at + self.taken
+    }
+
+    /// The last byte the parser took.
+    fn last(&self) -> u8 {
+        self.taken.checked_sub(1).map_or(0, |i| self.block[i])
+    }
+
+    /// Counts the line breaks in what the parser took since the last count.
+    fn catch_up(&mut self) {
+        let (from, to) = (self.counted, self.taken);
+        for i in memchr::memchr_iter(b'\n', &self.block[from..to]) {
+            let at = self.block_at + from + i;
+            self.breaks += 1;
+            if at + 1 < self.len {
+                if self.starts % LINE_STEP == 0 {
+                    self.checkpoints.push(at + 1);
+                }
+                self.starts += 1;
+            }
+        }
+        self.counted = to;
+    }
+}
+
+/// A reader that knows how much the JSON parser has taken from it: serde_json reads one byte
+/// at a time from a reader, so after an item the count is exactly where the item ends. It
+/// reads the file in large blocks; line breaks are counted only when asked (`catch_up`).
 struct Counting<R> {
     inner: R,
     count: std::rc::Rc<std::cell::RefCell<Count>>,
 }
 
 impl<R: std::io::Read> std::io::Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let mut c = self.count.borrow_mut();
-        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
-            let at = c.pos + i;
-            c.breaks += 1;
-            if at + 1 < c.len {
-                if c.starts % LINE_STEP == 0 {
-                    c.checkpoints.push(at + 1);
+        if c.taken == c.block.len() {
+            c.catch_up();
+            c.block_at += c.block.len();
+            let mut block = std::mem::take(&mut c.block);
+            block.resize(1 << 20, 0);
+            let n = loop {
+                match self.inner.read(&mut block) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    got => break got?,
                 }
-                c.starts += 1;
-            }
+            };
+            block.truncate(n);
+            c.block = block;
+            c.taken = 0;
+            c.counted = 0;
         }
-        c.pos += n;
-        if n > 0 {
-            c.last = buf[n - 1];
-        }
+        let n = out.len().min(c.block.len() - c.taken);
+        let at = c.taken;
+        out[..n].copy_from_slice(&c.block[at..at + n]);
+        c.taken += n;
         Ok(n)
     }
 }
@@ -713,12 +753,13 @@ fn stream_items<'de, A: SeqAccess<'de>>(
 ) -> Result<(), A::Error> {
     while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
         let raw = raw.get();
-        let c = count.borrow();
-        let (mut end, mut breaks) = (c.pos, c.breaks);
+        let mut c = count.borrow_mut();
+        c.catch_up();
+        let (mut end, mut breaks) = (c.pos(), c.breaks);
         // A number ends where the parser saw the next byte, which it has read already.
         if raw.starts_with(|ch: char| ch == '-' || ch.is_ascii_digit()) {
             end -= 1;
-            if c.last == b'\n' {
+            if c.last() == b'\n' {
                 breaks -= 1;
             }
         }
@@ -1601,8 +1642,9 @@ mod tests {
     #[test]
     fn a_streamed_list_reads_as_one_held_in_memory() {
         let mut pods = String::from("{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n");
-        for i in 0..700 {
-            let sep = if i < 699 { "," } else { "" };
+        // Over 1 MiB: items and lines across the reader's blocks.
+        for i in 0..60_000 {
+            let sep = if i < 59_999 { "," } else { "" };
             match i % 4 {
                 0 => pods.push_str(&format!(
                     "    {{\n      \"name\": \"p{i}\",\n      \"n\": [1, {i}]\n    }}{sep}\n"
