@@ -473,8 +473,8 @@ where
 {
     doc.derived(slot, |doc| {
         crate::facts::map_in_parallel(&doc.items, |item| {
-            let got = match item.raw() {
-                Some(raw) => serde_json::from_str::<Obj<T>>(raw),
+            let got = match item.raw_text() {
+                Some(raw) => serde_json::from_str::<Obj<T>>(&raw),
                 None => Obj::<T>::deserialize(item.value()),
             };
             got.map(|o| o.0).unwrap_or_default()
@@ -900,6 +900,8 @@ impl<'d> Pod<'d> {
                 });
             }
         }
+        // Every check that reads pods builds this list for each pod: no growth slack.
+        containers.shrink_to_fit();
         Pod {
             at,
             meta: Meta::of(&v.metadata.0),

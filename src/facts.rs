@@ -11,7 +11,9 @@ use crate::layout::{Layout, Origin};
 use crate::manifest::Manifest;
 use crate::model::Evidence;
 use crate::yaml;
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::{BTreeSet, HashMap};
@@ -36,17 +38,72 @@ impl fmt::Display for Unavailable {
     }
 }
 
+/// Lines between two entries of a file's line index. The index keeps every 16th line start,
+/// not every one: a 600 MB list has some 20 million lines, and a full index cost more memory
+/// than its checks; finding a line then scans at most 15 short lines.
+const LINE_STEP: usize = 16;
+
 /// A text file with its line index, for evidence by line number.
 #[derive(Debug)]
 pub struct TextFile {
     pub path: String,
-    /// Shared with the items of a JSON list, which parse their own bytes on demand.
+    /// Shared with the items of a JSON list, which parse their own bytes on demand. Empty for
+    /// a large list read as a stream: its lines are read back from the file ([`OnDisk`]).
     pub text: Arc<String>,
-    /// Byte offset where each line starts.
-    line_starts: Vec<usize>,
+    /// Byte offset where lines 1, 1 + LINE_STEP, 1 + 2 × LINE_STEP… start.
+    checkpoints: Vec<usize>,
+    /// How many lines start in the text (a final line break starts none).
+    starts: usize,
     /// Where the lines come from when the file was read from another tool's layout: evidence
     /// then names that file and line, not `path`.
     origin: Option<Arc<Origin>>,
+    /// The file the lines are read back from when `text` is not held.
+    disk: Option<Arc<OnDisk>>,
+}
+
+/// Lines of a file read back from disk in chunks of this many lines.
+const CHUNK_LINES: usize = 256;
+
+/// A large list file left on disk: its lines and items are read back when asked for. Lines
+/// handed out by reference ([`TextFile::line`]) keep their chunk; evidence and line searches
+/// read chunks without keeping them, so memory follows what the checks cite, not the file.
+pub struct OnDisk {
+    file: Mutex<std::fs::File>,
+    len: usize,
+    chunks: Vec<OnceLock<Box<str>>>,
+}
+
+impl fmt::Debug for OnDisk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OnDisk({} bytes)", self.len)
+    }
+}
+
+impl OnDisk {
+    /// Bytes `start..end` of the file (fewer if it shrank since it was read).
+    fn read(&self, start: usize, end: usize) -> Vec<u8> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut buf = vec![0; end.saturating_sub(start)];
+        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut got = 0;
+        if f.seek(SeekFrom::Start(start as u64)).is_ok() {
+            while got < buf.len() {
+                match f.read(&mut buf[got..]) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+        }
+        buf.truncate(got);
+        buf
+    }
+
+    fn read_text(&self, start: usize, end: usize) -> String {
+        match String::from_utf8(self.read(start, end)) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    }
 }
 
 impl TextFile {
@@ -55,17 +112,23 @@ impl TextFile {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         };
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            memchr_iter(b'\n', text.as_bytes())
-                .map(|i| i + 1)
-                .filter(|&i| i < text.len()),
-        );
+        let mut checkpoints = vec![0];
+        let mut starts = 1;
+        for i in memchr::memchr_iter(b'\n', text.as_bytes()) {
+            if i + 1 < text.len() {
+                if starts % LINE_STEP == 0 {
+                    checkpoints.push(i + 1);
+                }
+                starts += 1;
+            }
+        }
         TextFile {
             path: path.to_string(),
             text: Arc::new(text),
-            line_starts,
+            checkpoints,
+            starts,
             origin: None,
+            disk: None,
         }
     }
 
@@ -86,44 +149,165 @@ impl TextFile {
         }
     }
 
+    /// Whether the text is left on disk (a large list read as a stream) rather than held.
+    pub fn is_on_disk(&self) -> bool {
+        self.disk.is_some()
+    }
+
     pub fn line_count(&self) -> usize {
-        if self.text.is_empty() {
+        if self.text.is_empty() && self.disk.as_ref().is_none_or(|d| d.len == 0) {
             0
         } else {
-            self.line_starts.len()
+            self.starts
         }
     }
 
     /// 1-based line number of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
-            Ok(i) => i + 1,
-            Err(i) => i,
+        let k = self.checkpoints.partition_point(|&s| s <= offset).max(1) - 1;
+        let from = self.checkpoints[k];
+        if let Some(d) = &self.disk {
+            let to = offset.min(d.len.saturating_sub(1)).max(from);
+            let between = d.read(from, to);
+            return k * LINE_STEP + 1 + memchr::memchr_iter(b'\n', &between).count();
+        }
+        // A line break that ends the text starts no line.
+        let to = offset.min(self.text.len().saturating_sub(1)).max(from);
+        k * LINE_STEP + 1 + memchr::memchr_iter(b'\n', &self.text.as_bytes()[from..to]).count()
+    }
+
+    /// Byte range of 1-based line `n` (with its line break), if the text has that line.
+    fn line_range(&self, n: usize) -> Option<(usize, usize)> {
+        if n == 0 || n > self.starts {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let mut start = self.checkpoints[(n - 1) / LINE_STEP];
+        for _ in 0..(n - 1) % LINE_STEP {
+            start = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+        }
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+        Some((start, end))
+    }
+
+    /// The bytes of chunk `c` of a file on disk (lines `c × CHUNK_LINES + 1…`).
+    fn chunk_span(&self, d: &OnDisk, c: usize) -> (usize, usize) {
+        let per = CHUNK_LINES / LINE_STEP;
+        let start = self.checkpoints.get(c * per).copied().unwrap_or(d.len);
+        let end = self
+            .checkpoints
+            .get((c + 1) * per)
+            .copied()
+            .unwrap_or(d.len);
+        (start, end)
+    }
+
+    /// Calls `f` with lines `first..=last` in order until it returns true (`first` ≥ 1).
+    /// On a file left on disk the lines are read back and not kept.
+    pub fn for_lines(&self, first: usize, last: usize, mut f: impl FnMut(usize, &str) -> bool) {
+        let last = last.min(self.line_count());
+        let Some(d) = &self.disk else {
+            for (n, l) in self.lines_in(first, last) {
+                if f(n, l) {
+                    return;
+                }
+            }
+            return;
+        };
+        let mut n = first.max(1);
+        while n <= last {
+            let c = (n - 1) / CHUNK_LINES;
+            let (start, end) = self.chunk_span(d, c);
+            let chunk = match d.chunks.get(c).and_then(|k| k.get()) {
+                Some(kept) => std::borrow::Cow::Borrowed(&**kept),
+                None => std::borrow::Cow::Owned(d.read_text(start, end)),
+            };
+            let mut lines = chunk.split_inclusive('\n').skip((n - 1) % CHUNK_LINES);
+            while n <= last && (n - 1) / CHUNK_LINES == c {
+                let l = lines.next().unwrap_or("").trim_end_matches(['\n', '\r']);
+                if f(n, l) {
+                    return;
+                }
+                n += 1;
+            }
         }
     }
 
     /// The text of 1-based line `n`, without its line break.
     pub fn line(&self, n: usize) -> &str {
-        if n == 0 || n > self.line_starts.len() {
-            return "";
+        if let Some(d) = &self.disk {
+            if n == 0 || n > self.starts {
+                return "";
+            }
+            let c = (n - 1) / CHUNK_LINES;
+            let Some(slot) = d.chunks.get(c) else {
+                return "";
+            };
+            let chunk = slot.get_or_init(|| {
+                let (start, end) = self.chunk_span(d, c);
+                d.read_text(start, end).into_boxed_str()
+            });
+            return chunk
+                .split_inclusive('\n')
+                .nth((n - 1) % CHUNK_LINES)
+                .unwrap_or("")
+                .trim_end_matches(['\n', '\r']);
         }
-        let start = self.line_starts[n - 1];
-        let end = self.line_starts.get(n).copied().unwrap_or(self.text.len());
-        self.text[start..end].trim_end_matches(['\n', '\r'])
+        match self.line_range(n) {
+            Some((start, end)) => self.text[start..end].trim_end_matches(['\n', '\r']),
+            None => "",
+        }
     }
 
-    pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
-        (1..=self.line_count()).map(move |n| (n, self.line(n)))
+    /// Lines `first..=last` of the text held in memory, in order, each found from the one
+    /// before (no index look-up).
+    fn lines_in(&self, first: usize, last: usize) -> impl Iterator<Item = (usize, &str)> {
+        let last = if self.disk.is_some() {
+            0
+        } else {
+            last.min(self.line_count())
+        };
+        let mut at = if first <= last {
+            self.line_range(first.max(1)).map(|(s, _)| s)
+        } else {
+            None
+        };
+        let text = self.text.as_str();
+        (first.max(1)..=last).map_while(move |n| {
+            let start = at?;
+            let end = memchr::memchr(b'\n', &text.as_bytes()[start..])
+                .map_or(text.len(), |i| start + i + 1);
+            at = Some(end);
+            Some((n, text[start..end].trim_end_matches(['\n', '\r'])))
+        })
+    }
+
+    /// Every line. On a file left on disk each line's chunk is then kept: use
+    /// [`TextFile::find_line_in`] or [`TextFile::evidence`] there.
+    pub fn lines(&self) -> Box<dyn Iterator<Item = (usize, &str)> + '_> {
+        if self.disk.is_some() {
+            Box::new((1..=self.line_count()).map(|n| (n, self.line(n))))
+        } else {
+            Box::new(self.lines_in(1, self.line_count()))
+        }
     }
 
     /// Evidence for lines `first..=last`, the excerpt cut to a readable length.
     pub fn evidence(&self, first: usize, last: usize) -> Evidence {
         let last = last.max(first);
         let shown = (last - first + 1).min(MAX_EXCERPT_LINES);
-        let mut excerpt: Vec<&str> = (first..first + shown).map(|n| self.line(n)).collect();
-        let more = format!("… {} more lines", last - first + 1 - shown);
+        let mut excerpt: Vec<String> = Vec::with_capacity(shown + 1);
+        if first == 0 {
+            excerpt.push(String::new());
+        }
+        self.for_lines(first.max(1), first + shown - 1, |_, l| {
+            excerpt.push(l.to_string());
+            false
+        });
+        // Lines past the end of the file read as empty, as `line` gives them.
+        excerpt.resize(shown, String::new());
         if shown < last - first + 1 {
-            excerpt.push(&more);
+            excerpt.push(format!("… {} more lines", last - first + 1 - shown));
         }
         let (file, line) = self.source_of(first);
         let end_line = match self.source_of(last) {
@@ -140,7 +324,17 @@ impl TextFile {
 
     /// First line in `first..=last` containing `needle`.
     pub fn find_line_in(&self, first: usize, last: usize, needle: &str) -> Option<usize> {
-        (first..=last.min(self.line_count())).find(|&n| self.line(n).contains(needle))
+        if first == 0 && needle.is_empty() {
+            return Some(0);
+        }
+        let mut found = None;
+        self.for_lines(first.max(1), last, |n, l| {
+            if l.contains(needle) {
+                found = Some(n);
+            }
+            found.is_some()
+        });
+        found
     }
 
     /// Evidence for the first line containing `needle`, or the whole file's first line.
@@ -148,13 +342,6 @@ impl TextFile {
         let n = self.find_line_in(1, self.line_count(), needle).unwrap_or(1);
         self.evidence(n, n)
     }
-}
-
-fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    hay.iter()
-        .enumerate()
-        .filter(move |(_, b)| **b == needle)
-        .map(|(i, _)| i)
 }
 
 /// One object of a Kubernetes list: where it lies in its file (bytes and lines) and its
@@ -172,6 +359,7 @@ impl Item {
         Item {
             value: ItemValue {
                 text: None,
+                disk: None,
                 span: (0, 0),
                 cell: OnceLock::from(value),
             },
@@ -180,10 +368,16 @@ impl Item {
         }
     }
 
-    /// The item's own bytes in its file's text, when it was read from one.
+    /// The item's own bytes in its file's text, when it was read from one held in memory.
     pub fn raw(&self) -> Option<&str> {
         let text = self.value.text.as_ref()?;
         text.get(self.value.span.0..self.value.span.1)
+    }
+
+    /// The item's own bytes, from its file's text in memory or read back from disk; `None`
+    /// when the item was built as a `Value` (in-memory lists, the slow path).
+    pub fn raw_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.value.raw_text()
     }
 
     pub fn value(&self) -> &Value {
@@ -201,6 +395,7 @@ impl Item {
 /// times the JSON it comes from, which is what made large lists slow and big.
 pub struct ItemValue {
     text: Option<Arc<String>>,
+    disk: Option<Arc<OnDisk>>,
     span: (usize, usize),
     cell: OnceLock<Value>,
 }
@@ -209,12 +404,22 @@ impl ItemValue {
     fn get_value(&self) -> &Value {
         self.cell.get_or_init(|| {
             // The bytes were validated when the file was read, so this parses.
-            self.text
-                .as_ref()
-                .and_then(|t| t.get(self.span.0..self.span.1))
-                .and_then(|raw| serde_json::from_str(raw).ok())
+            self.raw_text()
+                .and_then(|raw| serde_json::from_str(&raw).ok())
                 .unwrap_or(Value::Null)
         })
+    }
+
+    fn raw_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        if let Some(t) = &self.text {
+            return t
+                .get(self.span.0..self.span.1)
+                .map(std::borrow::Cow::Borrowed);
+        }
+        let d = self.disk.as_ref()?;
+        Some(std::borrow::Cow::Owned(
+            d.read_text(self.span.0, self.span.1),
+        ))
     }
 }
 
@@ -342,6 +547,7 @@ impl JsonDoc {
                         Item {
                             value: ItemValue {
                                 text: Some(Arc::clone(&shared)),
+                                disk: None,
                                 span: *span,
                                 cell: OnceLock::new(),
                             },
@@ -378,6 +584,283 @@ impl JsonDoc {
             })
             .collect();
         Ok(JsonDoc::new(text, value, items, is_list))
+    }
+}
+
+impl JsonDoc {
+    /// A list file read as a stream of items, its text left on disk: only each item's byte
+    /// span and lines and a sparse line index are kept, and items and lines are read back
+    /// when asked for. `None` when the file is not a list or does not read cleanly as a
+    /// stream (bad JSON, bytes that are not UTF-8): it is then read whole, which gives the
+    /// same answer and error as for any file.
+    fn stream(path: &str, disk: &std::path::Path) -> Option<JsonDoc> {
+        let file = std::fs::File::open(disk).ok()?;
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        let count = std::rc::Rc::new(std::cell::RefCell::new(Count {
+            len,
+            checkpoints: vec![0],
+            starts: 1,
+            ..Count::default()
+        }));
+        let reader = Counting {
+            inner: std::fs::File::open(disk).ok()?,
+            count: std::rc::Rc::clone(&count),
+        };
+        let mut spans = Vec::new();
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let rest = StreamOutline {
+            count: &count,
+            spans: &mut spans,
+        }
+        .deserialize(&mut de)
+        .ok()??;
+        de.end().ok()?;
+        drop(de);
+        count.borrow_mut().catch_up();
+        let count = std::rc::Rc::try_unwrap(count).ok()?.into_inner();
+        let chunks = count.starts.div_ceil(CHUNK_LINES);
+        let on_disk = Arc::new(OnDisk {
+            file: Mutex::new(file),
+            len,
+            chunks: (0..chunks).map(|_| OnceLock::new()).collect(),
+        });
+        let items = spans
+            .into_iter()
+            .map(|(span, line, end_line)| Item {
+                value: ItemValue {
+                    text: None,
+                    disk: Some(Arc::clone(&on_disk)),
+                    span,
+                    cell: OnceLock::new(),
+                },
+                line,
+                end_line,
+            })
+            .collect();
+        let text = TextFile {
+            path: path.to_string(),
+            text: Arc::new(String::new()),
+            checkpoints: count.checkpoints,
+            starts: count.starts,
+            origin: None,
+            disk: Some(on_disk),
+        };
+        Some(JsonDoc::new(text, rest, items, true))
+    }
+}
+
+/// What has been read of a streamed file: the block in hand, how much of it the parser has
+/// taken, and the line breaks and every `LINE_STEP`th line start (as [`TextFile::new`]
+/// indexes a text) up to where they were last counted.
+#[derive(Default)]
+struct Count {
+    len: usize,
+    block: Vec<u8>,
+    /// File offset of `block`.
+    block_at: usize,
+    /// Bytes of `block` the parser has taken, and of those, counted for line breaks.
+    taken: usize,
+    counted: usize,
+    breaks: usize,
+    starts: usize,
+    checkpoints: Vec<usize>,
+}
+
+impl Count {
+    /// Offset in the file of the next byte the parser will take.
+    fn pos(&self) -> usize {
+        self.block_at + self.taken
+    }
+
+    /// The last byte the parser took.
+    fn last(&self) -> u8 {
+        self.taken.checked_sub(1).map_or(0, |i| self.block[i])
+    }
+
+    /// Counts the line breaks in what the parser took since the last count.
+    fn catch_up(&mut self) {
+        let (from, to) = (self.counted, self.taken);
+        for i in memchr::memchr_iter(b'\n', &self.block[from..to]) {
+            let at = self.block_at + from + i;
+            self.breaks += 1;
+            if at + 1 < self.len {
+                if self.starts % LINE_STEP == 0 {
+                    self.checkpoints.push(at + 1);
+                }
+                self.starts += 1;
+            }
+        }
+        self.counted = to;
+    }
+}
+
+/// A reader that knows how much the JSON parser has taken from it: serde_json reads one byte
+/// at a time from a reader, so after an item the count is exactly where the item ends. It
+/// reads the file in large blocks; line breaks are counted only when asked (`catch_up`).
+struct Counting<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::RefCell<Count>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut c = self.count.borrow_mut();
+        if c.taken == c.block.len() {
+            c.catch_up();
+            c.block_at += c.block.len();
+            let mut block = std::mem::take(&mut c.block);
+            block.resize(1 << 20, 0);
+            let n = loop {
+                match self.inner.read(&mut block) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    got => break got?,
+                }
+            };
+            block.truncate(n);
+            c.block = block;
+            c.taken = 0;
+            c.counted = 0;
+        }
+        let n = out.len().min(c.block.len() - c.taken);
+        let at = c.taken;
+        out[..n].copy_from_slice(&c.block[at..at + n]);
+        c.taken += n;
+        Ok(n)
+    }
+}
+
+/// A list read as a stream: the document without its items (`None` when it is no list),
+/// each item's byte span and first and last line noted in `spans`.
+struct StreamOutline<'a> {
+    count: &'a std::rc::Rc<std::cell::RefCell<Count>>,
+    spans: &'a mut Vec<((usize, usize), usize, usize)>,
+}
+
+type Span = ((usize, usize), usize, usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for StreamOutline<'_> {
+    type Value = Option<Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Reads a list's items, noting where each lies.
+fn stream_items<'de, A: SeqAccess<'de>>(
+    mut seq: A,
+    count: &std::rc::Rc<std::cell::RefCell<Count>>,
+    spans: &mut Vec<Span>,
+) -> Result<(), A::Error> {
+    while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+        let raw = raw.get();
+        let mut c = count.borrow_mut();
+        c.catch_up();
+        let (mut end, mut breaks) = (c.pos(), c.breaks);
+        // A number ends where the parser saw the next byte, which it has read already.
+        if raw.starts_with(|ch: char| ch == '-' || ch.is_ascii_digit()) {
+            end -= 1;
+            if c.last() == b'\n' {
+                breaks -= 1;
+            }
+        }
+        let start = end.saturating_sub(raw.len());
+        let end_line = breaks + 1;
+        let line = end_line - memchr::memchr_iter(b'\n', raw.as_bytes()).count();
+        spans.push(((start, end), line, end_line));
+    }
+    Ok(())
+}
+
+impl<'de> Visitor<'de> for StreamOutline<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        stream_items(seq, self.count, self.spans)?;
+        Ok(Some(Value::Array(Vec::new())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut rest = serde_json::Map::new();
+        let mut list = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                if list {
+                    // Read whole, the last `items` counts, as for any file.
+                    return Err(serde::de::Error::custom("items given twice"));
+                }
+                let array = map.next_value_seed(StreamItems {
+                    count: self.count,
+                    spans: &mut *self.spans,
+                })?;
+                list = true;
+                let v = if array {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Null
+                };
+                rest.insert(key, v);
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(key, v);
+            }
+        }
+        // Anything but a list is read whole.
+        Ok(if list {
+            Some(Value::Object(rest))
+        } else {
+            None
+        })
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// The value of a streamed list's `items`: true for an array (its items noted), false for
+/// `null`; anything else is an error, so that the file is read whole and judged as usual.
+struct StreamItems<'a> {
+    count: &'a std::rc::Rc<std::cell::RefCell<Count>>,
+    spans: &'a mut Vec<Span>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for StreamItems<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StreamItems<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of items or null")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
+        stream_items(seq, self.count, self.spans)?;
+        Ok(true)
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
     }
 }
 
@@ -614,13 +1097,20 @@ pub struct Tuning {
     pub slow_path: bool,
     /// Note which check reads which file (see [`Facts::recorded_reads`]); for the tests.
     pub record_reads: bool,
+    /// List files larger than this many bytes are read as a stream and left on disk (see
+    /// [`JsonDoc`]); `None` is [`STREAM_LISTS_ABOVE`]. Tests lower it to read small lists so.
+    pub stream_lists_above: Option<u64>,
 }
+
+/// List files above this size are read as a stream of items, their text left on disk.
+pub const STREAM_LISTS_ABOVE: u64 = 32 << 20;
 
 impl Tuning {
     pub fn from_env() -> Tuning {
         Tuning {
             slow_path: std::env::var_os("KUBETRIAGE_SLOW_PATH").is_some(),
             record_reads: false,
+            stream_lists_above: None,
         }
     }
 }
@@ -751,6 +1241,17 @@ impl<'b> Facts<'b> {
     pub fn json(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {
         self.record(path);
         self.json.get(path, || {
+            let above = self.tuning.stream_lists_above.unwrap_or(STREAM_LISTS_ABOVE);
+            // Files an importer built from parts keep their lines' origins and are read whole.
+            if !self.tuning.slow_path
+                && self.bundle.origin(path).is_none()
+                && let Some(f) = self.bundle.file(path)
+                && f.size > above
+                && f.size <= MAX_PARSED_FILE
+                && let Some(doc) = JsonDoc::stream(path, &self.bundle.disk_path(path))
+            {
+                return Ok(doc);
+            }
             let bytes = self.read(path)?;
             let mut doc =
                 JsonDoc::parse_tuned(path, bytes, self.tuning).map_err(|reason| Unavailable {
@@ -840,10 +1341,10 @@ impl<'b> Facts<'b> {
             for path in ["kubectl/events.json", "kubectl/pods.json"] {
                 if let Ok(doc) = self.json(path) {
                     for item in &doc.items {
-                        match item.raw() {
+                        match item.raw_text() {
                             // Read from the bytes: no `Value` of every pod is built for this.
                             Some(raw) => {
-                                let mut de = serde_json::Deserializer::from_str(raw);
+                                let mut de = serde_json::Deserializer::from_str(&raw);
                                 let _ = serde::de::DeserializeSeed::deserialize(
                                     NewestTime(&mut newest),
                                     &mut de,
@@ -1084,6 +1585,130 @@ mod tests {
         );
     }
 
+    /// The sparse line index answers as a full one would, around and across its entries.
+    #[test]
+    fn sparse_line_index_matches_every_line_start() {
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&"x".repeat(i % 7));
+            text.push_str(if i % 5 == 0 { "\r\n" } else { "\n" });
+        }
+        for tail in ["", "last"] {
+            let full = format!("{text}{tail}");
+            let t = TextFile::new("f", full.clone().into_bytes());
+            let mut starts = vec![0];
+            starts.extend(
+                full.match_indices('\n')
+                    .map(|(i, _)| i + 1)
+                    .filter(|&i| i < full.len()),
+            );
+            assert_eq!(t.line_count(), starts.len());
+            for off in 0..=full.len() + 2 {
+                let want = match starts.binary_search(&off) {
+                    Ok(i) => i + 1,
+                    Err(i) => i,
+                };
+                assert_eq!(t.line_of(off), want, "offset {off}");
+            }
+            let lines: Vec<&str> = full.lines().collect();
+            for n in 1..=starts.len() + 1 {
+                assert_eq!(
+                    t.line(n),
+                    lines.get(n - 1).copied().unwrap_or(""),
+                    "line {n}"
+                );
+            }
+            assert_eq!(t.lines().count(), starts.len());
+            assert!(t.lines().all(|(n, l)| l == t.line(n)));
+            let e = t.evidence(30, 34);
+            assert_eq!(
+                e.excerpt,
+                (30..=34).map(|n| t.line(n)).collect::<Vec<_>>().join("\n")
+            );
+            assert_eq!(
+                t.find_line_in(17, 60, "xxxxxx"),
+                (17..=60).find(|&n| t.line(n) == "xxxxxx")
+            );
+            let past = t.evidence(starts.len(), starts.len() + 2);
+            let want: Vec<&str> = (starts.len()..starts.len() + 3)
+                .map(|n| t.line(n))
+                .collect();
+            assert_eq!(past.excerpt, want.join("\n"));
+        }
+    }
+
+    /// A list read as a stream answers as the same list read whole: items, their lines and
+    /// values, the list's other keys, lines and evidence read back from the file.
+    #[test]
+    fn a_streamed_list_reads_as_one_held_in_memory() {
+        let mut pods = String::from("{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n");
+        // Over 1 MiB: items and lines across the reader's blocks.
+        for i in 0..60_000 {
+            let sep = if i < 59_999 { "," } else { "" };
+            match i % 4 {
+                0 => pods.push_str(&format!(
+                    "    {{\n      \"name\": \"p{i}\",\n      \"n\": [1, {i}]\n    }}{sep}\n"
+                )),
+                1 => pods.push_str(&format!("    {{\"name\": \"é{i}\"}}{sep}\n")),
+                2 => pods.push_str(&format!("    {i}{sep}\n")),
+                _ => pods.push_str(&format!("    \"s{i}\"\r\n    {sep}\n")),
+            }
+        }
+        pods.push_str("  ],\n  \"kind\": \"List\"\n}\n");
+        let bare = "[{\"a\": 1},\n 2,\n-3.5\n,null, true]".to_string();
+        let null = "{\"kind\": \"PodList\", \"items\": null}".to_string();
+        for text in [pods, bare, null] {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("pods.json");
+            std::fs::write(&file, &text).unwrap();
+            let disk = JsonDoc::stream("pods.json", &file).expect("read as a stream");
+            let held = JsonDoc::parse("pods.json", text.clone().into_bytes()).unwrap();
+            assert!(disk.text.is_on_disk() && disk.is_list);
+            assert_eq!(disk.value, held.value);
+            assert_eq!(disk.items.len(), held.items.len());
+            for (a, b) in disk.items.iter().zip(&held.items) {
+                assert_eq!((a.line, a.end_line), (b.line, b.end_line));
+                assert_eq!(*a.value, *b.value);
+                assert_eq!(disk.item_evidence(a), held.item_evidence(b));
+                assert_eq!(
+                    disk.item_line_evidence(a, "\"n\""),
+                    held.item_line_evidence(b, "\"n\"")
+                );
+            }
+            let lines = held.text.line_count();
+            assert_eq!(disk.text.line_count(), lines);
+            for n in 0..=lines + 1 {
+                assert_eq!(disk.text.line(n), held.text.line(n), "line {n}");
+            }
+            for off in (0..text.len() + 2).step_by(7) {
+                assert_eq!(
+                    disk.text.line_of(off),
+                    held.text.line_of(off),
+                    "offset {off}"
+                );
+            }
+            assert_eq!(
+                disk.text.evidence(1, lines + 3),
+                held.text.evidence(1, lines + 3)
+            );
+            assert_eq!(
+                disk.text.find_line_in(2, lines, "p404"),
+                held.text.find_line_in(2, lines, "p404")
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for not_streamed in [
+            "{\"kind\": \"Pod\"}",
+            "[1, 2",
+            "{\"items\": 3}",
+            "{\"items\": [], \"items\": []}",
+        ] {
+            let file = dir.path().join("x.json");
+            std::fs::write(&file, not_streamed).unwrap();
+            assert!(JsonDoc::stream("x.json", &file).is_none(), "{not_streamed}");
+        }
+    }
+
     #[test]
     fn text_lines_and_evidence() {
         let t = TextFile::new("x.log", b"one\r\ntwo\nthree".to_vec());
@@ -1094,6 +1719,8 @@ mod tests {
         let e = t.evidence(2, 3);
         assert_eq!(e.excerpt, "two\nthree");
         assert_eq!(TextFile::new("e", vec![]).line_count(), 0);
+        assert_eq!(t.find_line_in(1, 3, "thr"), Some(3));
+        assert_eq!(t.find_line_in(1, 2, "thr"), None);
         assert_eq!(
             TextFile::new("bad", vec![0xff, b'\n', b'a']).line(1),
             "\u{fffd}"

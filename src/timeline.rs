@@ -552,12 +552,12 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
 /// The line of `item` that holds `"key"` and `value` (its own line in pretty-printed JSON);
 /// among several, the one nearest the first line mentioning `hint` (the condition's type, the
 /// container's name), else the item's first line.
-fn line_of(doc: &JsonDoc, item: &Item, key: &str, value: &str, hint: &str) -> usize {
+fn line_of(doc: &ItemLines, item: &Item, key: &str, value: &str, hint: &str) -> usize {
     let quoted = format!("\"{key}\"");
-    let last = item.end_line.min(doc.text.line_count());
+    let last = item.end_line.min(doc.line_count());
     let candidates: Vec<usize> = (item.line..=last)
         .filter(|&n| {
-            let l = doc.text.line(n);
+            let l = doc.line(n);
             l.contains(&quoted) && l.contains(value)
         })
         .collect();
@@ -565,22 +565,77 @@ fn line_of(doc: &JsonDoc, item: &Item, key: &str, value: &str, hint: &str) -> us
         return candidates.first().copied().unwrap_or(item.line);
     }
     let hint = format!("\"{hint}\"");
-    if let Some(&n) = candidates
-        .iter()
-        .find(|&&n| doc.text.line(n).contains(&hint))
-    {
+    if let Some(&n) = candidates.iter().find(|&&n| doc.line(n).contains(&hint)) {
         return n;
     }
     // Pretty-printed: the candidate in the same `{ ... }` block as a line naming the hint.
     let brace = |n: usize| {
-        let t = doc.text.line(n).trim();
+        let t = doc.line(n).trim();
         t.starts_with('{') || t.starts_with('}') || t.ends_with('{')
     };
     let same_block = |a: usize, b: usize| (a.min(b) + 1..a.max(b)).all(|n| !brace(n));
     (item.line..=last)
-        .filter(|&n| doc.text.line(n).contains(&hint))
+        .filter(|&n| doc.line(n).contains(&hint))
         .find_map(|h| candidates.iter().copied().find(|&c| same_block(c, h)))
         .unwrap_or(candidates[0])
+}
+
+/// The lines of one list item, for its entries' line numbers. A list left on disk (see
+/// `facts::TextFile::is_on_disk`) has the item's lines read once here and dropped with it, so
+/// that going through every event and pod does not keep the whole file.
+enum ItemLines<'d> {
+    Held(&'d crate::facts::TextFile),
+    Read {
+        first: usize,
+        lines: Vec<String>,
+        count: usize,
+    },
+}
+
+impl<'d> ItemLines<'d> {
+    fn of(doc: &'d JsonDoc, item: &Item) -> ItemLines<'d> {
+        if !doc.text.is_on_disk() {
+            return ItemLines::Held(&doc.text);
+        }
+        let mut lines = Vec::new();
+        doc.text.for_lines(item.line, item.end_line, |_, l| {
+            lines.push(l.to_string());
+            false
+        });
+        ItemLines::Read {
+            first: item.line,
+            lines,
+            count: doc.text.line_count(),
+        }
+    }
+
+    fn line_count(&self) -> usize {
+        match self {
+            ItemLines::Held(t) => t.line_count(),
+            ItemLines::Read { count, .. } => *count,
+        }
+    }
+
+    /// Line `n`, one of the item's own.
+    fn line(&self, n: usize) -> &str {
+        match self {
+            ItemLines::Held(t) => t.line(n),
+            ItemLines::Read { first, lines, .. } => n
+                .checked_sub(*first)
+                .and_then(|i| lines.get(i))
+                .map_or("", String::as_str),
+        }
+    }
+}
+
+/// An item's `Value`, built from its bytes for this reading only (not kept with the list,
+/// where a `Value` of every object would cost several times the file), or the one the list
+/// already holds.
+fn value_of(item: &Item) -> Cow<'_, Value> {
+    match item.raw_text() {
+        Some(raw) => Cow::Owned(serde_json::from_str(&raw).unwrap_or(Value::Null)),
+        None => Cow::Borrowed(item.value()),
+    }
 }
 
 fn clip(s: &str) -> String {
@@ -715,7 +770,9 @@ fn events(facts: &Facts, filter: &Filter) -> Part {
     };
     let file: Arc<str> = Arc::from(doc.path());
     for item in &doc.items {
-        let v = &item.value;
+        let value = value_of(item);
+        let v = &*value;
+        let lines = ItemLines::of(&doc, item);
         let first_s = str_at(v, &["firstTimestamp"])
             .or_else(|| str_at(v, &["eventTime"]))
             .or_else(|| str_at(v, &["metadata", "creationTimestamp"]));
@@ -777,8 +834,8 @@ fn events(facts: &Facts, filter: &Filter) -> Part {
         let first_key = ["firstTimestamp", "eventTime", "creationTimestamp"]
             .into_iter()
             .find(|k| {
-                let l = line_of(&doc, item, k, first_s, "");
-                doc.text.line(l).contains(&format!("\"{k}\""))
+                let l = line_of(&lines, item, k, first_s, "");
+                lines.line(l).contains(&format!("\"{k}\""))
             })
             .unwrap_or("firstTimestamp");
         part.push(
@@ -786,7 +843,7 @@ fn events(facts: &Facts, filter: &Filter) -> Part {
             Entry {
                 time: first,
                 file: file.clone(),
-                line: line_of(&doc, item, first_key, first_s, ""),
+                line: line_of(&lines, item, first_key, first_s, ""),
                 kind: Kind::Event,
                 object: object.clone(),
                 severity,
@@ -805,7 +862,7 @@ fn events(facts: &Facts, filter: &Filter) -> Part {
                 Entry {
                     time: last,
                     file: file.clone(),
-                    line: line_of(&doc, item, key, last_s, ""),
+                    line: line_of(&lines, item, key, last_s, ""),
                     kind: Kind::Event,
                     object,
                     severity,
@@ -829,7 +886,8 @@ fn pod_nodes(facts: &Facts) -> HashMap<String, String> {
     let mut out = HashMap::new();
     if let Ok(doc) = facts.list("kubectl/pods.json") {
         for item in &doc.items {
-            let v = &item.value;
+            let value = value_of(item);
+            let v = &*value;
             if let (Some(ns), Some(name), Some(node)) = (
                 str_at(v, &["metadata", "namespace"]),
                 str_at(v, &["metadata", "name"]),
@@ -850,7 +908,9 @@ fn pods(facts: &Facts, filter: &Filter) -> Part {
     };
     let file: Arc<str> = Arc::from(doc.path());
     for item in &doc.items {
-        let v = &item.value;
+        let value = value_of(item);
+        let v = &*value;
+        let lines = ItemLines::of(&doc, item);
         let base = Arc::new(Object {
             namespace: str_at(v, &["metadata", "namespace"]).map(str::to_string),
             pod: str_at(v, &["metadata", "name"]).map(str::to_string),
@@ -876,7 +936,7 @@ fn pods(facts: &Facts, filter: &Filter) -> Part {
                     Entry {
                         time: t,
                         file: file.clone(),
-                        line: line_of(&doc, item, key, time_s, hint),
+                        line: line_of(&lines, item, key, time_s, hint),
                         kind,
                         object: object.clone(),
                         severity,
@@ -1010,7 +1070,9 @@ fn nodes(facts: &Facts, filter: &Filter) -> Part {
     };
     let file: Arc<str> = Arc::from(doc.path());
     for item in &doc.items {
-        let v = &item.value;
+        let value = value_of(item);
+        let v = &*value;
+        let lines = ItemLines::of(&doc, item);
         let object = Arc::new(Object {
             node: str_at(v, &["metadata", "name"]).map(str::to_string),
             ..Object::default()
@@ -1042,7 +1104,7 @@ fn nodes(facts: &Facts, filter: &Filter) -> Part {
                 Entry {
                     time: t,
                     file: file.clone(),
-                    line: line_of(&doc, item, "lastTransitionTime", at, ty),
+                    line: line_of(&lines, item, "lastTransitionTime", at, ty),
                     kind: Kind::NodeCondition,
                     object: object.clone(),
                     severity,
