@@ -252,20 +252,24 @@ pub fn wi_binding_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 continue; // a whole namespace: only a grant for this one counts, seen above
             };
             let what = match (p == pool, ns == ksa.namespace, k == ksa.name) {
-                (true, false, true) => "the same KSA name in another namespace",
-                (true, true, false) => "another KSA in the same namespace",
+                (true, false, true) => "near-other-namespace",
+                (true, true, false) => "near-other-ksa",
                 (false, true, true)
                     if project
                         .as_ref()
                         .is_some_and(|pr| p == format!("{pr}.svc.id.goog")) =>
                 {
                     own_pool_grant = Some(p.to_string());
-                    "the same KSA in the project's own pool"
+                    "near-own-pool"
                 }
-                (false, true, true) => "the same KSA in another project's workload pool",
+                (false, true, true) => "near-other-pool",
                 _ => continue,
             };
-            near.push(format!("{place} grants {m} ({what})"));
+            let what = ctx.phrase(what, &[]);
+            near.push(ctx.phrase(
+                "near-grant",
+                &[("place", place), ("member", m), ("what", &what)],
+            ));
             d = d.evidence(ev.clone());
         }
         if let Ok(p) = &gsa_policy {

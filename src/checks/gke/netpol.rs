@@ -452,7 +452,14 @@ fn rule_ports_allow(rule: &EgressRule, dest: &Destination) -> bool {
 
 /// Why a rule that mentions the destination still does not allow it, for near-miss text:
 /// "allows 169.254.169.252/32 on TCP 80, not 988".
-pub fn near_misses(policies: &[Policy], isolating: &[usize], dest: &Destination) -> Vec<String> {
+/// The near misses among the isolating policies, in the phrases of the check's spec `w`.
+pub fn near_misses(
+    w: &crate::spec::Check,
+    policies: &[Policy],
+    isolating: &[usize],
+    dest: &Destination,
+) -> Vec<String> {
+    use crate::checks::phrase;
     let mut out = Vec::new();
     for &pi in isolating {
         let p = &policies[pi];
@@ -460,11 +467,13 @@ pub fn near_misses(policies: &[Policy], isolating: &[usize], dest: &Destination)
             let peers_ok = rule_peers_allow(p, rule, dest).0;
             let ports_ok = rule_ports_allow(rule, dest);
             if peers_ok && !ports_ok {
-                out.push(format!(
-                    "{}/{} reaches the address but only on {}",
-                    p.namespace,
-                    p.name,
-                    describe_ports(&rule.ports)
+                out.push(phrase(
+                    w,
+                    "near-ports",
+                    &[
+                        ("policy", &format!("{}/{}", p.namespace, p.name)),
+                        ("ports", &describe_ports(&rule.ports)),
+                    ],
                 ));
                 continue;
             }
@@ -481,15 +490,24 @@ pub fn near_misses(policies: &[Policy], isolating: &[usize], dest: &Destination)
                 };
                 match dest.ip {
                     Some(ip) if c.contains(ip) && except.iter().any(|e| e.contains(ip)) => {
-                        out.push(format!(
-                            "{}/{} allows {}/{} but its `except` removes {ip}",
-                            p.namespace, p.name, c.addr, c.prefix
+                        out.push(phrase(
+                            w,
+                            "near-except",
+                            &[
+                                ("policy", &format!("{}/{}", p.namespace, p.name)),
+                                ("cidr", &format!("{}/{}", c.addr, c.prefix)),
+                                ("ip", &ip.to_string()),
+                            ],
                         ));
                     }
                     _ if ports_ok && is_metadata_like(c) => {
-                        out.push(format!(
-                            "{}/{} allows {}/{}, which is not the address this cluster uses",
-                            p.namespace, p.name, c.addr, c.prefix
+                        out.push(phrase(
+                            w,
+                            "near-other-address",
+                            &[
+                                ("policy", &format!("{}/{}", p.namespace, p.name)),
+                                ("cidr", &format!("{}/{}", c.addr, c.prefix)),
+                            ],
                         ));
                     }
                     _ => {}
@@ -526,6 +544,15 @@ fn describe_ports(ports: &[PortRule]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The words of the check that reports near misses.
+    fn w() -> &'static crate::spec::Check {
+        static CATALOG: std::sync::OnceLock<crate::spec::Catalog> = std::sync::OnceLock::new();
+        CATALOG
+            .get_or_init(|| crate::spec::Catalog::embedded().unwrap())
+            .get("gke/wi-netpol-blocks-metadata")
+            .unwrap()
+    }
     use serde_json::json;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
@@ -717,7 +744,12 @@ mod tests {
             &ip_dest("169.254.169.254", 80)
         ));
         let v = egress(std::slice::from_ref(&ex), "ns", &l, &ip_dest(MD, 988));
-        let nm = near_misses(std::slice::from_ref(&ex), &v.isolating, &ip_dest(MD, 988));
+        let nm = near_misses(
+            w(),
+            std::slice::from_ref(&ex),
+            &v.isolating,
+            &ip_dest(MD, 988),
+        );
         assert!(nm[0].contains("except"), "{nm:?}");
         // Another address, IPv6 and garbage do not match.
         for c in ["127.0.0.1/32", "::/0", "not-a-cidr", "169.254.169.252/33"] {
@@ -793,6 +825,7 @@ mod tests {
         ));
         let v = egress(std::slice::from_ref(&named), "ns", &l, &ip_dest(MD, 988));
         let nm = near_misses(
+            w(),
             std::slice::from_ref(&named),
             &v.isolating,
             &ip_dest(MD, 988),
@@ -921,7 +954,7 @@ mod tests {
             &ip_dest(MD, 988),
         );
         assert!(!v.allowed);
-        let nm = near_misses(&[p], &v.isolating, &ip_dest(MD, 988));
+        let nm = near_misses(w(), &[p], &v.isolating, &ip_dest(MD, 988));
         assert_eq!(nm.len(), 2, "{nm:?}");
         assert!(nm[0].contains("only on TCP 80"));
         assert!(nm[1].contains("127.0.0.1/32"));

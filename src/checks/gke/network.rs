@@ -204,19 +204,18 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .map(|&i| policies[i].name.clone())
             .collect();
         let pod_names: Vec<String> = pod_items.iter().map(|p| p.meta.name.to_string()).collect();
-        let mut near = netpol::near_misses(&policies, &isolating, &dest);
+        let mut near = netpol::near_misses(ctx.check, &policies, &isolating, &dest);
         let sel_labels = labels_of(pod_items[0]);
         let by_selector = egress_in(&ns, &sel_labels, &mds_dest(true));
         if by_selector.allowed
             && let Some((pi, _)) = by_selector.allowed_by
             && !egress_in(&ns, &sel_labels, &mds_dest(false)).allowed
         {
-            let mut s = format!(
-                "{}/{} allows the gke-metadata-server pods by selector, but they use the node's network, where pod and namespace selectors do not apply",
-                policies[pi].namespace, policies[pi].name
-            );
+            let policy = format!("{}/{}", policies[pi].namespace, policies[pi].name);
+            let mut s = ctx.phrase("near-selector", &[("policy", &policy)]);
             if by_selector.assumed_ns_labels {
-                s.push_str(" (its namespace selector was matched against the label kubernetes.io/metadata.name alone: the bundle has no namespace list, kubectl/namespaces.json)");
+                s.push(' ');
+                s.push_str(&ctx.phrase("assumed-namespace-labels", &[]));
             }
             near.push(s);
         }
