@@ -1,6 +1,8 @@
 //! A small harness for running the real binary on bundles.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
