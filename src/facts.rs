@@ -11,9 +11,7 @@ use crate::layout::{Layout, Origin};
 use crate::manifest::Manifest;
 use crate::model::Evidence;
 use crate::yaml;
-use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::{BTreeSet, HashMap};
@@ -68,7 +66,7 @@ const CHUNK_LINES: usize = 256;
 /// handed out by reference ([`TextFile::line`]) keep their chunk; evidence and line searches
 /// read chunks without keeping them, so memory follows what the checks cite, not the file.
 pub struct OnDisk {
-    file: Mutex<std::fs::File>,
+    file: std::fs::File,
     len: usize,
     chunks: Vec<OnceLock<Box<str>>>,
 }
@@ -80,18 +78,17 @@ impl fmt::Debug for OnDisk {
 }
 
 impl OnDisk {
-    /// Bytes `start..end` of the file (fewer if it shrank since it was read).
+    /// Bytes `start..end` of the file (fewer if it shrank since it was read). Positional
+    /// reads: the threads parsing a list's items read them back side by side.
     fn read(&self, start: usize, end: usize) -> Vec<u8> {
-        use std::io::{Read, Seek, SeekFrom};
         let mut buf = vec![0; end.saturating_sub(start)];
-        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
         let mut got = 0;
-        if f.seek(SeekFrom::Start(start as u64)).is_ok() {
-            while got < buf.len() {
-                match f.read(&mut buf[got..]) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => got += n,
-                }
+        while got < buf.len() {
+            match read_at(&self.file, &mut buf[got..], (start + got) as u64) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
             }
         }
         buf.truncate(got);
@@ -104,6 +101,16 @@ impl OnDisk {
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         }
     }
+}
+
+#[cfg(unix)]
+fn read_at(f: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(f, buf, at)
+}
+
+#[cfg(windows)]
+fn read_at(f: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(f, buf, at)
 }
 
 impl TextFile {
@@ -596,35 +603,15 @@ impl JsonDoc {
     fn stream(path: &str, disk: &std::path::Path) -> Option<JsonDoc> {
         let file = std::fs::File::open(disk).ok()?;
         let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-        let count = std::rc::Rc::new(std::cell::RefCell::new(Count {
-            len,
-            checkpoints: vec![0],
-            starts: 1,
-            ..Count::default()
-        }));
-        let reader = Counting {
-            inner: std::fs::File::open(disk).ok()?,
-            count: std::rc::Rc::clone(&count),
-        };
-        let mut spans = Vec::new();
-        let mut de = serde_json::Deserializer::from_reader(reader);
-        let rest = StreamOutline {
-            count: &count,
-            spans: &mut spans,
-        }
-        .deserialize(&mut de)
-        .ok()??;
-        de.end().ok()?;
-        drop(de);
-        count.borrow_mut().catch_up();
-        let count = std::rc::Rc::try_unwrap(count).ok()?.into_inner();
-        let chunks = count.starts.div_ceil(CHUNK_LINES);
+        let got = crate::liststream::read_list(file, len, LINE_STEP)?;
+        let chunks = got.starts.div_ceil(CHUNK_LINES);
         let on_disk = Arc::new(OnDisk {
-            file: Mutex::new(file),
+            file: std::fs::File::open(disk).ok()?,
             len,
             chunks: (0..chunks).map(|_| OnceLock::new()).collect(),
         });
-        let items = spans
+        let items = got
+            .items
             .into_iter()
             .map(|(span, line, end_line)| Item {
                 value: ItemValue {
@@ -640,227 +627,12 @@ impl JsonDoc {
         let text = TextFile {
             path: path.to_string(),
             text: Arc::new(String::new()),
-            checkpoints: count.checkpoints,
-            starts: count.starts,
+            checkpoints: got.checkpoints,
+            starts: got.starts,
             origin: None,
             disk: Some(on_disk),
         };
-        Some(JsonDoc::new(text, rest, items, true))
-    }
-}
-
-/// What has been read of a streamed file: the block in hand, how much of it the parser has
-/// taken, and the line breaks and every `LINE_STEP`th line start (as [`TextFile::new`]
-/// indexes a text) up to where they were last counted.
-#[derive(Default)]
-struct Count {
-    len: usize,
-    block: Vec<u8>,
-    /// File offset of `block`.
-    block_at: usize,
-    /// Bytes of `block` the parser has taken, and of those, counted for line breaks.
-    taken: usize,
-    counted: usize,
-    breaks: usize,
-    starts: usize,
-    checkpoints: Vec<usize>,
-}
-
-impl Count {
-    /// Offset in the file of the next byte the parser will take.
-    fn pos(&self) -> usize {
-        self.block_at + self.taken
-    }
-
-    /// The last byte the parser took.
-    fn last(&self) -> u8 {
-        self.taken.checked_sub(1).map_or(0, |i| self.block[i])
-    }
-
-    /// Counts the line breaks in what the parser took since the last count.
-    fn catch_up(&mut self) {
-        let (from, to) = (self.counted, self.taken);
-        for i in memchr::memchr_iter(b'\n', &self.block[from..to]) {
-            let at = self.block_at + from + i;
-            self.breaks += 1;
-            if at + 1 < self.len {
-                if self.starts % LINE_STEP == 0 {
-                    self.checkpoints.push(at + 1);
-                }
-                self.starts += 1;
-            }
-        }
-        self.counted = to;
-    }
-}
-
-/// A reader that knows how much the JSON parser has taken from it: serde_json reads one byte
-/// at a time from a reader, so after an item the count is exactly where the item ends. It
-/// reads the file in large blocks; line breaks are counted only when asked (`catch_up`).
-struct Counting<R> {
-    inner: R,
-    count: std::rc::Rc<std::cell::RefCell<Count>>,
-}
-
-impl<R: std::io::Read> std::io::Read for Counting<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let mut c = self.count.borrow_mut();
-        if c.taken == c.block.len() {
-            c.catch_up();
-            c.block_at += c.block.len();
-            let mut block = std::mem::take(&mut c.block);
-            block.resize(1 << 20, 0);
-            let n = loop {
-                match self.inner.read(&mut block) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    got => break got?,
-                }
-            };
-            block.truncate(n);
-            c.block = block;
-            c.taken = 0;
-            c.counted = 0;
-        }
-        let n = out.len().min(c.block.len() - c.taken);
-        let at = c.taken;
-        out[..n].copy_from_slice(&c.block[at..at + n]);
-        c.taken += n;
-        Ok(n)
-    }
-}
-
-/// A list read as a stream: the document without its items (`None` when it is no list),
-/// each item's byte span and first and last line noted in `spans`.
-struct StreamOutline<'a> {
-    count: &'a std::rc::Rc<std::cell::RefCell<Count>>,
-    spans: &'a mut Vec<((usize, usize), usize, usize)>,
-}
-
-type Span = ((usize, usize), usize, usize);
-
-impl<'de> serde::de::DeserializeSeed<'de> for StreamOutline<'_> {
-    type Value = Option<Value>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-/// Reads a list's items, noting where each lies.
-fn stream_items<'de, A: SeqAccess<'de>>(
-    mut seq: A,
-    count: &std::rc::Rc<std::cell::RefCell<Count>>,
-    spans: &mut Vec<Span>,
-) -> Result<(), A::Error> {
-    while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-        let raw = raw.get();
-        let mut c = count.borrow_mut();
-        c.catch_up();
-        let (mut end, mut breaks) = (c.pos(), c.breaks);
-        // A number ends where the parser saw the next byte, which it has read already.
-        if raw.starts_with(|ch: char| ch == '-' || ch.is_ascii_digit()) {
-            end -= 1;
-            if c.last() == b'\n' {
-                breaks -= 1;
-            }
-        }
-        let start = end.saturating_sub(raw.len());
-        let end_line = breaks + 1;
-        let line = end_line - memchr::memchr_iter(b'\n', raw.as_bytes()).count();
-        spans.push(((start, end), line, end_line));
-    }
-    Ok(())
-}
-
-impl<'de> Visitor<'de> for StreamOutline<'_> {
-    type Value = Option<Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON document")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        stream_items(seq, self.count, self.spans)?;
-        Ok(Some(Value::Array(Vec::new())))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut rest = serde_json::Map::new();
-        let mut list = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "items" {
-                if list {
-                    // Read whole, the last `items` counts, as for any file.
-                    return Err(serde::de::Error::custom("items given twice"));
-                }
-                let array = map.next_value_seed(StreamItems {
-                    count: self.count,
-                    spans: &mut *self.spans,
-                })?;
-                list = true;
-                let v = if array {
-                    Value::Array(Vec::new())
-                } else {
-                    Value::Null
-                };
-                rest.insert(key, v);
-            } else {
-                let v: Value = map.next_value()?;
-                rest.insert(key, v);
-            }
-        }
-        // Anything but a list is read whole.
-        Ok(if list {
-            Some(Value::Object(rest))
-        } else {
-            None
-        })
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-}
-
-/// The value of a streamed list's `items`: true for an array (its items noted), false for
-/// `null`; anything else is an error, so that the file is read whole and judged as usual.
-struct StreamItems<'a> {
-    count: &'a std::rc::Rc<std::cell::RefCell<Count>>,
-    spans: &'a mut Vec<Span>,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for StreamItems<'_> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StreamItems<'_> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of items or null")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
-        stream_items(seq, self.count, self.spans)?;
-        Ok(true)
-    }
-    fn visit_unit<E>(self) -> Result<bool, E> {
-        Ok(false)
+        Some(JsonDoc::new(text, got.rest, items, true))
     }
 }
 
@@ -1243,11 +1015,11 @@ impl<'b> Facts<'b> {
         self.json.get(path, || {
             let above = self.tuning.stream_lists_above.unwrap_or(STREAM_LISTS_ABOVE);
             // Files an importer built from parts keep their lines' origins and are read whole.
+            // A stream has no size limit: only what the checks keep is held.
             if !self.tuning.slow_path
                 && self.bundle.origin(path).is_none()
                 && let Some(f) = self.bundle.file(path)
                 && f.size > above
-                && f.size <= MAX_PARSED_FILE
                 && let Some(doc) = JsonDoc::stream(path, &self.bundle.disk_path(path))
             {
                 return Ok(doc);

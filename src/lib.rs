@@ -17,6 +17,7 @@ pub mod facts;
 pub mod jsonscan;
 pub mod layout;
 pub mod lenient;
+pub mod liststream;
 pub mod logline;
 pub mod manifest;
 pub mod model;
