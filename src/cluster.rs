@@ -1020,14 +1020,28 @@ impl<'d> Pod<'d> {
     }
 }
 
-/// Every pod of a list.
-pub fn pods(doc: &JsonDoc) -> Vec<Pod<'_>> {
+/// Every pod of a list, each view built as it is reached. The parsed fields are kept with
+/// the list, the views (containers joined from spec and status, conditions) are not: two
+/// checks each holding 150,000 of them cost hundreds of MiB. A check keeps (clones) the
+/// views it reports on.
+pub fn pods(doc: &JsonDoc) -> impl Iterator<Item = Pod<'_>> + Clone {
     let data = parsed::<raw::Pod>(doc, PODS);
     doc.items
         .iter()
         .zip(data)
-        .map(|(item, v)| Pod::of(At { doc, item }, v))
-        .collect()
+        .map(move |(item, v)| Pod::of(At { doc, item }, v))
+}
+
+/// The view of the `i`th pod of a list.
+pub fn pod_at(doc: &JsonDoc, i: usize) -> Option<Pod<'_>> {
+    let v = parsed::<raw::Pod>(doc, PODS).get(i)?;
+    Some(Pod::of(
+        At {
+            doc,
+            item: doc.items.get(i)?,
+        },
+        v,
+    ))
 }
 
 /// The node the pod `namespace/name` of a list runs on, read without building any view.
@@ -1499,7 +1513,7 @@ mod tests {
     #[test]
     fn pods_join_spec_and_status_by_container() {
         let doc = table("kubectl/pods.json", vec![crashing_pod(), json!("odd")]);
-        let pods = pods(&doc);
+        let pods: Vec<Pod> = pods(&doc).collect();
         assert_eq!(pods.len(), 2);
         let p = &pods[0];
         assert_eq!(
@@ -1525,7 +1539,7 @@ mod tests {
     fn owners_as_people_name_them() {
         let meta = |v: Value| {
             let doc = table("kubectl/pods.json", vec![v]);
-            pods(&doc)[0].workload().map(|w| w.kubectl())
+            pod_at(&doc, 0).unwrap().workload().map(|w| w.kubectl())
         };
         let rs = |name: &str, hash: Option<&str>| {
             let mut v = json!({"metadata": {"namespace": "a",

@@ -778,8 +778,12 @@ impl<'de> Deserialize<'de> for Items<'de> {
 /// Runs `f` over `items` on scoped OS threads (in order), not on the rayon pool: this runs
 /// inside a parse-once cache slot, and a rayon worker waiting for its own parallel work may
 /// steal another check's job that waits for this very slot, which then never fills (a
-/// deadlock).
-pub fn map_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// deadlock). Each thread writes its results in place: a list of 150,000 parsed pods is not
+/// copied from parts into a whole.
+pub fn map_in_parallel<T: Sync, R: Send + Default>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -789,21 +793,28 @@ pub fn map_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync
     if items.len() < 256 || items.len() <= chunk {
         return items.iter().map(&f).collect();
     }
+    let mut out: Vec<R> = Vec::with_capacity(items.len());
+    out.resize_with(items.len(), R::default);
     let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .zip(out.chunks_mut(chunk))
+            .map(|(part, into)| {
+                scope.spawn(move || {
+                    for (item, slot) in part.iter().zip(into) {
+                        *slot = f(item);
+                    }
+                })
+            })
             .collect();
-        let mut out = Vec::with_capacity(items.len());
         for h in handles {
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(p) => std::panic::resume_unwind(p),
+            if let Err(p) = h.join() {
+                std::panic::resume_unwind(p);
             }
         }
-        out
-    })
+    });
+    out
 }
 
 /// A parsed YAML file (possibly several documents) with its text for evidence.

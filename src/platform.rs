@@ -330,8 +330,8 @@ pub fn from_data_found(facts: &Facts, hint: Option<&Hint>) -> Option<Found> {
     if let Ok(pods) = facts.list("kubectl/pods.json") {
         // A mirror pod first; a pod merely named like one (hand-made data) after.
         let views = cluster::pods(&pods);
-        let by_static = views.iter().filter(|p| is_static(p));
-        for pod in by_static.chain(views.iter()) {
+        let by_static = views.clone().filter(|p| is_static(p));
+        for pod in by_static.chain(views) {
             let item = pod.at.item;
             let name = pod.meta.name;
             let node = pod.node.unwrap_or("");

@@ -15,7 +15,6 @@ const CREDENTIALS_API: &str = "iamcredentials.googleapis.com";
 pub fn metadata_server_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let pods = ctx.list("kubectl/pods.json")?;
     let servers: Vec<_> = cluster::pods(&pods)
-        .into_iter()
         .filter(|p| {
             p.meta.namespace == "kube-system"
                 && (p.meta.name.starts_with("gke-metadata-server-")
@@ -678,7 +677,13 @@ pub fn wi_nodepool_metadata_mode(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .filter_map(|(p, _, _)| str_at(p, "name"))
         .collect();
     // pool → (running pods, pods that could be scheduled there)
-    let views = cluster::pods(&pods);
+    // Only the pods of Workload Identity service accounts are kept.
+    let views: Vec<cluster::Pod> = cluster::pods(&pods)
+        .filter(|p| {
+            let (ns, sa) = p.ksa();
+            ksas.contains(&(ns.to_string(), sa.to_string()))
+        })
+        .collect();
     let mut affected: BTreeMap<&str, (Vec<&cluster::Pod>, Vec<&cluster::Pod>)> = BTreeMap::new();
     for pod in &views {
         let (ns, sa) = pod.ksa();

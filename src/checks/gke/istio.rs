@@ -170,14 +170,12 @@ pub fn istio_metadata_intercept(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     wi.sas.as_ref().map_err(Clone::clone)?;
     let pods = ctx.list("kubectl/pods.json")?;
     let ksas = wi.ksa_set();
-    let views = cluster::pods(&pods);
-    let wi_sidecar: Vec<(&cluster::Pod, Sidecar)> = views
-        .iter()
+    let wi_sidecar: Vec<(cluster::Pod, Sidecar)> = cluster::pods(&pods)
         .filter(|p| {
             let (ns, sa) = p.ksa();
             ksas.contains(&(ns.to_string(), sa.to_string()))
         })
-        .filter_map(|p| sidecar_of(p).map(|s| (p, s)))
+        .filter_map(|p| sidecar_of(&p).map(|s| (p, s)))
         .collect();
     if wi_sidecar.is_empty() {
         return Draft::missing("no-sidecar").not_evaluated();
@@ -346,7 +344,7 @@ mod tests {
 
     fn sidecar(v: Value) -> Option<Sidecar> {
         let doc = cluster::table("kubectl/pods.json", vec![v]);
-        sidecar_of(&cluster::pods(&doc)[0])
+        sidecar_of(&cluster::pod_at(&doc, 0).unwrap())
     }
 
     #[test]

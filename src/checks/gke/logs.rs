@@ -311,12 +311,26 @@ fn log_pod(file: &str) -> Option<(String, String, String, bool)> {
     ))
 }
 
-/// Pods by (namespace, name).
-fn pod_index(pods: &JsonDoc) -> HashMap<(String, String), Pod<'_>> {
-    crate::cluster::pods(pods)
-        .into_iter()
-        .map(|p| ((p.ksa().0.to_string(), p.meta.name.to_string()), p))
-        .collect()
+/// Pods by (namespace, name), each view built when looked up.
+struct PodIndex<'d> {
+    doc: &'d JsonDoc,
+    at: HashMap<(&'d str, &'d str), usize>,
+}
+
+impl<'d> PodIndex<'d> {
+    fn get(&self, key: &(String, String)) -> Option<Pod<'d>> {
+        let i = *self.at.get(&(key.0.as_str(), key.1.as_str()))?;
+        crate::cluster::pod_at(self.doc, i)
+    }
+}
+
+fn pod_index(pods: &JsonDoc) -> PodIndex<'_> {
+    let mut at = HashMap::new();
+    for (i, p) in crate::cluster::pods(pods).enumerate() {
+        // The last of a name wins, as it did when the views were collected by name.
+        at.insert((p.ksa().0, p.meta.name), i);
+    }
+    PodIndex { doc: pods, at }
 }
 
 /// The workload that owns a pod, for `kubectl set env`: a Deployment (via its ReplicaSet),
@@ -398,7 +412,7 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                     Some(pod) => match metadata_host_env(pod.value()) {
                         Some(v) => d.var("metadata_host", v).variant("env-set"),
                         None => d
-                            .var("workload", owner_ref(pod, name))
+                            .var("workload", owner_ref(&pod, name))
                             .variant("env-missing"),
                     },
                     None => d.variant("pod-missing"),
@@ -478,7 +492,7 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         };
         let started = index
             .get(&(ns.clone(), pod.clone()))
-            .and_then(|p| container_started(p, &container, previous));
+            .and_then(|p| container_started(&p, &container, previous));
         let at = crate::logline::parse(&m.text, reference).time;
         let (Some(started), Some(at)) = (started, at) else {
             undated += 1;
@@ -494,7 +508,7 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             order.push(key);
             let workload = index
                 .get(&(ns.clone(), pod.clone()))
-                .map(|p| owner_ref(p, &pod))
+                .map(|p| owner_ref(&p, &pod))
                 .unwrap_or_else(|| format!("pod/{pod}"));
             (
                 Draft::new()

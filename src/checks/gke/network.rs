@@ -154,9 +154,7 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         pod: None,
     };
     // The metadata server pods, as a destination someone may have tried to allow by selector.
-    let views = cluster::pods(&pods);
-    let mds: Vec<&cluster::Pod> = views
-        .iter()
+    let mds: Vec<cluster::Pod> = cluster::pods(&pods)
         .filter(|p| {
             p.meta.namespace == "kube-system"
                 && p.meta.label("k8s-app") == Some("gke-metadata-server")
@@ -179,8 +177,9 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     };
     let ksas = wi.ksa_set();
     // (namespace, isolating policies) → blocked pods
-    let mut blocked: BTreeMap<(String, Vec<usize>), Vec<&cluster::Pod>> = BTreeMap::new();
-    for pod in &views {
+    let mut blocked: BTreeMap<(String, Vec<usize>), Vec<cluster::Pod>> = BTreeMap::new();
+    for pod in cluster::pods(&pods) {
+        let pod = &pod;
         let (ns, sa) = pod.ksa();
         if !ksas.contains(&(ns.to_string(), sa.to_string())) || !ns_range.contains_key(ns) {
             continue;
@@ -194,7 +193,7 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             blocked
                 .entry((ns.to_string(), v.isolating.clone()))
                 .or_default()
-                .push(pod);
+                .push(pod.clone());
         }
     }
     let mut drafts = Vec::new();
@@ -205,7 +204,7 @@ pub fn wi_netpol_blocks_metadata(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .collect();
         let pod_names: Vec<String> = pod_items.iter().map(|p| p.meta.name.to_string()).collect();
         let mut near = netpol::near_misses(ctx.check, &policies, &isolating, &dest);
-        let sel_labels = labels_of(pod_items[0]);
+        let sel_labels = labels_of(&pod_items[0]);
         let by_selector = egress_in(&ns, &sel_labels, &mds_dest(true));
         if by_selector.allowed
             && let Some((pi, _)) = by_selector.allowed_by

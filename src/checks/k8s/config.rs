@@ -49,12 +49,11 @@ fn advice(msg: &str) -> (&'static str, Option<String>) {
 pub fn container_config_error(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
-    let pods = cluster::pods(&lists.pods);
     let events = lists.events();
     let by_pod = events_by_pod(&events);
     let mut groups = Groups::new();
-    for p in &pods {
-        if p.is_gone() || claims.failing_pod(p).is_some() {
+    for p in cluster::pods(&lists.pods) {
+        if p.is_gone() || claims.failing_pod(&p).is_some() {
             continue;
         }
         for (i, c) in p.containers.iter().enumerate() {
@@ -65,14 +64,14 @@ pub fn container_config_error(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 continue;
             }
             let msg = message.unwrap_or("").trim();
-            let key = format!("{}|{}|{reason}|{msg}", super::owner_key(p), c.name);
-            groups.add(key, p, (i, *reason, msg));
+            let key = format!("{}|{}|{reason}|{msg}", super::owner_key(&p), c.name);
+            groups.add(key, &p, (i, *reason, msg));
         }
     }
     let mut drafts = Vec::new();
     for g in groups.into_groups() {
-        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
-        let (first, (ci, reason, msg)) = (g[0].0, &g[0].1);
+        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| p).collect();
+        let (first, (ci, reason, msg)) = (&g[0].0, &g[0].1);
         let c = &first.containers[*ci];
         let since = secs_before(
             lists.now,

@@ -70,10 +70,10 @@ fn node_caused(t: &Terminated) -> bool {
 }
 
 impl<'d> NodeEvents<'d> {
-    fn new(pods: &[Pod<'d>]) -> NodeEvents<'d> {
+    fn new(pods: impl Iterator<Item = Pod<'d>> + Clone) -> NodeEvents<'d> {
         let mut by_node: HashMap<&str, Vec<(Timestamp, bool)>> = HashMap::new();
         let mut node_restarts: HashMap<&str, u64> = HashMap::new();
-        for p in pods {
+        for p in pods.clone() {
             let Some(node) = p.node else { continue };
             for c in &p.containers {
                 if let Some(t) = &c.last
@@ -221,12 +221,12 @@ fn tail(text: &TextFile) -> Option<Evidence> {
 pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
-    let pods = cluster::pods(&lists.pods);
     let events = lists.events();
     let by_pod = super::events_by_pod(&events);
-    let nodes = NodeEvents::new(&pods);
+    let nodes = NodeEvents::new(cluster::pods(&lists.pods));
     let mut groups = Groups::new();
-    for p in &pods {
+    for p in cluster::pods(&lists.pods) {
+        let p = &p;
         if p.is_gone() || p.is_completed() || claims.failing_pod(p).is_some() {
             continue;
         }
@@ -264,7 +264,7 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     let mut drafts = Vec::new();
     for g in groups.into_groups() {
-        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
+        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| p).collect();
         let (first, (ci, f)) = (&g[0].0, &g[0].1);
         let c = &first.containers[*ci];
         let last = c.last.as_ref().or(match &c.state {
@@ -389,9 +389,9 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
 pub fn pod_oomkilled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
-    let pods = cluster::pods(&lists.pods);
     let mut groups = Groups::new();
-    for p in &pods {
+    for p in cluster::pods(&lists.pods) {
+        let p = &p;
         if p.meta.deleting || claims.failing_pod(p).is_some() {
             continue;
         }
@@ -413,8 +413,8 @@ pub fn pod_oomkilled(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     let mut drafts = Vec::new();
     for g in groups.into_groups() {
-        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
-        let (first, ci) = (g[0].0, g[0].1);
+        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| p).collect();
+        let (first, ci) = (&g[0].0, g[0].1);
         let c = &first.containers[ci];
         let when = c
             .last

@@ -162,11 +162,11 @@ fn pull_event<'e, 'd>(evs: &[&'e Event<'d>], image: &str) -> Option<&'e Event<'d
 /// `k8s/image-pull-failure`.
 pub fn image_pull_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let lists = Lists::read(ctx)?;
-    let pods = cluster::pods(&lists.pods);
     let events = lists.events();
     let by_pod = events_by_pod(&events);
     let mut groups = Groups::new();
-    for p in &pods {
+    for p in cluster::pods(&lists.pods) {
+        let p = &p;
         if p.is_gone() {
             continue;
         }
@@ -195,8 +195,8 @@ pub fn image_pull_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     let mut drafts = Vec::new();
     for g in groups.into_groups() {
-        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
-        let (first, (ci, ev, cause)) = (g[0].0, &g[0].1);
+        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| p).collect();
+        let (first, (ci, ev, cause)) = (&g[0].0, &g[0].1);
         let c = &first.containers[*ci];
         let said = ev
             .map(|e| e.message)

@@ -228,18 +228,18 @@ pub fn events_by_pod<'e, 'd>(
 }
 
 /// Pods failing the same way, in first-seen order of their keys.
-pub struct Groups<'p, 'd, T> {
+pub struct Groups<'d, T> {
     order: Vec<String>,
-    groups: HashMap<String, Vec<(&'p Pod<'d>, T)>>,
+    groups: HashMap<String, Vec<(Pod<'d>, T)>>,
 }
 
-impl<T> Default for Groups<'_, '_, T> {
+impl<T> Default for Groups<'_, T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<'p, 'd, T> Groups<'p, 'd, T> {
+impl<'d, T> Groups<'d, T> {
     pub fn new() -> Self {
         Groups {
             order: Vec::new(),
@@ -247,15 +247,17 @@ impl<'p, 'd, T> Groups<'p, 'd, T> {
         }
     }
 
-    pub fn add(&mut self, key: String, pod: &'p Pod<'d>, what: T) {
+    /// Adds a copy of `pod`'s view: pods are read one view at a time (`cluster::pods`), and
+    /// the groups keep only the ones they report on.
+    pub fn add(&mut self, key: String, pod: &Pod<'d>, what: T) {
         let g = self.groups.entry(key.clone()).or_insert_with(|| {
             self.order.push(key);
             Vec::new()
         });
-        g.push((pod, what));
+        g.push((pod.clone(), what));
     }
 
-    pub fn into_groups(mut self) -> Vec<Vec<(&'p Pod<'d>, T)>> {
+    pub fn into_groups(mut self) -> Vec<Vec<(Pod<'d>, T)>> {
         self.order
             .iter()
             .filter_map(|k| self.groups.remove(k))

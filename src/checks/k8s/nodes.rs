@@ -9,6 +9,7 @@ use crate::cluster::{self, Condition, Node, condition, human_duration, secs_befo
 use crate::facts::Unavailable;
 use crate::model::Severity;
 use jiff::Timestamp;
+use std::collections::HashMap;
 
 /// A node that has not been Ready since it registered, this shortly before collection, is
 /// still joining: its network add-on and kubelet are starting.
@@ -50,12 +51,13 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let claims = overlap::Claims::new(ctx.facts);
     let doc = ctx.list("kubectl/nodes.json")?;
     let pods_doc = ctx.list("kubectl/pods.json").ok();
-    let pods = pods_doc.as_deref().map(cluster::pods).unwrap_or_default();
+    let pods = || pods_doc.iter().flat_map(|d| cluster::pods(d));
     let now = ctx.facts.collection_time();
     // CoreDNS Pending while nodes wait for a pod network is kubeadm/coredns-pending-no-cni's.
-    let dns_pending = pods
-        .iter()
-        .any(|p| p.phase == "Pending" && claims.pending_pod(p, None).is_some());
+    let dns_pending =
+        pods().any(|p| p.phase == "Pending" && claims.pending_pod(&p, None).is_some());
+    // Pods still running on each node, counted once the first node needs it.
+    let running_by_node = std::cell::OnceCell::new();
     let mut drafts = Vec::new();
     for n in cluster::nodes(&doc) {
         let mut problems = Vec::new();
@@ -91,18 +93,26 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         if problems.is_empty() {
             continue;
         }
-        let running: Vec<&cluster::Pod> = pods
-            .iter()
-            .filter(|p| {
-                p.node == Some(n.name())
-                    && !p.is_gone()
-                    && p.phase != "Succeeded"
-                    && p.phase != "Failed"
+        let running = running_by_node
+            .get_or_init(|| {
+                let mut by: HashMap<&str, usize> = HashMap::new();
+                for p in pods() {
+                    if let Some(node) = p.node
+                        && !p.is_gone()
+                        && p.phase != "Succeeded"
+                        && p.phase != "Failed"
+                    {
+                        *by.entry(node).or_default() += 1;
+                    }
+                }
+                by
             })
-            .collect();
+            .get(n.name())
+            .copied()
+            .unwrap_or(0);
         let pods_text = match &pods_doc {
-            Some(_) if running.len() == 1 => ctx.phrase("one-pod", &[]),
-            Some(_) => ctx.phrase("pods", &[("count", &running.len().to_string())]),
+            Some(_) if running == 1 => ctx.phrase("one-pod", &[]),
+            Some(_) => ctx.phrase("pods", &[("count", &running.to_string())]),
             None => ctx.phrase("pods-unknown", &[]),
         };
         let mut d = Draft::new()

@@ -300,11 +300,11 @@ impl Unschedulable {
 pub fn pod_unschedulable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
-    let pods = cluster::pods(&lists.pods);
     let events = lists.events();
     let by_pod = events_by_pod(&events);
     let mut groups = Groups::new();
-    for p in &pods {
+    for p in cluster::pods(&lists.pods) {
+        let p = &p;
         if p.phase != "Pending" || p.is_gone() {
             continue;
         }
@@ -327,7 +327,7 @@ pub fn pod_unschedulable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     let mut drafts = Vec::new();
     for g in groups.into_groups() {
-        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
+        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| p).collect();
         let (parsed, msg) = &g[0].1;
         let since = for_how_long(lists.now, pods_of.iter().map(|p| p.meta.created))
             .map(|s| format!("Pending {s}. "))

@@ -106,11 +106,11 @@ fn ran(p: &Pod) -> bool {
 pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let lists = Lists::read(ctx)?;
     let events_doc = ctx.list("kubectl/events.json")?;
-    let pods = cluster::pods(&lists.pods);
     let events = cluster::events(&events_doc);
     let by_pod = events_by_pod(&events);
     let mut groups = Groups::new();
-    for p in &pods {
+    for p in cluster::pods(&lists.pods) {
+        let p = &p;
         if p.is_gone() || ran(p) {
             continue;
         }
@@ -140,7 +140,7 @@ pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     }
     let mut drafts = Vec::new();
     for g in groups.into_groups() {
-        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| *p).collect();
+        let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| p).collect();
         let (failed, what, todo, volume) = &g[0].1;
         let last = failed
             .iter()

@@ -10,6 +10,7 @@ use crate::cluster::{
 };
 use crate::facts::{JsonDoc, Unavailable};
 use jiff::Timestamp;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Pods of a workload shown one by one; past this, only counted.
@@ -150,7 +151,18 @@ pub fn workload_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Err(missing.remove(0));
     }
     let pods_doc = ctx.list("kubectl/pods.json").ok();
-    let pods = pods_doc.as_deref().map(cluster::pods).unwrap_or_default();
+    // Per workload, in one pass over the pods: how many it owns, and the unready ones.
+    let mut by_owner: HashMap<(String, String, String), (usize, Vec<Pod>)> = HashMap::new();
+    for p in pods_doc.iter().flat_map(|d| cluster::pods(d)) {
+        let Some(w) = p.workload().filter(|_| !p.is_gone()) else {
+            continue;
+        };
+        let entry = by_owner.entry((w.kind, w.namespace, w.name)).or_default();
+        entry.0 += 1;
+        if !is_ready(&p) {
+            entry.1.push(p);
+        }
+    }
     let now = ctx.facts.collection_time();
     let mut drafts = Vec::new();
     for (kind, doc) in &lists {
@@ -162,8 +174,14 @@ pub fn workload_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             {
                 continue;
             }
-            let owned: Vec<&Pod> = pods.iter().filter(|p| w.owns(p) && !p.is_gone()).collect();
-            let unready: Vec<&Pod> = owned.iter().copied().filter(|p| !is_ready(p)).collect();
+            let key = (
+                w.kind.as_str().to_string(),
+                w.meta.namespace.to_string(),
+                w.meta.name.to_string(),
+            );
+            let (owned, unready) = by_owner
+                .get(&key)
+                .map_or((0, &[][..]), |(n, u)| (*n, &u[..]));
             let states: Vec<(String, &'static str)> =
                 unready.iter().map(|p| pod_state(&claims, p)).collect();
             // Pods a platform check reports are reported there, with their workload.
@@ -216,10 +234,10 @@ pub fn workload_unavailable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             }
             let pods_text = if pods_doc.is_none() {
                 ctx.phrase("pods-unknown", &[])
-            } else if owned.is_empty() {
+            } else if owned == 0 {
                 ctx.phrase("no-pods", &[])
             } else if lines.is_empty() {
-                ctx.phrase("pods-ready", &[("count", &owned.len().to_string())])
+                ctx.phrase("pods-ready", &[("count", &owned.to_string())])
             } else {
                 ctx.phrase("pods-not-ready", &[("lines", &lines.join("\n  "))])
             };

@@ -498,9 +498,8 @@ pub(super) struct AddonPod<'a> {
 /// without their agents no node has a pod network.
 pub(super) fn addon_pods(pods: &JsonDoc) -> Vec<AddonPod<'_>> {
     cluster::pods(pods)
-        .iter()
         .filter_map(|pod| {
-            let addon = addon_of(pod)?;
+            let addon = addon_of(&pod)?;
             let statuses: Vec<&Container> = pod
                 .containers
                 .iter()
@@ -741,7 +740,7 @@ mod tests {
     fn addon_agents_by_label_name_or_image() {
         let addon_of = |v: Value| {
             let doc = cluster::table("kubectl/pods.json", vec![v]);
-            super::addon_of(&cluster::pods(&doc)[0])
+            super::addon_of(&cluster::pod_at(&doc, 0).unwrap())
         };
         let pod = |name: &str, labels: &str, image: &str| -> Value {
             serde_json::from_str(&format!(

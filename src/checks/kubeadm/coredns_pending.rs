@@ -83,9 +83,7 @@ pub(super) fn network_marker(msg: &str) -> Option<&'static str> {
 
 pub fn coredns_pending_no_cni(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let pods = pod_table::pods_or_table(ctx)?;
-    let views = cluster::pods(&pods);
-    let pending: Vec<&Pod> = views
-        .iter()
+    let pending: Vec<Pod> = cluster::pods(&pods)
         .filter(|p| is_dns_pod(p) && p.phase == "Pending")
         .collect();
     if pending.is_empty() {

@@ -74,7 +74,7 @@ pub fn etcd_restart_docker(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         }
     }
     if let Some(p) = &pods {
-        for pod in cluster::pods(p).iter().filter(|p| is_etcd(p)) {
+        for pod in cluster::pods(p).filter(|p| is_etcd(p)) {
             let restarts: u64 = pod
                 .containers
                 .iter()

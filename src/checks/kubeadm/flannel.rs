@@ -219,7 +219,6 @@ pub fn flannel_wrong_iface(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .as_deref()
             .map(|d| {
                 cluster::pods(d)
-                    .iter()
                     .filter(|p| is_flannel_pod(p))
                     .map(|p| (d, p.at.item))
                     .collect()

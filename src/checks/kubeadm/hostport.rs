@@ -333,7 +333,7 @@ mod tests {
         let doc = pod_list(
             r#"{"spec":{"containers":[{"name":"web","ports":[{"containerPort":80,"hostPort":8080,"protocol":"TCP"},{"containerPort":9090}]},{"name":"dns","ports":[{"containerPort":53,"hostPort":0,"protocol":"UDP"}]}],"initContainers":[{"name":"init","ports":[{"containerPort":1,"hostPort":1}]}]}}"#,
         );
-        let p = host_ports(&cluster::pods(&doc)[0]);
+        let p = host_ports(&cluster::pod_at(&doc, 0).unwrap());
         assert_eq!(p.len(), 1);
         assert_eq!((p[0].host_port, p[0].container_port), (8080, 80));
     }
@@ -358,6 +358,9 @@ mod tests {
         let doc = pod_list(
             r#"{"metadata":{"name":"web-7d4b9c8f6d-x2x9z","ownerReferences":[{"kind":"ReplicaSet","name":"web-7d4b9c8f6d"}]}}"#,
         );
-        assert_eq!(owner_ref(&cluster::pods(&doc)[0]), "deployment/web");
+        assert_eq!(
+            owner_ref(&cluster::pod_at(&doc, 0).unwrap()),
+            "deployment/web"
+        );
     }
 }

@@ -200,7 +200,7 @@ mod tests {
 
     fn failing(v: serde_json::Value) -> Vec<Failing> {
         let doc = crate::cluster::table("kubectl/pods.json", vec![v]);
-        failing_containers(&crate::cluster::pods(&doc)[0])
+        failing_containers(&crate::cluster::pod_at(&doc, 0).unwrap())
     }
 
     #[test]

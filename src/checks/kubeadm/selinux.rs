@@ -72,8 +72,8 @@ pub fn coredns_crashloop_selinux(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .collect();
     let mut by_node: BTreeMap<String, Vec<Crashing>> = BTreeMap::new();
     let mut crashing_seen = false;
-    let views = cluster::pods(&pods);
-    for pod in views.iter().filter(|p| pods::is_dns_pod(p)) {
+    for pod in cluster::pods(&pods).filter(|p| pods::is_dns_pod(p)) {
+        let pod = &pod;
         let failing = pods::failing_containers(pod);
         if failing.is_empty() {
             continue;

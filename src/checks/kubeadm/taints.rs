@@ -145,7 +145,7 @@ fn pending_evidence(ctx: &Ctx, keys: &[String]) -> (usize, Vec<Evidence>) {
     let mut pods_pending = 0;
     let mut ev = Vec::new();
     if let Ok(pods) = ctx.list("kubectl/pods.json") {
-        for pod in cluster::pods(&pods).iter().filter(|p| p.phase == "Pending") {
+        for pod in cluster::pods(&pods).filter(|p| p.phase == "Pending") {
             let blocked = pod.conditions.iter().any(|c| {
                 c.kind == "PodScheduled"
                     && c.status == "False"
