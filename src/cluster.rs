@@ -100,7 +100,7 @@ mod raw {
     use jiff::Timestamp;
     use serde::Deserialize;
 
-    pub type Str = Option<Box<str>>;
+    pub type Str = Option<lenient::Text>;
 
     #[derive(Debug, Default, Deserialize)]
     #[serde(default, rename_all = "camelCase")]
@@ -114,9 +114,9 @@ mod raw {
         #[serde(deserialize_with = "lenient::present")]
         pub deletion_timestamp: bool,
         #[serde(deserialize_with = "lenient::string_map")]
-        pub labels: Vec<(Box<str>, Box<str>)>,
+        pub labels: lenient::StringMap,
         #[serde(deserialize_with = "lenient::string_map")]
-        pub annotations: Vec<(Box<str>, Box<str>)>,
+        pub annotations: lenient::StringMap,
         pub owner_references: List<Owner>,
         #[serde(deserialize_with = "lenient::count")]
         pub generation: Option<u64>,
@@ -482,6 +482,27 @@ where
     })
 }
 
+/// Reads a list whose kind its file name tells (`pods.json`, `nodes.json`, `events.json`)
+/// with its objects parsed on the way, as the views of that kind will ask: for reading a
+/// large list ahead of the checks. Other files are read as they are.
+pub fn prepare(facts: &crate::facts::Facts, path: &str) {
+    fn ahead<T>(facts: &crate::facts::Facts, path: &str, slot: usize)
+    where
+        T: serde::de::DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        let parse = |raw: &str| serde_json::from_str::<Obj<T>>(raw).ok().map(|o| o.0);
+        let _ = facts.json_parsed::<T>(path, slot, &parse);
+    }
+    match path.rsplit('/').next() {
+        Some("pods.json") => ahead::<raw::Pod>(facts, path, PODS),
+        Some("nodes.json") => ahead::<raw::Node>(facts, path, NODES),
+        Some("events.json") => ahead::<raw::Event>(facts, path, EVENTS),
+        _ => {
+            let _ = facts.json(path);
+        }
+    }
+}
+
 fn st(s: &raw::Str) -> Option<&str> {
     s.as_deref()
 }
@@ -496,8 +517,8 @@ pub struct Meta<'d> {
     /// `deletionTimestamp` is set: the object is being deleted (kubectl: Terminating).
     pub deleting: bool,
     /// The string entries of `labels` and `annotations`.
-    pub labels: &'d [(Box<str>, Box<str>)],
-    pub annotations: &'d [(Box<str>, Box<str>)],
+    pub labels: &'d [(lenient::Text, lenient::Text)],
+    pub annotations: &'d [(lenient::Text, lenient::Text)],
     pub owners: Vec<OwnerRef<'d>>,
 }
 

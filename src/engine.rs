@@ -22,7 +22,12 @@ pub fn run_with_progress(
     facts: &Facts,
     progress: Option<&scan::ScanProgress>,
 ) -> Vec<CheckResult> {
-    let scanned = scan::run_with_progress(catalog, facts, progress);
+    // Large object lists are read and parsed while the logs are scanned: on a big cluster
+    // they are most of the work, and the checks that need them would otherwise wait.
+    let scanned = std::thread::scope(|s| {
+        s.spawn(|| prefetch_lists(catalog, facts));
+        scan::run_with_progress(catalog, facts, progress)
+    });
     let found = platform::infer(facts);
     let mut results: Vec<CheckResult> = catalog
         .checks
@@ -48,6 +53,24 @@ pub fn run_with_progress(
         .collect();
     results.sort_by(|a, b| (a.severity, &a.id).cmp(&(b.severity, &b.id)));
     results
+}
+
+/// Reads and parses ahead, largest first, the JSON lists the catalog reads that are large
+/// enough to be read as a stream (see [`crate::facts::Tuning::stream_lists_above`]).
+fn prefetch_lists(catalog: &Catalog, facts: &Facts) {
+    let mut big: Vec<(u64, &str)> = catalog
+        .checks
+        .iter()
+        .flat_map(|c| &c.spec.reads)
+        .filter(|p| p.ends_with(".json"))
+        .filter_map(|p| Some((facts.bundle.file(p)?.size, p.as_str())))
+        .filter(|&(size, _)| size > facts.stream_lists_above())
+        .collect();
+    big.sort_unstable_by(|a, b| b.cmp(a));
+    big.dedup();
+    for (_, path) in big {
+        crate::cluster::prepare(facts, path);
+    }
 }
 
 fn evaluate(ctx: &Ctx, found: &platform::Inferred) -> Outcome {

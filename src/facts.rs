@@ -604,6 +604,30 @@ impl JsonDoc {
         let file = std::fs::File::open(disk).ok()?;
         let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
         let got = crate::liststream::read_list(file, len, LINE_STEP)?;
+        JsonDoc::streamed(path, disk, len, got)
+    }
+
+    /// [`JsonDoc::stream`], each item parsed by `parse` on the way into derived `slot`.
+    fn stream_parsed<T: Send + Sync + 'static>(
+        path: &str,
+        disk: &std::path::Path,
+        slot: usize,
+        parse: &(dyn Fn(&str) -> Option<T> + Sync),
+    ) -> Option<JsonDoc> {
+        let file = std::fs::File::open(disk).ok()?;
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        let (got, parsed) = crate::liststream::read_list_parsed(file, len, LINE_STEP, parse)?;
+        let doc = JsonDoc::streamed(path, disk, len, got)?;
+        doc.derived(slot, |_| parsed);
+        Some(doc)
+    }
+
+    fn streamed(
+        path: &str,
+        disk: &std::path::Path,
+        len: usize,
+        got: crate::liststream::Streamed,
+    ) -> Option<JsonDoc> {
         let chunks = got.starts.div_ceil(CHUNK_LINES);
         let on_disk = Arc::new(OnDisk {
             file: std::fs::File::open(disk).ok()?,
@@ -779,7 +803,8 @@ impl<'de> Deserialize<'de> for Items<'de> {
 /// inside a parse-once cache slot, and a rayon worker waiting for its own parallel work may
 /// steal another check's job that waits for this very slot, which then never fills (a
 /// deadlock). Each thread writes its results in place: a list of 150,000 parsed pods is not
-/// copied from parts into a whole.
+/// copied from parts into a whole. Strings `f` reads through `lenient` are shared within
+/// each thread's part ([`crate::lenient::interning`]).
 pub fn map_in_parallel<T: Sync, R: Send + Default>(
     items: &[T],
     f: impl Fn(&T) -> R + Sync,
@@ -791,7 +816,7 @@ pub fn map_in_parallel<T: Sync, R: Send + Default>(
     let chunk = items.len().div_ceil(workers).max(1);
     // Small lists are not worth a thread.
     if items.len() < 256 || items.len() <= chunk {
-        return items.iter().map(&f).collect();
+        return crate::lenient::interning(|| items.iter().map(&f).collect());
     }
     let mut out: Vec<R> = Vec::with_capacity(items.len());
     out.resize_with(items.len(), R::default);
@@ -802,9 +827,11 @@ pub fn map_in_parallel<T: Sync, R: Send + Default>(
             .zip(out.chunks_mut(chunk))
             .map(|(part, into)| {
                 scope.spawn(move || {
-                    for (item, slot) in part.iter().zip(into) {
-                        *slot = f(item);
-                    }
+                    crate::lenient::interning(|| {
+                        for (item, slot) in part.iter().zip(into) {
+                            *slot = f(item);
+                        }
+                    })
                 })
             })
             .collect();
@@ -1020,18 +1047,44 @@ impl<'b> Facts<'b> {
         })
     }
 
+    /// Lists larger than this many bytes are read as a stream and left on disk.
+    pub fn stream_lists_above(&self) -> u64 {
+        self.tuning.stream_lists_above.unwrap_or(STREAM_LISTS_ABOVE)
+    }
+
     /// A JSON file (list or single object), parsed once.
     pub fn json(&self, path: &str) -> Result<Arc<JsonDoc>, Unavailable> {
+        self.load_json(path, |disk| JsonDoc::stream(path, disk))
+    }
+
+    /// [`Facts::json`] for a list whose items, if it is read as a stream, are parsed by
+    /// `parse` on the way and kept in the list's derived `slot` (as `Vec<T>`): the typed
+    /// views of `cluster.rs` then find them there. Read otherwise, or already read, the list
+    /// is as `json` gives it, and the views parse its items when first asked.
+    pub fn json_parsed<T: Send + Sync + 'static>(
+        &self,
+        path: &str,
+        slot: usize,
+        parse: &(dyn Fn(&str) -> Option<T> + Sync),
+    ) -> Result<Arc<JsonDoc>, Unavailable> {
+        self.load_json(path, |disk| JsonDoc::stream_parsed(path, disk, slot, parse))
+    }
+
+    fn load_json(
+        &self,
+        path: &str,
+        stream: impl FnOnce(&std::path::Path) -> Option<JsonDoc>,
+    ) -> Result<Arc<JsonDoc>, Unavailable> {
         self.record(path);
         self.json.get(path, || {
-            let above = self.tuning.stream_lists_above.unwrap_or(STREAM_LISTS_ABOVE);
+            let above = self.stream_lists_above();
             // Files an importer built from parts keep their lines' origins and are read whole.
             // A stream has no size limit: only what the checks keep is held.
             if !self.tuning.slow_path
                 && self.bundle.origin(path).is_none()
                 && let Some(f) = self.bundle.file(path)
                 && f.size > above
-                && let Some(doc) = JsonDoc::stream(path, &self.bundle.disk_path(path))
+                && let Some(doc) = stream(&self.bundle.disk_path(path))
             {
                 return Ok(doc);
             }

@@ -5,8 +5,11 @@
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// A JSON scalar as read, or `Other` for an object or array (skipped without being built).
 #[derive(Debug, Clone, PartialEq)]
@@ -67,12 +70,104 @@ impl<'de> Visitor<'de> for LeafVisitor {
     }
 }
 
-/// A string field (`v.get(k).and_then(Value::as_str)`).
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<str>>, D::Error> {
-    Ok(match Leaf::deserialize(d)? {
-        Leaf::Str(s) => Some(s),
-        _ => None,
+/// A string as kept in parsed objects: shared, so that the thousands of copies of a
+/// namespace, node name, image, phase or condition type in a big pod list are one.
+pub type Text = Arc<str>;
+
+/// The strings seen so far, hashed with a per-set random seed (bundle text is untrusted, and
+/// a hash it could steer would make lookups slow).
+type Seen = HashSet<Text, foldhash::fast::RandomState>;
+
+thread_local! {
+    /// The strings seen by the parse running on this thread (see [`interning`]).
+    static SEEN: RefCell<Option<Seen>> = const { RefCell::new(None) };
+}
+
+/// Strings longer than this (messages) are kept as they are, not looked up.
+const SHARED_UP_TO: usize = 96;
+
+/// Runs `parse` with short strings shared ([`Text`]): an equal string read before on this
+/// thread in the same call is reused. 150,000 pods hold millions of strings, most of them
+/// repeats; each one its own allocation cost more than the rest of the parsed pods.
+pub fn interning<R>(parse: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Seen>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let before = self.0.take();
+            SEEN.with(|s| *s.borrow_mut() = before);
+        }
+    }
+    let _restore = Restore(SEEN.with(|s| s.borrow_mut().replace(Seen::default())));
+    parse()
+}
+
+/// `s` as a [`Text`], shared with an equal one seen before while [`interning`].
+fn text(s: &str) -> Text {
+    if s.len() > SHARED_UP_TO {
+        return s.into();
+    }
+    SEEN.with(|seen| match &mut *seen.borrow_mut() {
+        Some(set) => match set.get(s) {
+            Some(t) => Arc::clone(t),
+            None => {
+                let t: Text = s.into();
+                set.insert(Arc::clone(&t));
+                t
+            }
+        },
+        None => s.into(),
     })
+}
+
+/// A string, or `None` for any other value (which is skipped without being built).
+struct MaybeText(Option<Text>);
+
+impl<'de> Deserialize<'de> for MaybeText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<MaybeText, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MaybeText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<MaybeText, E> {
+                Ok(MaybeText(Some(text(v))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<MaybeText, E> {
+                Ok(MaybeText(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<MaybeText, E> {
+                Ok(MaybeText(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<MaybeText, E> {
+                Ok(MaybeText(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<MaybeText, E> {
+                Ok(MaybeText(None))
+            }
+            fn visit_unit<E>(self) -> Result<MaybeText, E> {
+                Ok(MaybeText(None))
+            }
+            fn visit_none<E>(self) -> Result<MaybeText, E> {
+                Ok(MaybeText(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<MaybeText, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MaybeText, A::Error> {
+                LeafVisitor.visit_map(map).map(|_| MaybeText(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<MaybeText, A::Error> {
+                LeafVisitor.visit_seq(seq).map(|_| MaybeText(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A string field (`v.get(k).and_then(Value::as_str)`).
+pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Text>, D::Error> {
+    Ok(MaybeText::deserialize(d)?.0)
 }
 
 /// A boolean field (`as_bool`).
@@ -105,7 +200,11 @@ pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
 
 /// An RFC 3339 time (an unparsable one reads as absent).
 pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<jiff::Timestamp>, D::Error> {
-    Ok(string(d)?.and_then(|s| crate::facts::parse_time(&s)))
+    // Times are read from the borrowed bytes: each one is unique, and none is kept as text.
+    Ok(match Leaf::deserialize(d)? {
+        Leaf::Str(s) => crate::facts::parse_time(&s),
+        _ => None,
+    })
 }
 
 /// Whether the field is set to anything but `null`.
@@ -114,7 +213,7 @@ pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// Key and value pairs of an object, in the order written.
-pub type StringMap = Vec<(Box<str>, Box<str>)>;
+pub type StringMap = Vec<(Text, Text)>;
 
 /// The string entries of an object (labels, annotations); others are left out.
 pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error> {
@@ -126,14 +225,18 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = Vec::new();
-            while let Some(k) = map.next_key::<Box<str>>()? {
-                match map.next_value::<Leaf>()? {
-                    Leaf::Str(v) => match out.iter_mut().find(|(x, _)| *x == k) {
+            while let Some(MaybeText(k)) = map.next_key::<MaybeText>()? {
+                let Some(k) = k else {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                };
+                match map.next_value::<MaybeText>()?.0 {
+                    Some(v) => match out.iter_mut().find(|(x, _)| *x == k) {
                         // A repeated key: the last one counts, as in a parsed object.
                         Some((_, old)) => *old = v,
                         None => out.push((k, v)),
                     },
-                    _ => out.retain(|(x, _)| *x != k),
+                    None => out.retain(|(x, _)| *x != k),
                 }
             }
             Ok(out)
@@ -267,13 +370,13 @@ mod tests {
     #[serde(default)]
     struct T {
         #[serde(deserialize_with = "string")]
-        name: Option<Box<str>>,
+        name: Option<Text>,
         #[serde(deserialize_with = "count")]
         n: Option<u64>,
         inner: Option<Obj<T2>>,
         list: List<T2>,
         #[serde(deserialize_with = "string_map")]
-        labels: Vec<(Box<str>, Box<str>)>,
+        labels: StringMap,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -302,5 +405,23 @@ mod tests {
         let null: T = serde_json::from_str(r#"{"inner": null, "n": -4}"#).unwrap();
         assert!(null.inner.is_none());
         assert_eq!(null.n, Some(0));
+    }
+
+    #[test]
+    fn strings_read_while_interning_are_shared_and_only_then() {
+        let read = || -> Vec<T> {
+            serde_json::from_str(r#"[{"name": "web", "labels": {"app": "web"}}, {"name": "web"}]"#)
+                .unwrap()
+        };
+        let [a, b, c] = interning(|| {
+            let t = read();
+            let first = t[0].name.clone().unwrap();
+            [first, t[1].name.clone().unwrap(), t[0].labels[0].1.clone()]
+        });
+        assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&a, &c));
+        let t = read();
+        let (x, y) = (t[0].name.clone().unwrap(), t[1].name.clone().unwrap());
+        assert_eq!(x, y);
+        assert!(!Arc::ptr_eq(&x, &y));
     }
 }

@@ -28,11 +28,101 @@ pub struct Streamed {
     pub starts: usize,
 }
 
-/// Reads `file` (of `len` bytes) as a JSON list, noting a line start every `step` lines.
-/// `None` when it is not a list (an object without `items`, a scalar), when `items` is
-/// given twice or is neither an array nor null, or when any part is not valid JSON or not
-/// UTF-8: the caller then reads the file whole, which gives the usual answer or error.
+/// Reads `file` (of `len` bytes) as a JSON list, noting a line start every `step` lines, and
+/// checks every item with serde_json. `None` when it is not a list (an object without
+/// `items`, a scalar), when `items` is given twice or is neither an array nor null, or when
+/// any part is not valid JSON or not UTF-8: the caller then reads the file whole, which gives
+/// the usual answer or error.
 pub fn read_list(file: std::fs::File, len: usize, step: usize) -> Option<Streamed> {
+    let check = |item: &str| serde_json::from_str::<IgnoredAny>(item).ok().map(|_| ());
+    read_list_parsed(file, len, step, &check).map(|(s, _)| s)
+}
+
+/// [`read_list`], each item also parsed by `parse` (in order, one result per item): the
+/// parse is the check, so `parse` returns `None` only for text that is not JSON. Items are
+/// parsed on other threads while the scan goes on, each thread inside `around` (which
+/// `lenient::interning` uses to share strings within a thread's items).
+pub fn read_list_parsed<T: Send>(
+    file: std::fs::File,
+    len: usize,
+    step: usize,
+    parse: &(dyn Fn(&str) -> Option<T> + Sync),
+) -> Option<(Streamed, Vec<T>)> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2 * workers);
+    let rx = std::sync::Mutex::new(rx);
+    std::thread::scope(|scope| {
+        let parsers: Vec<_> = (0..workers)
+            .map(|_| {
+                let rx = &rx;
+                scope.spawn(move || {
+                    crate::lenient::interning(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let next = rx.lock().ok().and_then(|r| r.recv().ok());
+                            let Some(batch) = next else {
+                                return Some(done);
+                            };
+                            let parsed = batch.parse(parse)?;
+                            done.push((batch.index, parsed));
+                        }
+                    })
+                })
+            })
+            .collect();
+        let got = scan(file, len, step, tx);
+        // A parser stops at the first bad item; the scan then stops too (`send` fails).
+        let mut parts = Vec::new();
+        let mut valid = true;
+        for p in parsers {
+            match p.join() {
+                Ok(Some(done)) => parts.extend(done),
+                _ => valid = false,
+            }
+        }
+        let got = got.filter(|_| valid)?;
+        parts.sort_unstable_by_key(|(i, _)| *i);
+        let mut all = Vec::with_capacity(got.items.len());
+        for (_, part) in parts {
+            all.extend(part);
+        }
+        (all.len() == got.items.len()).then_some((got, all))
+    })
+}
+
+/// Items' bytes on their way to be parsed, the `index`th batch of the file.
+#[derive(Default)]
+struct Batch {
+    index: usize,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// Bytes of items sent to be parsed at a time.
+const BATCH: usize = 1 << 20;
+
+impl Batch {
+    fn parse<T>(&self, parse: &dyn Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+        let mut start = 0;
+        let mut out = Vec::with_capacity(self.ends.len());
+        for &end in &self.ends {
+            let item = std::str::from_utf8(&self.bytes[start..end]).ok()?;
+            start = end;
+            out.push(parse(item)?);
+        }
+        Some(out)
+    }
+}
+
+fn scan(
+    file: std::fs::File,
+    len: usize,
+    step: usize,
+    check: std::sync::mpsc::SyncSender<Batch>,
+) -> Option<Streamed> {
     let mut s = Scanner {
         file,
         len,
@@ -47,6 +137,8 @@ pub fn read_list(file: std::fs::File, len: usize, step: usize) -> Option<Streame
             step,
             checkpoints: vec![0],
         },
+        check,
+        batch: Batch::default(),
     };
     let mut items = Vec::new();
     let rest = match s.peek()? {
@@ -163,6 +255,9 @@ struct Scanner {
     pos: usize,
     eof: bool,
     lines: Lines,
+    /// Where items go to be checked, and the ones not sent yet.
+    check: std::sync::mpsc::SyncSender<Batch>,
+    batch: Batch,
 }
 
 /// Why a scan of the bytes in hand stopped short.
@@ -220,20 +315,26 @@ impl Scanner {
         }
     }
 
-    /// The next value's bytes (white space before it skipped), read past.
-    fn take_value(&mut self) -> Option<&[u8]> {
+    /// Where the next value lies in `buf` (white space before it skipped), read past.
+    fn take_range(&mut self) -> Option<std::ops::Range<usize>> {
         self.peek()?;
         loop {
             match value_end(&self.buf[self.pos..], self.eof) {
                 Ok(n) => {
                     let start = self.pos;
                     self.pos += n;
-                    return Some(&self.buf[start..start + n]);
+                    return Some(start..start + n);
                 }
                 Err(Short::More) if self.fill() => {}
                 Err(_) => return None,
             }
         }
+    }
+
+    /// The next value's bytes (white space before it skipped), read past.
+    fn take_value(&mut self) -> Option<&[u8]> {
+        let r = self.take_range()?;
+        Some(&self.buf[r])
     }
 
     /// The items of an array whose `[` was just read, through its `]`: each one checked as
@@ -248,20 +349,37 @@ impl Scanner {
             let start = self.buf_at + self.pos;
             self.lines.count(&self.buf, self.buf_at, start, self.len);
             let line = self.lines.breaks + 1;
-            let raw = std::str::from_utf8(self.take_value()?).ok()?;
-            serde_json::from_str::<IgnoredAny>(raw).ok()?;
+            let raw = self.take_range()?;
             let end = start + raw.len();
+            self.batch.bytes.extend_from_slice(&self.buf[raw]);
+            self.batch.ends.push(self.batch.bytes.len());
+            if self.batch.bytes.len() >= BATCH {
+                self.send()?;
+            }
             self.lines.count(&self.buf, self.buf_at, end, self.len);
             out.push(((start, end), line, self.lines.breaks + 1));
             match self.peek()? {
                 b',' => self.pos += 1,
                 b']' => {
                     self.pos += 1;
-                    return Some(());
+                    return self.send();
                 }
                 _ => return None,
             }
         }
+    }
+
+    /// Sends the items read so far to be parsed; `None` when a parser found a bad one.
+    fn send(&mut self) -> Option<()> {
+        let index = self.batch.index;
+        let batch = std::mem::replace(
+            &mut self.batch,
+            Batch {
+                index: index + 1,
+                ..Batch::default()
+            },
+        );
+        self.check.send(batch).ok()
     }
 }
 
@@ -402,6 +520,29 @@ mod tests {
         ] {
             assert!(stream(t).is_none(), "{t}");
         }
+    }
+
+    #[test]
+    fn parsed_items_come_back_in_order_and_a_bad_one_refuses_the_list() {
+        // Enough items for several batches, so that parsers finish them out of order.
+        let items: Vec<String> = (0..40_000)
+            .map(|i| format!(r#"{{"n":{i},"pad":"{}"}}"#, "p".repeat(i % 200)))
+            .collect();
+        let text = format!(r#"{{"items":[{}]}}"#, items.join(","));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("list.json");
+        std::fs::write(&p, &text).unwrap();
+        let n = |raw: &str| {
+            serde_json::from_str::<Value>(raw)
+                .ok()
+                .map(|v| v["n"].as_u64())
+        };
+        let open = || std::fs::File::open(&p).unwrap();
+        let (s, got) = read_list_parsed(open(), text.len(), 16, &n).unwrap();
+        assert_eq!(s.items.len(), 40_000);
+        assert!(got.iter().enumerate().all(|(i, n)| *n == Some(i as u64)));
+        let refuse = |raw: &str| (!raw.contains(r#""n":31234,"#)).then_some(());
+        assert!(read_list_parsed(open(), text.len(), 16, &refuse).is_none());
     }
 
     #[test]

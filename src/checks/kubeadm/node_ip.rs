@@ -217,7 +217,7 @@ struct NodeView<'d> {
     hostname_i: Option<(Arc<TextFile>, usize, Vec<String>)>,
     item: Option<(&'d JsonDoc, &'d Item)>,
     /// The Node object's string annotations (flannel's public-ip ones).
-    annotations: &'d [(Box<str>, Box<str>)],
+    annotations: &'d [(crate::lenient::Text, crate::lenient::Text)],
     internal: Vec<String>,
     other_api: Vec<(String, String)>,
 }
