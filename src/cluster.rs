@@ -133,23 +133,64 @@ mod raw {
         pub controller: Option<bool>,
     }
 
+    /// A condition as kept: its type, status and time, and the rest only when written (most
+    /// pod conditions have neither reason nor message, and a pod list holds five a pod).
     #[derive(Debug, Default, Deserialize)]
-    #[serde(default, rename_all = "camelCase")]
+    #[serde(from = "ConditionFields")]
     pub struct Condition {
-        #[serde(rename = "type", deserialize_with = "lenient::string")]
         pub kind: Str,
-        #[serde(deserialize_with = "lenient::string")]
         pub status: Str,
-        #[serde(deserialize_with = "lenient::string")]
-        pub reason: Str,
-        #[serde(deserialize_with = "lenient::string")]
-        pub message: Str,
-        #[serde(deserialize_with = "lenient::time")]
         pub last_transition_time: Option<Timestamp>,
-        #[serde(deserialize_with = "lenient::time")]
+        pub more: Option<Box<ConditionMore>>,
+    }
+
+    #[derive(Debug, Default)]
+    pub struct ConditionMore {
+        pub reason: Str,
+        pub message: Str,
         pub last_heartbeat_time: Option<Timestamp>,
-        #[serde(deserialize_with = "lenient::time")]
         pub last_update_time: Option<Timestamp>,
+    }
+
+    /// A condition as written.
+    #[derive(Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub struct ConditionFields {
+        #[serde(rename = "type", deserialize_with = "lenient::string")]
+        kind: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        status: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        reason: Str,
+        #[serde(deserialize_with = "lenient::string")]
+        message: Str,
+        #[serde(deserialize_with = "lenient::time")]
+        last_transition_time: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        last_heartbeat_time: Option<Timestamp>,
+        #[serde(deserialize_with = "lenient::time")]
+        last_update_time: Option<Timestamp>,
+    }
+
+    impl From<ConditionFields> for Condition {
+        fn from(c: ConditionFields) -> Condition {
+            let more = ConditionMore {
+                reason: c.reason,
+                message: c.message,
+                last_heartbeat_time: c.last_heartbeat_time,
+                last_update_time: c.last_update_time,
+            };
+            let written = more.reason.is_some()
+                || more.message.is_some()
+                || more.last_heartbeat_time.is_some()
+                || more.last_update_time.is_some();
+            Condition {
+                kind: c.kind,
+                status: c.status,
+                last_transition_time: c.last_transition_time,
+                more: written.then(|| Box::new(more)),
+            }
+        }
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -686,10 +727,13 @@ fn conditions(conds: &[raw::Condition]) -> Vec<Condition<'_>> {
         .map(|c| Condition {
             kind: st(&c.kind).unwrap_or(""),
             status: st(&c.status).unwrap_or(""),
-            reason: st(&c.reason),
-            message: st(&c.message),
+            reason: c.more.as_ref().and_then(|m| st(&m.reason)),
+            message: c.more.as_ref().and_then(|m| st(&m.message)),
             last_transition: c.last_transition_time,
-            last_update: c.last_heartbeat_time.or(c.last_update_time),
+            last_update: c
+                .more
+                .as_ref()
+                .and_then(|m| m.last_heartbeat_time.or(m.last_update_time)),
         })
         .collect()
 }

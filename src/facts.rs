@@ -41,6 +41,10 @@ impl fmt::Display for Unavailable {
 /// than its checks; finding a line then scans at most 15 short lines.
 const LINE_STEP: usize = 16;
 
+/// The line index step of a file left on disk: its lines are read back in chunks of
+/// `CHUNK_LINES` anyway, and a 1.7 GB pods.json has 75 million lines.
+const DISK_LINE_STEP: usize = 64;
+
 /// A text file with its line index, for evidence by line number.
 #[derive(Debug)]
 pub struct TextFile {
@@ -48,7 +52,8 @@ pub struct TextFile {
     /// Shared with the items of a JSON list, which parse their own bytes on demand. Empty for
     /// a large list read as a stream: its lines are read back from the file ([`OnDisk`]).
     pub text: Arc<String>,
-    /// Byte offset where lines 1, 1 + LINE_STEP, 1 + 2 × LINE_STEP… start.
+    /// Byte offset where lines 1, 1 + LINE_STEP, 1 + 2 × LINE_STEP… start (DISK_LINE_STEP
+    /// for a file left on disk).
     checkpoints: Vec<usize>,
     /// How many lines start in the text (a final line break starts none).
     starts: usize,
@@ -176,7 +181,7 @@ impl TextFile {
         if let Some(d) = &self.disk {
             let to = offset.min(d.len.saturating_sub(1)).max(from);
             let between = d.read(from, to);
-            return k * LINE_STEP + 1 + memchr::memchr_iter(b'\n', &between).count();
+            return k * DISK_LINE_STEP + 1 + memchr::memchr_iter(b'\n', &between).count();
         }
         // A line break that ends the text starts no line.
         let to = offset.min(self.text.len().saturating_sub(1)).max(from);
@@ -199,7 +204,7 @@ impl TextFile {
 
     /// The bytes of chunk `c` of a file on disk (lines `c × CHUNK_LINES + 1…`).
     fn chunk_span(&self, d: &OnDisk, c: usize) -> (usize, usize) {
-        let per = CHUNK_LINES / LINE_STEP;
+        let per = CHUNK_LINES / DISK_LINE_STEP;
         let start = self.checkpoints.get(c * per).copied().unwrap_or(d.len);
         let end = self
             .checkpoints
@@ -603,7 +608,7 @@ impl JsonDoc {
     fn stream(path: &str, disk: &std::path::Path) -> Option<JsonDoc> {
         let file = std::fs::File::open(disk).ok()?;
         let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-        let got = crate::liststream::read_list(file, len, LINE_STEP)?;
+        let got = crate::liststream::read_list(file, len, DISK_LINE_STEP)?;
         JsonDoc::streamed(path, disk, len, got)
     }
 
@@ -616,7 +621,7 @@ impl JsonDoc {
     ) -> Option<JsonDoc> {
         let file = std::fs::File::open(disk).ok()?;
         let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-        let (got, parsed) = crate::liststream::read_list_parsed(file, len, LINE_STEP, parse)?;
+        let (got, parsed) = crate::liststream::read_list_parsed(file, len, DISK_LINE_STEP, parse)?;
         let doc = JsonDoc::streamed(path, disk, len, got)?;
         doc.derived(slot, |_| parsed);
         Some(doc)
