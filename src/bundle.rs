@@ -56,8 +56,22 @@ pub struct Unpacked {
     pub size: u64,
 }
 
-/// Told of each archive file as soon as it is unpacked (see [`Bundle::open_streaming`]).
-pub type OnUnpacked<'a> = &'a (dyn Fn(Unpacked) + Sync);
+/// Told of each archive file as it is unpacked (see [`Bundle::open_streaming`]).
+pub trait Unpacking: Sync {
+    /// Where to send a copy of the bytes of the file about to be unpacked from `entry` (its
+    /// path inside the archive; `size` bytes, as its header says), if anywhere: each block is
+    /// written there as it inflates, and the sink is dropped at the file's end. A sink that
+    /// fails is not written to again; the unpacking goes on.
+    fn copy_to(&self, entry: &str, size: u64) -> Option<Box<dyn Write + Send>> {
+        let _ = (entry, size);
+        None
+    }
+
+    /// The file is whole on disk.
+    fn unpacked(&self, file: Unpacked);
+}
+
+pub type OnUnpacked<'a> = &'a dyn Unpacking;
 
 /// What the user handed us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -892,6 +906,7 @@ fn unpack(
                 continue;
             }
         };
+        let mut copy = on_unpacked.and_then(|u| u.copy_to(&rel_string(&rel), declared));
         let mut buf = vec![0u8; 256 << 10];
         let mut this_file: u64 = 0;
         let mut failed = None;
@@ -921,7 +936,13 @@ fn unpack(
                     "cannot write the unpacked bundle ({e}): is the temporary folder's disk full?"
                 ));
             }
+            if let Some(c) = &mut copy
+                && c.write_all(&buf[..n]).is_err()
+            {
+                copy = None;
+            }
         }
+        drop(copy);
         if let Err(e) = out.flush() {
             return Err(format!(
                 "cannot write the unpacked bundle ({e}): is the temporary folder's disk full?"
@@ -931,7 +952,7 @@ fn unpack(
         // Closed and whole as it will stay: work on it may start.
         drop(out);
         if let Some(tell) = on_unpacked {
-            tell(Unpacked {
+            tell.unpacked(Unpacked {
                 entry: rel_string(&rel),
                 disk: out_path.clone(),
                 size: this_file,

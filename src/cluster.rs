@@ -523,25 +523,42 @@ where
     })
 }
 
-/// Reads a list whose kind its file name tells (`pods.json`, `nodes.json`, `events.json`)
-/// with its objects parsed on the way, as the views of that kind will ask: for reading a
-/// large list ahead of the checks. Other files are read as they are.
-pub fn prepare(facts: &crate::facts::Facts, path: &str) {
-    fn ahead<T>(facts: &crate::facts::Facts, path: &str, slot: usize)
+/// How to read, with its objects parsed on the way, a list whose kind its file name tells
+/// (`pods.json`, `nodes.json`, `events.json`): for reading a large list ahead of the checks,
+/// or as it inflates from an archive.
+pub fn typed_reader(path: &str) -> Option<crate::facts::ReadTyped> {
+    fn read<T>(
+        file: Box<dyn std::io::Read + '_>,
+        len: usize,
+        step: usize,
+        slot: usize,
+    ) -> Option<crate::facts::ParsedStream>
     where
         T: serde::de::DeserializeOwned + Default + Send + Sync + 'static,
     {
         let parse = |raw: &str| serde_json::from_str::<Obj<T>>(raw).ok().map(|o| o.0);
-        let _ = facts.json_parsed::<T>(path, slot, &parse);
+        let (streamed, parsed) = crate::liststream::read_list_parsed(file, len, step, &parse)?;
+        Some(crate::facts::ParsedStream {
+            streamed,
+            slot,
+            parsed: Box::new(parsed),
+        })
     }
-    match path.rsplit('/').next() {
-        Some("pods.json") => ahead::<raw::Pod>(facts, path, PODS),
-        Some("nodes.json") => ahead::<raw::Node>(facts, path, NODES),
-        Some("events.json") => ahead::<raw::Event>(facts, path, EVENTS),
-        _ => {
-            let _ = facts.json(path);
-        }
-    }
+    Some(match path.rsplit('/').next()? {
+        "pods.json" => |f, len, step| read::<raw::Pod>(f, len, step, PODS),
+        "nodes.json" => |f, len, step| read::<raw::Node>(f, len, step, NODES),
+        "events.json" => |f, len, step| read::<raw::Event>(f, len, step, EVENTS),
+        _ => return None,
+    })
+}
+
+/// Reads a list ahead of the checks that will ask for it, its objects parsed on the way when
+/// its file name tells their kind.
+pub fn prepare(facts: &crate::facts::Facts, path: &str) {
+    let _ = match typed_reader(path) {
+        Some(read) => facts.json_parsed(path, read),
+        None => facts.json(path),
+    };
 }
 
 fn st(s: &raw::Str) -> Option<&str> {

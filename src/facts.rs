@@ -612,18 +612,23 @@ impl JsonDoc {
         JsonDoc::streamed(path, disk, len, got)
     }
 
-    /// [`JsonDoc::stream`], each item parsed by `parse` on the way into derived `slot`.
-    fn stream_parsed<T: Send + Sync + 'static>(
-        path: &str,
-        disk: &std::path::Path,
-        slot: usize,
-        parse: &(dyn Fn(&str) -> Option<T> + Sync),
-    ) -> Option<JsonDoc> {
+    /// [`JsonDoc::stream`] by `read` (see [`ParsedStream`]), its parsed items kept in their
+    /// derived slot.
+    fn stream_parsed(path: &str, disk: &std::path::Path, read: ReadTyped) -> Option<JsonDoc> {
         let file = std::fs::File::open(disk).ok()?;
         let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-        let (got, parsed) = crate::liststream::read_list_parsed(file, len, DISK_LINE_STEP, parse)?;
-        let doc = JsonDoc::streamed(path, disk, len, got)?;
-        doc.derived(slot, |_| parsed);
+        let got = read(Box::new(file), len, DISK_LINE_STEP)?;
+        JsonDoc::from_parsed(path, disk, len, got)
+    }
+
+    fn from_parsed(
+        path: &str,
+        disk: &std::path::Path,
+        len: usize,
+        got: ParsedStream,
+    ) -> Option<JsonDoc> {
+        let doc = JsonDoc::streamed(path, disk, len, got.streamed)?;
+        let _ = doc.derived.0.get(got.slot)?.set(got.parsed);
         Some(doc)
     }
 
@@ -804,6 +809,170 @@ impl<'de> Deserialize<'de> for Items<'de> {
     }
 }
 
+/// A list read as a stream with its items parsed into their typed form (`Vec<T>` of a
+/// `cluster.rs` parse), for derived `slot`.
+pub struct ParsedStream {
+    pub streamed: crate::liststream::Streamed,
+    pub slot: usize,
+    pub parsed: Box<dyn std::any::Any + Send + Sync>,
+}
+
+/// Reads a list of `len` bytes as a stream from a reader, with a line index step, parsing its
+/// items on the way (`cluster::typed_reader`).
+pub type ReadTyped = fn(Box<dyn std::io::Read + '_>, usize, usize) -> Option<ParsedStream>;
+
+/// Large lists of an archive read and parsed while the archive inflated, from a copy of their
+/// bytes (see [`crate::bundle::Unpacking::copy_to`]): the file's whole read then costs nothing
+/// once the bundle is open. Each is used only when the bundle reads that very file under that
+/// very path as itself, as the early scan of logs is (see `scan::EarlyScan`).
+#[derive(Default)]
+pub struct EarlyLists {
+    /// By path in our layout (the archive's top folder taken off): the reader thread, the
+    /// entry it read, where the entry was written, and whether it was unpacked twice.
+    lists: Mutex<HashMap<String, Early>>,
+    /// How many lists the facts took from here.
+    used: std::sync::atomic::AtomicU64,
+}
+
+struct Early {
+    entry: String,
+    reading: Option<std::thread::JoinHandle<Option<(ParsedStream, usize)>>>,
+    disk: Option<std::path::PathBuf>,
+    twice: bool,
+}
+
+impl fmt::Debug for EarlyLists {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.lists.lock().map(|l| l.len()).unwrap_or(0);
+        write!(f, "EarlyLists({n})")
+    }
+}
+
+impl EarlyLists {
+    /// Where to send the bytes of archive entry `entry` (of `size` bytes) to be read by `read`
+    /// on a thread of its own; `None` for entries not read so (see `cluster.rs`).
+    pub fn copy_to(
+        &self,
+        entry: &str,
+        size: u64,
+        read: ReadTyped,
+    ) -> Option<Box<dyn std::io::Write + Send>> {
+        let (_, path) = entry.split_once('/')?;
+        let len = usize::try_from(size).ok()?;
+        let mut lists = self.lists.lock().ok()?;
+        if let Some(e) = lists.get_mut(path) {
+            e.twice = true;
+            return None;
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+        let reading = std::thread::Builder::new()
+            .name("early-list".into())
+            .spawn(move || {
+                let got = read(
+                    Box::new(ChannelReader {
+                        rx,
+                        block: Vec::new(),
+                        at: 0,
+                    }),
+                    len,
+                    DISK_LINE_STEP,
+                );
+                got.map(|g| (g, len))
+            })
+            .ok()?;
+        lists.insert(
+            path.to_string(),
+            Early {
+                entry: entry.to_string(),
+                reading: Some(reading),
+                disk: None,
+                twice: false,
+            },
+        );
+        Some(Box::new(ChannelWriter(tx)))
+    }
+
+    /// Archive entry `entry` is whole on disk at `disk`.
+    pub fn unpacked(&self, entry: &str, disk: &std::path::Path) {
+        let Some((_, path)) = entry.split_once('/') else {
+            return;
+        };
+        if let Ok(mut lists) = self.lists.lock()
+            && let Some(e) = lists.get_mut(path)
+            && e.entry == entry
+        {
+            e.disk = Some(disk.to_path_buf());
+        }
+    }
+
+    /// The list at `path`, if it was read early from the very file at `disk`.
+    fn take(&self, path: &str, disk: &std::path::Path) -> Option<JsonDoc> {
+        let mut e = self.lists.lock().ok()?.remove(path)?;
+        let got = e.reading.take()?.join().ok()??;
+        if e.twice || e.disk.as_deref() != Some(disk) {
+            return None;
+        }
+        // The header's size is the file's unless the archive was cut short inside it, which
+        // leaves a truncated list that the read refused already.
+        let (parsed, len) = got;
+        let doc = JsonDoc::from_parsed(path, disk, len, parsed)?;
+        self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(doc)
+    }
+
+    /// How many lists were taken from here.
+    pub fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Drops the lists no one took (their readers end with the archive's bytes).
+    pub fn forget(&self) {
+        if let Ok(mut lists) = self.lists.lock() {
+            lists.clear();
+        }
+    }
+}
+
+/// Bytes sent to a reader on another thread, a block at a time.
+struct ChannelWriter(std::sync::mpsc::SyncSender<Vec<u8>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .send(buf.to_vec())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads what a [`ChannelWriter`] sends, until it is dropped.
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    block: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.block.len() {
+            match self.rx.recv() {
+                Ok(b) => {
+                    self.block = b;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.block.len() - self.at);
+        out[..n].copy_from_slice(&self.block[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Runs `f` over `items` on scoped OS threads (in order), not on the rayon pool: this runs
 /// inside a parse-once cache slot, and a rayon worker waiting for its own parallel work may
 /// steal another check's job that waits for this very slot, which then never fills (a
@@ -896,6 +1065,8 @@ pub struct Facts<'b> {
     time: OnceLock<Option<jiff::Timestamp>>,
     tuning: Tuning,
     reads: Mutex<BTreeSet<(String, String)>>,
+    /// Lists read while the archive inflated.
+    pub(crate) early: Option<Arc<EarlyLists>>,
 }
 
 thread_local! {
@@ -958,7 +1129,14 @@ impl<'b> Facts<'b> {
             time: OnceLock::new(),
             tuning,
             reads: Mutex::new(BTreeSet::new()),
+            early: None,
         }
+    }
+
+    /// These facts take the lists `early` read while the archive inflated.
+    pub fn with_early(mut self, early: Arc<EarlyLists>) -> Facts<'b> {
+        self.early = Some(early);
+        self
     }
 
     pub fn tuning(&self) -> Tuning {
@@ -1063,16 +1241,11 @@ impl<'b> Facts<'b> {
     }
 
     /// [`Facts::json`] for a list whose items, if it is read as a stream, are parsed by
-    /// `parse` on the way and kept in the list's derived `slot` (as `Vec<T>`): the typed
-    /// views of `cluster.rs` then find them there. Read otherwise, or already read, the list
-    /// is as `json` gives it, and the views parse its items when first asked.
-    pub fn json_parsed<T: Send + Sync + 'static>(
-        &self,
-        path: &str,
-        slot: usize,
-        parse: &(dyn Fn(&str) -> Option<T> + Sync),
-    ) -> Result<Arc<JsonDoc>, Unavailable> {
-        self.load_json(path, |disk| JsonDoc::stream_parsed(path, disk, slot, parse))
+    /// `read` on the way and kept in the list's derived slot: the typed views of
+    /// `cluster.rs` then find them there. Read otherwise, or already read, the list is as
+    /// `json` gives it, and the views parse its items when first asked.
+    pub fn json_parsed(&self, path: &str, read: ReadTyped) -> Result<Arc<JsonDoc>, Unavailable> {
+        self.load_json(path, |disk| JsonDoc::stream_parsed(path, disk, read))
     }
 
     fn load_json(
@@ -1089,9 +1262,17 @@ impl<'b> Facts<'b> {
                 && self.bundle.origin(path).is_none()
                 && let Some(f) = self.bundle.file(path)
                 && f.size > above
-                && let Some(doc) = stream(&self.bundle.disk_path(path))
             {
-                return Ok(doc);
+                let disk = self.bundle.disk_path(path);
+                // Parsed already, while the archive inflated?
+                if let Some(early) = &self.early
+                    && let Some(doc) = early.take(path, &disk)
+                {
+                    return Ok(doc);
+                }
+                if let Some(doc) = stream(&disk) {
+                    return Ok(doc);
+                }
             }
             let bytes = self.read(path)?;
             let mut doc =
@@ -1201,10 +1382,7 @@ impl<'b> Facts<'b> {
     }
 }
 
-/// Parses an RFC 3339 time as Kubernetes and gcloud write it.
-pub fn parse_time(s: &str) -> Option<jiff::Timestamp> {
-    s.trim().parse::<jiff::Timestamp>().ok()
-}
+pub use crate::lenient::parse_time;
 
 fn newest_time_in(v: &Value, newest: &mut Option<jiff::Timestamp>) {
     match v {

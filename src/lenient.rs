@@ -198,11 +198,16 @@ pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     })
 }
 
+/// Parses an RFC 3339 time as Kubernetes and gcloud write it.
+pub fn parse_time(s: &str) -> Option<jiff::Timestamp> {
+    s.trim().parse::<jiff::Timestamp>().ok()
+}
+
 /// An RFC 3339 time (an unparsable one reads as absent).
 pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<jiff::Timestamp>, D::Error> {
     // Times are read from the borrowed bytes: each one is unique, and none is kept as text.
     Ok(match Leaf::deserialize(d)? {
-        Leaf::Str(s) => crate::facts::parse_time(&s),
+        Leaf::Str(s) => parse_time(&s),
         _ => None,
     })
 }

@@ -28,7 +28,7 @@ pub struct Streamed {
     pub starts: usize,
 }
 
-/// Reads `file` (of `len` bytes) as a JSON list, noting a line start every `step` lines, and
+/// Reads `file` (of `len` bytes: a file, or an archive's file as it inflates) as a JSON list, noting a line start every `step` lines, and
 /// checks every item with serde_json. `None` when it is not a list (an object without
 /// `items`, a scalar), when `items` is given twice or is neither an array nor null, or when
 /// any part is not valid JSON or not UTF-8: the caller then reads the file whole, which gives
@@ -43,7 +43,7 @@ pub fn read_list(file: std::fs::File, len: usize, step: usize) -> Option<Streame
 /// parsed on other threads while the scan goes on, each thread inside `around` (which
 /// `lenient::interning` uses to share strings within a thread's items).
 pub fn read_list_parsed<T: Send>(
-    file: std::fs::File,
+    file: impl Read,
     len: usize,
     step: usize,
     parse: &(dyn Fn(&str) -> Option<T> + Sync),
@@ -117,8 +117,8 @@ impl Batch {
     }
 }
 
-fn scan(
-    file: std::fs::File,
+fn scan<R: Read>(
+    file: R,
     len: usize,
     step: usize,
     check: std::sync::mpsc::SyncSender<Batch>,
@@ -245,8 +245,8 @@ impl Lines {
     }
 }
 
-struct Scanner {
-    file: std::fs::File,
+struct Scanner<R> {
+    file: R,
     len: usize,
     /// The block in hand: bytes of the file from `buf_at`.
     buf: Vec<u8>,
@@ -268,7 +268,7 @@ enum Short {
     Bad,
 }
 
-impl Scanner {
+impl<R: Read> Scanner<R> {
     /// Drops what was read, keeping lines counted, and appends at least a block more.
     /// False at the end of the file.
     fn fill(&mut self) -> bool {

@@ -1,10 +1,10 @@
 //! The analysis pipeline, below both the command line and the terminal UI: open the bundle,
 //! parse facts, run the catalog, build the report. It prints nothing and knows no terminal.
 
-use crate::bundle::{Bundle, OpenProgress, Unpacked};
+use crate::bundle::{Bundle, OpenProgress, Unpacked, Unpacking};
 use crate::cli::Config;
 use crate::engine;
-use crate::facts::Facts;
+use crate::facts::{EarlyLists, Facts};
 use crate::manifest::Manifest;
 use crate::report::Report;
 use crate::scan::ScanProgress;
@@ -101,16 +101,50 @@ fn open_scanning(
     cat: &Catalog,
     inputs: &[std::path::PathBuf],
     progress: &Progress,
+    lists: &EarlyLists,
 ) -> Result<Bundle, crate::bundle::OpenError> {
     let slow_path = config.tuning.slow_path;
     let (tx, rx) = std::sync::mpsc::channel::<Unpacked>();
-    std::thread::scope(|s| {
-        let opener = s.spawn(move || {
-            let tell = move |u: Unpacked| {
-                // The receiver outlives this thread: a send cannot fail.
+    /// Hands each whole file to the scan, and the large lists' bytes to their readers.
+    struct Tell<'a> {
+        tx: std::sync::Mutex<std::sync::mpsc::Sender<Unpacked>>,
+        lists: &'a EarlyLists,
+        /// Lists above this size are read as they inflate (none on the slow path).
+        above: Option<u64>,
+    }
+    impl Unpacking for Tell<'_> {
+        fn copy_to(&self, entry: &str, size: u64) -> Option<Box<dyn std::io::Write + Send>> {
+            let read = crate::cluster::typed_reader(entry)?;
+            if size <= self.above? {
+                return None;
+            }
+            self.lists.copy_to(entry, size, read)
+        }
+        fn unpacked(&self, u: Unpacked) {
+            self.lists.unpacked(&u.entry, &u.disk);
+            // The receiver outlives the opener: a send cannot fail.
+            if let Ok(tx) = self.tx.lock() {
                 let _ = tx.send(u);
-            };
-            Bundle::open_streaming(inputs, &config.limits, Some(&progress.open), Some(&tell))
+            }
+        }
+    }
+    let tell = Tell {
+        tx: std::sync::Mutex::new(tx),
+        lists,
+        above: (!slow_path).then(|| {
+            config
+                .tuning
+                .stream_lists_above
+                .unwrap_or(crate::facts::STREAM_LISTS_ABOVE)
+        }),
+    };
+    std::thread::scope(|s| {
+        let opener = s.spawn(|| {
+            let got =
+                Bundle::open_streaming(inputs, &config.limits, Some(&progress.open), Some(&tell));
+            // Ends the scan below.
+            drop(tell);
+            got
         });
         rayon::in_place_scope(|pool| {
             for u in rx {
@@ -174,7 +208,8 @@ fn analyze_keeping(
     let inputs: Vec<std::path::PathBuf> = std::iter::once(config.bundle.clone())
         .chain(config.more.iter().cloned())
         .collect();
-    let bundle = match open_scanning(config, cat, &inputs, progress) {
+    let lists = Arc::new(EarlyLists::default());
+    let bundle = match open_scanning(config, cat, &inputs, progress, &lists) {
         Ok(b) => Arc::new(b),
         Err(e) => {
             deliver(Err(e.into()));
@@ -186,8 +221,9 @@ fn analyze_keeping(
         return None;
     }
     progress.phase.store(PHASE_CHECKING, Ordering::Relaxed);
-    let facts = Facts::with_tuning(&bundle, config.tuning);
+    let facts = Facts::with_tuning(&bundle, config.tuning).with_early(Arc::clone(&lists));
     let results = engine::run_with_progress(cat, &facts, Some(&progress.scan));
+    lists.forget();
     let manifest = facts.manifest().cloned();
     let report = Report::new(&bundle, &facts, results);
     if progress.scan.cancel.load(Ordering::Relaxed) {
@@ -292,6 +328,91 @@ mod tests {
         let from_folder = analyze_bundle(&config(folder), &cat, &Progress::default()).unwrap();
         assert_eq!(json(&from_archive.report), json(&from_folder.report));
         assert!(coredns_findings(&from_archive) > 0);
+    }
+
+    #[test]
+    fn a_large_list_is_read_while_the_archive_inflates_as_the_folder_reads_it() {
+        let cat = load_catalog(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pods = br#"{"apiVersion": "v1", "kind": "List", "items": [
+  {"metadata": {"namespace": "shop", "name": "web-1", "ownerReferences": [{"kind": "ReplicaSet", "name": "web-6d4b9c", "controller": true}]},
+   "spec": {"nodeName": "n1", "containers": [{"name": "app", "image": "shop/web:1.2"}]},
+   "status": {"phase": "Running", "containerStatuses": [{"name": "app", "restartCount": 9, "ready": false,
+     "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": "2026-11-20T10:10:00Z"}},
+     "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}}}]}}
+]}
+"#;
+        let mut streamed = config(PathBuf::new());
+        streamed.tuning.stream_lists_above = Some(0);
+        let analyze = |bundle: PathBuf| {
+            let config = Config {
+                bundle,
+                ..streamed.clone()
+            };
+            json(
+                &analyze_bundle(&config, &cat, &Progress::default())
+                    .unwrap()
+                    .report,
+            )
+        };
+        // Read early, from the archive's bytes, the list gives the folder's answers.
+        let tgz = dir.path().join("b.tar.gz");
+        archive(
+            &tgz,
+            &[("b/manifest.json", MANIFEST), ("b/kubectl/pods.json", pods)],
+        );
+        let lists = EarlyLists::default();
+        let bundle = open_scanning(
+            &streamed,
+            &cat,
+            std::slice::from_ref(&tgz),
+            &Progress::default(),
+            &lists,
+        )
+        .unwrap();
+        let facts = Facts::with_tuning(&bundle, streamed.tuning).with_early(Arc::new(lists));
+        let doc = facts.list("kubectl/pods.json").unwrap();
+        assert!(doc.text.is_on_disk());
+        assert_eq!(
+            facts.early.as_ref().unwrap().used(),
+            1,
+            "read while inflating"
+        );
+        assert_eq!(crate::cluster::pods(&doc).count(), 1);
+        let folder = dir.path().join("f/b");
+        std::fs::create_dir_all(folder.join("kubectl")).unwrap();
+        std::fs::write(folder.join("manifest.json"), MANIFEST).unwrap();
+        std::fs::write(folder.join("kubectl/pods.json"), pods).unwrap();
+        let from_folder = analyze(folder);
+        assert_eq!(analyze(tgz), from_folder);
+        assert!(
+            from_folder.to_string().contains("web-1"),
+            "the crash loop is found"
+        );
+        // Unpacked twice, the list is read again from its last copy.
+        let twice = dir.path().join("twice.tar.gz");
+        archive(
+            &twice,
+            &[
+                ("b/manifest.json", MANIFEST),
+                ("b/kubectl/pods.json", b"{\"items\": []}"),
+                ("b/kubectl/pods.json", pods),
+            ],
+        );
+        let lists = EarlyLists::default();
+        let bundle = open_scanning(
+            &streamed,
+            &cat,
+            std::slice::from_ref(&twice),
+            &Progress::default(),
+            &lists,
+        )
+        .unwrap();
+        let facts = Facts::with_tuning(&bundle, streamed.tuning).with_early(Arc::new(lists));
+        let doc = facts.list("kubectl/pods.json").unwrap();
+        assert_eq!(facts.early.as_ref().unwrap().used(), 0, "read again");
+        assert_eq!(crate::cluster::pods(&doc).count(), 1);
+        assert_eq!(analyze(twice), from_folder);
     }
 
     #[test]
