@@ -885,15 +885,9 @@ fn events(facts: &Facts, filter: &Filter) -> Part {
 fn pod_nodes(facts: &Facts) -> HashMap<String, String> {
     let mut out = HashMap::new();
     if let Ok(doc) = facts.list("kubectl/pods.json") {
-        for item in &doc.items {
-            let value = value_of(item);
-            let v = &*value;
-            if let (Some(ns), Some(name), Some(node)) = (
-                str_at(v, &["metadata", "namespace"]),
-                str_at(v, &["metadata", "name"]),
-                str_at(v, &["spec", "nodeName"]),
-            ) {
-                out.insert(format!("{ns}/{name}"), node.to_string());
+        for p in crate::cluster::pods(&doc) {
+            if let Some(node) = p.node {
+                out.insert(format!("{}/{}", p.meta.namespace, p.meta.name), node.to_string());
             }
         }
     }
