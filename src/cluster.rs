@@ -505,6 +505,7 @@ const NODES: usize = 1;
 const EVENTS: usize = 2;
 const WORKLOADS: usize = 3;
 const OBJECTS: usize = 4;
+const POD_EVENTS: usize = 5;
 
 /// Every item of `doc` parsed as `T`, once per list (in parallel for large lists), from the
 /// item's bytes; an item that is not an object, or cannot be read, is an empty `T`.
@@ -1362,6 +1363,83 @@ pub fn events(doc: &JsonDoc) -> Vec<Event<'_>> {
         .collect();
     out.sort_by_key(|e| (e.last, e.at.item.line));
     out
+}
+
+/// Events about pods, looked up by the pod's namespace and name; each lookup builds the views
+/// of that pod's events only. The index is made once per list and shared by every check.
+pub struct PodEvents<'d> {
+    doc: Option<&'d JsonDoc>,
+    index: Option<&'d PodEventIndex>,
+}
+
+/// By namespace, then pod name: the list's items about that pod, in the order of [`events`].
+#[derive(Default)]
+pub struct PodEventIndex(std::collections::HashMap<lenient::Text, PodIndexByName>);
+
+type PodIndexByName = std::collections::HashMap<lenient::Text, Vec<u32>>;
+
+/// The events about pods of a list (none without a list).
+pub fn pod_events(doc: Option<&JsonDoc>) -> PodEvents<'_> {
+    let Some(doc) = doc else {
+        return PodEvents {
+            doc: None,
+            index: None,
+        };
+    };
+    let index = doc.derived(POD_EVENTS, |doc| {
+        let data = parsed::<raw::Event>(doc, EVENTS);
+        let mut about: Vec<(Event, u32)> = doc
+            .items
+            .iter()
+            .zip(data)
+            .zip(0u32..)
+            .map(|((item, v), i)| (Event::of(At { doc, item }, v), i))
+            .filter(|(e, _)| e.object.kind == "Pod")
+            .collect();
+        // The order of `events`.
+        about.sort_by_key(|(e, _)| (e.last, e.at.item.line));
+        let mut index = PodEventIndex::default();
+        for (e, i) in about {
+            index
+                .0
+                .entry(e.object.namespace.into())
+                .or_default()
+                .entry(e.object.name.into())
+                .or_default()
+                .push(i);
+        }
+        index
+    });
+    PodEvents {
+        doc: Some(doc),
+        index: Some(index),
+    }
+}
+
+impl<'d> PodEvents<'d> {
+    /// The events about pod `namespace/name`, oldest last-seen first.
+    pub fn of(&self, namespace: &str, name: &str) -> Vec<Event<'d>> {
+        let (Some(doc), Some(index)) = (self.doc, self.index) else {
+            return Vec::new();
+        };
+        let Some(items) = index.0.get(namespace).and_then(|n| n.get(name)) else {
+            return Vec::new();
+        };
+        let data = parsed::<raw::Event>(doc, EVENTS);
+        items
+            .iter()
+            .map(|&i| {
+                let i = i as usize;
+                Event::of(
+                    At {
+                        doc,
+                        item: &doc.items[i],
+                    },
+                    &data[i],
+                )
+            })
+            .collect()
+    }
 }
 
 /// The kinds of workload [`Workload`] reads.

@@ -463,7 +463,7 @@ pub struct JsonDoc {
 }
 
 /// How many kinds of data may be derived from one list (see [`JsonDoc::derived`]).
-pub const DERIVED_SLOTS: usize = 5;
+pub const DERIVED_SLOTS: usize = 6;
 
 /// Data derived once from a list's items and kept with it.
 #[derive(Default)]

@@ -244,6 +244,8 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error
                     None => out.retain(|(x, _)| *x != k),
                 }
             }
+            // Kept for the whole run, once per object: no spare capacity.
+            out.shrink_to_fit();
             Ok(out)
         }
         fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {

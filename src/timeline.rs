@@ -887,7 +887,10 @@ fn pod_nodes(facts: &Facts) -> HashMap<String, String> {
     if let Ok(doc) = facts.list("kubectl/pods.json") {
         for p in crate::cluster::pods(&doc) {
             if let Some(node) = p.node {
-                out.insert(format!("{}/{}", p.meta.namespace, p.meta.name), node.to_string());
+                out.insert(
+                    format!("{}/{}", p.meta.namespace, p.meta.name),
+                    node.to_string(),
+                );
             }
         }
     }

@@ -3,7 +3,7 @@
 //! kubelet's message, which names what is missing: a ConfigMap, a Secret, a key in one, or a
 //! user the image runs as.
 
-use super::{Groups, Lists, events_by_pod, finish, overlap, pod_vars};
+use super::{Groups, Lists, finish, overlap, pod_vars};
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::cluster::{self, Pod, State, human_duration, secs_before};
 use crate::facts::Unavailable;
@@ -49,8 +49,7 @@ fn advice(msg: &str) -> (&'static str, Option<String>) {
 pub fn container_config_error(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
-    let events = lists.events();
-    let by_pod = events_by_pod(&events);
+    let by_pod = lists.pod_events();
     let mut groups = Groups::new();
     for p in cluster::pods(&lists.pods) {
         if p.is_gone() || claims.failing_pod(&p).is_some() {
@@ -112,7 +111,7 @@ pub fn container_config_error(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .take(2)
             .filter_map(|p| {
                 by_pod
-                    .get(&(p.meta.namespace, p.meta.name))?
+                    .of(p.meta.namespace, p.meta.name)
                     .iter()
                     .rev()
                     .find(|e| e.reason == "Failed" && e.message.starts_with("Error:"))

@@ -221,8 +221,7 @@ fn tail(text: &TextFile) -> Option<Evidence> {
 pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
-    let events = lists.events();
-    let by_pod = super::events_by_pod(&events);
+    let by_pod = lists.pod_events();
     let nodes = NodeEvents::new(cluster::pods(&lists.pods));
     let mut groups = Groups::new();
     for p in cluster::pods(&lists.pods) {
@@ -289,9 +288,8 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .iter()
             .flat_map(|p| {
                 by_pod
-                    .get(&(p.meta.namespace, p.meta.name))
+                    .of(p.meta.namespace, p.meta.name)
                     .into_iter()
-                    .flatten()
                     .filter(|e| e.reason == "BackOff")
                     .map(|e| e.first)
             })
@@ -374,8 +372,10 @@ pub fn pod_crashloop(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             }
             // The probe failures that got it killed, when events hold them.
             if let Some(e) = by_pod
-                .get(&(p.meta.namespace, p.meta.name))
-                .and_then(|v| v.iter().rev().find(|e| e.reason == "Unhealthy"))
+                .of(p.meta.namespace, p.meta.name)
+                .iter()
+                .rev()
+                .find(|e| e.reason == "Unhealthy")
             {
                 extra.push(e.evidence());
             }

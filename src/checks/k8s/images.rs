@@ -4,7 +4,7 @@
 //! the registry refuses the credentials, the registry cannot be reached, or it rate-limits.
 //! `ImagePullBackOff` alone says nothing of the cause; the event says it.
 
-use super::{Groups, Lists, events_by_pod, finish, for_how_long, pod_vars};
+use super::{Groups, Lists, finish, for_how_long, pod_vars};
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::cluster::{self, Event, Pod};
 use crate::facts::Unavailable;
@@ -151,19 +151,17 @@ const PULL_MESSAGES: &[&str] = &[
 ];
 
 /// The newest event about this pod's pull of `image` that says why it failed.
-fn pull_event<'e, 'd>(evs: &[&'e Event<'d>], image: &str) -> Option<&'e Event<'d>> {
-    evs.iter()
+fn pull_event<'d>(evs: Vec<Event<'d>>, image: &str) -> Option<Event<'d>> {
+    evs.into_iter()
         .rev()
         .filter(|e| PULL_MESSAGES.iter().any(|m| e.message.contains(m)))
         .find(|e| event_image(e.message).is_none_or(|i| i == image))
-        .copied()
 }
 
 /// `k8s/image-pull-failure`.
 pub fn image_pull_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let lists = Lists::read(ctx)?;
-    let events = lists.events();
-    let by_pod = events_by_pod(&events);
+    let by_pod = lists.pod_events();
     let mut groups = Groups::new();
     for p in cluster::pods(&lists.pods) {
         let p = &p;
@@ -174,16 +172,12 @@ pub fn image_pull_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             let Some(reason) = c.state.waiting().filter(|r| REASONS.contains(r)) else {
                 continue;
             };
-            let evs = by_pod
-                .get(&(p.meta.namespace, p.meta.name))
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let ev = pull_event(evs, c.image);
+            let ev = pull_event(by_pod.of(p.meta.namespace, p.meta.name), c.image);
             let message = match &c.state {
                 cluster::State::Waiting { message, .. } => message.unwrap_or(""),
                 _ => "",
             };
-            let cause = match (reason, ev.map(|e| classify(e.message))) {
+            let cause = match (reason, ev.as_ref().map(|e| classify(e.message))) {
                 ("InvalidImageName", _) => PullCause::InvalidName,
                 ("ErrImageNeverPull", _) => PullCause::NeverPull,
                 (_, Some(c)) if c != PullCause::Unknown => c,
@@ -199,6 +193,7 @@ pub fn image_pull_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let (first, (ci, ev, cause)) = (&g[0].0, &g[0].1);
         let c = &first.containers[*ci];
         let said = ev
+            .as_ref()
             .map(|e| e.message)
             .or(match &c.state {
                 cluster::State::Waiting { message, .. } => *message,
@@ -208,7 +203,7 @@ pub fn image_pull_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let since = for_how_long(
             lists.now,
             g.iter()
-                .map(|(p, (_, e, _))| e.and_then(|e| e.first).or(p.meta.created)),
+                .map(|(p, (_, e, _))| e.as_ref().and_then(|e| e.first).or(p.meta.created)),
         )
         .map(|s| format!("Failing {s}. "))
         .unwrap_or_default();
@@ -230,7 +225,7 @@ pub fn image_pull_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         let extra: Vec<_> = g
             .iter()
             .take(2)
-            .filter_map(|(_, (_, e, _))| e.map(|e| e.evidence()))
+            .filter_map(|(_, (_, e, _))| e.as_ref().map(|e| e.evidence()))
             .collect();
         drafts.push(finish(d, g.len(), extra));
     }

@@ -19,7 +19,7 @@ mod volumes;
 mod workloads;
 
 use super::{Builtin, Ctx, Draft};
-use crate::cluster::{self, Event, Pod, human_duration, secs_before};
+use crate::cluster::{self, Pod, human_duration, secs_before};
 use crate::facts::{JsonDoc, Unavailable};
 use crate::model::Evidence;
 use jiff::Timestamp;
@@ -204,27 +204,10 @@ impl Lists {
         })
     }
 
-    pub fn events(&self) -> Vec<Event<'_>> {
-        self.events
-            .as_deref()
-            .map(cluster::events)
-            .unwrap_or_default()
+    /// The events about each pod (none without an event list).
+    pub fn pod_events(&self) -> cluster::PodEvents<'_> {
+        cluster::pod_events(self.events.as_deref())
     }
-}
-
-/// Events about one pod, by `namespace/name`.
-pub fn events_by_pod<'e, 'd>(
-    events: &'e [Event<'d>],
-) -> HashMap<(&'d str, &'d str), Vec<&'e Event<'d>>> {
-    let mut map: HashMap<(&str, &str), Vec<&Event>> = HashMap::new();
-    for e in events {
-        if e.object.kind == "Pod" {
-            map.entry((e.object.namespace, e.object.name))
-                .or_default()
-                .push(e);
-        }
-    }
-    map
 }
 
 /// Pods failing the same way, in first-seen order of their keys.

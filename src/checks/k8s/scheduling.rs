@@ -3,7 +3,7 @@
 //! each group of nodes was refused. Pods created in the last minute before collection are
 //! left alone: the scheduler may simply not have placed them yet.
 
-use super::{Groups, Lists, events_by_pod, finish, for_how_long, overlap, pod_vars};
+use super::{Groups, Lists, finish, for_how_long, overlap, pod_vars};
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::cluster::{self, Pod, condition, secs_before};
 use crate::facts::Unavailable;
@@ -300,8 +300,7 @@ impl Unschedulable {
 pub fn pod_unschedulable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let claims = overlap::Claims::new(ctx.facts);
     let lists = Lists::read(ctx)?;
-    let events = lists.events();
-    let by_pod = events_by_pod(&events);
+    let by_pod = lists.pod_events();
     let mut groups = Groups::new();
     for p in cluster::pods(&lists.pods) {
         let p = &p;
@@ -349,7 +348,7 @@ pub fn pod_unschedulable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .take(2)
             .filter_map(|p| {
                 by_pod
-                    .get(&(p.meta.namespace, p.meta.name))?
+                    .of(p.meta.namespace, p.meta.name)
                     .iter()
                     .rev()
                     .find(|e| e.reason == "FailedScheduling")

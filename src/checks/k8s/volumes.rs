@@ -3,7 +3,7 @@
 //! unreachable NFS server, a disk attached elsewhere) and the pod waits in ContainerCreating.
 //! Events of pods that ran since, or that are gone, are history, not a problem.
 
-use super::{Groups, Lists, events_by_pod, finish, for_how_long, pod_vars};
+use super::{Groups, Lists, finish, for_how_long, pod_vars};
 use crate::checks::{Ctx, Draft, Outcome};
 use crate::cluster::{self, Event, Pod, State};
 use crate::facts::Unavailable;
@@ -106,21 +106,17 @@ fn ran(p: &Pod) -> bool {
 pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let lists = Lists::read(ctx)?;
     let events_doc = ctx.list("kubectl/events.json")?;
-    let events = cluster::events(&events_doc);
-    let by_pod = events_by_pod(&events);
+    let by_pod = cluster::pod_events(Some(&events_doc));
     let mut groups = Groups::new();
     for p in cluster::pods(&lists.pods) {
         let p = &p;
         if p.is_gone() || ran(p) {
             continue;
         }
-        let Some(evs) = by_pod.get(&(p.meta.namespace, p.meta.name)) else {
-            continue;
-        };
-        let failed: Vec<&Event> = evs
-            .iter()
+        let failed: Vec<Event> = by_pod
+            .of(p.meta.namespace, p.meta.name)
+            .into_iter()
             .filter(|e| REASONS.contains(&e.reason))
-            .copied()
             .collect();
         // The newest event that names a cause; a bare time-out only says the kubelet waited.
         let Some(last) = failed
