@@ -17,6 +17,7 @@
 
 use crate::facts::{Item, JsonDoc, TextFile};
 use crate::lenient::{self, Obj};
+use crate::liststream::Parts;
 use crate::model::Evidence;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -509,18 +510,18 @@ const POD_EVENTS: usize = 5;
 
 /// Every item of `doc` parsed as `T`, once per list (in parallel for large lists), from the
 /// item's bytes; an item that is not an object, or cannot be read, is an empty `T`.
-fn parsed<T>(doc: &JsonDoc, slot: usize) -> &[T]
+fn parsed<T>(doc: &JsonDoc, slot: usize) -> &Parts<T>
 where
     T: serde::de::DeserializeOwned + Default + Send + Sync + 'static,
 {
     doc.derived(slot, |doc| {
-        crate::facts::map_in_parallel(&doc.items, |item| {
+        Parts::from(crate::facts::map_in_parallel(&doc.items, |item| {
             let got = match item.raw_text() {
                 Some(raw) => serde_json::from_str::<Obj<T>>(&raw),
                 None => Obj::<T>::deserialize(item.value()),
             };
             got.map(|o| o.0).unwrap_or_default()
-        })
+        }))
     })
 }
 
@@ -1388,25 +1389,37 @@ pub fn pod_events(doc: Option<&JsonDoc>) -> PodEvents<'_> {
     };
     let index = doc.derived(POD_EVENTS, |doc| {
         let data = parsed::<raw::Event>(doc, EVENTS);
-        let mut about: Vec<(Event, u32)> = doc
-            .items
-            .iter()
-            .zip(data)
-            .zip(0u32..)
-            .map(|((item, v), i)| (Event::of(At { doc, item }, v), i))
-            .filter(|(e, _)| e.object.kind == "Pod")
+        let view = |i: usize| {
+            Event::of(
+                At {
+                    doc,
+                    item: &doc.items[i],
+                },
+                &data[i],
+            )
+        };
+        // The order of `events`, one view at a time.
+        let mut about: Vec<(Option<Timestamp>, usize, u32)> = (0..doc.items.len())
+            .filter_map(|i| {
+                let e = view(i);
+                (e.object.kind == "Pod").then_some((e.last, e.at.item.line, i as u32))
+            })
             .collect();
-        // The order of `events`.
-        about.sort_by_key(|(e, _)| (e.last, e.at.item.line));
+        about.sort_unstable();
         let mut index = PodEventIndex::default();
-        for (e, i) in about {
-            index
-                .0
-                .entry(e.object.namespace.into())
-                .or_default()
-                .entry(e.object.name.into())
-                .or_default()
-                .push(i);
+        for (_, _, i) in about {
+            let e = view(i as usize);
+            let (ns, name) = (e.object.namespace, e.object.name);
+            if !index.0.contains_key(ns) {
+                index.0.insert(ns.into(), PodIndexByName::default());
+            }
+            let by_name = index.0.get_mut(ns).expect("inserted above");
+            match by_name.get_mut(name) {
+                Some(items) => items.push(i),
+                None => {
+                    by_name.insert(name.into(), vec![i]);
+                }
+            }
         }
         index
     });

@@ -47,7 +47,7 @@ pub fn read_list_parsed<T: Send>(
     len: usize,
     step: usize,
     parse: &(dyn Fn(&str) -> Option<T> + Sync),
-) -> Option<(Streamed, Vec<T>)> {
+) -> Option<(Streamed, Parts<T>)> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -85,12 +85,69 @@ pub fn read_list_parsed<T: Send>(
         }
         let got = got.filter(|_| valid)?;
         parts.sort_unstable_by_key(|(i, _)| *i);
-        let mut all = Vec::with_capacity(got.items.len());
-        for (_, part) in parts {
-            all.extend(part);
-        }
+        let all = Parts::new(parts.into_iter().map(|(_, p)| p).collect());
         (all.len() == got.items.len()).then_some((got, all))
     })
+}
+
+/// Items parsed in parts (a batch each), kept so: joining them into one vector would hold
+/// every parsed item twice for a moment, hundreds of MiB on a big cluster.
+#[derive(Debug)]
+pub struct Parts<T> {
+    parts: Vec<Vec<T>>,
+    /// Index of the first item of each part.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl<T> Parts<T> {
+    pub fn new(parts: Vec<Vec<T>>) -> Parts<T> {
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut len = 0;
+        for p in &parts {
+            starts.push(len);
+            len += p.len();
+        }
+        Parts { parts, starts, len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<&T> {
+        let part = self.starts.partition_point(|&s| s <= i).checked_sub(1)?;
+        self.parts[part].get(i - self.starts[part])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> + Clone {
+        self.parts.iter().flatten()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Parts<T> {
+    type Item = &'a T;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<T>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.parts.iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Parts<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        self.get(i).expect("an index below the number of items")
+    }
+}
+
+impl<T> From<Vec<T>> for Parts<T> {
+    fn from(v: Vec<T>) -> Parts<T> {
+        Parts::new(vec![v])
+    }
 }
 
 /// Items' bytes on their way to be parsed, the `index`th batch of the file.
@@ -543,6 +600,18 @@ mod tests {
         assert!(got.iter().enumerate().all(|(i, n)| *n == Some(i as u64)));
         let refuse = |raw: &str| (!raw.contains(r#""n":31234,"#)).then_some(());
         assert!(read_list_parsed(open(), text.len(), 16, &refuse).is_none());
+    }
+
+    #[test]
+    fn parts_read_as_one_list() {
+        let p = Parts::new(vec![vec![], vec![1, 2, 3], vec![], vec![4]]);
+        assert_eq!(p.len(), 4);
+        assert_eq!(p.iter().copied().collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(
+            (0..5).map(|i| p.get(i).copied()).collect::<Vec<_>>(),
+            [Some(1), Some(2), Some(3), Some(4), None]
+        );
+        assert!(Parts::<u8>::new(Vec::new()).get(0).is_none());
     }
 
     #[test]
