@@ -59,14 +59,17 @@ impl<'d> At<'d> {
             }
         }
         match text.find_line_in(from, last, needle) {
-            Some(n) => text.evidence(n, n),
+            Some(n) => self
+                .doc
+                .on_item_line(self.item, text.evidence(n, n), Some(needle)),
             None => self.line(needle),
         }
     }
 
     /// Lines `from..=to` of the object's file, as one evidence item.
     pub fn lines(&self, from: usize, to: usize) -> Evidence {
-        self.doc.text.evidence(from, to)
+        self.doc
+            .on_item_line(self.item, self.doc.text.evidence(from, to), None)
     }
 
     /// 1-based line of the first line in the object containing `needle`, after `from`.

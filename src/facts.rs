@@ -64,6 +64,10 @@ pub struct TextFile {
     disk: Option<Arc<OnDisk>>,
 }
 
+/// Bytes of a long line of a file left on disk that are read back (evidence, line searches);
+/// the rest of the line is left out and marked ` …`.
+const DISK_LINE_CAP: usize = crate::liststream::LONG_LINE;
+
 /// Lines of a file read back from disk in chunks of this many lines.
 const CHUNK_LINES: usize = 256;
 
@@ -74,6 +78,8 @@ pub struct OnDisk {
     file: std::fs::File,
     len: usize,
     chunks: Vec<OnceLock<Box<str>>>,
+    /// Lines longer than `DISK_LINE_CAP`, as (start, end) offsets, in order.
+    long: Vec<(usize, usize)>,
 }
 
 impl fmt::Debug for OnDisk {
@@ -98,6 +104,65 @@ impl OnDisk {
         }
         buf.truncate(got);
         buf
+    }
+
+    /// The lines in bytes `start..end` (which start at a line start), each line longer than
+    /// [`DISK_LINE_CAP`] cut to its first bytes and marked ` …`: a list written on one line
+    /// (`jq -c`) is one line of the whole file, which evidence and line searches must not
+    /// read. The long lines are known from the stream that read the file.
+    fn read_lines_capped(&self, start: usize, end: usize) -> String {
+        let long_at = |at: usize| {
+            let i = self.long.partition_point(|&(s, _)| s < at);
+            self.long.get(i).filter(|&&(s, _)| s == at).map(|&(_, e)| e)
+        };
+        let mut out = Vec::new();
+        let mut at = start;
+        while at < end {
+            if let Some(line_end) = long_at(at) {
+                out.extend_from_slice(&self.read(at, at + DISK_LINE_CAP));
+                out.extend_from_slice(" …".as_bytes());
+                if line_end <= end && self.read(line_end - 1, line_end) == b"\n" {
+                    out.push(b'\n');
+                }
+                at = line_end;
+                continue;
+            }
+            // Short lines, up to the next long one.
+            let next_long = self.long[self.long.partition_point(|&(s, _)| s < at)..]
+                .first()
+                .map_or(end, |&(s, _)| s.min(end));
+            let block = self.read(at, next_long.min(at + (1 << 20)));
+            if block.is_empty() {
+                break;
+            }
+            // Whole lines only, unless the block reaches the stop.
+            let take = if at + block.len() >= next_long {
+                block.len()
+            } else {
+                memchr::memrchr(b'\n', &block).map_or(block.len(), |i| i + 1)
+            };
+            out.extend_from_slice(&block[..take]);
+            at += take;
+        }
+        match String::from_utf8(out) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    }
+
+    /// Line breaks in bytes `start..end`, counted in blocks.
+    fn count_breaks(&self, start: usize, end: usize) -> usize {
+        let mut n = 0;
+        let mut at = start;
+        while at < end {
+            let block = self.read(at, end.min(at + (1 << 20)));
+            if block.is_empty() {
+                break;
+            }
+            at += block.len();
+            n += memchr::memchr_iter(b'\n', &block).count();
+        }
+        n
     }
 
     fn read_text(&self, start: usize, end: usize) -> String {
@@ -180,8 +245,7 @@ impl TextFile {
         let from = self.checkpoints[k];
         if let Some(d) = &self.disk {
             let to = offset.min(d.len.saturating_sub(1)).max(from);
-            let between = d.read(from, to);
-            return k * DISK_LINE_STEP + 1 + memchr::memchr_iter(b'\n', &between).count();
+            return k * DISK_LINE_STEP + 1 + d.count_breaks(from, to);
         }
         // A line break that ends the text starts no line.
         let to = offset.min(self.text.len().saturating_sub(1)).max(from);
@@ -232,7 +296,7 @@ impl TextFile {
             let (start, end) = self.chunk_span(d, c);
             let chunk = match d.chunks.get(c).and_then(|k| k.get()) {
                 Some(kept) => std::borrow::Cow::Borrowed(&**kept),
-                None => std::borrow::Cow::Owned(d.read_text(start, end)),
+                None => std::borrow::Cow::Owned(d.read_lines_capped(start, end)),
             };
             let mut lines = chunk.split_inclusive('\n').skip((n - 1) % CHUNK_LINES);
             while n <= last && (n - 1) / CHUNK_LINES == c {
@@ -257,7 +321,7 @@ impl TextFile {
             };
             let chunk = slot.get_or_init(|| {
                 let (start, end) = self.chunk_span(d, c);
-                d.read_text(start, end).into_boxed_str()
+                d.read_lines_capped(start, end).into_boxed_str()
             });
             return chunk
                 .split_inclusive('\n')
@@ -507,16 +571,48 @@ impl JsonDoc {
 
     /// Evidence covering one list item.
     pub fn item_evidence(&self, item: &Item) -> Evidence {
-        self.text.evidence(item.line, item.end_line)
+        self.on_item_line(item, self.text.evidence(item.line, item.end_line), None)
     }
 
     /// Evidence for the line inside `item` that contains `needle` (e.g. `"CrashLoopBackOff"`),
     /// falling back to the whole item.
     pub fn item_line_evidence(&self, item: &Item, needle: &str) -> Evidence {
         match self.text.find_line_in(item.line, item.end_line, needle) {
-            Some(n) => self.text.evidence(n, n),
-            None => self.item_evidence(item),
+            Some(n) => self.on_item_line(item, self.text.evidence(n, n), Some(needle)),
+            None => self.on_item_line(item, self.item_evidence(item), Some(needle)),
         }
+    }
+
+    /// `ev`, whose excerpt is the item's own bytes (around `needle`, else from its start) when
+    /// the item shares its one line with others: a list written on one line (`jq -c`) would
+    /// otherwise show its first bytes (or all of it) for every item.
+    pub fn on_item_line(&self, item: &Item, mut ev: Evidence, needle: Option<&str>) -> Evidence {
+        let (start, end) = item.value.span;
+        if item.line != item.end_line
+            || ev.line != item.line
+            || end <= start
+            || ev.excerpt.len() <= end - start + 64
+        {
+            return ev;
+        }
+        let raw = match (&self.text.disk, item.raw()) {
+            (_, Some(raw)) => std::borrow::Cow::Borrowed(raw),
+            (Some(d), None) => {
+                std::borrow::Cow::Owned(d.read_text(start, end.min(start + DISK_LINE_CAP)))
+            }
+            (None, None) => return ev,
+        };
+        let at = needle.and_then(|n| raw.find(n)).unwrap_or(0);
+        let mut from = at.saturating_sub(120);
+        while !raw.is_char_boundary(from) {
+            from -= 1;
+        }
+        let mut to = (at + 400).min(raw.len());
+        while !raw.is_char_boundary(to) {
+            to += 1;
+        }
+        ev.excerpt = raw[from..to].to_string();
+        ev
     }
 
     #[cfg(test)]
@@ -643,6 +739,7 @@ impl JsonDoc {
             file: std::fs::File::open(disk).ok()?,
             len,
             chunks: (0..chunks).map(|_| OnceLock::new()).collect(),
+            long: got.long_lines,
         });
         let items = got
             .items

@@ -26,6 +26,9 @@ pub struct Streamed {
     pub checkpoints: Vec<usize>,
     /// How many lines start in the file (a final line break starts none).
     pub starts: usize,
+    /// Lines longer than [`LONG_LINE`] bytes, as (start, end) offsets, in order: a list
+    /// written on one line (`jq -c`) is one such line, which must never be read whole.
+    pub long_lines: Vec<(usize, usize)>,
 }
 
 /// Reads `file` (of `len` bytes: a file, or an archive's file as it inflates) as a JSON list, noting a line start every `step` lines, and
@@ -193,6 +196,8 @@ fn scan<R: Read>(
             starts: 1,
             step,
             checkpoints: vec![0],
+            line_start: 0,
+            long: Vec::new(),
         },
         check,
         batch: Batch::default(),
@@ -261,11 +266,15 @@ fn scan<R: Read>(
     }
     let end = s.buf_at + s.buf.len();
     s.lines.count(&s.buf, s.buf_at, end, len);
+    if end - s.lines.line_start > LONG_LINE {
+        s.lines.long.push((s.lines.line_start, end));
+    }
     Some(Streamed {
         rest,
         items,
         checkpoints: s.lines.checkpoints,
         starts: s.lines.starts,
+        long_lines: s.lines.long,
     })
 }
 
@@ -278,7 +287,14 @@ struct Lines {
     starts: usize,
     step: usize,
     checkpoints: Vec<usize>,
+    /// Where the line being counted starts.
+    line_start: usize,
+    /// Lines longer than [`LONG_LINE`] bytes, as (start, end) offsets.
+    long: Vec<(usize, usize)>,
 }
+
+/// Lines longer than this are noted (see [`Streamed::long_lines`]).
+pub const LONG_LINE: usize = 64 << 10;
 
 impl Lines {
     /// Counts the line breaks of `buf` (which starts at file offset `buf_at`) up to file
@@ -291,6 +307,10 @@ impl Lines {
         for i in memchr::memchr_iter(b'\n', &buf[from..to - buf_at]) {
             let at = self.counted + i;
             self.breaks += 1;
+            if at + 1 - self.line_start > LONG_LINE {
+                self.long.push((self.line_start, at + 1));
+            }
+            self.line_start = at + 1;
             if at + 1 < len {
                 if self.starts % self.step == 0 {
                     self.checkpoints.push(at + 1);
@@ -557,6 +577,18 @@ mod tests {
             .chain(t.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         assert_eq!(s.checkpoints, [starts[0], starts[2], starts[4], starts[6]]);
+    }
+
+    #[test]
+    fn long_lines_are_noted() {
+        let pad = "x".repeat(LONG_LINE);
+        let t = format!("{{\"items\": [\n{{\"a\": \"{pad}\"}},\n1]}}");
+        let s = stream(&t).unwrap();
+        let nl = t.find('\n').unwrap() + 1;
+        let second = nl + t[nl..].find('\n').unwrap() + 1;
+        assert_eq!(s.long_lines, [(nl, second)]);
+        let one = format!("[\"{pad}\"]");
+        assert_eq!(stream(&one).unwrap().long_lines, [(0, one.len())]);
     }
 
     #[test]

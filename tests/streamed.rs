@@ -86,3 +86,61 @@ fn a_list_above_the_threshold_is_left_on_disk() {
         assert_eq!(pods.item_evidence(a), held.item_evidence(b));
     }
 }
+
+/// A list written on one line (`jq -c`) is one line of the whole file: streamed, it gives the
+/// verdicts of the pretty-printed list, and each item's evidence shows the item's own bytes,
+/// not the file's first ones.
+#[test]
+fn a_list_on_one_line_is_streamed_with_each_item_as_its_evidence() {
+    let src = testdata().join("gke-metadata-server-crashloop");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("b");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&src)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pods = copy.join("kubectl/pods.json");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&pods).unwrap()).unwrap();
+    std::fs::write(&pods, serde_json::to_string(&v).unwrap()).unwrap();
+    let streamed = Tuning {
+        stream_lists_above: Some(0),
+        ..Tuning::default()
+    };
+    let verdicts = |bundle: &Path| {
+        let r: serde_json::Value = serde_json::from_str(&report(bundle, streamed)).unwrap();
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].clone(), c["status"].clone(), c["findings"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let (pretty, one_line) = (verdicts(&src), verdicts(&copy));
+    assert_eq!(pretty.len(), one_line.len());
+    let mut compared = 0;
+    for ((id, status, findings), (_, status1, findings1)) in pretty.iter().zip(&one_line) {
+        assert_eq!(status, status1, "{id}");
+        let (Some(a), Some(b)) = (findings.as_array(), findings1.as_array()) else {
+            continue;
+        };
+        assert_eq!(a.len(), b.len(), "{id}");
+        for (f, f1) in a.iter().zip(b) {
+            assert_eq!(f["summary"], f1["summary"], "{id}");
+            for e in f1["evidence"].as_array().unwrap() {
+                if e["file"] == "kubectl/pods.json" {
+                    assert_eq!(e["line"], 1);
+                    let excerpt = e["excerpt"].as_str().unwrap();
+                    assert!(
+                        !excerpt.starts_with("{\"apiVersion\""),
+                        "{id}: the file's start, not the item: {excerpt}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 0, "no evidence in pods.json was compared");
+}
