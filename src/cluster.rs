@@ -51,14 +51,13 @@ impl<'d> At<'d> {
     /// when an anchor is not found, the search goes on from where it was.
     pub fn line_after(&self, anchors: &[&str], needle: &str) -> Evidence {
         let text = &self.doc.text;
-        let (first, last) = (self.item.line, self.item.end_line);
-        let mut from = first;
+        let mut from = self.item.line;
         for a in anchors {
-            if let Some(n) = text.find_line_in(from, last, a) {
+            if let Some(n) = self.find(from, a) {
                 from = n;
             }
         }
-        match text.find_line_in(from, last, needle) {
+        match self.find(from, needle) {
             Some(n) => self
                 .doc
                 .on_item_line(self.item, text.evidence(n, n), Some(needle)),
@@ -74,9 +73,7 @@ impl<'d> At<'d> {
 
     /// 1-based line of the first line in the object containing `needle`, after `from`.
     pub fn find(&self, from: usize, needle: &str) -> Option<usize> {
-        self.doc
-            .text
-            .find_line_in(from.max(self.item.line), self.item.end_line, needle)
+        self.doc.find_in_item(self.item, from, needle)
     }
 }
 

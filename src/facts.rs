@@ -57,6 +57,9 @@ pub struct TextFile {
     checkpoints: Vec<usize>,
     /// How many lines start in the text (a final line break starts none).
     starts: usize,
+    /// Lines of the text held longer than `DISK_LINE_CAP`: start and end byte offsets, and
+    /// line number.
+    long: Vec<(usize, usize, usize)>,
     /// Where the lines come from when the file was read from another tool's layout: evidence
     /// then names that file and line, not `path`.
     origin: Option<Arc<Origin>>,
@@ -191,7 +194,13 @@ impl TextFile {
         };
         let mut checkpoints = vec![0];
         let mut starts = 1;
+        let mut long = Vec::new();
+        let mut line_start = 0;
         for i in memchr::memchr_iter(b'\n', text.as_bytes()) {
+            if i + 1 - line_start > DISK_LINE_CAP {
+                long.push((line_start, i + 1, starts));
+            }
+            line_start = i + 1;
             if i + 1 < text.len() {
                 if starts % LINE_STEP == 0 {
                     checkpoints.push(i + 1);
@@ -199,14 +208,31 @@ impl TextFile {
                 starts += 1;
             }
         }
+        if text.len() - line_start > DISK_LINE_CAP {
+            long.push((line_start, text.len(), starts));
+        }
         TextFile {
             path: path.to_string(),
             text: Arc::new(text),
             checkpoints,
             starts,
+            long,
             origin: None,
             disk: None,
         }
+    }
+
+    /// Where the line starting at byte `start` ends (after its line break): a long line's end
+    /// is known, so that a list written on one line is not searched for its end every time.
+    fn line_end(&self, start: usize) -> usize {
+        let i = self.long.partition_point(|&(s, _, _)| s < start);
+        if let Some(&(s, e, _)) = self.long.get(i)
+            && s == start
+        {
+            return e;
+        }
+        let bytes = self.text.as_bytes();
+        memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1)
     }
 
     /// The same file, its lines known to come from `origin`.
@@ -249,6 +275,16 @@ impl TextFile {
         }
         // A line break that ends the text starts no line.
         let to = offset.min(self.text.len().saturating_sub(1)).max(from);
+        // Within or after a long line of this stretch: count from it, not through it.
+        let i = self.long.partition_point(|&(s, _, _)| s <= to);
+        if let Some(&(_, end, line)) = i.checked_sub(1).map(|i| &self.long[i])
+            && end > from
+        {
+            if to < end {
+                return line;
+            }
+            return line + memchr::memchr_iter(b'\n', &self.text.as_bytes()[end - 1..to]).count();
+        }
         k * LINE_STEP + 1 + memchr::memchr_iter(b'\n', &self.text.as_bytes()[from..to]).count()
     }
 
@@ -257,13 +293,11 @@ impl TextFile {
         if n == 0 || n > self.starts {
             return None;
         }
-        let bytes = self.text.as_bytes();
         let mut start = self.checkpoints[(n - 1) / LINE_STEP];
         for _ in 0..(n - 1) % LINE_STEP {
-            start = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+            start = self.line_end(start);
         }
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
-        Some((start, end))
+        Some((start, self.line_end(start)))
     }
 
     /// The bytes of chunk `c` of a file on disk (lines `c × CHUNK_LINES + 1…`).
@@ -351,8 +385,7 @@ impl TextFile {
         let text = self.text.as_str();
         (first.max(1)..=last).map_while(move |n| {
             let start = at?;
-            let end = memchr::memchr(b'\n', &text.as_bytes()[start..])
-                .map_or(text.len(), |i| start + i + 1);
+            let end = self.line_end(start);
             at = Some(end);
             Some((n, text[start..end].trim_end_matches(['\n', '\r'])))
         })
@@ -377,7 +410,16 @@ impl TextFile {
             excerpt.push(String::new());
         }
         self.for_lines(first.max(1), first + shown - 1, |_, l| {
-            excerpt.push(l.to_string());
+            // A line of a list written on one line is the whole list: cut.
+            let mut cut = l.len().min(DISK_LINE_CAP);
+            while !l.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            excerpt.push(if cut < l.len() {
+                format!("{} …", &l[..cut])
+            } else {
+                l.to_string()
+            });
             false
         });
         // Lines past the end of the file read as empty, as `line` gives them.
@@ -577,10 +619,26 @@ impl JsonDoc {
     /// Evidence for the line inside `item` that contains `needle` (e.g. `"CrashLoopBackOff"`),
     /// falling back to the whole item.
     pub fn item_line_evidence(&self, item: &Item, needle: &str) -> Evidence {
-        match self.text.find_line_in(item.line, item.end_line, needle) {
+        match self.find_in_item(item, item.line, needle) {
             Some(n) => self.on_item_line(item, self.text.evidence(n, n), Some(needle)),
             None => self.on_item_line(item, self.item_evidence(item), Some(needle)),
         }
+    }
+
+    /// The first line of `item` from line `from` on that contains `needle`. An item on one line
+    /// (a list written on one line) is searched in its own bytes, not in the line it shares.
+    pub fn find_in_item(&self, item: &Item, from: usize, needle: &str) -> Option<usize> {
+        if item.line == item.end_line && from <= item.line {
+            let found = match item.raw() {
+                Some(raw) => raw.contains(needle),
+                None => item.raw_text().is_some_and(|raw| raw.contains(needle)),
+            };
+            if found || item.value.text.is_some() || item.value.disk.is_some() {
+                return found.then_some(item.line);
+            }
+        }
+        self.text
+            .find_line_in(from.max(item.line), item.end_line, needle)
     }
 
     /// `ev`, whose excerpt is the item's own bytes (around `needle`, else from its start) when
@@ -760,6 +818,7 @@ impl JsonDoc {
             text: Arc::new(String::new()),
             checkpoints: got.checkpoints,
             starts: got.starts,
+            long: Vec::new(),
             origin: None,
             disk: Some(on_disk),
         };
@@ -1702,6 +1761,37 @@ mod tests {
     }
 
     /// The sparse line index answers as a full one would, around and across its entries.
+    #[test]
+    fn long_lines_are_counted_past_and_cut_in_evidence() {
+        let long = "y".repeat(DISK_LINE_CAP + 10);
+        let mut text = String::new();
+        for i in 0..40 {
+            text.push_str(&if i % 7 == 3 {
+                long.clone()
+            } else {
+                format!("line {i}")
+            });
+            text.push('\n');
+        }
+        text.push_str(&long);
+        let t = TextFile::new("x", text.clone().into_bytes());
+        let mut want = 1;
+        for (off, b) in text.bytes().enumerate() {
+            if off % 997 == 0 || b == b'\n' {
+                assert_eq!(t.line_of(off), want, "offset {off}");
+            }
+            if b == b'\n' {
+                want += 1;
+            }
+        }
+        assert_eq!(t.line(5), "line 4");
+        assert_eq!(t.line(4).len(), long.len());
+        let ev = t.evidence(4, 5);
+        assert!(ev.excerpt.starts_with("yyy") && ev.excerpt.contains(" …\nline 4"));
+        assert!(ev.excerpt.len() < DISK_LINE_CAP + 20);
+        assert_eq!(t.line_count(), 41);
+    }
+
     #[test]
     fn sparse_line_index_matches_every_line_start() {
         let mut text = String::new();
