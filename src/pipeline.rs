@@ -355,30 +355,25 @@ mod tests {
                     .report,
             )
         };
+        // (lists taken from the early reads, pods in the list) of an archive
+        let early = |tgz: &Path| {
+            let lists = EarlyLists::default();
+            let inputs = [tgz.to_path_buf()];
+            let bundle =
+                open_scanning(&streamed, &cat, &inputs, &Progress::default(), &lists).unwrap();
+            let facts = Facts::with_tuning(&bundle, streamed.tuning).with_early(Arc::new(lists));
+            let doc = facts.list("kubectl/pods.json").unwrap();
+            assert!(doc.text.is_on_disk());
+            let used = facts.early.as_ref().unwrap().used();
+            (used, crate::cluster::pods(&doc).count())
+        };
         // Read early, from the archive's bytes, the list gives the folder's answers.
         let tgz = dir.path().join("b.tar.gz");
         archive(
             &tgz,
             &[("b/manifest.json", MANIFEST), ("b/kubectl/pods.json", pods)],
         );
-        let lists = EarlyLists::default();
-        let bundle = open_scanning(
-            &streamed,
-            &cat,
-            std::slice::from_ref(&tgz),
-            &Progress::default(),
-            &lists,
-        )
-        .unwrap();
-        let facts = Facts::with_tuning(&bundle, streamed.tuning).with_early(Arc::new(lists));
-        let doc = facts.list("kubectl/pods.json").unwrap();
-        assert!(doc.text.is_on_disk());
-        assert_eq!(
-            facts.early.as_ref().unwrap().used(),
-            1,
-            "read while inflating"
-        );
-        assert_eq!(crate::cluster::pods(&doc).count(), 1);
+        assert_eq!(early(&tgz), (1, 1), "read while inflating");
         let folder = dir.path().join("f/b");
         std::fs::create_dir_all(folder.join("kubectl")).unwrap();
         std::fs::write(folder.join("manifest.json"), MANIFEST).unwrap();
@@ -399,19 +394,7 @@ mod tests {
                 ("b/kubectl/pods.json", pods),
             ],
         );
-        let lists = EarlyLists::default();
-        let bundle = open_scanning(
-            &streamed,
-            &cat,
-            std::slice::from_ref(&twice),
-            &Progress::default(),
-            &lists,
-        )
-        .unwrap();
-        let facts = Facts::with_tuning(&bundle, streamed.tuning).with_early(Arc::new(lists));
-        let doc = facts.list("kubectl/pods.json").unwrap();
-        assert_eq!(facts.early.as_ref().unwrap().used(), 0, "read again");
-        assert_eq!(crate::cluster::pods(&doc).count(), 1);
+        assert_eq!(early(&twice), (0, 1), "read again");
         assert_eq!(analyze(twice), from_folder);
     }
 
