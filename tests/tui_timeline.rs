@@ -2,19 +2,14 @@
 //! list (the whole bundle) and from an evidence line (the entries around its time), with its
 //! histogram, its filters, the window keys, and `enter` opening the entry's line in the viewer.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use kubetriage::bundle::Limits;
-use kubetriage::cli::{Config, FailOn, Format};
+mod common;
+
+use common::tui::{catalog_of, press, screen, testdata_bundle, text, tui_config};
 use kubetriage::pipeline::{Progress, analyze_then_timeline};
-use kubetriage::spec::Catalog;
 use kubetriage::timeline::Timeline;
 use kubetriage::tui::state::{App, Screen};
 use kubetriage::tui::timeline::TimelineView;
-use kubetriage::tui::{handle_event, render};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 /// A fixed subset of the catalog (checks added later do not change the snapshots): those whose
 /// evidence the `timeline-new-year` bundle's entries are cited by, and two that stay silent.
@@ -26,33 +21,9 @@ const CHECKS: &[&str] = &[
     "gke/wi-binding-missing",
 ];
 
-fn catalog() -> Arc<Catalog> {
-    let mut cat = Catalog::embedded().unwrap();
-    cat.checks.retain(|c| CHECKS.contains(&c.spec.id.as_str()));
-    assert_eq!(
-        cat.checks.len(),
-        CHECKS.len(),
-        "a check of the test set is missing"
-    );
-    Arc::new(cat)
-}
-
-fn tui_config(bundle: impl Into<PathBuf>) -> Config {
-    Config {
-        bundle: bundle.into(),
-        more: Vec::new(),
-        format: Format::Tui,
-        fail_on: FailOn::Never,
-        analyzers: None,
-        limits: Limits::default(),
-        threads: None,
-        tuning: Default::default(),
-    }
-}
-
 /// The app after the analysis, and the timeline the background thread would hand it next.
 fn app_and_timeline(bundle: &Path) -> (App, Timeline) {
-    let cat = catalog();
+    let cat = catalog_of(CHECKS);
     let mut analysis = None;
     let tl = analyze_then_timeline(&tui_config(bundle), &cat, &Progress::default(), |a| {
         analysis = Some(a.unwrap());
@@ -70,55 +41,6 @@ fn app_for(bundle: &Path) -> App {
     app
 }
 
-fn testdata(name: &str) -> PathBuf {
-    // Relative, so that no path of the machine running the tests shows in a snapshot.
-    PathBuf::from("testdata").join(name)
-}
-
-/// Types `keys`: plain characters, or `<enter>`, `<esc>`, `<down>`...
-fn press(app: &mut App, keys: &str) {
-    let mut rest = keys;
-    while let Some(c) = rest.chars().next() {
-        let (code, used) = if c == '<' {
-            let end = rest.find('>').expect("unclosed <key>");
-            let code = match &rest[1..end] {
-                "enter" => KeyCode::Enter,
-                "esc" => KeyCode::Esc,
-                "down" => KeyCode::Down,
-                "up" => KeyCode::Up,
-                other => panic!("unknown key <{other}>"),
-            };
-            (code, end + 1)
-        } else {
-            (KeyCode::Char(c), c.len_utf8())
-        };
-        handle_event(app, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        // The rows are collected in steps between keys, as while a person reads the screen.
-        while app.busy() {
-            app.work(1 << 20);
-        }
-        rest = &rest[used..];
-    }
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    render(&mut t, app).unwrap();
-    t
-}
-
-fn text(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
 fn view(app: &App) -> &TimelineView {
     match app.stack.last() {
         Some(Screen::Timeline(t)) => t,
@@ -134,7 +56,7 @@ fn selected(app: &App) -> (String, usize) {
 
 #[test]
 fn the_whole_timeline_at_80_columns_with_its_histogram() {
-    let mut app = app_for(&testdata("timeline-new-year"));
+    let mut app = app_for(&testdata_bundle("timeline-new-year"));
     press(&mut app, "t");
     let t = screen(&mut app, 80, 24);
     let s = text(&t);
@@ -164,7 +86,7 @@ fn the_whole_timeline_at_80_columns_with_its_histogram() {
 
 #[test]
 fn filters_narrow_the_timeline_like_the_check_list() {
-    let mut app = app_for(&testdata("timeline-new-year"));
+    let mut app = app_for(&testdata_bundle("timeline-new-year"));
     press(&mut app, "t/web<enter>");
     let s = text(&screen(&mut app, 80, 24));
     insta::assert_snapshot!("timeline_filtered", s);
@@ -198,7 +120,7 @@ fn filters_narrow_the_timeline_like_the_check_list() {
 
 #[test]
 fn from_an_evidence_line_the_entries_around_its_time() {
-    let mut app = app_for(&testdata("timeline-new-year"));
+    let mut app = app_for(&testdata_bundle("timeline-new-year"));
     // The control-plane check's evidence: the kubelet's journal line.
     press(&mut app, "/control-plane<enter><enter>");
     let (file, line) = match app.stack.last() {
@@ -252,7 +174,7 @@ fn from_an_evidence_line_the_entries_around_its_time() {
 
 #[test]
 fn from_a_viewer_line_and_while_the_timeline_is_building() {
-    let (mut app, tl) = app_and_timeline(&testdata("timeline-new-year"));
+    let (mut app, tl) = app_and_timeline(&testdata_bundle("timeline-new-year"));
     // The bundle browser, then the kubelet journal, at its second line.
     press(&mut app, "b/kubelet<enter>");
     press(&mut app, "<down><down><down><down><enter>");
@@ -301,7 +223,7 @@ fn bundle_text_is_escaped_in_the_timeline() {
 
 #[test]
 fn help_explains_the_keys_and_the_marks_at_80_columns() {
-    let mut app = app_for(&testdata("timeline-new-year"));
+    let mut app = app_for(&testdata_bundle("timeline-new-year"));
     press(&mut app, "t?");
     let s = text(&screen(&mut app, 80, 24));
     insta::assert_snapshot!("timeline_help_80", s);

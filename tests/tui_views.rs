@@ -3,16 +3,17 @@
 //! behind each view (drilling down to an evidence line, filtering, searching, backing out) is
 //! asserted on the state and on the screen's cells.
 
+mod common;
+
+use common::tui::{catalog_of, press, screen, testdata_bundle, text, tui_config};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use kubetriage::bundle::Limits;
-use kubetriage::cli::{Config, FailOn, Format};
 use kubetriage::pipeline::{Progress, analyze_bundle};
 use kubetriage::spec::Catalog;
+use kubetriage::tui::render;
 use kubetriage::tui::state::{App, Screen};
-use kubetriage::tui::{handle_event, render};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The checks the snapshots show: a fixed subset, so that checks added to the catalog later
@@ -24,98 +25,13 @@ const CHECKS: &[&str] = &[
     "gke/wi-binding-missing",
 ];
 
-fn catalog() -> Arc<Catalog> {
-    let mut cat = Catalog::embedded().unwrap();
-    cat.checks.retain(|c| CHECKS.contains(&c.spec.id.as_str()));
-    assert_eq!(
-        cat.checks.len(),
-        CHECKS.len(),
-        "a check of the test set is missing"
-    );
-    Arc::new(cat)
-}
-
-/// The settings the terminal UI runs a bundle with.
-fn tui_config(bundle: impl Into<PathBuf>) -> Config {
-    Config {
-        bundle: bundle.into(),
-        more: Vec::new(),
-        format: Format::Tui,
-        fail_on: FailOn::Never,
-        analyzers: None,
-        limits: Limits::default(),
-        threads: None,
-        tuning: Default::default(),
-    }
-}
-
 fn app_for(bundle: &Path) -> App {
-    let cat = catalog();
+    let cat = catalog_of(CHECKS);
     let config = tui_config(bundle.to_path_buf());
     let a = analyze_bundle(&config, &cat, &Progress::default()).unwrap();
     let mut app = App::new(cat);
     app.set_analysis(a);
     app
-}
-
-fn testdata(name: &str) -> PathBuf {
-    // Relative, so that no path of the machine running the tests shows in a snapshot.
-    PathBuf::from("testdata").join(name)
-}
-
-/// Types `keys`: plain characters, or `<enter>`, `<esc>`, `<tab>`, `<bs>`, `<c-d>`...
-fn press(app: &mut App, keys: &str) {
-    let mut rest = keys;
-    while let Some(c) = rest.chars().next() {
-        let (code, mods, used) = if c == '<' {
-            let end = rest.find('>').expect("unclosed <key>");
-            let name = &rest[1..end];
-            let (code, mods) = match name {
-                "enter" => (KeyCode::Enter, KeyModifiers::NONE),
-                "esc" => (KeyCode::Esc, KeyModifiers::NONE),
-                "tab" => (KeyCode::Tab, KeyModifiers::NONE),
-                "bs" => (KeyCode::Backspace, KeyModifiers::NONE),
-                "down" => (KeyCode::Down, KeyModifiers::NONE),
-                "up" => (KeyCode::Up, KeyModifiers::NONE),
-                "pgdn" => (KeyCode::PageDown, KeyModifiers::NONE),
-                "pgup" => (KeyCode::PageUp, KeyModifiers::NONE),
-                "lt" => (KeyCode::Char('<'), KeyModifiers::NONE),
-                n if n.starts_with("c-") => (
-                    KeyCode::Char(n.chars().nth(2).unwrap()),
-                    KeyModifiers::CONTROL,
-                ),
-                other => panic!("unknown key <{other}>"),
-            };
-            (code, mods, end + 1)
-        } else {
-            (KeyCode::Char(c), KeyModifiers::NONE, c.len_utf8())
-        };
-        handle_event(app, Event::Key(KeyEvent::new(code, mods)));
-        // Background work (indexing, searching) finishes between keys, as it would while
-        // a person reads the screen.
-        while app.busy() {
-            app.work(1 << 20);
-        }
-        rest = &rest[used..];
-    }
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    render(&mut t, app).unwrap();
-    t
-}
-
-fn text(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// A bundle written into a temp folder: `files` are (path, content).
@@ -145,7 +61,7 @@ fn viewer(app: &App) -> &kubetriage::tui::viewer::Viewer {
 
 #[test]
 fn check_list_shows_findings_first_then_not_evaluated() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     let t = screen(&mut app, 110, 20);
     insta::assert_snapshot!(t.backend());
     let s = text(&t);
@@ -164,7 +80,7 @@ fn check_list_shows_findings_first_then_not_evaluated() {
 
 #[test]
 fn filter_as_you_type_then_escape_clears_it() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "/cgroup");
     let t = screen(&mut app, 110, 16);
     insta::assert_snapshot!("filter_typing", t.backend());
@@ -189,7 +105,7 @@ fn filter_as_you_type_then_escape_clears_it() {
 
 #[test]
 fn findings_only_severity_filters_and_folding() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "f");
     let s = text(&screen(&mut app, 110, 16));
     assert!(s.contains("findings only"));
@@ -216,7 +132,7 @@ fn findings_only_severity_filters_and_folding() {
 
 #[test]
 fn drill_down_to_an_evidence_line_and_back_out() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "<enter>");
     let t = screen(&mut app, 110, 34);
     insta::assert_snapshot!("detail", t.backend());
@@ -353,7 +269,7 @@ fn log_with_loops(n: usize, at: &[usize]) -> Vec<u8> {
 
 #[test]
 fn viewer_search_counts_matches_and_moves_with_n() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "<enter><enter>g/plugin<enter>");
     let v = viewer(&app);
     let s = v.search.as_ref().unwrap();
@@ -519,7 +435,7 @@ fn collection_problems_name_the_checks_left_not_evaluated() {
 
 #[test]
 fn help_lists_the_keys_of_the_current_view() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "?");
     let t = screen(&mut app, 100, 24);
     insta::assert_snapshot!("help_checks", t.backend());
@@ -566,7 +482,7 @@ fn bundle_text_is_shown_escaped() {
 
 #[test]
 fn tiny_terminals_say_how_large_they_need_to_be() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     for (w, h) in [(0, 0), (1, 1), (5, 3), (59, 30), (120, 11)] {
         let s = text(&screen(&mut app, w, h));
         if w >= 20 && h >= 3 {
@@ -588,7 +504,7 @@ fn tiny_terminals_say_how_large_they_need_to_be() {
 
 #[test]
 fn the_ui_shows_progress_before_the_analysis_ends() {
-    let mut app = App::new(catalog());
+    let mut app = App::new(catalog_of(CHECKS));
     app.loading.source = "big-bundle.tar.gz".into();
     app.loading.archive_len = 4 << 30;
     app.loading.archive_read = 1 << 30;
@@ -634,11 +550,11 @@ fn the_event_loop_analyzes_an_archive_in_the_background_and_reaches_the_evidence
         let f = std::fs::File::create(&archive).unwrap();
         let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
         let mut b = tar::Builder::new(gz);
-        b.append_dir_all("coredns", testdata("kubeadm-coredns-loop"))
+        b.append_dir_all("coredns", testdata_bundle("kubeadm-coredns-loop"))
             .unwrap();
         b.into_inner().unwrap().finish().unwrap();
     }
-    let cat = catalog();
+    let cat = catalog_of(CHECKS);
     let config = tui_config(archive.clone());
     let mut job = kubetriage::tui::Job::start(&config, cat.clone());
     job.wait_briefly(std::time::Duration::from_secs(60))
@@ -686,7 +602,7 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
     let dir = tempfile::tempdir().unwrap();
     let bogus = dir.path().join("bundle.zip");
     std::fs::write(&bogus, b"PK\x03\x04 not really").unwrap();
-    let cat = catalog();
+    let cat = catalog_of(CHECKS);
     let config = tui_config(bogus);
     let mut job = kubetriage::tui::Job::start(&config, cat.clone());
     let err = job
@@ -697,7 +613,8 @@ fn the_event_loop_ends_with_the_error_of_a_bundle_that_cannot_be_opened() {
 
 #[test]
 fn a_foreign_bundle_says_how_it_was_read_in_the_collection_view() {
-    let mut app = app_for(&testdata("foreign").join("troubleshoot-testdata-support-bundle.tar.gz"));
+    let mut app =
+        app_for(&testdata_bundle("foreign").join("troubleshoot-testdata-support-bundle.tar.gz"));
     let s = text(&screen(&mut app, 120, 20));
     assert!(s.contains("warnings: see p"), "{s}");
     press(&mut app, "p");
@@ -739,7 +656,7 @@ fn as_shell_reads(copied: &str) -> String {
 
 #[test]
 fn what_to_do_copies_whole_commands_at_any_width() {
-    let mut app = app_for(&testdata("gke-wi-binding-missing"));
+    let mut app = app_for(&testdata_bundle("gke-wi-binding-missing"));
     let cmd = "gcloud iam service-accounts add-iam-policy-binding payments-api@shop-prod-1234.iam.gserviceaccount.com --role=roles/iam.workloadIdentityUser --member=\"serviceAccount:shop-prod-1234.svc.id.goog[payments/api]\" --project=shop-prod-1234";
     press(&mut app, "<enter>");
     for w in [80u16, 100, 160] {
@@ -758,7 +675,7 @@ fn what_to_do_copies_whole_commands_at_any_width() {
         }
     }
     // A command quoted in a sentence stays on one row, and so does a JSON fragment.
-    let mut app = app_for(&testdata("kubeadm-cgroup-driver-mismatch"));
+    let mut app = app_for(&testdata_bundle("kubeadm-cgroup-driver-mismatch"));
     press(&mut app, "<enter>");
     for w in [80u16, 100, 120, 160] {
         let pane = text_pane(&text(&screen(&mut app, w, 120)));
@@ -792,7 +709,7 @@ fn what_to_do_copies_whole_commands_at_any_width() {
 
 #[test]
 fn wide_commands_scroll_sideways_in_the_check() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "<enter>");
     // The reference address is kept whole on one row; l shows its end.
     let s = text(&screen(&mut app, 80, 40));
@@ -817,7 +734,7 @@ fn evidence_rows(s: &str) -> Vec<String> {
 
 #[test]
 fn evidence_locations_are_never_cut() {
-    let mut app = app_for(&testdata("gke-wi-binding-missing"));
+    let mut app = app_for(&testdata_bundle("gke-wi-binding-missing"));
     press(&mut app, "<enter>");
     for w in [80u16, 100, 160] {
         let t = screen(&mut app, w, 40);
@@ -838,7 +755,7 @@ fn evidence_locations_are_never_cut() {
         }
     }
     // A journal line is shortened around what the check matched, not at its start.
-    let mut app = app_for(&testdata("kubeadm-cgroup-driver-mismatch"));
+    let mut app = app_for(&testdata_bundle("kubeadm-cgroup-driver-mismatch"));
     press(&mut app, "<enter>");
     for w in [80u16, 100] {
         let rows = evidence_rows(&text(&screen(&mut app, w, 40)));
@@ -852,7 +769,7 @@ fn evidence_locations_are_never_cut() {
 
 #[test]
 fn the_id_column_fits_its_ids_and_titles_stay_readable() {
-    let mut app = app_for(&testdata("gke-wi-binding-missing"));
+    let mut app = app_for(&testdata_bundle("gke-wi-binding-missing"));
     press(&mut app, "<down>");
     for w in [80u16, 100] {
         let t = screen(&mut app, w, 16);
@@ -869,7 +786,7 @@ fn the_id_column_fits_its_ids_and_titles_stay_readable() {
     }
     // The whole catalog at 80 columns: the longest id is whole.
     let cat = Arc::new(Catalog::embedded().unwrap());
-    let config = tui_config(testdata("kubeadm-etcd-restart-docker-1.13.1-84"));
+    let config = tui_config(testdata_bundle("kubeadm-etcd-restart-docker-1.13.1-84"));
     let a = analyze_bundle(&config, &cat, &Progress::default()).unwrap();
     let mut app = App::new(cat);
     app.set_analysis(a);
@@ -883,7 +800,7 @@ fn the_id_column_fits_its_ids_and_titles_stay_readable() {
 
 #[test]
 fn the_header_and_the_groups_count_the_same_things() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     let s = text(&screen(&mut app, 160, 20));
     let m = app.model.as_ref().unwrap();
     let findings: usize = m.checks.iter().map(|c| c.findings.len()).sum();
@@ -945,7 +862,7 @@ fn viewer_search_counts_only_matches_it_can_show_and_scrolls_to_them() {
 
 #[test]
 fn a_file_opened_from_the_bundle_browser_shows_its_evidence() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "b/q7w4n/coredns.log<enter>G<enter>");
     let v = viewer(&app);
     assert_eq!(
@@ -1005,7 +922,7 @@ fn overlapping_evidence_is_visited_one_range_at_a_time() {
 
 #[test]
 fn search_the_whole_bundle_and_open_a_hit_at_its_line() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "s");
     assert!(text(&screen(&mut app, 100, 20)).contains("search the bundle: /"));
     press(&mut app, "plugin/loop<enter>");
@@ -1040,7 +957,7 @@ fn search_the_whole_bundle_and_open_a_hit_at_its_line() {
 
 #[test]
 fn the_check_list_filters_by_the_name_of_a_pod_or_node() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     press(&mut app, "/coredns-5d78c9869d-q7w4n");
     let s = text(&screen(&mut app, 100, 16));
     assert!(s.contains("kubeadm/coredns-loop"), "{s}");
@@ -1130,7 +1047,7 @@ fn viewer_goes_to_lines_filters_and_hands_the_file_over() {
 
 #[test]
 fn pod_and_node_views_from_an_evidence_line_and_back() {
-    let mut app = app_for(&testdata("kubeadm-coredns-loop"));
+    let mut app = app_for(&testdata_bundle("kubeadm-coredns-loop"));
     // The first evidence item is a log of pod coredns-5d78c9869d-8xk2p.
     press(&mut app, "<enter>p");
     let t = screen(&mut app, 120, 30);

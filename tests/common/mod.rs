@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod tmux;
+pub mod tui;
 
 use assert_cmd::Command;
 use serde_json::Value;
