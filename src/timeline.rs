@@ -1359,6 +1359,16 @@ pub fn read_bundle_line(facts: &Facts, file: &str, n: usize) -> Option<String> {
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
+/// The span of one histogram column, as a person reads it: `30 s`, `5 min`, `2 h`, `1 d`.
+pub fn step_label(secs: i64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} h", s / 3_600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

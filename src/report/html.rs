@@ -584,7 +584,7 @@ fn histogram(h: &mut String, entries: &[&Entry], from: i64, to: i64) {
         h,
         "<div class=\"axis\"><span>{}</span><span>one bar = {}</span><span>{}</span></div>\n<p class=\"legend\"><span><i class=\"l-critical\"></i>critical</span><span><i class=\"l-error\"></i>error</span><span><i class=\"l-warning\"></i>warning</span><span><i class=\"l-info\"></i>info</span></p>",
         fmt_second(from),
-        human_step(step),
+        crate::timeline::step_label(step),
         fmt_second(to)
     );
 }
@@ -593,15 +593,6 @@ fn fmt_second(s: i64) -> String {
     jiff::Timestamp::from_second(s)
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_default()
-}
-
-fn human_step(s: i64) -> String {
-    match s {
-        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
-        s if s % 3_600 == 0 => format!("{} h", s / 3_600),
-        s if s % 60 == 0 => format!("{} min", s / 60),
-        s => format!("{s} s"),
-    }
 }
 
 #[cfg(test)]

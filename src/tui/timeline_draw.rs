@@ -131,7 +131,7 @@ fn axis_line(h: &Histogram, width: usize) -> Line<'static> {
     let mut cells: Vec<char> = vec![' '; width];
     let left = fmt(h.from);
     let right = fmt(h.from + h.step * n as i64);
-    let mid = format!("one column = {}", human_step(h.step));
+    let mid = format!("one column = {}", crate::timeline::step_label(h.step));
     let put = |cells: &mut Vec<char>, at: usize, s: &str| {
         for (i, c) in s.chars().enumerate() {
             if let Some(cell) = cells.get_mut(at + i) {
@@ -154,15 +154,6 @@ fn axis_line(h: &Histogram, width: usize) -> Line<'static> {
     }
     let text: String = cells.into_iter().collect();
     Line::styled(text, DIM)
-}
-
-fn human_step(s: i64) -> String {
-    match s {
-        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
-        s if s % 3_600 == 0 => format!("{} h", s / 3_600),
-        s if s % 60 == 0 => format!("{} min", s / 60),
-        s => format!("{s} s"),
-    }
 }
 
 fn list(f: &mut Frame, v: &TimelineView, area: Rect) {
@@ -247,7 +238,7 @@ pub fn status(v: &TimelineView) -> String {
             match (v.center, v.range()) {
                 (Some(c), Some(_)) => parts.push(format!(
                     "±{} around {}",
-                    human_step(v.window),
+                    crate::timeline::step_label(v.window),
                     c.strftime("%m-%d %H:%M:%S")
                 )),
                 _ => parts.push(format!("whole bundle, {} untimed", tl.untimed)),
