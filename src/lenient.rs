@@ -9,7 +9,6 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 /// A JSON scalar as read, or `Other` for an object or array (skipped without being built).
 #[derive(Debug, Clone, PartialEq)]
@@ -71,8 +70,9 @@ impl<'de> Visitor<'de> for LeafVisitor {
 }
 
 /// A string as kept in parsed objects: shared, so that the thousands of copies of a
-/// namespace, node name, image, phase or condition type in a big pod list are one.
-pub type Text = Arc<str>;
+/// namespace, node name, image, phase or condition type in a big pod list are one. One
+/// pointer wide, and `Option<Text>` too: a pod holds about sixty of them.
+pub type Text = arcstr::ArcStr;
 
 /// The strings seen so far, hashed with a per-set random seed (bundle text is untrusted, and
 /// a hash it could steer would make lookups slow).
@@ -108,10 +108,10 @@ fn text(s: &str) -> Text {
     }
     SEEN.with(|seen| match &mut *seen.borrow_mut() {
         Some(set) => match set.get(s) {
-            Some(t) => Arc::clone(t),
+            Some(t) => t.clone(),
             None => {
                 let t: Text = s.into();
-                set.insert(Arc::clone(&t));
+                set.insert(t.clone());
                 t
             }
         },
@@ -425,10 +425,10 @@ mod tests {
             let first = t[0].name.clone().unwrap();
             [first, t[1].name.clone().unwrap(), t[0].labels[0].1.clone()]
         });
-        assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&a, &c));
+        assert!(Text::ptr_eq(&a, &b) && Text::ptr_eq(&a, &c));
         let t = read();
         let (x, y) = (t[0].name.clone().unwrap(), t[1].name.clone().unwrap());
         assert_eq!(x, y);
-        assert!(!Arc::ptr_eq(&x, &y));
+        assert!(!Text::ptr_eq(&x, &y));
     }
 }
