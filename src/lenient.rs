@@ -218,7 +218,7 @@ pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// Key and value pairs of an object, in the order written.
-pub type StringMap = Vec<(Text, Text)>;
+pub type StringMap = Box<[(Text, Text)]>;
 
 /// The string entries of an object (labels, annotations); others are left out.
 pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error> {
@@ -245,29 +245,28 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error
                 }
             }
             // Kept for the whole run, once per object: no spare capacity.
-            out.shrink_to_fit();
-            Ok(out)
+            Ok(out.into_boxed_slice())
         }
         fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-            LeafVisitor.visit_seq(seq).map(|_| Vec::new())
+            LeafVisitor.visit_seq(seq).map(|_| StringMap::default())
         }
         fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(Vec::new())
+            Ok(StringMap::default())
         }
         fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(Vec::new())
+            Ok(StringMap::default())
         }
         fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(Vec::new())
+            Ok(StringMap::default())
         }
         fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(Vec::new())
+            Ok(StringMap::default())
         }
         fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(Vec::new())
+            Ok(StringMap::default())
         }
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
+            Ok(StringMap::default())
         }
     }
     d.deserialize_any(V)
@@ -317,11 +316,11 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Obj<T> {
 
 /// An array of objects, each read as [`Obj`]; anything else reads as empty.
 #[derive(Debug, Clone)]
-pub struct List<T>(pub Vec<T>);
+pub struct List<T>(pub Box<[T]>);
 
 impl<T> Default for List<T> {
     fn default() -> Self {
-        List(Vec::new())
+        List(Box::default())
     }
 }
 
@@ -339,29 +338,28 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for List<T> {
                     out.push(x);
                 }
                 // Kept for the whole run, once per object: no spare capacity.
-                out.shrink_to_fit();
-                Ok(List(out))
+                Ok(List(out.into_boxed_slice()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<List<T>, A::Error> {
-                LeafVisitor.visit_map(map).map(|_| List(Vec::new()))
+                LeafVisitor.visit_map(map).map(|_| List::default())
             }
             fn visit_str<E>(self, _: &str) -> Result<List<T>, E> {
-                Ok(List(Vec::new()))
+                Ok(List::default())
             }
             fn visit_bool<E>(self, _: bool) -> Result<List<T>, E> {
-                Ok(List(Vec::new()))
+                Ok(List::default())
             }
             fn visit_i64<E>(self, _: i64) -> Result<List<T>, E> {
-                Ok(List(Vec::new()))
+                Ok(List::default())
             }
             fn visit_u64<E>(self, _: u64) -> Result<List<T>, E> {
-                Ok(List(Vec::new()))
+                Ok(List::default())
             }
             fn visit_f64<E>(self, _: f64) -> Result<List<T>, E> {
-                Ok(List(Vec::new()))
+                Ok(List::default())
             }
             fn visit_unit<E>(self) -> Result<List<T>, E> {
-                Ok(List(Vec::new()))
+                Ok(List::default())
             }
         }
         d.deserialize_any(V(PhantomData))
@@ -406,7 +404,7 @@ mod tests {
         assert!(t.inner.is_some_and(|o| o.0.x.is_none()));
         let xs: Vec<Option<i64>> = t.list.0.iter().map(|e| e.x).collect();
         assert_eq!(xs, vec![None, Some(-2), None]);
-        assert_eq!(t.labels, vec![("a".into(), "b".into())]);
+        assert_eq!(*t.labels, [("a".into(), "b".into())]);
         let t: Obj<T> = serde_json::from_str(r#"[{"name": "y"}]"#).unwrap();
         assert!(t.0.name.is_none());
         let null: T = serde_json::from_str(r#"{"inner": null, "n": -4}"#).unwrap();
