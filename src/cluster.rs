@@ -16,7 +16,7 @@
 //! bundles are untrusted input.
 
 use crate::facts::{Item, JsonDoc, TextFile};
-use crate::lenient::{self, Obj};
+use crate::lenient::{self, Obj, Time};
 use crate::liststream::Parts;
 use crate::model::Evidence;
 use jiff::Timestamp;
@@ -97,8 +97,8 @@ pub fn table(path: &str, items: Vec<Value>) -> JsonDoc {
 /// The fields of Kubernetes objects the views read, parsed in one pass from each object's
 /// bytes with everything else skipped; wrong types read as absent (see `lenient.rs`).
 mod raw {
+    use crate::lenient::Time;
     use crate::lenient::{self, List, Obj};
-    use jiff::Timestamp;
     use serde::Deserialize;
 
     pub type Str = Option<lenient::Text>;
@@ -111,7 +111,7 @@ mod raw {
         #[serde(deserialize_with = "lenient::string")]
         pub name: Str,
         #[serde(deserialize_with = "lenient::time")]
-        pub creation_timestamp: Option<Timestamp>,
+        pub creation_timestamp: Option<Time>,
         #[serde(deserialize_with = "lenient::present")]
         pub deletion_timestamp: bool,
         #[serde(deserialize_with = "lenient::string_map")]
@@ -141,7 +141,7 @@ mod raw {
     pub struct Condition {
         pub kind: Str,
         pub status: Str,
-        pub last_transition_time: Option<Timestamp>,
+        pub last_transition_time: Option<Time>,
         pub more: Option<Box<ConditionMore>>,
     }
 
@@ -149,8 +149,8 @@ mod raw {
     pub struct ConditionMore {
         pub reason: Str,
         pub message: Str,
-        pub last_heartbeat_time: Option<Timestamp>,
-        pub last_update_time: Option<Timestamp>,
+        pub last_heartbeat_time: Option<Time>,
+        pub last_update_time: Option<Time>,
     }
 
     /// A condition as written.
@@ -166,11 +166,11 @@ mod raw {
         #[serde(deserialize_with = "lenient::string")]
         message: Str,
         #[serde(deserialize_with = "lenient::time")]
-        last_transition_time: Option<Timestamp>,
+        last_transition_time: Option<Time>,
         #[serde(deserialize_with = "lenient::time")]
-        last_heartbeat_time: Option<Timestamp>,
+        last_heartbeat_time: Option<Time>,
         #[serde(deserialize_with = "lenient::time")]
-        last_update_time: Option<Timestamp>,
+        last_update_time: Option<Time>,
     }
 
     impl From<ConditionFields> for Condition {
@@ -262,7 +262,7 @@ mod raw {
         #[serde(deserialize_with = "lenient::string")]
         pub message: Str,
         #[serde(deserialize_with = "lenient::time")]
-        pub start_time: Option<Timestamp>,
+        pub start_time: Option<Time>,
         pub conditions: List<Condition>,
         pub container_statuses: List<ContainerStatus>,
         pub init_container_statuses: List<ContainerStatus>,
@@ -305,7 +305,7 @@ mod raw {
     #[serde(default, rename_all = "camelCase")]
     pub struct Running {
         #[serde(deserialize_with = "lenient::time")]
-        pub started_at: Option<Timestamp>,
+        pub started_at: Option<Time>,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -320,9 +320,9 @@ mod raw {
         #[serde(deserialize_with = "lenient::string")]
         pub message: Str,
         #[serde(deserialize_with = "lenient::time")]
-        pub started_at: Option<Timestamp>,
+        pub started_at: Option<Time>,
         #[serde(deserialize_with = "lenient::time")]
-        pub finished_at: Option<Timestamp>,
+        pub finished_at: Option<Time>,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -403,15 +403,15 @@ mod raw {
         /// Boxed: only the core/v1 shape has it.
         pub source: Option<Box<Obj<Source>>>,
         #[serde(deserialize_with = "lenient::time")]
-        pub first_timestamp: Option<Timestamp>,
+        pub first_timestamp: Option<Time>,
         #[serde(deserialize_with = "lenient::time")]
-        pub deprecated_first_timestamp: Option<Timestamp>,
+        pub deprecated_first_timestamp: Option<Time>,
         #[serde(deserialize_with = "lenient::time")]
-        pub event_time: Option<Timestamp>,
+        pub event_time: Option<Time>,
         #[serde(deserialize_with = "lenient::time")]
-        pub last_timestamp: Option<Timestamp>,
+        pub last_timestamp: Option<Time>,
         #[serde(deserialize_with = "lenient::time")]
-        pub deprecated_last_timestamp: Option<Timestamp>,
+        pub deprecated_last_timestamp: Option<Time>,
         #[serde(deserialize_with = "lenient::count")]
         pub count: Option<u64>,
         #[serde(deserialize_with = "lenient::count")]
@@ -449,7 +449,7 @@ mod raw {
     #[serde(default, rename_all = "camelCase")]
     pub struct Series {
         #[serde(deserialize_with = "lenient::time")]
-        pub last_observed_time: Option<Timestamp>,
+        pub last_observed_time: Option<Time>,
         #[serde(deserialize_with = "lenient::count")]
         pub count: Option<u64>,
     }
@@ -587,7 +587,7 @@ impl<'d> Meta<'d> {
         Meta {
             namespace: st(&m.namespace).unwrap_or(""),
             name: st(&m.name).unwrap_or(""),
-            created: m.creation_timestamp,
+            created: m.creation_timestamp.map(Time::get),
             deleting: m.deletion_timestamp,
             labels: &m.labels,
             annotations: &m.annotations,
@@ -748,11 +748,12 @@ fn conditions(conds: &[raw::Condition]) -> Vec<Condition<'_>> {
             status: st(&c.status).unwrap_or(""),
             reason: c.more.as_ref().and_then(|m| st(&m.reason)),
             message: c.more.as_ref().and_then(|m| st(&m.message)),
-            last_transition: c.last_transition_time,
+            last_transition: c.last_transition_time.map(Time::get),
             last_update: c
                 .more
                 .as_ref()
-                .and_then(|m| m.last_heartbeat_time.or(m.last_update_time)),
+                .and_then(|m| m.last_heartbeat_time.or(m.last_update_time))
+                .map(Time::get),
         })
         .collect()
 }
@@ -813,8 +814,8 @@ impl<'d> Terminated<'d> {
             exit_code: t.exit_code.unwrap_or(0),
             signal: t.signal,
             message: st(&t.message),
-            started: t.started_at,
-            finished: t.finished_at,
+            started: t.started_at.map(Time::get),
+            finished: t.finished_at.map(Time::get),
         })
     }
 
@@ -857,7 +858,7 @@ impl<'d> State<'d> {
         }
         if let Some(r) = &v.running {
             return State::Running {
-                started: r.0.started_at,
+                started: r.0.started_at.map(Time::get),
             };
         }
         State::Unknown
@@ -993,7 +994,7 @@ impl<'d> Pod<'d> {
             phase: st(&status.phase).unwrap_or(""),
             reason: st(&status.reason).filter(|r| !r.is_empty()),
             message: st(&status.message),
-            started: status.start_time,
+            started: status.start_time.map(Time::get),
             restart_policy: st(&spec.restart_policy).unwrap_or("Always"),
             service_account: st(&spec.service_account_name).or(st(&spec.service_account)),
             host_network: spec.host_network == Some(true),
@@ -1327,8 +1328,8 @@ impl<'d> Event<'d> {
                 name: about.and_then(|a| st(&a.name)).unwrap_or(""),
                 field_path: about.and_then(|a| st(&a.field_path)),
             },
-            first: first.or(last),
-            last,
+            first: first.or(last).map(Time::get),
+            last: last.map(Time::get),
             count: series
                 .and_then(|x| x.count)
                 .or(v.count)

@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroI64;
 
 /// A JSON scalar as read, or `Other` for an object or array (skipped without being built).
 #[derive(Debug, Clone, PartialEq)]
@@ -203,11 +204,35 @@ pub fn parse_time(s: &str) -> Option<jiff::Timestamp> {
     s.trim().parse::<jiff::Timestamp>().ok()
 }
 
+/// A time as kept in parsed objects: microseconds since the Unix epoch in one word, and
+/// `Option<Time>` one word too (a pod list holds about ten times a pod). Kubernetes writes
+/// seconds (`metav1.Time`) or microseconds (`MicroTime`); digits past those are dropped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Time(NonZeroI64);
+
+impl Time {
+    /// Every timestamp jiff reads is within ±10,000 years, far from `i64::MIN` microseconds:
+    /// flipping the sign bit leaves zero free for `None`.
+    fn new(t: jiff::Timestamp) -> Option<Time> {
+        NonZeroI64::new(t.as_microsecond() ^ i64::MIN).map(Time)
+    }
+
+    pub fn get(self) -> jiff::Timestamp {
+        jiff::Timestamp::from_microsecond(self.0.get() ^ i64::MIN).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Time {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.get())
+    }
+}
+
 /// An RFC 3339 time (an unparsable one reads as absent).
-pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<jiff::Timestamp>, D::Error> {
+pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
     // Times are read from the borrowed bytes: each one is unique, and none is kept as text.
     Ok(match Leaf::deserialize(d)? {
-        Leaf::Str(s) => parse_time(&s),
+        Leaf::Str(s) => parse_time(&s).and_then(Time::new),
         _ => None,
     })
 }
@@ -428,5 +453,24 @@ mod tests {
         let (x, y) = (t[0].name.clone().unwrap(), t[1].name.clone().unwrap());
         assert_eq!(x, y);
         assert!(!Text::ptr_eq(&x, &y));
+    }
+
+    #[test]
+    fn times_keep_microseconds_in_one_word_over_the_whole_range() {
+        assert_eq!(std::mem::size_of::<Option<Time>>(), 8);
+        for (written, kept) in [
+            ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z"),
+            ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+            ("-009999-01-03T00:00:00Z", "-009999-01-03T00:00:00Z"),
+            ("9999-12-30T00:00:00Z", "9999-12-30T00:00:00Z"),
+            ("2026-11-19T21:59:00.123456Z", "2026-11-19T21:59:00.123456Z"),
+            (
+                "2026-11-19T21:59:00.123456789Z",
+                "2026-11-19T21:59:00.123456Z",
+            ),
+        ] {
+            let t = Time::new(parse_time(written).expect(written)).expect(written);
+            assert_eq!(t.get(), parse_time(kept).unwrap(), "{written}");
+        }
     }
 }
