@@ -279,17 +279,56 @@ mod raw {
         pub ready: Option<bool>,
         #[serde(deserialize_with = "lenient::count")]
         pub restart_count: Option<u64>,
-        pub state: Option<Obj<State>>,
-        pub last_state: Option<Obj<State>>,
+        pub state: State,
+        /// Only the previous instance's termination is read.
+        #[serde(deserialize_with = "last_termination")]
+        pub last_state: Option<Box<Terminated>>,
     }
 
+    /// A container state as kept: the one that counts, as `kubectl` shows it (waiting over
+    /// terminated over running), two words wide; the rare parts are boxed.
     #[derive(Debug, Default, Deserialize)]
+    #[serde(from = "Option<Obj<StateFields>>")]
+    pub enum State {
+        /// No state written.
+        #[default]
+        Unknown,
+        Waiting(Box<Waiting>),
+        Terminated(Box<Terminated>),
+        Running(Option<Time>),
+    }
+
+    /// A container state as written.
+    #[derive(Default, Deserialize)]
     #[serde(default)]
-    pub struct State {
-        pub waiting: Option<Obj<Waiting>>,
-        pub running: Option<Obj<Running>>,
-        /// Boxed: most states are not terminations, and a pod list holds many states.
-        pub terminated: Option<Box<Obj<Terminated>>>,
+    pub struct StateFields {
+        waiting: Option<Obj<Waiting>>,
+        running: Option<Obj<Running>>,
+        terminated: Option<Obj<Terminated>>,
+    }
+
+    impl From<Option<Obj<StateFields>>> for State {
+        fn from(s: Option<Obj<StateFields>>) -> State {
+            let Some(Obj(s)) = s else {
+                return State::Unknown;
+            };
+            if let Some(Obj(w)) = s.waiting {
+                State::Waiting(Box::new(w))
+            } else if let Some(Obj(t)) = s.terminated {
+                State::Terminated(Box::new(t))
+            } else if let Some(Obj(r)) = s.running {
+                State::Running(r.started_at)
+            } else {
+                State::Unknown
+            }
+        }
+    }
+
+    fn last_termination<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Box<Terminated>>, D::Error> {
+        let s = Option::<Obj<StateFields>>::deserialize(d)?;
+        Ok(s.and_then(|Obj(s)| s.terminated).map(|Obj(t)| Box::new(t)))
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -807,16 +846,15 @@ pub struct Terminated<'d> {
 }
 
 impl<'d> Terminated<'d> {
-    fn of(v: &'d raw::State) -> Option<Terminated<'d>> {
-        let t = &v.terminated.as_ref()?.0;
-        Some(Terminated {
+    fn of(t: &'d raw::Terminated) -> Terminated<'d> {
+        Terminated {
             reason: st(&t.reason).unwrap_or(""),
             exit_code: t.exit_code.unwrap_or(0),
             signal: t.signal,
             message: st(&t.message),
             started: t.started_at.map(Time::get),
             finished: t.finished_at.map(Time::get),
-        })
+        }
     }
 
     /// Ended successfully (exit 0).
@@ -844,24 +882,17 @@ pub enum State<'d> {
 
 impl<'d> State<'d> {
     fn of(v: Option<&'d raw::State>) -> State<'d> {
-        let Some(v) = v else {
-            return State::Unknown;
-        };
-        if let Some(w) = &v.waiting {
-            return State::Waiting {
-                reason: st(&w.0.reason).unwrap_or(""),
-                message: st(&w.0.message),
-            };
+        match v {
+            Some(raw::State::Waiting(w)) => State::Waiting {
+                reason: st(&w.reason).unwrap_or(""),
+                message: st(&w.message),
+            },
+            Some(raw::State::Terminated(t)) => State::Terminated(Terminated::of(t)),
+            Some(raw::State::Running(started)) => State::Running {
+                started: started.map(Time::get),
+            },
+            Some(raw::State::Unknown) | None => State::Unknown,
         }
-        if let Some(t) = Terminated::of(v) {
-            return State::Terminated(t);
-        }
-        if let Some(r) = &v.running {
-            return State::Running {
-                started: r.0.started_at.map(Time::get),
-            };
-        }
-        State::Unknown
     }
 
     /// The waiting reason, when waiting.
@@ -971,10 +1002,8 @@ impl<'d> Pod<'d> {
                         .unwrap_or(""),
                     ready: cs.and_then(|c| c.ready) == Some(true),
                     restarts: cs.and_then(|c| c.restart_count).unwrap_or(0),
-                    state: State::of(cs.and_then(|c| c.state.as_ref()).map(|o| &o.0)),
-                    last: cs
-                        .and_then(|c| c.last_state.as_ref())
-                        .and_then(|o| Terminated::of(&o.0)),
+                    state: State::of(cs.map(|c| &c.state)),
+                    last: cs.and_then(|c| c.last_state.as_deref()).map(Terminated::of),
                     memory_limit: res.and_then(|r| st(&r.limits.0.memory)),
                     memory_request: res.and_then(|r| st(&r.requests.0.memory)),
                     has_status: cs.is_some(),
