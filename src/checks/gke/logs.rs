@@ -311,25 +311,44 @@ fn log_pod(file: &str) -> Option<(String, String, String, bool)> {
     ))
 }
 
-/// Pods by (namespace, name), each view built when looked up.
+/// The pods some log files came from, by namespace and name; each view is built when looked
+/// up. It holds only those pods, however many the list has.
 struct PodIndex<'d> {
     doc: &'d JsonDoc,
-    at: HashMap<(&'d str, &'d str), usize>,
+    at: HashMap<String, HashMap<String, usize>>,
 }
 
 impl<'d> PodIndex<'d> {
     fn get(&self, key: &(String, String)) -> Option<Pod<'d>> {
-        let i = *self.at.get(&(key.0.as_str(), key.1.as_str()))?;
+        let i = *self.at.get(&key.0)?.get(&key.1)?;
         crate::cluster::pod_at(self.doc, i)
     }
 }
 
-fn pod_index(pods: &JsonDoc) -> PodIndex<'_> {
-    let mut at = HashMap::new();
-    for (i, p) in crate::cluster::pods(pods).enumerate() {
-        // The last of a name wins, as it did when the views were collected by name.
-        at.insert((p.ksa().0, p.meta.name), i);
+fn pod_index<'d, 'm>(
+    pods: &'d JsonDoc,
+    matches: impl IntoIterator<Item = &'m ScanMatch>,
+) -> PodIndex<'d> {
+    let mut wanted: HashMap<String, HashMap<String, Option<usize>>> = HashMap::new();
+    for (ns, pod, _, _) in matches.into_iter().filter_map(|m| log_pod(&m.file)) {
+        wanted.entry(ns).or_default().insert(pod, None);
     }
+    if !wanted.is_empty() {
+        for (i, p) in crate::cluster::pods(pods).enumerate() {
+            let (ns, name) = (p.ksa().0, p.meta.name);
+            if let Some(slot) = wanted.get_mut(ns).and_then(|n| n.get_mut(name)) {
+                // The last of a name wins, as it did when the views were collected by name.
+                *slot = Some(i);
+            }
+        }
+    }
+    let at = wanted
+        .into_iter()
+        .map(|(ns, names)| {
+            let names = names.into_iter().filter_map(|(n, i)| Some((n, i?)));
+            (ns, names.collect())
+        })
+        .collect();
     PodIndex { doc: pods, at }
 }
 
@@ -381,7 +400,10 @@ pub fn metadata_dns_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     matches.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     let dns_idx = ctx.check.scans.iter().position(|s| s.name == "dns");
     let pods = ctx.list("kubectl/pods.json");
-    let index = pods.as_ref().ok().map(|p| pod_index(p));
+    let index = pods
+        .as_ref()
+        .ok()
+        .map(|p| pod_index(p, matches.iter().copied()));
     // group by pod (or by file for captured output)
     let mut order = Vec::new();
     let mut groups: HashMap<String, (Vec<&ScanMatch>, bool)> = HashMap::new();
@@ -479,7 +501,7 @@ pub fn wi_startup_timeout(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         return Ok(Outcome::Pass);
     }
     let pods = ctx.list("kubectl/pods.json")?;
-    let index = pod_index(&pods);
+    let index = pod_index(&pods, ms.iter().copied());
     let reference = ctx.facts.collection_time();
     let mut compared = 0usize;
     let mut undated = 0usize;
@@ -637,7 +659,7 @@ pub fn wi_ksa_annotation_missing(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         .into_iter()
         .map(|k| (k.namespace, k.name))
         .collect();
-    let index = pod_index(&pods);
+    let index = pod_index(&pods, ms.iter().copied());
     let project = project_id(ctx.facts).unwrap_or_else(|| "PROJECT_ID".into());
     let cluster = ctx.json("gcloud/cluster.json");
     let pool = cluster.as_ref().ok().and_then(|c| workload_pool(&c.value));
