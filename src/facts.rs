@@ -476,10 +476,9 @@ impl Item {
     pub fn new(value: Value, line: usize, end_line: usize) -> Item {
         Item {
             value: ItemValue {
-                text: None,
-                disk: None,
+                bytes: ItemBytes::None,
                 span: (0, 0),
-                cell: OnceLock::from(value),
+                cell: OnceLock::from(Box::new(value)),
             },
             line,
             end_line,
@@ -488,7 +487,9 @@ impl Item {
 
     /// The item's own bytes in its file's text, when it was read from one held in memory.
     pub fn raw(&self) -> Option<&str> {
-        let text = self.value.text.as_ref()?;
+        let ItemBytes::Memory(text) = &self.value.bytes else {
+            return None;
+        };
         text.get(self.value.span.0..self.value.span.1)
     }
 
@@ -512,32 +513,42 @@ impl Item {
 /// Checks that read objects through `cluster.rs` never build it: a `Value` tree costs several
 /// times the JSON it comes from, which is what made large lists slow and big.
 pub struct ItemValue {
-    text: Option<Arc<String>>,
-    disk: Option<Arc<OnDisk>>,
+    bytes: ItemBytes,
     span: (usize, usize),
-    cell: OnceLock<Value>,
+    /// Boxed: most items never build theirs, and a list can hold 300,000 items.
+    cell: OnceLock<Box<Value>>,
+}
+
+/// Where an item's bytes are: its file's text in memory, the file left on disk, or nowhere
+/// (an item built as a `Value`).
+enum ItemBytes {
+    None,
+    Memory(Arc<String>),
+    Disk(Arc<OnDisk>),
 }
 
 impl ItemValue {
     fn get_value(&self) -> &Value {
         self.cell.get_or_init(|| {
             // The bytes were validated when the file was read, so this parses.
-            self.raw_text()
-                .and_then(|raw| serde_json::from_str(&raw).ok())
-                .unwrap_or(Value::Null)
+            Box::new(
+                self.raw_text()
+                    .and_then(|raw| serde_json::from_str(&raw).ok())
+                    .unwrap_or(Value::Null),
+            )
         })
     }
 
     fn raw_text(&self) -> Option<std::borrow::Cow<'_, str>> {
-        if let Some(t) = &self.text {
-            return t
+        match &self.bytes {
+            ItemBytes::Memory(t) => t
                 .get(self.span.0..self.span.1)
-                .map(std::borrow::Cow::Borrowed);
+                .map(std::borrow::Cow::Borrowed),
+            ItemBytes::Disk(d) => Some(std::borrow::Cow::Owned(
+                d.read_text(self.span.0, self.span.1),
+            )),
+            ItemBytes::None => None,
         }
-        let d = self.disk.as_ref()?;
-        Some(std::borrow::Cow::Owned(
-            d.read_text(self.span.0, self.span.1),
-        ))
     }
 }
 
@@ -633,7 +644,7 @@ impl JsonDoc {
                 Some(raw) => raw.contains(needle),
                 None => item.raw_text().is_some_and(|raw| raw.contains(needle)),
             };
-            if found || item.value.text.is_some() || item.value.disk.is_some() {
+            if found || !matches!(item.value.bytes, ItemBytes::None) {
                 return found.then_some(item.line);
             }
         }
@@ -712,8 +723,7 @@ impl JsonDoc {
                         let (line, end_line) = line_span(span);
                         Item {
                             value: ItemValue {
-                                text: Some(Arc::clone(&shared)),
-                                disk: None,
+                                bytes: ItemBytes::Memory(Arc::clone(&shared)),
                                 span: *span,
                                 cell: OnceLock::new(),
                             },
@@ -804,8 +814,7 @@ impl JsonDoc {
             .into_iter()
             .map(|(span, line, end_line)| Item {
                 value: ItemValue {
-                    text: None,
-                    disk: Some(Arc::clone(&on_disk)),
+                    bytes: ItemBytes::Disk(Arc::clone(&on_disk)),
                     span,
                     cell: OnceLock::new(),
                 },
