@@ -118,12 +118,12 @@ mod raw {
         pub labels: lenient::StringMap,
         #[serde(deserialize_with = "lenient::string_map")]
         pub annotations: lenient::StringMap,
-        pub owner_references: List<Owner>,
+        pub owner_references: lenient::Shared<Owner>,
         #[serde(deserialize_with = "lenient::count")]
         pub generation: Option<u64>,
     }
 
-    #[derive(Debug, Default, Deserialize)]
+    #[derive(Debug, Default, Deserialize, PartialEq, Eq, Hash)]
     #[serde(default)]
     pub struct Owner {
         #[serde(deserialize_with = "lenient::string")]
@@ -221,11 +221,11 @@ mod raw {
         pub service_account: Str,
         #[serde(deserialize_with = "lenient::boolean")]
         pub host_network: Option<bool>,
-        pub containers: List<ContainerSpec>,
-        pub init_containers: List<ContainerSpec>,
+        pub containers: lenient::Shared<ContainerSpec>,
+        pub init_containers: lenient::Shared<ContainerSpec>,
     }
 
-    #[derive(Debug, Default, Deserialize)]
+    #[derive(Debug, Default, Deserialize, PartialEq, Eq, Hash)]
     #[serde(default, rename_all = "camelCase")]
     pub struct ContainerSpec {
         #[serde(deserialize_with = "lenient::string")]
@@ -238,14 +238,14 @@ mod raw {
         pub ports: List<super::Port>,
     }
 
-    #[derive(Debug, Default, Deserialize)]
+    #[derive(Debug, Default, Deserialize, PartialEq, Eq, Hash)]
     #[serde(default)]
     pub struct Resources {
         pub limits: Obj<Memory>,
         pub requests: Obj<Memory>,
     }
 
-    #[derive(Debug, Default, Deserialize)]
+    #[derive(Debug, Default, Deserialize, PartialEq, Eq, Hash)]
     #[serde(default)]
     pub struct Memory {
         #[serde(deserialize_with = "lenient::string")]
@@ -805,7 +805,7 @@ pub fn condition<'a, 'd>(conds: &'a [Condition<'d>], kind: &str) -> Option<&'a C
 /// One entry of a container's `ports`: what the container listens on and, with a non-zero
 /// `hostPort`, what its node publishes. Read as the API reads it: a port that is not an
 /// integer is absent (0), the protocol defaults to TCP.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, PartialEq, Eq, Hash)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Port {
     #[serde(deserialize_with = "lenient::int")]

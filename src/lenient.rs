@@ -5,11 +5,14 @@
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::Hash;
 use std::marker::PhantomData;
 use std::num::NonZeroI64;
+use std::sync::Arc;
 
 /// A JSON scalar as read, or `Other` for an object or array (skipped without being built).
 #[derive(Debug, Clone, PartialEq)]
@@ -75,21 +78,28 @@ impl<'de> Visitor<'de> for LeafVisitor {
 /// pointer wide, and `Option<Text>` too: a pod holds about sixty of them.
 pub type Text = arcstr::ArcStr;
 
-/// The strings seen so far, hashed with a per-set random seed (bundle text is untrusted, and
+/// What a parse thread has read so far, to share rather than keep twice: strings, and the
+/// lists read as [`Shared`]. Hashed with a per-set random seed (bundle text is untrusted, and
 /// a hash it could steer would make lookups slow).
-type Seen = HashSet<Text, foldhash::fast::RandomState>;
+#[derive(Default)]
+struct Seen {
+    strings: HashSet<Text, foldhash::fast::RandomState>,
+    /// One `HashSet<Arc<[T]>>` for each element type `T`.
+    lists: HashMap<TypeId, Box<dyn Any>>,
+}
 
 thread_local! {
-    /// The strings seen by the parse running on this thread (see [`interning`]).
+    /// What the parse running on this thread has read (see [`interning`]).
     static SEEN: RefCell<Option<Seen>> = const { RefCell::new(None) };
 }
 
 /// Strings longer than this (messages) are kept as they are, not looked up.
 const SHARED_UP_TO: usize = 96;
 
-/// Runs `parse` with short strings shared ([`Text`]): an equal string read before on this
-/// thread in the same call is reused. 150,000 pods hold millions of strings, most of them
-/// repeats; each one its own allocation cost more than the rest of the parsed pods.
+/// Runs `parse` with short strings ([`Text`]) and [`Shared`] lists shared: an equal one read
+/// before on this thread in the same call is reused. 150,000 pods hold millions of strings,
+/// most of them repeats, and the pods of one workload have the same containers and labels;
+/// each one its own allocation cost more than the rest of the parsed pods.
 pub fn interning<R>(parse: impl FnOnce() -> R) -> R {
     struct Restore(Option<Seen>);
     impl Drop for Restore {
@@ -108,7 +118,7 @@ fn text(s: &str) -> Text {
         return s.into();
     }
     SEEN.with(|seen| match &mut *seen.borrow_mut() {
-        Some(set) => match set.get(s) {
+        Some(Seen { strings: set, .. }) => match set.get(s) {
             Some(t) => t.clone(),
             None => {
                 let t: Text = s.into();
@@ -207,7 +217,7 @@ pub fn parse_time(s: &str) -> Option<jiff::Timestamp> {
 /// A time as kept in parsed objects: microseconds since the Unix epoch in one word, and
 /// `Option<Time>` one word too (a pod list holds about ten times a pod). Kubernetes writes
 /// seconds (`metav1.Time`) or microseconds (`MicroTime`); digits past those are dropped.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Time(NonZeroI64);
 
 impl Time {
@@ -243,7 +253,7 @@ pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// Key and value pairs of an object, in the order written.
-pub type StringMap = Box<[(Text, Text)]>;
+pub type StringMap = Shared<(Text, Text)>;
 
 /// The string entries of an object (labels, annotations); others are left out.
 pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error> {
@@ -269,8 +279,7 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error
                     None => out.retain(|(x, _)| *x != k),
                 }
             }
-            // Kept for the whole run, once per object: no spare capacity.
-            Ok(out.into_boxed_slice())
+            Ok(share(out.into_boxed_slice()))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
             LeafVisitor.visit_seq(seq).map(|_| StringMap::default())
@@ -299,7 +308,7 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<StringMap, D::Error
 
 /// An object read into `T` (whose fields are all lenient); anything else reads as
 /// `T::default()`, as a missing object would.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Obj<T>(pub T);
 
 impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Obj<T> {
@@ -340,7 +349,7 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Obj<T> {
 }
 
 /// An array of objects, each read as [`Obj`]; anything else reads as empty.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct List<T>(pub Box<[T]>);
 
 impl<T> Default for List<T> {
@@ -389,6 +398,57 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for List<T> {
         }
         d.deserialize_any(V(PhantomData))
     }
+}
+
+/// An array read as [`List`], shared with an equal one read before while [`interning`]: the
+/// pods of one workload have the same containers, labels and owners, so 150,000 pods hold a
+/// few hundred distinct ones. Meant for lists that repeat; unique ones only cost a lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Shared<T>(pub Arc<[T]>);
+
+impl<T: Hash + Eq + 'static> Default for Shared<T> {
+    fn default() -> Self {
+        share(Box::new([]))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Shared<T>
+where
+    T: Deserialize<'de> + Default + Hash + Eq + 'static,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(share(List::<T>::deserialize(d)?.0))
+    }
+}
+
+/// `items` as a [`Shared`], the one read before when equal.
+pub fn share<T: Hash + Eq + 'static>(items: Box<[T]>) -> Shared<T> {
+    type Set<T> = HashSet<Arc<[T]>, foldhash::fast::RandomState>;
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        let Some(seen) = seen.as_mut() else {
+            return Shared(items.into());
+        };
+        let set = seen
+            .lists
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(Set::<T>::default()))
+            .downcast_mut::<Set<T>>()
+            .expect("one set type per element type");
+        if let Some(kept) = set.get(&*items) {
+            return Shared(Arc::clone(kept));
+        }
+        let kept: Arc<[T]> = items.into();
+        set.insert(Arc::clone(&kept));
+        Shared(kept)
+    })
 }
 
 #[cfg(test)]
@@ -472,5 +532,39 @@ mod tests {
             let t = Time::new(parse_time(written).expect(written)).expect(written);
             assert_eq!(t.get(), parse_time(kept).unwrap(), "{written}");
         }
+    }
+
+    #[test]
+    fn equal_shared_lists_are_one_while_interning() {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(default)]
+        struct P {
+            #[serde(deserialize_with = "string_map")]
+            labels: StringMap,
+            ports: Shared<Port>,
+        }
+        #[derive(Debug, Default, Deserialize, PartialEq, Eq, Hash)]
+        #[serde(default)]
+        struct Port {
+            #[serde(deserialize_with = "int")]
+            port: Option<i64>,
+        }
+        let read = || -> Vec<P> {
+            serde_json::from_str(
+                r#"[{"labels": {"app": "web"}, "ports": [{"port": 80}]},
+                    {"labels": {"app": "web"}, "ports": [{"port": 80}]},
+                    {"labels": {"app": "db"}, "ports": [{"port": 80}, {"port": 5432}]}]"#,
+            )
+            .unwrap()
+        };
+        let p = interning(read);
+        assert!(Arc::ptr_eq(&p[0].labels.0, &p[1].labels.0));
+        assert!(Arc::ptr_eq(&p[0].ports.0, &p[1].ports.0));
+        assert!(!Arc::ptr_eq(&p[0].ports.0, &p[2].ports.0));
+        assert_eq!(p[2].ports.len(), 2);
+        assert_eq!(&*p[2].labels, &[("app".into(), "db".into())]);
+        let p = read();
+        assert_eq!(p[0].labels, p[1].labels);
+        assert!(!Arc::ptr_eq(&p[0].labels.0, &p[1].labels.0));
     }
 }
