@@ -488,9 +488,7 @@ pub fn build_with(
     }
     entries.shrink_to_fit();
     cite(&mut entries, checks);
-    entries.par_sort_by(|a, b| {
-        (a.time, &*a.file, a.line, a.kind).cmp(&(b.time, &*b.file, b.line, b.kind))
-    });
+    sort_in_place(&mut entries);
     Timeline {
         entries,
         untimed,
@@ -511,6 +509,41 @@ fn text_kind(path: &str) -> Option<TextKind> {
 }
 
 /// Marks each entry with the checks whose evidence (file, line range) covers it.
+/// Sorts entries by time, file, line and kind, equal ones in the order they came. A stable
+/// sort of the entries themselves would hold a second copy of millions of them; this sorts
+/// their positions and then moves each entry once, in place.
+fn sort_in_place(entries: &mut [Entry]) {
+    fn key(e: &Entry) -> (Timestamp, &str, usize, Kind) {
+        (e.time, &e.file, e.line, e.kind)
+    }
+    if u32::try_from(entries.len()).is_err() {
+        entries.par_sort_by(|a, b| key(a).cmp(&key(b)));
+        return;
+    }
+    // order[i]: where the entry for position i is now.
+    let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        key(&entries[a as usize])
+            .cmp(&key(&entries[b as usize]))
+            .then(a.cmp(&b))
+    });
+    // Each cycle of the permutation: the entry first at `start` travels along it by swaps to
+    // the last place of the cycle, which is where it belongs. Visited places point at
+    // themselves.
+    for start in 0..order.len() {
+        let mut at = start;
+        loop {
+            let from = order[at] as usize;
+            order[at] = at as u32;
+            if from == start || from == at {
+                break;
+            }
+            entries.swap(at, from);
+            at = from;
+        }
+    }
+}
+
 fn cite(entries: &mut [Entry], checks: &[CheckResult]) {
     let mut by_file: HashMap<&str, Vec<(usize, usize, &str)>> = HashMap::new();
     for c in checks {
@@ -1372,6 +1405,55 @@ pub fn step_label(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_sort_in_place_by_time_file_and_line_ties_in_the_order_they_came() {
+        let entry = |t: u32, file: &str, line: usize, n: usize| Entry {
+            time: jiff::Timestamp::from_second(i64::from(t)).unwrap(),
+            file: Arc::from(file),
+            line,
+            kind: Kind::PodLog,
+            object: Arc::new(Object::default()),
+            severity: Severity::Info,
+            message: Message::Text(n.to_string().into()),
+            checks: Box::default(),
+        };
+        // A scrambled order with ties, cycles of several lengths and places already right.
+        let keys = [
+            (5, "b", 1),
+            (1, "a", 9),
+            (5, "a", 2),
+            (3, "a", 1),
+            (5, "a", 2),
+            (0, "z", 0),
+            (1, "a", 9),
+            (9, "a", 1),
+            (5, "a", 2),
+            (2, "a", 1),
+        ];
+        let mut entries: Vec<Entry> = keys
+            .iter()
+            .enumerate()
+            .map(|(n, &(t, f, l))| entry(t, f, l, n))
+            .collect();
+        let mut expected = entries.clone();
+        expected.sort_by(|a, b| (a.time, &a.file, a.line).cmp(&(b.time, &b.file, b.line)));
+        sort_in_place(&mut entries);
+        assert_eq!(entries, expected);
+        let ties: Vec<&Message> = entries
+            .iter()
+            .filter(|e| &*e.file == "a" && e.line == 2)
+            .map(|e| &e.message)
+            .collect();
+        assert_eq!(
+            ties,
+            [
+                &Message::Text("2".into()),
+                &Message::Text("4".into()),
+                &Message::Text("8".into())
+            ]
+        );
+    }
 
     #[test]
     fn phases_and_helpers() {
