@@ -11,6 +11,7 @@
 
 use crate::bundle::BundleFile;
 use crate::facts::{Facts, Item, JsonDoc, parse_time};
+use crate::lenient::Text;
 use crate::logline;
 use crate::model::{CheckResult, Severity};
 use jiff::Timestamp;
@@ -18,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,23 +64,23 @@ impl Kind {
 }
 
 /// The Kubernetes object (or node, or unit) an entry concerns; fields the entry does not know
-/// are absent.
+/// are absent. Its strings are shared: a pod's containers each have an object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Object {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pod: Option<String>,
+    pub pod: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
+    pub container: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
+    pub node: Option<Text>,
     /// `Kind/name` of the owner (a pod's ReplicaSet, DaemonSet…) or of an event's object.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub workload: Option<String>,
+    pub workload: Option<Text>,
     /// The systemd unit of a node journal.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
+    pub unit: Option<Text>,
 }
 
 impl Object {
@@ -137,8 +138,9 @@ pub struct Entry {
 /// log line, read back from the file when shown.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    /// As read from the bundle (escaping happens at display time).
-    Text(Box<str>),
+    /// As read from the bundle (escaping happens at display time); shared by the entries
+    /// that say the same (every pod's "Ready: True").
+    Text(crate::lenient::Text),
     /// The line starting at byte `offset` of [`Timeline::sources`]`[source]`.
     Line { source: u32, offset: u64 },
 }
@@ -364,15 +366,29 @@ struct Part {
     untimed: usize,
     /// Entries found, kept or not.
     found: usize,
+    /// The messages and names kept so far, each once.
+    texts: HashSet<Text, foldhash::fast::RandomState>,
 }
 
 impl Part {
     /// Keeps `e` when the filter does (its file and line are checked after mapping).
-    fn push(&mut self, filter: &Filter, e: Entry) {
+    fn push(&mut self, filter: &Filter, mut e: Entry) {
         self.found += 1;
         if filter.admits(e.time, e.severity, &e.object) {
+            if let Message::Text(t) = &mut e.message {
+                *t = self.text(t);
+            }
             self.entries.push(e);
         }
+    }
+
+    /// `s` as a [`Text`], the one kept before when equal.
+    fn text(&mut self, s: &str) -> Text {
+        self.texts.get(s).cloned().unwrap_or_else(|| {
+            let t = Text::from(s);
+            self.texts.insert(t.clone());
+            t
+        })
     }
 }
 
@@ -831,24 +847,24 @@ fn events(facts: &Facts, filter: &Filter) -> Part {
         let mut object = Object::default();
         if let Some(o) = involved {
             let kind = str_at(o, &["kind"]).unwrap_or("");
-            let name = str_at(o, &["name"]).map(str::to_string);
-            object.namespace = str_at(o, &["namespace"]).map(str::to_string);
+            let name = str_at(o, &["name"]).map(Text::from);
+            object.namespace = str_at(o, &["namespace"]).map(Text::from);
             match kind {
                 "Pod" => {
                     object.pod = name;
                     object.container = str_at(o, &["fieldPath"])
                         .and_then(|f| f.strip_prefix("spec.containers{"))
                         .and_then(|f| f.strip_suffix('}'))
-                        .map(str::to_string);
+                        .map(Text::from);
                 }
                 "Node" => object.node = name,
-                _ => object.workload = name.map(|n| format!("{kind}/{n}")),
+                _ => object.workload = name.map(|n| format!("{kind}/{n}").into()),
             }
         }
         if object.node.is_none() {
             object.node = str_at(v, &["source", "host"])
                 .or_else(|| str_at(v, &["reportingInstance"]).filter(|_| object.pod.is_some()))
-                .map(str::to_string);
+                .map(Text::from);
         }
         let object = Arc::new(object);
         let (Some(first), first_s) = (first.or(last), first_s.or(last_s).unwrap_or("")) else {
@@ -915,15 +931,19 @@ fn events(facts: &Facts, filter: &Filter) -> Part {
 }
 
 /// `ns/pod` → node, for pod log entries.
-fn pod_nodes(facts: &Facts) -> HashMap<String, String> {
+fn pod_nodes(facts: &Facts) -> HashMap<String, Text> {
     let mut out = HashMap::new();
+    // A node's name once, however many pods run on it.
+    let mut nodes: HashSet<Text> = HashSet::new();
     if let Ok(doc) = facts.list("kubectl/pods.json") {
         for p in crate::cluster::pods(&doc) {
             if let Some(node) = p.node {
-                out.insert(
-                    format!("{}/{}", p.meta.namespace, p.meta.name),
-                    node.to_string(),
-                );
+                let node = nodes.get(node).cloned().unwrap_or_else(|| {
+                    let n = Text::from(node);
+                    nodes.insert(n.clone());
+                    n
+                });
+                out.insert(format!("{}/{}", p.meta.namespace, p.meta.name), node);
             }
         }
     }
@@ -941,17 +961,20 @@ fn pods(facts: &Facts, filter: &Filter) -> Part {
         let value = value_of(item);
         let v = &*value;
         let lines = ItemLines::of(&doc, item);
+        let mut text = |path: &[&str]| str_at(v, path).map(|s| part.text(s));
+        let (namespace, node) = (
+            text(&["metadata", "namespace"]),
+            text(&["spec", "nodeName"]),
+        );
+        let workload = v.pointer("/metadata/ownerReferences/0").and_then(|o| {
+            let workload = format!("{}/{}", str_at(o, &["kind"])?, str_at(o, &["name"])?);
+            Some(part.text(&workload))
+        });
         let base = Arc::new(Object {
-            namespace: str_at(v, &["metadata", "namespace"]).map(str::to_string),
-            pod: str_at(v, &["metadata", "name"]).map(str::to_string),
-            node: str_at(v, &["spec", "nodeName"]).map(str::to_string),
-            workload: v.pointer("/metadata/ownerReferences/0").and_then(|o| {
-                Some(format!(
-                    "{}/{}",
-                    str_at(o, &["kind"])?,
-                    str_at(o, &["name"])?
-                ))
-            }),
+            namespace,
+            pod: str_at(v, &["metadata", "name"]).map(Text::from),
+            node,
+            workload,
             ..Object::default()
         });
         let mut push = |time_s: &str,
@@ -1016,7 +1039,7 @@ fn pods(facts: &Facts, filter: &Filter) -> Part {
                 let name = str_at(cs, &["name"]).unwrap_or("?");
                 let restarts = cs.get("restartCount").and_then(Value::as_u64).unwrap_or(0);
                 let object = Arc::new(Object {
-                    container: Some(name.to_string()),
+                    container: Some(name.into()),
                     ..(*base).clone()
                 });
                 if let Some(at) = str_at(cs, &["state", "running", "startedAt"]) {
@@ -1104,7 +1127,7 @@ fn nodes(facts: &Facts, filter: &Filter) -> Part {
         let v = &*value;
         let lines = ItemLines::of(&doc, item);
         let object = Arc::new(Object {
-            node: str_at(v, &["metadata", "name"]).map(str::to_string),
+            node: str_at(v, &["metadata", "name"]).map(Text::from),
             ..Object::default()
         });
         for c in v
@@ -1195,7 +1218,7 @@ fn klog_pod(msg: &str) -> Option<(&str, &str)> {
 struct TextContext<'a> {
     kind: TextKind,
     reference: Option<Timestamp>,
-    pod_nodes: &'a HashMap<String, String>,
+    pod_nodes: &'a HashMap<String, Text>,
     filter: &'a Filter,
     /// The file's index in [`Timeline::sources`].
     source: u32,
@@ -1213,15 +1236,15 @@ fn text_file(f: &BundleFile, disk: &Path, ctx: &TextContext) -> Part {
     let mut base = Object::default();
     match kind {
         TextKind::Journal => {
-            base.node = Some(segs[1].to_string());
-            base.unit = segs.last().map(|u| u.trim_end_matches(".log").to_string());
+            base.node = Some(segs[1].into());
+            base.unit = segs.last().map(|u| u.trim_end_matches(".log").into());
         }
         TextKind::PodLog => {
-            base.namespace = Some(segs[2].to_string());
-            base.pod = Some(segs[3].to_string());
+            base.namespace = Some(segs[2].into());
+            base.pod = Some(segs[3].into());
             if let Some(c) = segs.get(4) {
                 let c = c.trim_end_matches(".log").trim_end_matches(".previous");
-                base.container = Some(c.to_string());
+                base.container = Some(c.into());
             }
             base.node = ctx
                 .pod_nodes
@@ -1321,8 +1344,8 @@ fn text_file(f: &BundleFile, disk: &Path, ctx: &TextContext) -> Part {
                 .entry((ns.to_string(), pod.to_string()))
                 .or_insert_with(|| {
                     Arc::new(Object {
-                        namespace: Some(ns.to_string()),
-                        pod: Some(pod.to_string()),
+                        namespace: Some(ns.into()),
+                        pod: Some(pod.into()),
                         ..(*base).clone()
                     })
                 });

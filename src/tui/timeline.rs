@@ -436,7 +436,7 @@ mod tests {
             kind: Kind::Event,
             object: Arc::new(Object {
                 namespace: Some("ns".into()),
-                pod: Some(format!("pod-{line}")),
+                pod: Some(format!("pod-{line}").into()),
                 node: Some(if line == 2 { "node-b" } else { "node-a" }.into()),
                 ..Object::default()
             }),
