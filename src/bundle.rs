@@ -736,6 +736,15 @@ fn read_prefix(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// Why the unpacked bundle could not be written, and what to do: the temporary folder is
+/// often small, or held in memory (`/tmp` as tmpfs), while a big cluster's bundle is gigabytes.
+fn cannot_write(e: &io::Error) -> String {
+    format!(
+        "cannot write the unpacked bundle into {} ({e}): is its disk full? Set TMPDIR to a folder with room for the unpacked bundle",
+        std::env::temp_dir().display()
+    )
+}
+
 /// Lets another thread watch the unpacking of an archive, and stop it.
 #[derive(Debug, Default)]
 pub struct OpenProgress {
@@ -932,9 +941,7 @@ fn unpack(
             }
             check_total(total, limits, compressed.get(), &rel)?;
             if let Err(e) = out.write_all(&buf[..n]) {
-                return Err(format!(
-                    "cannot write the unpacked bundle ({e}): is the temporary folder's disk full?"
-                ));
+                return Err(cannot_write(&e));
             }
             if let Some(c) = &mut copy
                 && c.write_all(&buf[..n]).is_err()
@@ -944,9 +951,7 @@ fn unpack(
         }
         drop(copy);
         if let Err(e) = out.flush() {
-            return Err(format!(
-                "cannot write the unpacked bundle ({e}): is the temporary folder's disk full?"
-            ));
+            return Err(cannot_write(&e));
         }
         written += 1;
         // Closed and whole as it will stay: work on it may start.
