@@ -19,9 +19,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -602,19 +604,17 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
 /// among several, the one nearest the first line mentioning `hint` (the condition's type, the
 /// container's name), else the item's first line.
 fn line_of(doc: &ItemLines, item: &Item, key: &str, value: &str, hint: &str) -> usize {
-    let quoted = format!("\"{key}\"");
-    let last = item.end_line.min(doc.line_count());
-    let candidates: Vec<usize> = (item.line..=last)
-        .filter(|&n| {
-            let l = doc.line(n);
-            l.contains(&quoted) && l.contains(value)
-        })
+    let candidates: Vec<usize> = doc
+        .lines_with(&format!("\"{key}\""))
+        .iter()
+        .copied()
+        .filter(|&n| doc.line(n).contains(value))
         .collect();
     if candidates.len() <= 1 || hint.is_empty() {
         return candidates.first().copied().unwrap_or(item.line);
     }
-    let hint = format!("\"{hint}\"");
-    if let Some(&n) = candidates.iter().find(|&&n| doc.line(n).contains(&hint)) {
+    let hinted = doc.lines_with(&format!("\"{hint}\""));
+    if let Some(&n) = candidates.iter().find(|n| hinted.binary_search(n).is_ok()) {
         return n;
     }
     // Pretty-printed: the candidate in the same `{ ... }` block as a line naming the hint.
@@ -623,57 +623,82 @@ fn line_of(doc: &ItemLines, item: &Item, key: &str, value: &str, hint: &str) -> 
         t.starts_with('{') || t.starts_with('}') || t.ends_with('{')
     };
     let same_block = |a: usize, b: usize| (a.min(b) + 1..a.max(b)).all(|n| !brace(n));
-    (item.line..=last)
-        .filter(|&n| doc.line(n).contains(&hint))
-        .find_map(|h| candidates.iter().copied().find(|&c| same_block(c, h)))
+    hinted
+        .iter()
+        .find_map(|&h| candidates.iter().copied().find(|&c| same_block(c, h)))
         .unwrap_or(candidates[0])
 }
 
 /// The lines of one list item, for its entries' line numbers. A list left on disk (see
-/// `facts::TextFile::is_on_disk`) has the item's lines read once here and dropped with it, so
+/// `facts::TextFile::is_on_disk`) has the item's bytes read once here and dropped with it, so
 /// that going through every event and pod does not keep the whole file.
-enum ItemLines<'d> {
+struct ItemLines<'d> {
+    text: ItemText<'d>,
+    /// The item's lines, `first..=last`.
+    first: usize,
+    last: usize,
+    /// The lines holding a needle, for each needle looked for so far: an item's entries look
+    /// for the same few keys (`"lastTransitionTime"`, `"startedAt"`) and names, and a pod has
+    /// hundreds of lines.
+    found: RefCell<Vec<(String, Rc<[usize]>)>>,
+}
+
+enum ItemText<'d> {
     Held(&'d crate::facts::TextFile),
+    /// The item's lines in one string, line `first + i` ending at `ends[i]`.
     Read {
-        first: usize,
-        lines: Vec<String>,
-        count: usize,
+        text: String,
+        ends: Vec<usize>,
     },
 }
 
 impl<'d> ItemLines<'d> {
     fn of(doc: &'d JsonDoc, item: &Item) -> ItemLines<'d> {
-        if !doc.text.is_on_disk() {
-            return ItemLines::Held(&doc.text);
-        }
-        let mut lines = Vec::new();
-        doc.text.for_lines(item.line, item.end_line, |_, l| {
-            lines.push(l.to_string());
-            false
-        });
-        ItemLines::Read {
+        let text = if doc.text.is_on_disk() {
+            let (mut text, mut ends) = (String::new(), Vec::new());
+            doc.text.for_lines(item.line, item.end_line, |_, l| {
+                text.push_str(l);
+                ends.push(text.len());
+                false
+            });
+            ItemText::Read { text, ends }
+        } else {
+            ItemText::Held(&doc.text)
+        };
+        ItemLines {
+            text,
             first: item.line,
-            lines,
-            count: doc.text.line_count(),
-        }
-    }
-
-    fn line_count(&self) -> usize {
-        match self {
-            ItemLines::Held(t) => t.line_count(),
-            ItemLines::Read { count, .. } => *count,
+            last: item.end_line.min(doc.text.line_count()),
+            found: RefCell::default(),
         }
     }
 
     /// Line `n`, one of the item's own.
     fn line(&self, n: usize) -> &str {
-        match self {
-            ItemLines::Held(t) => t.line(n),
-            ItemLines::Read { first, lines, .. } => n
-                .checked_sub(*first)
-                .and_then(|i| lines.get(i))
-                .map_or("", String::as_str),
+        match &self.text {
+            ItemText::Held(t) => t.line(n),
+            ItemText::Read { text, ends } => n
+                .checked_sub(self.first)
+                .and_then(|i| {
+                    let start = if i == 0 { 0 } else { *ends.get(i - 1)? };
+                    text.get(start..*ends.get(i)?)
+                })
+                .unwrap_or(""),
         }
+    }
+
+    /// The item's lines containing `needle`, in order.
+    fn lines_with(&self, needle: &str) -> Rc<[usize]> {
+        if let Some((_, lines)) = self.found.borrow().iter().find(|(n, _)| n == needle) {
+            return Rc::clone(lines);
+        }
+        let lines: Rc<[usize]> = (self.first..=self.last)
+            .filter(|&n| self.line(n).contains(needle))
+            .collect();
+        self.found
+            .borrow_mut()
+            .push((needle.to_string(), Rc::clone(&lines)));
+        lines
     }
 }
 
