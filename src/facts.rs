@@ -391,6 +391,27 @@ impl TextFile {
         })
     }
 
+    /// Lines `first..=last` of a file held in memory as one slice of its text, with each
+    /// line's span in that slice (without its line break); `None` for a file left on disk.
+    pub fn lines_slice(&self, first: usize, last: usize) -> Option<(&str, Vec<(usize, usize)>)> {
+        if self.disk.is_some() {
+            return None;
+        }
+        let (first, last) = (first.max(1), last.min(self.line_count()));
+        let Some((from, _)) = self.line_range(first).filter(|_| first <= last) else {
+            return Some(("", Vec::new()));
+        };
+        let mut spans = Vec::with_capacity(last + 1 - first);
+        let mut at = from;
+        for _ in first..=last {
+            let end = self.line_end(at);
+            let line = self.text[at..end].trim_end_matches(['\n', '\r']);
+            spans.push((at - from, at - from + line.len()));
+            at = end;
+        }
+        Some((&self.text[from..at], spans))
+    }
+
     /// Every line. On a file left on disk each line's chunk is then kept: use
     /// [`TextFile::find_line_in`] or [`TextFile::evidence`] there.
     pub fn lines(&self) -> Box<dyn Iterator<Item = (usize, &str)> + '_> {

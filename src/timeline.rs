@@ -629,72 +629,76 @@ fn line_of(doc: &ItemLines, item: &Item, key: &str, value: &str, hint: &str) -> 
         .unwrap_or(candidates[0])
 }
 
-/// The lines of one list item, for its entries' line numbers. A list left on disk (see
-/// `facts::TextFile::is_on_disk`) has the item's bytes read once here and dropped with it, so
-/// that going through every event and pod does not keep the whole file.
+/// The lines of one list item, for its entries' line numbers: a slice of its file's text held
+/// in memory, or read once from disk for a list left there (see
+/// `facts::TextFile::is_on_disk`) and dropped with it, so that going through every event and
+/// pod does not keep the whole file.
 struct ItemLines<'d> {
-    text: ItemText<'d>,
-    /// The item's lines, `first..=last`.
+    text: Cow<'d, str>,
+    /// Each line's span in `text`, without its line break, for lines `first..`.
+    spans: Vec<(usize, usize)>,
     first: usize,
-    last: usize,
     /// The lines holding a needle, for each needle looked for so far: an item's entries look
     /// for the same few keys (`"lastTransitionTime"`, `"startedAt"`) and names, and a pod has
     /// hundreds of lines.
     found: RefCell<Vec<(String, Rc<[usize]>)>>,
 }
 
-enum ItemText<'d> {
-    Held(&'d crate::facts::TextFile),
-    /// The item's lines in one string, line `first + i` ending at `ends[i]`.
-    Read {
-        text: String,
-        ends: Vec<usize>,
-    },
-}
-
 impl<'d> ItemLines<'d> {
     fn of(doc: &'d JsonDoc, item: &Item) -> ItemLines<'d> {
-        let text = if doc.text.is_on_disk() {
-            let (mut text, mut ends) = (String::new(), Vec::new());
-            doc.text.for_lines(item.line, item.end_line, |_, l| {
-                text.push_str(l);
-                ends.push(text.len());
-                false
-            });
-            ItemText::Read { text, ends }
-        } else {
-            ItemText::Held(&doc.text)
+        let (text, spans) = match doc.text.lines_slice(item.line, item.end_line) {
+            Some((text, spans)) => (Cow::Borrowed(text), spans),
+            None => {
+                let (mut text, mut spans) = (String::new(), Vec::new());
+                doc.text.for_lines(item.line, item.end_line, |_, l| {
+                    spans.push((text.len(), text.len() + l.len()));
+                    text.push_str(l);
+                    text.push('\n');
+                    false
+                });
+                (Cow::Owned(text), spans)
+            }
         };
         ItemLines {
             text,
+            spans,
             first: item.line,
-            last: item.end_line.min(doc.text.line_count()),
             found: RefCell::default(),
         }
     }
 
     /// Line `n`, one of the item's own.
     fn line(&self, n: usize) -> &str {
-        match &self.text {
-            ItemText::Held(t) => t.line(n),
-            ItemText::Read { text, ends } => n
-                .checked_sub(self.first)
-                .and_then(|i| {
-                    let start = if i == 0 { 0 } else { *ends.get(i - 1)? };
-                    text.get(start..*ends.get(i)?)
-                })
-                .unwrap_or(""),
-        }
+        n.checked_sub(self.first)
+            .and_then(|i| self.spans.get(i))
+            .and_then(|&(start, end)| self.text.get(start..end))
+            .unwrap_or("")
     }
 
-    /// The item's lines containing `needle`, in order.
+    /// The item's lines containing `needle`, in order: one search through the whole item.
     fn lines_with(&self, needle: &str) -> Rc<[usize]> {
         if let Some((_, lines)) = self.found.borrow().iter().find(|(n, _)| n == needle) {
             return Rc::clone(lines);
         }
-        let lines: Rc<[usize]> = (self.first..=self.last)
-            .filter(|&n| self.line(n).contains(needle))
-            .collect();
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let bytes = self.text.as_bytes();
+        let mut lines = Vec::new();
+        let mut from = 0;
+        while let Some(i) = finder.find(&bytes[from..]) {
+            let at = from + i;
+            // The line the match starts in (or the break after it): the first ending after `at`.
+            let line = self.spans.partition_point(|&(_, end)| end <= at);
+            let Some(&(start, end)) = self.spans.get(line) else {
+                break;
+            };
+            if start <= at && at + needle.len() <= end {
+                lines.push(self.first + line);
+                from = end;
+            } else {
+                from = at + 1;
+            }
+        }
+        let lines: Rc<[usize]> = lines.into();
         self.found
             .borrow_mut()
             .push((needle.to_string(), Rc::clone(&lines)));
@@ -1611,6 +1615,28 @@ mod tests {
             .map(|m| m.into_owned())
             .collect();
         assert_eq!(batch, one);
+    }
+
+    #[test]
+    fn an_items_lines_holding_a_needle_are_found_within_lines_only() {
+        let text = "[\n{\n  \"name\": \"a\",\n  \"x\": \"na\"\n},\n{\"name\": \"b\"}\n]\n";
+        let doc = JsonDoc::new(
+            crate::facts::TextFile::new("pods.json", text.as_bytes().to_vec()),
+            Value::Null,
+            vec![Item::new(Value::Null, 2, 5), Item::new(Value::Null, 6, 6)],
+            true,
+        );
+        let lines = ItemLines::of(&doc, &doc.items[0]);
+        assert_eq!(&*lines.lines_with("\"name\""), &[3]);
+        assert_eq!(&*lines.lines_with("\"a\""), &[3]);
+        assert_eq!(&*lines.lines_with("na"), &[3, 4]);
+        // A match across a line break is no line's.
+        assert_eq!(&*lines.lines_with(",\n"), &[] as &[usize]);
+        assert_eq!(lines.line(4), "  \"x\": \"na\"");
+        assert_eq!(lines.line(9), "");
+        let last = ItemLines::of(&doc, &doc.items[1]);
+        assert_eq!(&*last.lines_with("\"b\""), &[6]);
+        assert_eq!(&*last.lines_with("\"x\""), &[] as &[usize]);
     }
 
     #[test]
