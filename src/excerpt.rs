@@ -104,6 +104,31 @@ pub fn shorten(line: &str, width: usize, focus: usize) -> String {
     out
 }
 
+/// `text` without the indentation all its lines share. An excerpt cut out of a pretty-printed
+/// list starts twenty or more columns deep; on an 80-column report that indentation would
+/// push the value that proves the finding past the edge. Lines keep their indentation
+/// relative to each other, so a multi-line excerpt still reads as the file does.
+pub fn dedent(text: &str) -> String {
+    let common = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    if common == 0 {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, l) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        // Only blank lines can be shorter than the shared indentation.
+        out.push_str(l.get(common..).unwrap_or(""));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +163,17 @@ mod tests {
             "{}",
             &line[f..]
         );
+    }
+
+    #[test]
+    fn dedent_keeps_relative_indentation() {
+        assert_eq!(dedent("      \"a\": 1"), "\"a\": 1");
+        assert_eq!(
+            dedent("    {\n      \"a\": 1\n\n    }"),
+            "{\n  \"a\": 1\n\n}"
+        );
+        assert_eq!(dedent("x\n  y"), "x\n  y");
+        assert_eq!(dedent("\t\tfoo\n\t\t\tbar"), "foo\n\tbar");
     }
 
     #[test]

@@ -145,6 +145,24 @@ fn text_fits_the_width_it_is_given() {
 }
 
 #[test]
+fn excerpts_from_indented_lists_keep_the_value_in_view() {
+    // serviceaccounts.json:25 is twenty columns deep in its list; the report shows the
+    // annotation and the start of its value, not the indentation.
+    let out = kubetriage()
+        .args(["--width", "80"])
+        .arg(testdata().join("gke-wi-binding-missing"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let at = text.find("kubectl/serviceaccounts.json:25\n").expect(&text);
+    let excerpt = text[at..].lines().nth(1).unwrap();
+    assert!(
+        excerpt.starts_with("        \"iam.gke.io/gcp-service-account\": \"payments-api@shop"),
+        "{excerpt}"
+    );
+}
+
+#[test]
 fn findings_only_leaves_out_the_rest() {
     let b = testdata().join("kubeadm-coredns-loop");
     for format in ["text", "markdown"] {

@@ -224,7 +224,7 @@ fn check_findings(
                     e.line.to_string()
                 };
                 writeln!(out, "      {}:{range}", escape(&e.file))?;
-                for l in escape_lines(&e.excerpt).lines() {
+                for l in crate::excerpt::dedent(&escape_lines(&e.excerpt)).lines() {
                     let focus = crate::excerpt::focus(l, spec);
                     let short = crate::excerpt::shorten(l, width.saturating_sub(8), focus);
                     writeln!(out, "        {short}")?;
