@@ -726,8 +726,11 @@ pub fn evidence_row(
         loc = format!("…{tail}:{range}");
     }
     let left = room.saturating_sub(viewer::width_of(&loc) + 2);
+    // A line cut from a pretty-printed list is indented far; its text is what proves.
+    let text = e.excerpt.trim_start();
+    let cut = e.excerpt.len() - text.len();
     let excerpt = if left >= 8 {
-        crate::excerpt::shorten(&e.excerpt, left, e.focus)
+        crate::excerpt::shorten(text, left, e.focus.saturating_sub(cut))
     } else {
         String::new()
     };
