@@ -1115,3 +1115,26 @@ fn pod_and_node_views_from_an_evidence_line_and_back() {
     press(&mut app, "b/notes<enter>G<enter>p");
     assert!(text(&screen(&mut app, 100, 16)).contains("no pod or node is named here"));
 }
+
+#[test]
+fn the_header_of_a_foreign_bundle_fits_80_columns_whole() {
+    // A long archive name, another tool's layout and a warning: what does not fit goes whole
+    // (the collection time, the path's folders, a count the list shows anyway), and the
+    // platform and the warning stay.
+    let mut app = app_for(&testdata_bundle(
+        "foreign/troubleshoot-support-bundle-2021-03-24T00_39_51.tar.gz",
+    ));
+    let t = screen(&mut app, 80, 14);
+    let rows = text(&t);
+    let first = rows.lines().next().unwrap();
+    assert!(
+        first.contains("platform k3s, troubleshoot bundle"),
+        "{first}"
+    );
+    assert!(first.contains("00_39_51.tar.gz (tar.gz)"), "{first}");
+    let second = rows.lines().nth(1).unwrap();
+    assert!(second.trim_end().ends_with(": see p"), "{second}");
+    press(&mut app, "p");
+    let t = screen(&mut app, 80, 14);
+    insta::assert_snapshot!("collection_foreign_80", t.backend());
+}

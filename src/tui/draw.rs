@@ -2,7 +2,7 @@
 //! all text drawn was escaped when it entered the state (see `state::Model` and `viewer`).
 
 use super::keys::{self, Mode, Tab};
-use super::state::{App, CheckRow, CheckView, CollRow, Pane, Screen};
+use super::state::{App, CheckRow, CheckView, CollRow, Model, Pane, Screen};
 use super::viewer::{self, Viewer};
 use crate::bundle::human_bytes;
 use crate::manifest::SourceStatus;
@@ -140,22 +140,84 @@ fn too_small(f: &mut Frame, area: Rect) {
     );
 }
 
+/// The bundle, its cluster, platform and collection time in one row of `width` columns. What
+/// does not fit goes whole rather than cut mid-word: the collection time first, then the
+/// bundle path's leading folders (never its last name), then the cluster's project and
+/// location (never its name).
+fn first_header_line(m: &Model, width: usize) -> Line<'static> {
+    let lead = " kubetriage ";
+    let source = format!("{} ({})", m.source, m.format);
+    let platform = format!("  {}", m.platform);
+    let collected = format!("  collected {}", m.created);
+    let w = viewer::width_of;
+    let spans = |source: String, cluster: &str, collected: bool| {
+        let mut v = vec![Span::styled(lead, BOLD), Span::raw(source)];
+        if !cluster.is_empty() {
+            v.push(Span::styled("  cluster ", DIM));
+            v.push(Span::raw(cluster.to_string()));
+        }
+        v.push(Span::raw(platform.clone()));
+        if collected {
+            v.push(Span::styled("  collected ", DIM));
+            v.push(Span::raw(m.created.clone()));
+        }
+        Line::from(v)
+    };
+    let cluster_w = |c: &str| {
+        if c.is_empty() {
+            0
+        } else {
+            w("  cluster ") + w(c)
+        }
+    };
+    let fixed = w(lead) + w(&platform);
+    if fixed + w(&source) + cluster_w(&m.cluster) + w(&collected) <= width {
+        return spans(source, &m.cluster, true);
+    }
+    let short_cluster = m.cluster.split(", ").next().unwrap_or("");
+    let cluster = if fixed + w(&left_elided(&source, 0)) + cluster_w(&m.cluster) <= width {
+        m.cluster.as_str()
+    } else {
+        short_cluster
+    };
+    let room = width.saturating_sub(fixed + cluster_w(cluster));
+    spans(left_elided(&source, room), cluster, false)
+}
+
+/// `text` in at most `room` columns, its start replaced by `…` when it is wider; never less
+/// than its last path component, which names the bundle.
+fn left_elided(text: &str, room: usize) -> String {
+    if viewer::width_of(text) <= room {
+        return text.to_string();
+    }
+    let last = text.trim_end_matches(|c| c != '/').len();
+    // The last name whole, or at least its last 16 columns when it is longer.
+    let keep = viewer::width_of(&text[last..]).min(16);
+    let mut out = String::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > room.max(keep + 1) {
+            break;
+        }
+        used += w;
+        out.insert(0, c);
+    }
+    // Whole folder names: "…/name", not "…ta/name".
+    if let Some(p) = out.find('/')
+        && out.len() > p + 1
+        && out.len() - p > text.len() - last
+    {
+        out.drain(..p);
+    }
+    format!("…{out}")
+}
+
 fn header(f: &mut Frame, app: &App, area: Rect) {
     let mut lines = Vec::new();
     match &app.model {
         Some(m) => {
-            let mut first = vec![
-                Span::styled(" kubetriage ", BOLD),
-                Span::raw(format!("{} ({})", m.source, m.format)),
-            ];
-            if !m.cluster.is_empty() {
-                first.push(Span::styled("  cluster ", DIM));
-                first.push(Span::raw(m.cluster.clone()));
-            }
-            first.push(Span::raw(format!("  {}", m.platform)));
-            first.push(Span::styled("  collected ", DIM));
-            first.push(Span::raw(m.created.clone()));
-            lines.push(Line::from(first));
+            lines.push(first_header_line(m, area.width as usize));
             let s = &m.summary;
             let total = s.critical + s.error + s.warning + s.info;
             let mut second = vec![Span::styled(
@@ -178,35 +240,60 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
             second.push(Span::raw(" "));
             second.push(Span::styled("│ ", DIM));
             // At 80 columns "check" goes, so that the counts stay whole.
-            let so_far: usize = second.iter().map(|sp| sp.content.chars().count()).sum();
-            let long = format!(
-                "{} with findings, {} not evaluated{}",
-                crate::report::plural(s.finding, "check"),
-                s.not_evaluated,
-                if s.not_applicable > 0 {
-                    format!(", {} not applicable", s.not_applicable)
-                } else {
-                    String::new()
-                }
-            );
-            let checks_word = if so_far + long.chars().count() <= area.width as usize {
-                crate::report::plural(s.finding, "check")
-            } else {
-                s.finding.to_string()
-            };
-            second.push(Span::raw(format!(
-                "{checks_word} with findings, {} not evaluated",
-                s.not_evaluated
-            )));
-            if s.not_applicable > 0 {
-                second.push(Span::styled(
-                    format!(", {} not applicable", s.not_applicable),
-                    DIM,
-                ));
-            }
-            // Collection failures only when there are some (the tab counts them anyway):
-            // the line must fit 100 columns.
+            // The problems of the bundle itself come after, and they must show whole.
             let failures = m.sources.len();
+            let after = if failures > 0 {
+                3 + crate::report::plural(failures, "collection failure").len()
+            } else {
+                0
+            } + if m.warnings.is_empty() {
+                0
+            } else {
+                3 + crate::report::plural(m.warnings.len(), "warning").len() + 7
+            };
+            let so_far: usize = second
+                .iter()
+                .map(|sp| sp.content.chars().count())
+                .sum::<usize>()
+                + after;
+            // The counts, shortened until they fit: "check" goes first, then a zero of not
+            // evaluated, then the not applicable count (the list shows it folded anyway).
+            let fits = |t: &str| so_far + t.chars().count() <= area.width as usize;
+            let n = s.finding.to_string();
+            let word = crate::report::plural(s.finding, "check");
+            let ne = format!(", {} not evaluated", s.not_evaluated);
+            let na = if s.not_applicable > 0 {
+                format!(", {} not applicable", s.not_applicable)
+            } else {
+                String::new()
+            };
+            let ne_or_none = |t: &str| {
+                if s.not_evaluated == 0 {
+                    String::new()
+                } else {
+                    t.to_string()
+                }
+            };
+            let candidates = [
+                (format!("{word} with findings{ne}"), true),
+                (format!("{n} with findings{ne}"), true),
+                (format!("{n} with findings{}", ne_or_none(&ne)), true),
+                (format!("{n} with findings{ne}"), false),
+                (format!("{n} with findings{}", ne_or_none(&ne)), false),
+                (format!("{} not evaluated", s.not_evaluated), false),
+            ];
+            let (counts, na_shown) = candidates
+                .iter()
+                .find(|(t, with_na)| {
+                    fits(&format!("{t}{}", if *with_na { na.as_str() } else { "" }))
+                })
+                .cloned()
+                .unwrap_or_else(|| candidates[5].clone());
+            second.push(Span::raw(counts));
+            if na_shown && !na.is_empty() {
+                second.push(Span::styled(na, DIM));
+            }
+            // Collection failures only when there are some (the tab counts them anyway).
             if failures > 0 {
                 second.push(Span::styled(" │ ", DIM));
                 second.push(Span::styled(
@@ -215,7 +302,7 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
                 ));
             }
             if !m.warnings.is_empty() {
-                second.push(Span::styled("  │ ", DIM));
+                second.push(Span::styled(" │ ", DIM));
                 second.push(Span::styled(
                     format!(
                         "{}: see p",
@@ -1020,18 +1107,22 @@ fn collection(f: &mut Frame, app: &App, area: Rect) {
     };
     let rows = app.coll_rows();
     let mut lines: Vec<Line> = Vec::new();
+    let width = area.width as usize;
     for w in &m.warnings {
-        lines.push(Line::styled(
-            format!(" warning: {w}"),
-            Style::new().fg(Color::Yellow),
-        ));
+        for row in crate::prose::wrap(&format!("warning: {w}"), width.saturating_sub(1), 1, 3) {
+            lines.push(Line::styled(row, Style::new().fg(Color::Yellow)));
+        }
     }
     if rows.is_empty() {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            "  The collector got everything it recorded, and the bundle opened without problems.",
-            DIM,
-        ));
+        let none = if m.foreign {
+            "No collection failure is recorded in the bundle, and it opened without problems."
+        } else {
+            "The collector got everything it recorded, and the bundle opened without problems."
+        };
+        for row in crate::prose::wrap(none, width.saturating_sub(1), 2, 2) {
+            lines.push(Line::styled(row, DIM));
+        }
         f.render_widget(Paragraph::new(lines), area);
         return;
     }

@@ -149,6 +149,8 @@ pub struct Model {
     pub platform: String,
     pub cluster: String,
     pub created: String,
+    /// The bundle was written by another tool, not our collector.
+    pub foreign: bool,
     pub summary: Summary,
     pub warnings: Vec<String>,
     /// Findings (worst first), then not evaluated, then passed; by id within each.
@@ -260,6 +262,7 @@ impl Model {
             source: escape(&b.source).into_owned(),
             format: b.format.clone(),
             platform: escape(&b.kind()).into_owned(),
+            foreign: !b.layout.is_empty() && b.layout != "kubetriage",
             cluster: cluster.join(", "),
             created: b
                 .created
