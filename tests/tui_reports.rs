@@ -223,6 +223,8 @@ fn markdown_renders_as_markdown() {
         .output()
         .unwrap();
     let md = String::from_utf8(out.stdout).unwrap();
+    // The platform row names the platform once.
+    assert!(md.contains("\n| platform | kubeadm |\n"), "{md}");
     // The remediation the three findings share is printed once, after them.
     assert_eq!(
         md.matches("Give the kubelet the host's real resolver list")

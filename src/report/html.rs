@@ -225,7 +225,9 @@ pub fn write(
         "bundle",
         format!("{} ({})", esc(&b.source), html(&b.format)),
     );
-    row("platform", esc(&b.kind()));
+    if !b.layout.is_empty() && b.layout != "kubetriage" {
+        row("written by", format!("{} bundle", esc(&b.layout)));
+    }
     if let Some(n) = &b.cluster.name {
         row("cluster", esc(n));
     }

@@ -16,7 +16,14 @@ pub fn write_with(report: &Report, opts: &Options, out: &mut dyn Write) -> io::R
     writeln!(out, "# kubetriage report: {}\n", inline(&b.source))?;
     writeln!(out, "| | |\n|---|---|")?;
     writeln!(out, "| bundle | {} ({}) |", cell(&b.source), b.format)?;
-    writeln!(out, "| platform | {} |", cell(&b.kind()))?;
+    writeln!(out, "| platform | {} |", cell(&b.platform))?;
+    if !b.layout.is_empty() && b.layout != "kubetriage" {
+        writeln!(
+            out,
+            "| written by | {} |",
+            cell(&format!("{} bundle", b.layout))
+        )?;
+    }
     if let Some(n) = &b.cluster.name {
         writeln!(out, "| cluster | {} |", cell(n))?;
     }
