@@ -283,3 +283,16 @@ fn words_agree_with_their_numbers() {
     assert!(s.contains("evidence:\n") || s.contains("evidence (2 occurrences)"));
     assert!(!s.contains("1 occurrences") && !s.contains("1 sources"));
 }
+
+#[test]
+fn passed_checks_keep_their_columns_when_a_title_wraps() {
+    let out = kubetriage()
+        .arg(testdata().join("foreign/sbctl-tests-support-bundle.tar.gz"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("\n  k8s/container-config-error  Containers cannot be created from their\n                              configuration\n"),
+        "{text}"
+    );
+}

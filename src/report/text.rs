@@ -140,13 +140,15 @@ pub fn write_with(report: &Report, opts: &Options, out: &mut dyn Write) -> io::R
     if !passed.is_empty() {
         writeln!(out, "\nPassed ({}):", passed.len())?;
         let id_w = passed.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        // The title wrapped in its own column: wrapping the whole row would close up the
+        // gap after the id.
+        let room = width.saturating_sub(4 + id_w).max(20);
         for c in passed {
-            para(
-                out,
-                &format!("  {:<id_w$}  {}", c.id, escape(&c.title)),
-                width,
-                4 + id_w,
-            )?;
+            let rows = crate::prose::wrap(&escape(&c.title), room, 0, 0);
+            for (i, row) in rows.iter().enumerate() {
+                let id = if i == 0 { c.id.as_str() } else { "" };
+                writeln!(out, "  {id:<id_w$}  {row}")?;
+            }
         }
     }
     // Apart from the checks that lacked their data: these were written for another platform.
