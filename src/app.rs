@@ -193,8 +193,14 @@ fn check_spec(
 
 fn explain(c: &crate::spec::Check, out: &mut dyn Write) -> io::Result<()> {
     let s = &c.spec;
-    writeln!(out, "{}  ({})\n{}\n", s.id, s.severity, s.title)?;
-    writeln!(out, "{}", s.explanation.trim_end())?;
+    writeln!(out, "{}  ({})", s.id, s.severity)?;
+    for row in crate::prose::wrap(&s.title, 80, 0, 0) {
+        writeln!(out, "{row}")?;
+    }
+    writeln!(out)?;
+    for (row, _) in crate::prose::layout(s.explanation.trim_end(), 80, 0) {
+        writeln!(out, "{}", row.trim_end())?;
+    }
     if !s.reads.is_empty() {
         writeln!(out, "\nReads:")?;
         for r in &s.reads {
@@ -219,7 +225,11 @@ fn explain(c: &crate::spec::Check, out: &mut dyn Write) -> io::Result<()> {
             if !s.remediation.variants.is_empty() {
                 writeln!(out, "[{variant}]")?;
             }
-            writeln!(out, "{}", t.trim_end())?;
+            // Prose re-flows at 80 columns; commands stay whole on their rows.
+            // `{{` is how a template writes a literal brace.
+            for (row, _) in crate::prose::layout(&t.trim_end().replace("{{", "{"), 80, 0) {
+                writeln!(out, "{}", row.trim_end())?;
+            }
         }
     }
     if !s.not_evaluated.is_empty() {

@@ -241,3 +241,30 @@ fn the_report_names_the_platform_and_where_it_was_read() {
         "manifest.json"
     );
 }
+
+#[test]
+fn explain_reads_at_80_columns() {
+    // Prose re-flows at 80 columns; only what must stay whole may be wider: a command (its
+    // own indented row), an address, a log pattern.
+    let out = kubetriage().arg("checks").output().unwrap();
+    let list = String::from_utf8(out.stdout).unwrap();
+    let ids: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.contains('/'))
+        .collect();
+    assert!(ids.len() >= 44, "{list}");
+    for id in ids {
+        let out = kubetriage().args(["explain", id]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut patterns = false;
+        for l in text.lines() {
+            if l.is_empty() || !l.starts_with(' ') {
+                patterns = l.starts_with("Looks for lines matching");
+            }
+            let w = unicode_width::UnicodeWidthStr::width(l);
+            let whole = patterns || l.contains("https://") || l.starts_with("        ");
+            assert!(w <= 80 || whole, "{id}: {w} columns: {l}");
+        }
+    }
+}
