@@ -181,7 +181,16 @@ const VERSIONS: &[(&str, &str)] = &[
     ("-eks-", "eks"),
 ];
 
-const PROVIDERS: &[(&str, &str)] = &[("gce://", "gke"), ("aws://", "eks"), ("azure://", "aks")];
+const PROVIDERS: &[(&str, &str)] = &[
+    ("gce://", "gke"),
+    ("aws://", "eks"),
+    ("azure://", "aks"),
+    ("kind://", "kind"),
+];
+
+/// Distributions that build their clusters with kubeadm (`kubeadm init` and `join` under
+/// their own installer), so the kubeadm checks apply to them.
+const KUBEADM_BUILT: &[&str] = &["kurl", "minikube", "kind"];
 
 /// The platform the cluster's own data names: node labels, provider IDs and version suffixes
 /// first (they name it outright), then a distribution's namespaces, an importer's hint (a
@@ -382,6 +391,11 @@ pub fn gate(wanted: &[String], found: &Inferred) -> Result<(), Gate> {
     if wanted.is_empty() || wanted.iter().any(|w| w == found.platform.name()) {
         return Ok(());
     }
+    // kURL, minikube and kind set their clusters up with kubeadm: what the kubeadm
+    // troubleshooting page says holds for them.
+    if wanted.iter().any(|w| w == "kubeadm") && KUBEADM_BUILT.contains(&found.platform.name()) {
+        return Ok(());
+    }
     let list = wanted
         .iter()
         .map(|w| match w.as_str() {
@@ -446,5 +460,26 @@ mod tests {
             gate(&gke, &found(Platform::Other("k3s".into()))),
             Err(Gate::OtherPlatform(r)) if r.contains("k3s")
         ));
+    }
+
+    #[test]
+    fn kubeadm_checks_apply_to_distributions_built_with_kubeadm() {
+        let kubeadm = vec!["kubeadm".to_string()];
+        for d in ["kurl", "minikube", "kind"] {
+            assert_eq!(
+                gate(&kubeadm, &found(Platform::Other(d.into()))),
+                Ok(()),
+                "{d}"
+            );
+        }
+        for d in ["k3s", "aks", "charmed-kubernetes"] {
+            assert!(matches!(
+                gate(&kubeadm, &found(Platform::Other(d.into()))),
+                Err(Gate::OtherPlatform(_))
+            ));
+        }
+        // GKE checks stay GKE's.
+        let gke = vec!["gke".to_string()];
+        assert!(gate(&gke, &found(Platform::Other("kurl".into()))).is_err());
     }
 }

@@ -490,3 +490,25 @@ fn a_sosreport_with_an_archive_at_its_top_is_still_a_sosreport() {
         "finding"
     );
 }
+
+#[test]
+fn a_kurl_bundle_gets_the_kubeadm_checks_and_redacted_addresses_are_not_compared() {
+    // kURL builds its clusters with kubeadm. Its troubleshoot bundle hides every node address
+    // as ***HIDDEN***: three nodes with the same hidden text do not share an address.
+    let (_, r) = run_json(
+        &testdata().join("foreign/sbctl-tests-support-bundle.tar.gz"),
+        &[],
+    );
+    assert_eq!(r["bundle"]["platform"], "kurl");
+    let c = check(&r, "kubeadm/node-ip-unroutable");
+    assert_eq!(c["status"], "not-evaluated", "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("redacted"), "{c}");
+    assert_eq!(
+        check(&r, "kubeadm/pods-crashloop-after-init")["status"],
+        "pass"
+    );
+    assert_eq!(
+        check(&r, "gke/wi-binding-missing")["status"],
+        "not-applicable"
+    );
+}

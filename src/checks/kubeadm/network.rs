@@ -11,8 +11,15 @@ use crate::facts::Unavailable;
 pub(super) fn addresses(node: &Node) -> Vec<(String, String)> {
     node.addresses
         .iter()
+        .filter(|(t, a)| !redacted(t, a))
         .map(|(t, a)| (t.to_string(), a.to_string()))
         .collect()
+}
+
+/// An `…IP` address that is no address: a bundle tool redacted it (troubleshoot writes
+/// `***HIDDEN***`). Two redacted addresses are not the same address.
+pub(super) fn redacted(kind: &str, addr: &str) -> bool {
+    kind.ends_with("IP") && addr.parse::<std::net::IpAddr>().is_err()
 }
 
 /// One address line of `ip addr show`: the address, its interface, whether its scope is global,

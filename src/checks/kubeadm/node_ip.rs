@@ -6,7 +6,7 @@
 //! the node's other address that looks routable, for /etc/hosts and `--node-ip`.
 
 use super::OsRelease;
-use super::network::{Inet, addresses, node_inets};
+use super::network::{self, Inet, addresses, node_inets};
 use crate::checks::{Ctx, Draft, Outcome, phrase};
 use crate::cluster;
 use crate::facts::{Item, JsonDoc, TextFile, Unavailable};
@@ -225,6 +225,7 @@ struct NodeView<'d> {
 pub fn node_ip_unroutable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     let nodes_doc = ctx.list("kubectl/nodes.json");
     let mut views: Vec<NodeView> = Vec::new();
+    let mut hidden = 0usize;
     if let Ok(doc) = &nodes_doc {
         for node in cluster::nodes(doc) {
             let name = node.meta.name;
@@ -232,6 +233,11 @@ pub fn node_ip_unroutable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
                 continue;
             }
             let addrs = addresses(&node);
+            hidden += node
+                .addresses
+                .iter()
+                .filter(|(t, a)| network::redacted(t, a))
+                .count();
             views.push(NodeView {
                 name: name.to_string(),
                 hostname_i: None,
@@ -291,6 +297,17 @@ pub fn node_ip_unroutable(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             (Ok(_), _) => Draft::missing("no-node-no-address"),
         }
         .not_evaluated();
+    }
+
+    // Addresses hidden by the tool that wrote the bundle: nothing to judge them by.
+    if hidden > 0
+        && views
+            .iter()
+            .all(|v| v.internal.is_empty() && v.hostname_i.is_none())
+    {
+        return Draft::missing("redacted")
+            .var("count", hidden.to_string())
+            .not_evaluated();
     }
 
     // Nodes registered with the same InternalIP: every VM behind one NAT looks like this.
