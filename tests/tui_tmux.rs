@@ -234,8 +234,12 @@ fn kubeadm_bundle_search_viewer_keys_pod_view_and_pager() {
     });
     assert!(s.contains("coredns.log:"), "{s}");
     t.keys(&["Enter"]);
+    // The hit's line is wider than the pane: it opens wrapped, the proof in view.
     t.wait_for("the viewer at the hit", |s| {
-        s.lines().any(|l| l.starts_with('>') && l.contains("HINFO"))
+        s.lines()
+            .any(|l| l.starts_with('>') && l.contains("[FATAL] plugin/loop"))
+            && s.contains("Query: \"HINFO")
+            && s.contains("w: unwrap")
     });
     // :N goes to a line; y copies path:line through the terminal.
     t.keys(&[":", "2", "Enter"]);

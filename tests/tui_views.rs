@@ -1138,3 +1138,25 @@ fn the_header_of_a_foreign_bundle_fits_80_columns_whole() {
     let t = screen(&mut app, 80, 14);
     insta::assert_snapshot!("collection_foreign_80", t.backend());
 }
+
+#[test]
+fn an_evidence_line_wider_than_the_pane_opens_wrapped() {
+    // The kubelet's misconfiguration is 150 columns into its journal line: opened at 80
+    // columns, the line wraps so the proof is on screen; w gives one row a line again.
+    let mut app = app_for(&testdata_bundle("kubeadm-cgroup-driver-mismatch"));
+    press(&mut app, "<enter><tab><enter>");
+    assert_eq!(viewer(&app).rel, "nodes/cp-1/journal/kubelet.log");
+    let t = screen(&mut app, 80, 24);
+    insta::assert_snapshot!("viewer_evidence_wrapped_80", t.backend());
+    let s = text(&t);
+    assert!(s.contains("misconfiguration: kubele"), "{s}");
+    assert!(s.contains("· wrap"), "{s}");
+    press(&mut app, "w");
+    let s = text(&screen(&mut app, 80, 24));
+    assert!(!s.contains("misconfiguration"), "{s}");
+    // A file opened from the bundle browser, not at evidence, keeps one row a line.
+    let mut app = app_for(&testdata_bundle("kubeadm-cgroup-driver-mismatch"));
+    app.open_file("nodes/cp-1/journal/kubelet.log", vec![], 1);
+    let s = text(&screen(&mut app, 80, 24));
+    assert!(!s.contains("· wrap"), "{s}");
+}

@@ -185,8 +185,15 @@ pub struct Viewer {
     pub reveal: bool,
     /// `&`: only the lines that match the search are shown.
     pub only_matches: bool,
+    /// Opened at an evidence line: wrap at the first layout if that line is wider than the
+    /// pane, so the part that proves the finding shows without scrolling sideways (as `less`
+    /// shows long lines).
+    wrap_evidence: bool,
     buf: Vec<u8>,
 }
+
+/// The longest evidence line the viewer wraps by itself when it opens at it.
+const WRAP_EVIDENCE_MAX: usize = 4096;
 
 impl Viewer {
     /// Opens `disk` (the file `rel` of the bundle) at `start` (1-based), with `evidence` ranges
@@ -232,9 +239,11 @@ impl Viewer {
             evidence_index: None,
             reveal: false,
             only_matches: false,
+            wrap_evidence: false,
             buf: vec![0; CHUNK],
         };
         v.evidence_index = v.evidence.iter().position(|e| e.0 == start);
+        v.wrap_evidence = v.evidence_index.is_some();
         if v.file.is_none() {
             v.index.complete = true;
         }
@@ -615,6 +624,16 @@ impl Viewer {
         if self.reveal && self.pending.is_none() {
             self.reveal = false;
             self.reveal_match(width);
+        }
+        if std::mem::take(&mut self.wrap_evidence)
+            && width > 0
+            && let Some(l) = self.window.iter().find(|l| l.number == self.cursor)
+            // A line of a one-line list is no line to wrap.
+            && l.text.len() <= WRAP_EVIDENCE_MAX
+            && width_of(&l.text) > width
+        {
+            self.wrap = true;
+            self.note = Some("w: unwrap".to_string());
         }
         if self.wrap && width > 0 {
             loop {
