@@ -297,6 +297,36 @@ fn troubleshoot_verdicts_are_kept_as_that_tools() {
 }
 
 #[test]
+fn troubleshoot_verdicts_are_in_every_report_format() {
+    let bundle = testdata().join("foreign-troubleshoot-coredns-loop");
+    let run = |format: &str| {
+        let out = kubetriage()
+            .args(["--format", format])
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let html = run("html");
+    let at = html
+        .find("<h2 id=\"tool-verdicts\">troubleshoot's own verdicts</h2>")
+        .unwrap_or_else(|| panic!("no verdict section in the HTML report"));
+    assert!(at > html.find("<h2 id=\"findings\">").unwrap());
+    assert!(html[at..].contains(
+        "<td>warn</td><td>Node Count</td><td>This application requires at least 3 nodes</td><td class=\"mono\">analysis.json:3</td>"
+    ));
+    assert!(run("text").contains("troubleshoot's own verdicts (1, not kubetriage's):"));
+    assert!(run("markdown").contains("## troubleshoot's own verdicts (not kubetriage's)"));
+    // A bundle without verdicts has no such section.
+    let plain = kubetriage()
+        .args(["--format", "html"])
+        .arg(testdata().join("kubeadm-coredns-loop"))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("tool-verdicts"));
+}
+
+#[test]
 fn the_same_scenario_reaches_the_same_verdicts_in_every_layout() {
     let verdicts = |p: &Path| -> BTreeMap<String, (String, usize)> {
         let (_, r) = run_json(p, &[]);
