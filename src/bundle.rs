@@ -385,7 +385,7 @@ impl Bundle {
             } else {
                 Err(unreadable(
                     path,
-                    "not a bundle: neither a folder, a tar archive (.tar.gz, .tar.xz, .tar.bz2, .tar.zst, .tar) nor a kubectl cluster-info dump (a file starting with { that holds a NodeList)",
+                    "not a bundle: neither a folder, a tar archive (.tar.gz, .tar.xz, .tar.bz2, .tar.zst, .tar) nor a kubectl cluster-info dump (a file starting with { that holds a NodeList, or a YAML list of nodes written by -o yaml)",
                 ))
             }
         }

@@ -364,6 +364,40 @@ fn the_same_scenario_reaches_the_same_verdicts_in_every_layout() {
         ours.keys().collect::<Vec<_>>()
     );
     assert_eq!(dump["kubeadm/coredns-loop"].1, 2);
+    // The same dump written with `-o yaml`, to a file or a folder, says the same; so does the
+    // JSON dump folder.
+    for other in [
+        "foreign-dump-yaml-coredns-loop.yaml",
+        "foreign-dump-yaml-folder-coredns-loop",
+        "foreign-dump-folder-coredns-loop",
+    ] {
+        assert_eq!(verdicts(&testdata().join(other)), dump, "{other}");
+    }
+}
+
+#[test]
+fn a_yaml_dump_is_read_whatever_its_name_and_its_items_are_named_at_their_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Saved under a name that says nothing, with kubectl 1.18's last line.
+    let mut text =
+        std::fs::read_to_string(testdata().join("foreign-dump-yaml-coredns-loop.yaml")).unwrap();
+    text.push_str("Cluster info dumped to standard output\n");
+    let file = tmp.path().join("cluster-info.dump");
+    std::fs::write(&file, &text).unwrap();
+    let (_, report) = run_json(&file, &[]);
+    assert_eq!(report["bundle"]["layout"], "cluster-info-dump");
+    assert_eq!(report["bundle"]["platform"], "kubeadm");
+    assert_eq!(report["bundle"]["problems"], Value::Array(vec![]));
+    let c = check(&report, "kubeadm/pods-crashloop-after-init");
+    let refs = evidence_refs(&c["findings"][0]);
+    assert_eq!(refs, vec!["cluster-info.dump:111".to_string()]);
+    // The line named starts the pod's item in the YAML as sent.
+    let line = text.lines().nth(110).unwrap();
+    assert_eq!(line, "- metadata:");
+    assert_eq!(
+        text.lines().nth(115).unwrap(),
+        "    name: coredns-5d78c9869d-8xk2p"
+    );
 }
 
 #[test]
