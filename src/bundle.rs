@@ -601,6 +601,11 @@ impl Bundle {
                 }
             }
         }
+        problems.extend(
+            std::mem::take(&mut view.problems)
+                .into_iter()
+                .map(|(file, problem)| Problem { file, problem }),
+        );
         let mut sent = Vec::new();
         let mut roots = Vec::new();
         for (i, r) in raws.iter().enumerate() {
@@ -667,6 +672,10 @@ impl Bundle {
     pub fn disk_path(&self, rel: &str) -> PathBuf {
         if let Some(e) = self.view.entry(rel) {
             return e.disk.clone();
+        }
+        // A compressed file an importer read: its text, not its compressed bytes.
+        if let Some(p) = self.view.inflated(rel) {
+            return p.to_path_buf();
         }
         let (rest, root) = self
             .roots

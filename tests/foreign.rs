@@ -554,3 +554,95 @@ fn a_sosreport_with_an_archive_at_its_top_is_still_a_sosreport() {
         "finding"
     );
 }
+
+#[test]
+fn a_sosreports_compressed_output_and_rotated_logs_are_read_inflated() {
+    use kubetriage::bundle::{Bundle, Limits};
+    use kubetriage::facts::Facts;
+    use std::io::Write;
+    let gz = |text: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let xz = |text: &str| {
+        let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("sosreport-worker-3-2026-11-20-abcdefg");
+    let w = |rel: &str, bytes: &[u8]| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    };
+    w("sos_commands/host/hostname", b"worker-3\n");
+    // A unit's journal compressed (as hotsos's real sosreport has them), and one cut short.
+    w(
+        "sos_commands/kubernetes/journalctl_--no-pager_--unit_kube-proxy.xz",
+        &xz(
+            "-- Logs begin at Fri 2026-11-20 09:00:00 UTC. --\nNov 20 09:00:01 worker-3 kube-proxy[7]: I1120 09:00:01.1 server.go:1] starting\nNov 20 09:00:02 worker-3 kube-proxy[7]: E1120 09:00:02.2 proxier.go:2] failed\n",
+        ),
+    );
+    w(
+        "sos_commands/containerd/journalctl_--no-pager_--unit_containerd.gz",
+        &gz("Nov 20 09:00:00 worker-3 containerd[5]: level=info msg=x\n")[..12],
+    );
+    // No kubelet journal and no all-units journal: the kubelet's lines of syslog and its
+    // rotations, oldest first.
+    w(
+        "var/log/syslog.2.gz",
+        &gz("Nov 18 10:00:00 worker-3 kubelet[1]: E1118 oldest\n"),
+    );
+    w(
+        "var/log/syslog.1",
+        b"Nov 19 10:00:00 worker-3 systemd[1]: x\nNov 19 10:00:01 worker-3 kubelet[1]: E1119 older\n",
+    );
+    w(
+        "var/log/syslog",
+        b"Nov 20 10:00:00 worker-3 kubelet[1]: E1120 newest\n",
+    );
+    let b = Bundle::open(&root, &Limits::default()).unwrap();
+    let facts = Facts::new(&b);
+    let proxy = facts.text("nodes/worker-3/journal/kube-proxy.log").unwrap();
+    let e = proxy.evidence(3, 3);
+    assert_eq!(
+        (e.file.as_str(), e.line),
+        (
+            "sos_commands/kubernetes/journalctl_--no-pager_--unit_kube-proxy.xz",
+            3
+        )
+    );
+    assert!(e.excerpt.contains("failed"), "{e:?}");
+    // Shown as its text, not its compressed bytes (the UI's viewer opens this path).
+    let shown = std::fs::read_to_string(
+        b.disk_path("sos_commands/kubernetes/journalctl_--no-pager_--unit_kube-proxy.xz"),
+    )
+    .unwrap();
+    assert!(shown.starts_with("-- Logs begin"));
+    let kubelet = facts.text("nodes/worker-3/journal/kubelet.log").unwrap();
+    assert_eq!(kubelet.line_count(), 3);
+    let at = |n| {
+        let e = kubelet.evidence(n, n);
+        (e.file, e.line)
+    };
+    assert_eq!(at(1), ("var/log/syslog.2.gz".to_string(), 1));
+    assert_eq!(at(2), ("var/log/syslog.1".to_string(), 2));
+    assert_eq!(at(3), ("var/log/syslog".to_string(), 1));
+    // The broken one is named, in one line, and nothing else is lost.
+    let problems: Vec<String> = b
+        .problems
+        .iter()
+        .map(|p| format!("{}: {}", p.file, p.problem))
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with(
+            "sos_commands/containerd/journalctl_--no-pager_--unit_containerd.gz: not a readable gzip file"
+        ),
+        "{problems:?}"
+    );
+    assert!(facts.text("nodes/worker-3/journal/containerd.log").is_err());
+    assert!(!problems[0].contains('\n'));
+}
