@@ -385,7 +385,7 @@ impl Bundle {
             } else {
                 Err(unreadable(
                     path,
-                    "not a bundle: neither a folder, a tar archive (.tar.gz, .tar.xz, .tar.bz2, .tar.zst, .tar) nor a kubectl cluster-info dump (a file starting with { that holds a NodeList)",
+                    "not a bundle: neither a folder, a tar archive (.tar.gz, .tar.xz, .tar.bz2, .tar.zst, .tar) nor a kubectl cluster-info dump (a file starting with { that holds a NodeList, or a YAML list of nodes written by -o yaml)",
                 ))
             }
         }
@@ -601,6 +601,11 @@ impl Bundle {
                 }
             }
         }
+        problems.extend(
+            std::mem::take(&mut view.problems)
+                .into_iter()
+                .map(|(file, problem)| Problem { file, problem }),
+        );
         let mut sent = Vec::new();
         let mut roots = Vec::new();
         for (i, r) in raws.iter().enumerate() {
@@ -667,6 +672,10 @@ impl Bundle {
     pub fn disk_path(&self, rel: &str) -> PathBuf {
         if let Some(e) = self.view.entry(rel) {
             return e.disk.clone();
+        }
+        // A compressed file an importer read: its text, not its compressed bytes.
+        if let Some(p) = self.view.inflated(rel) {
+            return p.to_path_buf();
         }
         let (rest, root) = self
             .roots

@@ -297,6 +297,36 @@ fn troubleshoot_verdicts_are_kept_as_that_tools() {
 }
 
 #[test]
+fn troubleshoot_verdicts_are_in_every_report_format() {
+    let bundle = testdata().join("foreign-troubleshoot-coredns-loop");
+    let run = |format: &str| {
+        let out = kubetriage()
+            .args(["--format", format])
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let html = run("html");
+    let at = html
+        .find("<h2 id=\"tool-verdicts\">troubleshoot's own verdicts</h2>")
+        .unwrap_or_else(|| panic!("no verdict section in the HTML report"));
+    assert!(at > html.find("<h2 id=\"findings\">").unwrap());
+    assert!(html[at..].contains(
+        "<td>warn</td><td>Node Count</td><td>This application requires at least 3 nodes</td><td class=\"mono\">analysis.json:3</td>"
+    ));
+    assert!(run("text").contains("troubleshoot's own verdicts (1, not kubetriage's):"));
+    assert!(run("markdown").contains("## troubleshoot's own verdicts (not kubetriage's)"));
+    // A bundle without verdicts has no such section.
+    let plain = kubetriage()
+        .args(["--format", "html"])
+        .arg(testdata().join("kubeadm-coredns-loop"))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("tool-verdicts"));
+}
+
+#[test]
 fn the_same_scenario_reaches_the_same_verdicts_in_every_layout() {
     let verdicts = |p: &Path| -> BTreeMap<String, (String, usize)> {
         let (_, r) = run_json(p, &[]);
@@ -334,6 +364,40 @@ fn the_same_scenario_reaches_the_same_verdicts_in_every_layout() {
         ours.keys().collect::<Vec<_>>()
     );
     assert_eq!(dump["kubeadm/coredns-loop"].1, 2);
+    // The same dump written with `-o yaml`, to a file or a folder, says the same; so does the
+    // JSON dump folder.
+    for other in [
+        "foreign-dump-yaml-coredns-loop.yaml",
+        "foreign-dump-yaml-folder-coredns-loop",
+        "foreign-dump-folder-coredns-loop",
+    ] {
+        assert_eq!(verdicts(&testdata().join(other)), dump, "{other}");
+    }
+}
+
+#[test]
+fn a_yaml_dump_is_read_whatever_its_name_and_its_items_are_named_at_their_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Saved under a name that says nothing, with kubectl 1.18's last line.
+    let mut text =
+        std::fs::read_to_string(testdata().join("foreign-dump-yaml-coredns-loop.yaml")).unwrap();
+    text.push_str("Cluster info dumped to standard output\n");
+    let file = tmp.path().join("cluster-info.dump");
+    std::fs::write(&file, &text).unwrap();
+    let (_, report) = run_json(&file, &[]);
+    assert_eq!(report["bundle"]["layout"], "cluster-info-dump");
+    assert_eq!(report["bundle"]["platform"], "kubeadm");
+    assert_eq!(report["bundle"]["problems"], Value::Array(vec![]));
+    let c = check(&report, "kubeadm/pods-crashloop-after-init");
+    let refs = evidence_refs(&c["findings"][0]);
+    assert_eq!(refs, vec!["cluster-info.dump:111".to_string()]);
+    // The line named starts the pod's item in the YAML as sent.
+    let line = text.lines().nth(110).unwrap();
+    assert_eq!(line, "- metadata:");
+    assert_eq!(
+        text.lines().nth(115).unwrap(),
+        "    name: coredns-5d78c9869d-8xk2p"
+    );
 }
 
 #[test]
@@ -511,4 +575,96 @@ fn a_kurl_bundle_gets_the_kubeadm_checks_and_redacted_addresses_are_not_compared
         check(&r, "gke/wi-binding-missing")["status"],
         "not-applicable"
     );
+}
+
+#[test]
+fn a_sosreports_compressed_output_and_rotated_logs_are_read_inflated() {
+    use kubetriage::bundle::{Bundle, Limits};
+    use kubetriage::facts::Facts;
+    use std::io::Write;
+    let gz = |text: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let xz = |text: &str| {
+        let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("sosreport-worker-3-2026-11-20-abcdefg");
+    let w = |rel: &str, bytes: &[u8]| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    };
+    w("sos_commands/host/hostname", b"worker-3\n");
+    // A unit's journal compressed (as hotsos's real sosreport has them), and one cut short.
+    w(
+        "sos_commands/kubernetes/journalctl_--no-pager_--unit_kube-proxy.xz",
+        &xz(
+            "-- Logs begin at Fri 2026-11-20 09:00:00 UTC. --\nNov 20 09:00:01 worker-3 kube-proxy[7]: I1120 09:00:01.1 server.go:1] starting\nNov 20 09:00:02 worker-3 kube-proxy[7]: E1120 09:00:02.2 proxier.go:2] failed\n",
+        ),
+    );
+    w(
+        "sos_commands/containerd/journalctl_--no-pager_--unit_containerd.gz",
+        &gz("Nov 20 09:00:00 worker-3 containerd[5]: level=info msg=x\n")[..12],
+    );
+    // No kubelet journal and no all-units journal: the kubelet's lines of syslog and its
+    // rotations, oldest first.
+    w(
+        "var/log/syslog.2.gz",
+        &gz("Nov 18 10:00:00 worker-3 kubelet[1]: E1118 oldest\n"),
+    );
+    w(
+        "var/log/syslog.1",
+        b"Nov 19 10:00:00 worker-3 systemd[1]: x\nNov 19 10:00:01 worker-3 kubelet[1]: E1119 older\n",
+    );
+    w(
+        "var/log/syslog",
+        b"Nov 20 10:00:00 worker-3 kubelet[1]: E1120 newest\n",
+    );
+    let b = Bundle::open(&root, &Limits::default()).unwrap();
+    let facts = Facts::new(&b);
+    let proxy = facts.text("nodes/worker-3/journal/kube-proxy.log").unwrap();
+    let e = proxy.evidence(3, 3);
+    assert_eq!(
+        (e.file.as_str(), e.line),
+        (
+            "sos_commands/kubernetes/journalctl_--no-pager_--unit_kube-proxy.xz",
+            3
+        )
+    );
+    assert!(e.excerpt.contains("failed"), "{e:?}");
+    // Shown as its text, not its compressed bytes (the UI's viewer opens this path).
+    let shown = std::fs::read_to_string(
+        b.disk_path("sos_commands/kubernetes/journalctl_--no-pager_--unit_kube-proxy.xz"),
+    )
+    .unwrap();
+    assert!(shown.starts_with("-- Logs begin"));
+    let kubelet = facts.text("nodes/worker-3/journal/kubelet.log").unwrap();
+    assert_eq!(kubelet.line_count(), 3);
+    let at = |n| {
+        let e = kubelet.evidence(n, n);
+        (e.file, e.line)
+    };
+    assert_eq!(at(1), ("var/log/syslog.2.gz".to_string(), 1));
+    assert_eq!(at(2), ("var/log/syslog.1".to_string(), 2));
+    assert_eq!(at(3), ("var/log/syslog".to_string(), 1));
+    // The broken one is named, in one line, and nothing else is lost.
+    let problems: Vec<String> = b
+        .problems
+        .iter()
+        .map(|p| format!("{}: {}", p.file, p.problem))
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with(
+            "sos_commands/containerd/journalctl_--no-pager_--unit_containerd.gz: not a readable gzip file"
+        ),
+        "{problems:?}"
+    );
+    assert!(facts.text("nodes/worker-3/journal/containerd.log").is_err());
+    assert!(!problems[0].contains('\n'));
 }

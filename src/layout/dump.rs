@@ -1,9 +1,11 @@
 //! `kubectl cluster-info dump`: the `--output-directory` folder (`nodes.json`,
 //! `<ns>/<kind>.json`, `<ns>/<pod>/logs.txt`) and the standard-output form saved to a file of
 //! any name (a stream of pretty-printed JSON lists and `==== START logs for container … ====`
-//! sections). Lists of every namespace are merged into one list per kind; each container's
-//! log section becomes `kubectl/logs/<ns>/<pod>/<c>.log`, its lines pointing into the file it
-//! was cut from. A dump has no ServiceAccounts, ConfigMaps, NetworkPolicies, RBAC, version,
+//! sections), each also as `-o yaml` writes it (`nodes.yaml`, `<ns>/<kind>.yaml`; on standard
+//! output, YAML lists separated by `---` lines between the log sections). Lists of every
+//! namespace are merged into one list per kind; each container's log section becomes
+//! `kubectl/logs/<ns>/<pod>/<c>.log`, its lines pointing into the file it was cut from (a YAML
+//! list's items, rewritten as JSON, point at the item's first line). A dump has no ServiceAccounts, ConfigMaps, NetworkPolicies, RBAC, version,
 //! previous logs or node files: those are recorded as absent with that reason.
 
 use super::lists::ListBuilder;
@@ -37,20 +39,25 @@ const PER_NAMESPACE: &[(&str, Option<Ours>)] = &[
     ("pods", Some(("pods.json", "PodList", "v1"))),
 ];
 
-/// The folder holding `nodes.json` beside namespace folders with `pods.json`.
-fn folder_base(input: &Input) -> Option<String> {
+/// The folder holding `nodes.json` beside namespace folders with `pods.json` (or the same in
+/// YAML, as `-o yaml` writes them), and the extension of its lists.
+fn folder_base(input: &Input) -> Option<(String, &'static str)> {
     input.files.iter().find_map(|f| {
-        let base = f.path.strip_suffix("nodes.json")?;
+        let (base, ext) = match f.path.strip_suffix("nodes.json") {
+            Some(b) => (b, "json"),
+            None => (f.path.strip_suffix("nodes.yaml")?, "yaml"),
+        };
         if !(base.is_empty() || base.ends_with('/')) {
             return None;
         }
+        let (pods, events) = (format!("pods.{ext}"), format!("events.{ext}"));
         let has_ns = input.files.iter().any(|g| {
             g.path
                 .strip_prefix(base)
                 .and_then(|r| r.split_once('/'))
-                .is_some_and(|(_, file)| file == "pods.json" || file == "events.json")
+                .is_some_and(|(_, file)| file == pods || file == events)
         });
-        has_ns.then(|| base.to_string())
+        has_ns.then(|| (base.to_string(), ext))
     })
 }
 
@@ -58,24 +65,43 @@ pub fn is_dump_folder(input: &Input) -> bool {
     folder_base(input).is_some()
 }
 
-/// Whether a file is a dump saved from standard output: it starts with `{` and shows a node
-/// list, or holds log section markers, whatever its name.
+/// Whether a file is a dump saved from standard output, whatever its name: it starts with `{`
+/// and shows a node list or log section markers (JSON), or starts with a YAML list
+/// (`apiVersion:` then `items:`) of nodes, or with log section markers (`-o yaml`).
 pub fn is_stdout_dump(input: &Input, rel: &str) -> bool {
+    stdout_form(input, rel).is_some()
+}
+
+/// The form of a dump saved from standard output: `Some(true)` for YAML, `Some(false)` for JSON.
+fn stdout_form(input: &Input, rel: &str) -> Option<bool> {
     let head = super::head(&input.disk(rel), 64 << 10);
     let text = String::from_utf8_lossy(&head);
-    let first = text.trim_start().chars().next();
-    first == Some('{')
-        && (text.contains("\"NodeList\"") || text.contains("\"NodeInfo\"") || text.contains(START))
+    let body = text.trim_start();
+    if body.starts_with('{') {
+        let nodes = text.contains("\"NodeList\"") || text.contains("\"NodeInfo\"");
+        return (nodes || text.contains(START)).then_some(false);
+    }
+    // The YAML printer writes keys in order: a list starts `apiVersion: v1`, then `items:`.
+    let mut lines = body
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| *l != "---" && !l.starts_with('#'));
+    let yaml_list = lines.next().is_some_and(|l| l.starts_with("apiVersion: "))
+        && lines.next().is_some_and(|l| l.starts_with("items:"));
+    let nodes = text.contains("\nkind: NodeList") || text.contains("\n    nodeInfo:");
+    (yaml_list && (nodes || text.contains(START))).then_some(true)
 }
 
 pub fn import(input: &Input, view: &mut View) -> std::io::Result<()> {
     let mut containers = Containers::new();
-    if let Some(base) = folder_base(input) {
-        import_folder(input, view, &base, &mut containers)?;
+    if let Some((base, ext)) = folder_base(input) {
+        import_folder(input, view, &base, ext, &mut containers)?;
     } else {
         for f in input.files {
-            if is_stdout_dump(input, &f.path) {
-                import_stdout(input, view, &f.path, &mut containers)?;
+            match stdout_form(input, &f.path) {
+                Some(false) => import_stdout(input, view, &f.path, &mut containers)?,
+                Some(true) => import_stdout_yaml(input, view, &f.path, &mut containers)?,
+                None => {}
             }
         }
     }
@@ -118,8 +144,12 @@ fn import_folder(
     input: &Input,
     view: &mut View,
     base: &str,
+    ext: &str,
     containers: &mut Containers,
 ) -> std::io::Result<()> {
+    if ext == "yaml" {
+        return import_yaml_folder(input, view, base, containers);
+    }
     view.alias("kubectl/nodes.json", input, &format!("{base}nodes.json"));
     // The internal form (an old kubectl) needs rewriting even for nodes.
     if let Some(text) = input.read_string(&format!("{base}nodes.json"))
@@ -169,6 +199,11 @@ fn import_folder(
             view.build(&format!("kubectl/{file}"), &bytes, segs)?;
         }
     }
+    folder_logs(input, view, base)
+}
+
+/// The pods' `logs.txt` files of a dump folder, cut into one log per container.
+fn folder_logs(input: &Input, view: &mut View, base: &str) -> std::io::Result<()> {
     for f in input.files {
         let Some(rest) = f.path.strip_prefix(base) else {
             continue;
@@ -180,6 +215,129 @@ fn import_folder(
         }
     }
     Ok(())
+}
+
+/// The namespaces of a dump folder: its sub-folders holding list files.
+fn folder_namespaces(input: &Input, base: &str) -> Vec<String> {
+    let mut ns: Vec<String> = input
+        .files
+        .iter()
+        .filter_map(|f| {
+            let (ns, file) = f.path.strip_prefix(base)?.split_once('/')?;
+            (!file.contains('/')).then(|| ns.to_string())
+        })
+        .collect();
+    ns.dedup();
+    ns
+}
+
+/// A dump folder written with `-o yaml`: `nodes.yaml` and `<ns>/<kind>.yaml`, each one list
+/// (every file but the first starts with `---`: kubectl's YAML printer counts objects across
+/// files).
+fn import_yaml_folder(
+    input: &Input,
+    view: &mut View,
+    base: &str,
+    containers: &mut Containers,
+) -> std::io::Result<()> {
+    let namespaces = folder_namespaces(input, base);
+    let mut files: Vec<(String, Vec<String>, &str, &str, &str)> = vec![(
+        "nodes.json".into(),
+        vec![format!("{base}nodes.yaml")],
+        "NodeList",
+        "v1",
+        "nodes",
+    )];
+    for (kind, ours) in PER_NAMESPACE {
+        let Some((file, list_kind, api)) = ours else {
+            continue;
+        };
+        let rels = namespaces
+            .iter()
+            .map(|ns| format!("{base}{ns}/{kind}.yaml"))
+            .collect();
+        files.push((file.to_string(), rels, list_kind, api, kind));
+    }
+    for (file, rels, list_kind, api, kind) in files {
+        let mut lb = ListBuilder::new(list_kind, api);
+        let mut any = false;
+        for rel in rels {
+            if input.file(&rel).is_none() {
+                continue;
+            }
+            any = true;
+            let text = input.read_string(&rel).unwrap_or_default();
+            let shown = input.shown(&rel);
+            for (doc, first_line) in yaml_documents(&text, 1) {
+                if let Ok(items) = add_yaml_list(&mut lb, &shown, doc, first_line)
+                    && kind == "pods"
+                {
+                    note_containers(&items, containers);
+                }
+            }
+        }
+        if any {
+            let (bytes, segs) = lb.finish();
+            view.build(&format!("kubectl/{file}"), &bytes, segs)?;
+        }
+    }
+    folder_logs(input, view, base)
+}
+
+/// Splits a YAML text (starting at line `first_line` of its file) at its `---` lines: each
+/// document's text and the line it starts on. Blank documents are left out.
+fn yaml_documents(text: &str, first_line: usize) -> Vec<(&str, usize)> {
+    let mut out = Vec::new();
+    let (mut start, mut start_line, mut line) = (0usize, first_line, first_line);
+    let mut pos = 0usize;
+    for l in text.split_inclusive('\n') {
+        if l.trim_end() == "---" {
+            if !text[start..pos].trim().is_empty() {
+                out.push((&text[start..pos], start_line));
+            }
+            start = pos + l.len();
+            start_line = line + 1;
+        }
+        pos += l.len();
+        line += 1;
+    }
+    if !text[start..].trim().is_empty() {
+        out.push((&text[start..], start_line));
+    }
+    out
+}
+
+/// The first line of each item of a YAML list as kubectl's printer writes it (`items:`, then
+/// one `- ` line at the left margin per item), counted from `first_line`.
+fn yaml_item_lines(doc: &str, first_line: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut in_items = false;
+    for (i, l) in doc.lines().enumerate() {
+        if l.starts_with("items:") {
+            in_items = true;
+        } else if in_items && (l.starts_with("- ") || l == "-") {
+            out.push(first_line + i);
+        } else if in_items && !l.is_empty() && !l.starts_with([' ', '-', '#']) {
+            in_items = false;
+        }
+    }
+    out
+}
+
+/// Adds one YAML document holding a list to `lb`; returns its items, or why it is no list.
+fn add_yaml_list(
+    lb: &mut ListBuilder,
+    shown: &str,
+    doc: &str,
+    first_line: usize,
+) -> Result<Vec<serde_json::Value>, String> {
+    let mut docs = crate::yaml::parse_documents(doc)
+        .map_err(|e| format!("{shown}:{first_line}: not a readable YAML list ({e})"))?;
+    if docs.len() != 1 {
+        return Err(format!("{shown}:{first_line}: not one YAML list"));
+    }
+    let whole = docs.remove(0);
+    lb.add_value(shown, whole, &yaml_item_lines(doc, first_line), first_line)
 }
 
 /// Cuts the log sections out of `text` (which starts at line `first_line` of `shown`).
@@ -263,6 +421,94 @@ fn write_log(
             exact: true,
         }],
     )
+}
+
+/// The standard-output form of `-o yaml`: YAML lists separated by `---` lines, with the log
+/// sections between them.
+fn import_stdout_yaml(
+    input: &Input,
+    view: &mut View,
+    rel: &str,
+    containers: &mut Containers,
+) -> std::io::Result<()> {
+    let bytes = input.read(rel)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let shown = input.shown(rel);
+    let mut lists: BTreeMap<&str, ListBuilder> = BTreeMap::new();
+    let mut order = 0usize;
+    // The YAML between two log sections, and the line it starts on.
+    let mut chunk = String::new();
+    let mut chunk_line = 1usize;
+    let mut flush = |chunk: &mut String,
+                     chunk_line: usize,
+                     lists: &mut BTreeMap<&str, ListBuilder>,
+                     containers: &mut Containers| {
+        for (doc, first_line) in yaml_documents(chunk, chunk_line) {
+            let kind = crate::yaml::parse_documents(doc).ok().and_then(|d| {
+                d.first()
+                    .and_then(|v| v["kind"].as_str().map(str::to_string))
+            });
+            let target = match kind.as_deref() {
+                Some("NodeList") => Some(("nodes.json", "NodeList", "v1", "nodes")),
+                Some(k) => PER_NAMESPACE.iter().find_map(|(name, ours)| {
+                    let (file, lk, api) = (*ours)?;
+                    (lk == k).then_some((file, lk, api, *name))
+                }),
+                None if order == 0 => Some(("nodes.json", "NodeList", "v1", "nodes")),
+                None => {
+                    let (name, ours) = PER_NAMESPACE[(order - 1) % PER_NAMESPACE.len()];
+                    ours.map(|(file, lk, api)| (file, lk, api, name))
+                }
+            };
+            order += 1;
+            if let Some((file, lk, api, name)) = target {
+                let lb = lists
+                    .entry(file)
+                    .or_insert_with(|| ListBuilder::new(lk, api));
+                if let Ok(items) = add_yaml_list(lb, &shown, doc, first_line)
+                    && name == "pods"
+                {
+                    note_containers(&items, containers);
+                }
+            }
+        }
+        chunk.clear();
+    };
+    let mut lines = text.split_inclusive('\n').enumerate().peekable();
+    while let Some((i, l)) = lines.next() {
+        let line = i + 1;
+        if let Some((c, ns, pod)) = marker(l, START) {
+            flush(&mut chunk, chunk_line, &mut lists, containers);
+            let endm = format!("{END}{c} of pod {ns}/{pod} ====");
+            let mut section_lines: Vec<&str> = vec![l];
+            for (_, x) in lines.by_ref() {
+                section_lines.push(x);
+                if x.trim_end_matches(['\n', '\r']).ends_with(&endm) {
+                    break;
+                }
+            }
+            let (body, _, _) = section(&section_lines, 0, &c, &ns, &pod);
+            write_log(view, &shown, &ns, &pod, &c, &body, line + 1)?;
+            chunk_line = line + section_lines.len();
+            continue;
+        }
+        // kubectl 1.18 and older ended with this line, which is no YAML.
+        if l.starts_with("Cluster info dumped to ") {
+            flush(&mut chunk, chunk_line, &mut lists, containers);
+            chunk_line = line + 1;
+            continue;
+        }
+        if chunk.is_empty() {
+            chunk_line = line;
+        }
+        chunk.push_str(l);
+    }
+    flush(&mut chunk, chunk_line, &mut lists, containers);
+    for (file, lb) in lists {
+        let (bytes, segs) = lb.finish();
+        view.build(&format!("kubectl/{file}"), &bytes, segs)?;
+    }
+    Ok(())
 }
 
 /// The standard-output form: JSON lists and log sections in one stream.
@@ -363,6 +609,24 @@ mod tests {
             Some(("coredns".into(), "kube-system".into(), "coredns-1".into()))
         );
         assert_eq!(marker("no marker", START), None);
+    }
+
+    #[test]
+    fn yaml_documents_and_their_items_keep_their_lines() {
+        let text = "apiVersion: v1\nitems:\n- metadata:\n    name: a\n- metadata:\n    name: b\nkind: PodList\n---\napiVersion: v1\nitems: []\nkind: EventList\n";
+        let docs = yaml_documents(text, 1);
+        assert_eq!(docs.len(), 2);
+        assert_eq!((docs[0].1, docs[1].1), (1, 9));
+        assert_eq!(yaml_item_lines(docs[0].0, docs[0].1), vec![3, 5]);
+        assert!(yaml_item_lines(docs[1].0, docs[1].1).is_empty());
+        let mut lb = ListBuilder::new("PodList", "v1");
+        let items = add_yaml_list(&mut lb, "pods.yaml", docs[0].0, docs[0].1).unwrap();
+        assert_eq!(items[1]["metadata"]["name"], "b");
+        let (_, segs) = lb.finish();
+        let o = crate::layout::Origin::Lines(segs);
+        // The second item's lines all point at its first line in the YAML.
+        assert_eq!(o.locate(8).1, 5);
+        assert!(add_yaml_list(&mut ListBuilder::new("PodList", "v1"), "x", "a: [", 1).is_err());
     }
 
     #[test]

@@ -56,16 +56,42 @@ impl ListBuilder {
         text: &str,
         first_line: usize,
     ) -> Result<Vec<Value>, String> {
-        let file: Arc<str> = Arc::from(shown);
         if text.trim().is_empty() {
             return Err(format!("{shown} is empty"));
         }
-        let mut whole: Value = serde_json::from_str(text).map_err(|e| {
+        let whole: Value = serde_json::from_str(text).map_err(|e| {
             format!(
                 "{shown} is not valid JSON (line {}: {e})",
                 e.line() + first_line - 1
             )
         })?;
+        self.add_list(shown, whole, Some(text), &[], first_line)
+    }
+
+    /// Adds the items of a list read from another form than JSON (a YAML dump): each item is
+    /// written as JSON, its lines pointing at `item_lines[i]` (the item's first line in the real
+    /// file), or at `first_line` when the item lines are not known.
+    pub fn add_value(
+        &mut self,
+        shown: &str,
+        whole: Value,
+        item_lines: &[usize],
+        first_line: usize,
+    ) -> Result<Vec<Value>, String> {
+        self.add_list(shown, whole, None, item_lines, first_line)
+    }
+
+    /// The items of a parsed list; `text` is its JSON text when it has one, to copy items as
+    /// written.
+    fn add_list(
+        &mut self,
+        shown: &str,
+        mut whole: Value,
+        text: Option<&str>,
+        item_lines: &[usize],
+        first_line: usize,
+    ) -> Result<Vec<Value>, String> {
+        let file: Arc<str> = Arc::from(shown);
         let internal = is_internal(&whole);
         let raw_items = match &mut whole {
             Value::Array(a) => std::mem::take(a),
@@ -93,6 +119,7 @@ impl ListBuilder {
                 exact: false,
             });
         }
+        let text = text.unwrap_or("");
         let spans = crate::jsonscan::list_item_spans(text.as_bytes());
         // Items come in order: count line breaks from the previous item on, not from the start.
         let (mut counted_to, mut lines_before) = (0usize, 0usize);
@@ -103,10 +130,15 @@ impl ListBuilder {
             first_line + lines_before
         };
         let spans_fit = spans.len() == raw_items.len();
+        let lines_fit = item_lines.len() == raw_items.len();
         let mut values = Vec::with_capacity(raw_items.len());
         for (i, raw) in raw_items.into_iter().enumerate() {
             let span = spans.get(i).copied().filter(|_| spans_fit);
-            let real_line = span.map(|(s, _)| line_at(s)).unwrap_or(first_line);
+            let real_line = match span {
+                Some((s, _)) => line_at(s),
+                None if lines_fit => item_lines[i],
+                None => first_line,
+            };
             let (value, verbatim) = if internal {
                 (from_internal(raw, true), None)
             } else {

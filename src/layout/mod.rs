@@ -256,6 +256,10 @@ pub struct View {
     /// (path prefix, why no such file can be there).
     absent: Vec<(String, String)>,
     pub verdicts: Vec<ToolVerdict>,
+    /// Files of the input that could not be read as their layout says: (file as sent, problem).
+    pub problems: Vec<(String, String)>,
+    /// Compressed files as sent → their inflated text on disk, for showing them.
+    inflated: BTreeMap<String, PathBuf>,
     /// What an importer saw of the platform outside the lists.
     pub hint: Option<Hint>,
     /// A private folder for the logical files that had to be built.
@@ -316,21 +320,7 @@ impl View {
         if self.entries.contains_key(path) {
             return Ok(());
         }
-        if self.dir.is_none() {
-            self.dir = Some(
-                tempfile::Builder::new()
-                    .prefix("kubetriage-view-")
-                    .tempdir()?,
-            );
-        }
-        let dir = self
-            .dir
-            .as_ref()
-            .map(|d| d.path().to_path_buf())
-            .unwrap_or_default();
-        self.built += 1;
-        let disk = dir.join(format!("{}", self.built));
-        std::fs::write(&disk, bytes)?;
+        let disk = self.write_private(bytes)?;
         self.entries.insert(
             path.to_string(),
             Entry {
@@ -351,6 +341,57 @@ impl View {
     ) -> std::io::Result<()> {
         self.entries.remove(path);
         self.build(path, bytes, segments)
+    }
+
+    /// Where the inflated text of compressed file `shown` (as sent) is, when an importer read it.
+    pub fn inflated(&self, shown: &str) -> Option<&Path> {
+        self.inflated.get(shown).map(PathBuf::as_path)
+    }
+
+    /// Keeps the inflated text of compressed file `shown`, so that it can be shown as text.
+    /// `logical` names a built file holding exactly that text, when there is one.
+    pub fn keep_inflated(
+        &mut self,
+        shown: &str,
+        text: &str,
+        logical: Option<&str>,
+    ) -> std::io::Result<()> {
+        if self.inflated.contains_key(shown) {
+            return Ok(());
+        }
+        if let Some(e) = logical.and_then(|l| self.entries.get(l)) {
+            let disk = e.disk.clone();
+            self.inflated.insert(shown.to_string(), disk);
+            return Ok(());
+        }
+        let disk = self.write_private(text.as_bytes())?;
+        self.inflated.insert(shown.to_string(), disk);
+        Ok(())
+    }
+
+    /// Writes bytes to a new file of the view's private folder.
+    fn write_private(&mut self, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        if self.dir.is_none() {
+            self.dir = Some(
+                tempfile::Builder::new()
+                    .prefix("kubetriage-view-")
+                    .tempdir()?,
+            );
+        }
+        let dir = self
+            .dir
+            .as_ref()
+            .map(|d| d.path().to_path_buf())
+            .unwrap_or_default();
+        self.built += 1;
+        let disk = dir.join(format!("{}", self.built));
+        std::fs::write(&disk, bytes)?;
+        Ok(disk)
+    }
+
+    /// Records that a real file of the input could not be read as its layout says.
+    pub fn problem(&mut self, file: impl Into<String>, problem: impl Into<String>) {
+        self.problems.push((file.into(), problem.into()));
     }
 
     /// Records that files under `prefix` cannot be in this case, and why.
@@ -374,11 +415,17 @@ impl View {
             entries,
             absent,
             verdicts,
+            problems,
+            inflated,
             dir,
             hint,
             keep,
             ..
         } = other;
+        self.problems.extend(problems);
+        for (k, v) in inflated {
+            self.inflated.entry(k).or_insert(v);
+        }
         if self.hint.is_none() {
             self.hint = hint;
         }
@@ -415,6 +462,62 @@ impl View {
         }
         Ok(())
     }
+}
+
+/// The most a compressed file inside a bundle (a rotated log, command output sos compressed) is
+/// inflated to: beyond it the file is not read, and the report says so.
+pub const MAX_INFLATED: u64 = 512 << 20;
+
+/// The compression a file's first bytes show, if any.
+pub fn compression(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Some("gzip")
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Some("xz")
+    } else if head.starts_with(b"BZh") {
+        Some("bzip2")
+    } else {
+        None
+    }
+}
+
+/// The text of a real file, inflated when it is compressed (gzip, xz, bzip2), at most
+/// [`MAX_INFLATED`] bytes. The error is one line saying what is wrong with the file (for
+/// [`View::problem`]).
+pub fn read_text(input: &Input, rel: &str) -> Result<String, String> {
+    use std::io::Read;
+    let path = input.disk(rel);
+    let file = std::fs::File::open(&path).map_err(|e| format!("cannot read: {e}"))?;
+    let head = head(&path, 6);
+    let Some(kind) = compression(&head) else {
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read: {e}"))?;
+        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+    };
+    let buffered = std::io::BufReader::new(file);
+    let reader: Box<dyn Read> = match kind {
+        "gzip" => Box::new(flate2::read::MultiGzDecoder::new(buffered)),
+        "xz" => Box::new(liblzma::read::XzDecoder::new_multi_decoder(buffered)),
+        _ => Box::new(bzip2::read::MultiBzDecoder::new(buffered)),
+    };
+    let mut out = Vec::new();
+    reader
+        .take(MAX_INFLATED + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("not a readable {kind} file ({e}); not read"))?;
+    if out.len() as u64 > MAX_INFLATED {
+        return Err(format!(
+            "larger than {} MiB once inflated ({kind}); not read",
+            MAX_INFLATED >> 20
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The name of a compressed file without its compression suffix (`x.log.gz` → `x.log`).
+pub fn without_compression_suffix(name: &str) -> Option<&str> {
+    [".gz", ".xz", ".bz2"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
 }
 
 /// The first lines of a file, for recognising a layout by content.

@@ -5,6 +5,8 @@
 //! control-plane node, per namespace, in the per-kind folders of sos before 4.7.1 or under
 //! `cluster-info/` since) are merged into `kubectl/`. Its relative links (root `hostname`,
 //! `proc/mounts` → `self/mounts`, tailed output) are followed inside the report only.
+//! Compressed output (`journalctl_…_--unit_x.xz`) and rotated logs (`var/log/syslog.2.gz`) are
+//! read inflated, bounded, their lines named in the compressed file as sent.
 
 use super::lists::ListBuilder;
 use super::node::{self, Conv};
@@ -211,9 +213,10 @@ pub fn import(input: &Input, view: &mut View, known_nodes: &[String]) -> std::io
             Conv::Same,
         );
     }
-    // Command output, known by the command its name spells; of several captures of one
-    // journal (`kubelet`, `snap.kubelet.daemon`), the one with the most text.
-    let mut journals: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    // Command output, known by the command its name spells (compressed output, `….xz`, read
+    // inflated); of several captures of one journal (`kubelet`, `snap.kubelet.daemon`), the
+    // one with the most text.
+    let mut journals: BTreeMap<String, Capture> = BTreeMap::new();
     for f in input.files {
         let Some(rest) = f.path.strip_prefix(&format!("{base}sos_commands/")) else {
             continue;
@@ -221,31 +224,66 @@ pub fn import(input: &Input, view: &mut View, known_nodes: &[String]) -> std::io
         let Some((_, name)) = rest.split_once('/') else {
             continue;
         };
-        if name.contains('/') || name.ends_with(".xz") || name.ends_with(".gz") {
+        if name.contains('/') {
             continue;
         }
-        let cmd = strip_collision(name).replace('_', " ");
+        let plain = super::without_compression_suffix(name);
+        let cmd = strip_collision(plain.unwrap_or(name)).replace('_', " ");
         let Some((path, conv)) = node::by_command(&cmd) else {
             continue;
         };
+        let capture = match plain {
+            None => Capture {
+                size: f.size,
+                rel: f.path.clone(),
+                inflated: None,
+            },
+            Some(_) => match super::read_text(input, &f.path) {
+                Ok(text) => Capture {
+                    size: text.len() as u64,
+                    rel: f.path.clone(),
+                    inflated: Some(text),
+                },
+                Err(e) => {
+                    view.problem(input.shown(&f.path), e);
+                    continue;
+                }
+            },
+        };
         if path.starts_with("journal/") {
-            let e = journals.entry(path).or_insert((0, String::new()));
-            if e.1.is_empty() || f.size > e.0 {
-                *e = (f.size, f.path.clone());
+            match journals.get(&path) {
+                Some(best) if best.size >= capture.size => {}
+                _ => {
+                    journals.insert(path, capture);
+                }
             }
             continue;
         }
-        node::place(view, input, &node, &path, &f.path, conv);
+        match capture.inflated {
+            None => node::place(view, input, &node, &path, &f.path, conv),
+            // Inflated output is read as it is: the conversions read the file itself.
+            Some(text) if conv == Conv::Same => {
+                place_inflated(view, input, &node, &path, &capture.rel, &text)?
+            }
+            Some(_) => {}
+        }
     }
     // A unit's own journal that holds nothing (`-- No entries --`) is no better than none.
-    journals.retain(|_, (_, rel)| {
-        input.read_string(rel).is_some_and(|t| {
+    journals.retain(|_, c| {
+        let text = match &c.inflated {
+            Some(t) => Some(std::borrow::Cow::Borrowed(t.as_str())),
+            None => input.read_string(&c.rel).map(std::borrow::Cow::Owned),
+        };
+        text.is_some_and(|t| {
             t.lines()
                 .any(|l| !l.trim().is_empty() && !l.starts_with("-- "))
         })
     });
-    for (path, (_, rel)) in &journals {
-        node::place(view, input, &node, path, rel, Conv::Same);
+    for (path, c) in &journals {
+        match &c.inflated {
+            None => node::place(view, input, &node, path, &c.rel, Conv::Same),
+            Some(text) => place_inflated(view, input, &node, path, &c.rel, text)?,
+        }
     }
     // Without a kubelet journal of its own, the kubelet's lines of the all-units journal.
     if !journals.contains_key("journal/kubelet.log") {
@@ -271,41 +309,124 @@ pub fn import(input: &Input, view: &mut View, known_nodes: &[String]) -> std::io
     Ok(())
 }
 
-/// The kubelet's lines of `sos_commands/logs/journalctl_--no-pager` (every unit, newest kept
-/// when sos tailed it), each pointing at its line there.
+/// One capture of a command's output: its real file and size, and its text when it had to be
+/// inflated.
+struct Capture {
+    size: u64,
+    rel: String,
+    inflated: Option<String>,
+}
+
+/// Inflated command output as `nodes/<node>/<path>`, its lines pointing at the compressed file
+/// as sent (line n of what it inflates to).
+fn place_inflated(
+    view: &mut View,
+    input: &Input,
+    node: &str,
+    path: &str,
+    rel: &str,
+    text: &str,
+) -> std::io::Result<()> {
+    let logical = format!("nodes/{node}/{path}");
+    if view.entry(&logical).is_some() {
+        return Ok(());
+    }
+    view.build(
+        &logical,
+        text.as_bytes(),
+        vec![super::Segment {
+            first: 1,
+            count: text.lines().count().max(1),
+            file: std::sync::Arc::from(input.shown(rel)),
+            line: 1,
+            exact: true,
+        }],
+    )?;
+    view.keep_inflated(&input.shown(rel), text, Some(&logical))
+}
+
+/// The files that hold every unit's log lines, oldest first: the all-units journal
+/// (`sos_commands/logs/journalctl_--no-pager`, perhaps compressed), else the copied syslog
+/// (Debian, Ubuntu) or messages (RHEL) files with their rotations (`syslog.2.gz`, `syslog.1`,
+/// `syslog`; `messages-20261115.gz`, `messages`).
+fn all_unit_logs(input: &Input, base: &str) -> Vec<String> {
+    let journal = format!("{base}sos_commands/logs/journalctl_--no-pager");
+    for suffix in ["", ".xz", ".gz"] {
+        if let Some(f) = input.resolve(&format!("{journal}{suffix}")) {
+            return vec![f.path.clone()];
+        }
+    }
+    for name in ["syslog", "messages"] {
+        let prefix = format!("{base}var/log/{name}");
+        // (rotation order, date, path): numbered rotations count down, dated ones up, the
+        // live file last.
+        let mut found: Vec<(i64, String, String)> = input
+            .files
+            .iter()
+            .filter_map(|f| {
+                let rest = f.path.strip_prefix(&prefix)?;
+                let rest = super::without_compression_suffix(rest).unwrap_or(rest);
+                let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                if rest.is_empty() {
+                    Some((i64::MAX, String::new(), f.path.clone()))
+                } else if let Some(n) = rest.strip_prefix('.').filter(|n| digits(n)) {
+                    Some((-n.parse::<i64>().ok()?, String::new(), f.path.clone()))
+                } else {
+                    let d = rest.strip_prefix('-').filter(|d| digits(d))?;
+                    Some((0, d.to_string(), f.path.clone()))
+                }
+            })
+            .collect();
+        if !found.is_empty() {
+            found.sort();
+            return found.into_iter().map(|(_, _, p)| p).collect();
+        }
+    }
+    Vec::new()
+}
+
+/// The kubelet's lines of the all-units journal or the syslog files (newest kept when sos
+/// tailed them, rotations inflated), each pointing at its line there.
 fn kubelet_from_all_units(
     view: &mut View,
     input: &Input,
     base: &str,
     node: &str,
 ) -> std::io::Result<()> {
-    let rel = format!("{base}sos_commands/logs/journalctl_--no-pager");
-    let Some(f) = input.resolve(&rel) else {
-        return Ok(());
-    };
-    let Some(text) = input.read_string(&f.path) else {
-        return Ok(());
-    };
-    let shown: std::sync::Arc<str> = std::sync::Arc::from(input.shown(&f.path));
     let mut out = String::new();
     let mut segs: Vec<super::Segment> = Vec::new();
     let mut logical = 0;
-    for (i, l) in text.lines().enumerate() {
-        if !(l.contains(" kubelet[") || l.contains(" kubelet.daemon[")) {
-            continue;
+    for rel in all_unit_logs(input, base) {
+        let text = match super::read_text(input, &rel) {
+            Ok(t) => t,
+            Err(e) => {
+                view.problem(input.shown(&rel), e);
+                continue;
+            }
+        };
+        if super::without_compression_suffix(&rel).is_some() {
+            view.keep_inflated(&input.shown(&rel), &text, None)?;
         }
-        logical += 1;
-        out.push_str(l);
-        out.push('\n');
-        match segs.last_mut() {
-            Some(s) if s.line + s.count == i + 1 && s.first + s.count == logical => s.count += 1,
-            _ => segs.push(super::Segment {
-                first: logical,
-                count: 1,
-                file: shown.clone(),
-                line: i + 1,
-                exact: true,
-            }),
+        let shown: std::sync::Arc<str> = std::sync::Arc::from(input.shown(&rel));
+        let mut last: Option<usize> = None;
+        for (i, l) in text.lines().enumerate() {
+            if !(l.contains(" kubelet[") || l.contains(" kubelet.daemon[")) {
+                continue;
+            }
+            logical += 1;
+            out.push_str(l);
+            out.push('\n');
+            match segs.last_mut() {
+                Some(s) if last == Some(i) && s.first + s.count == logical => s.count += 1,
+                _ => segs.push(super::Segment {
+                    first: logical,
+                    count: 1,
+                    file: shown.clone(),
+                    line: i + 1,
+                    exact: true,
+                }),
+            }
+            last = Some(i + 1);
         }
     }
     if out.is_empty() {

@@ -208,9 +208,17 @@ pub fn write(
         esc(&b.source),
         STYLE
     );
+    let verdicts_link = if report.tool_verdicts.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<a href=\"#tool-verdicts\">{}'s verdicts</a>",
+            esc(&report.tool_verdicts[0].tool)
+        )
+    };
     let _ = write!(
         h,
-        "<h1>kubetriage report: {}</h1>\n<nav><a href=\"#findings\">Findings</a><a href=\"#collection\">Collection problems</a><a href=\"#timeline\">Timeline</a><a href=\"#other\">Other checks</a></nav>\n",
+        "<h1>kubetriage report: {}</h1>\n<nav><a href=\"#findings\">Findings</a>{verdicts_link}<a href=\"#collection\">Collection problems</a><a href=\"#timeline\">Timeline</a><a href=\"#other\">Other checks</a></nav>\n",
         esc(&b.source)
     );
     // Summary.
@@ -351,6 +359,8 @@ pub fn write(
         h.push_str("</details>\n");
     }
 
+    tool_verdicts(&mut h, report);
+
     // Collection problems.
     h.push_str("<h2 id=\"collection\">Collection problems</h2>\n");
     let problems: Vec<_> = report.collection_problems().collect();
@@ -411,6 +421,37 @@ pub fn write(
     h.push_str("</tbody></table>\n");
     let _ = write!(h, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     out.write_all(h.as_bytes())
+}
+
+/// Another tool's own results carried by the bundle (troubleshoot's `analysis.json`), after
+/// kubetriage's findings and labelled as that tool's, as in the text report.
+fn tool_verdicts(h: &mut String, report: &Report) {
+    let Some(first) = report.tool_verdicts.first() else {
+        return;
+    };
+    let _ = write!(
+        h,
+        "<h2 id=\"tool-verdicts\">{0}'s own verdicts</h2>\n<p>{1} written into the bundle by {0}, not by kubetriage.</p>\n<table><thead><tr><th>severity</th><th>verdict</th><th>message</th><th>where</th></tr></thead><tbody>\n",
+        esc(&first.tool),
+        crate::report::plural(report.tool_verdicts.len(), "verdict")
+    );
+    for v in &report.tool_verdicts {
+        let title = if v.title.is_empty() {
+            &v.name
+        } else {
+            &v.title
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}:{}</td></tr>",
+            esc(&v.severity),
+            esc(title),
+            esc(&v.message),
+            esc(&v.file),
+            v.line
+        );
+    }
+    h.push_str("</tbody></table>\n");
 }
 
 /// The entries the page lists: all of them, or past [`MAX_HTML_ENTRIES`] the cited ones and

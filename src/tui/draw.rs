@@ -519,6 +519,29 @@ fn checks(f: &mut Frame, app: &App, area: Rect) {
                     Span::raw(format!("{n:>5} ")),
                 ])
             }
+            CheckRow::Verdicts(n) => {
+                let icon = if app.checks.verdicts_folded {
+                    "▸"
+                } else {
+                    "▾"
+                };
+                let total = m.verdicts.len();
+                let count = if *n == total {
+                    format!("({n})")
+                } else {
+                    format!("({n} of {total})")
+                };
+                Line::from(vec![
+                    marker(sel),
+                    Span::styled(
+                        format!("{icon} {} {count}", super::verdicts::title(&m.verdicts)),
+                        BOLD,
+                    ),
+                ])
+            }
+            CheckRow::Verdict(i) => {
+                super::verdicts::row(&m.verdicts[*i], sel, width, id_w + status_w)
+            }
         };
         lines.push(if sel { line.style(SELECTED) } else { line });
     }
@@ -526,7 +549,7 @@ fn checks(f: &mut Frame, app: &App, area: Rect) {
 }
 
 /// `s` cut or padded to exactly `w` columns.
-fn pad(s: &str, w: usize) -> String {
+pub(super) fn pad(s: &str, w: usize) -> String {
     let cut = truncate(s, w);
     let used = viewer::width_of(&cut);
     format!("{cut}{}", " ".repeat(w.saturating_sub(used)))
@@ -1300,6 +1323,13 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
                     .collect();
                 if !hidden.is_empty() {
                     parts.push(format!("hiding {}", hidden.join(", ")));
+                }
+                if parts.is_empty()
+                    && let Some(CheckRow::Verdict(i)) =
+                        app.check_rows().get(app.checks.selected).copied()
+                    && let Some(v) = app.model.as_ref().and_then(|m| m.verdicts.get(i))
+                {
+                    parts.push(super::verdicts::status(v));
                 }
                 if !parts.is_empty() {
                     spans.push(Span::styled(

@@ -14,6 +14,7 @@ pub mod search;
 pub mod state;
 pub mod timeline;
 pub mod timeline_draw;
+pub mod verdicts;
 pub mod viewer;
 
 use crate::cli::Config;

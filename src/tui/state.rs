@@ -7,6 +7,7 @@ use super::keys::{Action, Mode, Tab};
 use super::objects::{self, Link, ObjectView};
 use super::search::{BundleSearch, Target};
 use super::timeline::{Anchor, TimelineView};
+use super::verdicts::VerdictView;
 use super::viewer::Viewer;
 use crate::manifest::SourceStatus;
 use crate::model::{Severity, Status};
@@ -159,6 +160,8 @@ pub struct Model {
     pub sources: Vec<SourceView>,
     /// Entries refused or skipped while opening the bundle: (file, problem).
     pub problems: Vec<(String, String)>,
+    /// The verdicts another tool wrote into the bundle (troubleshoot's `analysis.json`).
+    pub verdicts: Vec<VerdictView>,
 }
 
 impl Model {
@@ -285,6 +288,7 @@ impl Model {
                     (file, escape(&p.problem).into_owned())
                 })
                 .collect(),
+            verdicts: super::verdicts::views(&r.tool_verdicts),
         }
     }
 
@@ -443,6 +447,10 @@ pub struct Loading {
 pub enum CheckRow {
     Group(Group, usize),
     Check(usize),
+    /// The heading of another tool's verdicts, with how many are shown.
+    Verdicts(usize),
+    /// Index into `Model::verdicts`.
+    Verdict(usize),
 }
 
 #[derive(Debug, Default)]
@@ -454,6 +462,8 @@ pub struct ChecksState {
     /// Hidden severities, by index into `Severity::ALL`.
     pub hidden: [bool; 4],
     pub collapsed: [bool; 4],
+    /// Another tool's verdicts are folded.
+    pub verdicts_folded: bool,
 }
 
 #[derive(Debug, Default)]
@@ -713,12 +723,19 @@ impl App {
                 .filter(|(_, c)| needle.is_empty() || c.mentions(&needle))
                 .map(|(i, _)| i)
                 .collect();
-            if members.is_empty() {
-                continue;
+            if !members.is_empty() {
+                rows.push(CheckRow::Group(g, members.len()));
+                if !self.checks.collapsed[g.index()] {
+                    rows.extend(members.into_iter().map(CheckRow::Check));
+                }
             }
-            rows.push(CheckRow::Group(g, members.len()));
-            if !self.checks.collapsed[g.index()] {
-                rows.extend(members.into_iter().map(CheckRow::Check));
+            // Another tool's verdicts follow kubetriage's findings, as in the text report.
+            if g == Group::Findings && !self.checks.findings_only {
+                rows.extend(super::verdicts::rows(
+                    &m.verdicts,
+                    &needle,
+                    self.checks.verdicts_folded,
+                ));
             }
         }
         rows
@@ -1298,6 +1315,32 @@ impl App {
                         self.checks.selected = rows
                             .iter()
                             .position(|r| matches!(r, CheckRow::Group(h, _) if *h == g))
+                            .unwrap_or(0);
+                    }
+                    _ => {}
+                },
+                Some(CheckRow::Verdicts(_)) => {
+                    let f = &mut self.checks.verdicts_folded;
+                    *f = match action {
+                        Action::Left => true,
+                        Action::Right => false,
+                        _ => !*f,
+                    };
+                }
+                Some(CheckRow::Verdict(i)) => match action {
+                    Action::Enter => {
+                        let Some(v) = self.model.as_ref().and_then(|m| m.verdicts.get(*i)) else {
+                            return;
+                        };
+                        let (file, line) = (v.file.clone(), v.line);
+                        self.open_file(&file, vec![(line, line)], line);
+                    }
+                    Action::Left | Action::Toggle => {
+                        self.checks.verdicts_folded = true;
+                        self.checks.selected = self
+                            .check_rows()
+                            .iter()
+                            .position(|r| matches!(r, CheckRow::Verdicts(_)))
                             .unwrap_or(0);
                     }
                     _ => {}
