@@ -1535,7 +1535,9 @@ impl<'b> Facts<'b> {
     }
 
     /// The bundle's own "now": the manifest's `created`, else the newest timestamp found in the
-    /// events and pods. Never the clock of the machine reading the bundle.
+    /// events, pods and nodes (another tool's bundle records no collection time; a Ready node's
+    /// heartbeat is minutes old at most, where the newest event or pod change can be hours
+    /// old). Never the clock of the machine reading the bundle.
     pub fn collection_time(&self) -> Option<jiff::Timestamp> {
         *self.time.get_or_init(|| {
             if let Some(t) = self
@@ -1546,7 +1548,11 @@ impl<'b> Facts<'b> {
                 return Some(t);
             }
             let mut newest: Option<jiff::Timestamp> = None;
-            for path in ["kubectl/events.json", "kubectl/pods.json"] {
+            for path in [
+                "kubectl/events.json",
+                "kubectl/pods.json",
+                "kubectl/nodes.json",
+            ] {
                 if let Ok(doc) = self.json(path) {
                     for item in &doc.items {
                         match item.raw_text() {

@@ -68,3 +68,41 @@ fn real_bundles_get_their_workload_problems_named() {
     );
     assert_eq!(code, 0, "{}", report["summary"]);
 }
+
+#[test]
+fn a_mount_failure_cites_the_event_whose_cause_it_quotes() {
+    // The 2021 bundle: each collectd pod has a hostPath type error and later time-outs of the
+    // same mount; the finding quotes the type error, and its evidence is that event.
+    let (_, report) = run_json(
+        &testdata().join("foreign/troubleshoot-support-bundle-2021-03-24T00_39_51.tar.gz"),
+        &[],
+    );
+    let findings = check(&report, "k8s/volume-mount-failure")["findings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(findings.len(), 2);
+    for f in &findings {
+        assert!(
+            f["detail"]
+                .as_str()
+                .unwrap()
+                .contains("hostPath type check failed"),
+            "{f}"
+        );
+        let events: Vec<&Value> = f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["file"] == "cluster-resources/events/default.json")
+            .collect();
+        assert_eq!(events.len(), 1, "{f}");
+        assert!(
+            events[0]["excerpt"]
+                .as_str()
+                .unwrap()
+                .contains("MountVolume.SetUp failed for volume"),
+            "{f}"
+        );
+    }
+}

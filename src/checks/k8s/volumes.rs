@@ -93,6 +93,17 @@ fn cause(msg: &str, namespace: &str) -> (String, Todo) {
     ("mount failed".into(), ("todo-other", Vec::new()))
 }
 
+/// The event that says why a pod's volume cannot be mounted: the newest that names a cause,
+/// since a bare time-out only says the kubelet gave up waiting; else the newest. `failed` is
+/// ordered oldest last-seen first.
+fn cause_event<'a, 'd>(failed: &'a [Event<'d>]) -> Option<&'a Event<'d>> {
+    failed
+        .iter()
+        .rev()
+        .find(|e| !GENERIC.contains(&cause(e.message, "").0.as_str()))
+        .or(failed.last())
+}
+
 /// Whether a pod got past its mounts: running, or its containers started at least once.
 fn ran(p: &Pod) -> bool {
     p.phase == "Running"
@@ -118,13 +129,7 @@ pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .into_iter()
             .filter(|e| REASONS.contains(&e.reason))
             .collect();
-        // The newest event that names a cause; a bare time-out only says the kubelet waited.
-        let Some(last) = failed
-            .iter()
-            .rev()
-            .find(|e| !GENERIC.contains(&cause(e.message, "").0.as_str()))
-            .or(failed.last())
-        else {
+        let Some(last) = cause_event(&failed) else {
             continue;
         };
         let (what, (phrase, vars)) = cause(last.message, p.meta.namespace);
@@ -138,12 +143,7 @@ pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     for g in groups.into_groups() {
         let pods_of: Vec<&Pod> = g.iter().map(|(p, _)| p).collect();
         let (failed, what, todo, volume) = &g[0].1;
-        let last = failed
-            .iter()
-            .rev()
-            .find(|e| !GENERIC.contains(&cause(e.message, "").0.as_str()))
-            .or(failed.last())
-            .expect("groups hold pods with failed events");
+        let last = cause_event(failed).expect("groups hold pods with failed events");
         let since = for_how_long(
             lists.now,
             g.iter().flat_map(|(_, (f, ..))| f.iter().map(|e| e.first)),
@@ -169,9 +169,11 @@ pub fn volume_mount_failure(ctx: &Ctx) -> Result<Outcome, Unavailable> {
             .var("since", format!("{since}, {times} times."))
             .var("advice", todo.as_str())
             .var("phase", pods_of[0].phase);
+        // Each pod's own event that names the cause: the one quoted for the first pod, not
+        // a later time-out of the same mount.
         for (p, (f, ..)) in &g {
             d.evidence.push(p.at.line("\"phase\""));
-            if let Some(e) = f.last() {
+            if let Some(e) = cause_event(f) {
                 d.evidence.push(e.evidence());
             }
         }
