@@ -458,9 +458,11 @@ AWK_REDACT='
 function rep(c, k,   s) { s = ""; while (k-- > 0) s = s c; return s }
 function init(   i) {
     # Secret-named keys: what a key name ends with (any case; _ - . or nothing between words).
-    SK = "(password|passwd|passphrase|secret|token|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|client[_.-]?key|certificate[_.-]?key|key[_.-]?data|certificate[_.-]?data|certificate|credentials?|auth|dsn)"
+    SK = "(password|passwd|passphrase|[_.-]pass|[_.-]pwd|secret|token|api[_.-]?key|access[_.-]?key|account[_.-]?key|secret[_.-]?key|private[_.-]?key|client[_.-]?key|certificate[_.-]?key|key[_.-]?data|certificate[_.-]?data|certificate|credentials?|auth|dsn|dockerconfigjson|dockercfg)"
     # The same for a JSON key with its separators removed.
-    SKN = "(password|passwd|passphrase|secret|token|apikey|accesskey|secretkey|privatekey|clientkey|certificatekey|keydata|certificatedata|certificate|credentials?|auth|dsn)$"
+    SKN = "(password|passwd|passphrase|secret|token|apikey|accesskey|accountkey|secretkey|privatekey|clientkey|certificatekey|keydata|certificatedata|certificate|credentials?|auth|dsn|dockerconfigjson|dockercfg)$"
+    # Keys and environment names of passwords, whose value is secret even when it is a number.
+    PWK = "(pass|passwd|password|passphrase|pwd)"
     # Secret names that mark a value even in the middle of a free-text line (password: x).
     MIDK = "(password|passwd|passphrase|api[_-]?key|client[_-]?secret|secret[_-]?key|access[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?token)"
     KC = "[a-z0-9_.-]*"
@@ -472,7 +474,10 @@ function init(   i) {
     A9 = "[a-z0-9]"
     HEX = "[0-9a-f]"
     BOOT = rep(A9, 6) "\\." rep(A9, 16)
-    GATE = "pass|secret|token|key|auth|cred|bearer|basic|://|-----|ls0tls1|eyj|ya29|aiza|gh[pousr]_|github_pat|akia|asia|xox|k_live|k_test|hooks|pwd|dsn|" BOOT
+    GATE = "pass|secret|token|key|auth|cred|bearer|basic|://|-----|ls0tls1|eyj|eyaiyxv0|ewoj|ewogi|ew0kc|ya29|aiza|gh[pousr]_|github_pat|akia|asia|xox|k_live|k_test|hooks|pwd|dsn|dockerc|sig=|signature=|" BOOT
+    # The base64 of a docker config.json (the data of a .dockerconfigjson): {"auths": with the
+    # spacing docker, kubectl and people write it with.
+    R_DOCKERCFG = "(eyjhdxrocyi6|eyjhdxrocyigo|eyaiyxv0ahmio|ewojimf1dghzij|ewogicjhdxrocyi6|ewogicagimf1dghzij|ew0kcsjhdxrocyi6)[a-z0-9+/=]*"
     R_AIZA = "aiza" rep("[a-z0-9_-]", 9) "[a-z0-9_-]*"
     R_GHP = "gh[pousr]_" rep("[A-Za-z0-9]", 20) "[A-Za-z0-9]*"
     R_GHPAT = "github_pat_" rep("[A-Za-z0-9_]", 20) "[A-Za-z0-9_]*"
@@ -492,9 +497,14 @@ function init(   i) {
     n = 0
     tstate_reset()
 }
-function tstate_reset() { T_BLOCK = -1; T_BDONE = 0; T_PEM = 0; T_ENV = 0; T_ARG = 0 }
+function tstate_reset() { T_BLOCK = -1; T_BDONE = 0; T_PEM = 0; T_ENV = 0; T_ARG = 0; PWV = 0 }
 function is_plain(v) {
     return (v ~ /^(true|false|null|~|yes|no|on|off|[0-9.]+|""|\x27\x27)?$/)
+}
+# keep_plain(v, pw): whether a value under a secret name is left as it is: true, false, null,
+# empty, and numbers, except under a password (pw), where a number is the password itself.
+function keep_plain(v, pw) {
+    return (is_plain(v) && !(pw && v ~ /^[0-9.]+$/))
 }
 # kv(A, K, plain, qmark): every match of A (on the lower-case line) is a key with its value; K
 # (anchored) matches the key part, which is kept. A quoted value keeps its quotes (double, single or escaped double)
@@ -518,10 +528,11 @@ function kv(A, K, plain, qmark, keep,   out, rest, lrest, s, m, seg, plen, val, 
             head = q; tail = q; val = substr(val, 2, length(val) - 2)
         } else if (keep != "" && substr(val, length(val), 1) ~ keep) {
             tail = substr(val, length(val), 1); val = substr(val, 1, length(val) - 1)
-        } else if (qmark) {
+        } else if (qmark || val ~ /^[0-9.]+$/) {
+            # A number becomes a string: TOML and YAML stay valid.
             mark = "\"[REDACTED]\""
         }
-        if (val == "" || index(val, "[REDACTED") || (plain && is_plain(tolower(val)))) {
+        if (val == "" || index(val, "[REDACTED") || (plain && keep_plain(tolower(val), PWV || substr(seg, 1, plen) ~ (PWK "[^a-z0-9]*(value[^a-z0-9]*)?$")))) {
             out = out substr(rest, 1, s + m - 1)
         } else {
             out = out substr(rest, 1, s + plen - 1) head mark tail
@@ -576,6 +587,9 @@ function rules() {
     whole(R_AKIA, "[REDACTED AWS KEY ID]", 1)
     whole(R_XOX, "[REDACTED SLACK TOKEN]")
     whole(R_STRIPE, "[REDACTED STRIPE KEY]")
+    whole(R_DOCKERCFG, "[REDACTED BASE64 DOCKER CONFIG]")
+    # The signature of a signed URL (Azure SAS, S3 and GCS presigned): it grants access alone.
+    kv("[?&;](sig|signature|x-amz-signature|x-goog-signature)=[^&#; \t\"\x27\\\\]+", "^[?&;](sig|signature|x-amz-signature|x-goog-signature)=", 0, 0)
     kv("hooks\\.slack\\.com/services/[a-z0-9/_-]+", "^hooks\\.slack\\.com/services/", 0, 0)
     # Sentry DSNs: the key is the user name of the URL.
     kv(R_SENTRY, "^://", 0, 0, "@")
@@ -660,15 +674,18 @@ function tline(   l, v, orig) {
     # A secret flag and its value as two items of a list (YAML; JSON has its own).
     l = tolower(line)
     if (T_ARG && l ~ /^[ \t]*"([^"\\]|\\.)*",?[ \t\r]*$/) {
+        PWV = (T_ARG == 2)
         kv("^[ \t]*" JSTR, "^[ \t]*", 1, 0)
-        T_ARG = 0
+        T_ARG = 0; PWV = 0
         return 1
     } else if (T_ARG && l ~ /^[ \t]*-[ \t]+[^- \t]/) {
+        PWV = (T_ARG == 2)
         kv("^[ \t]*-[ \t]+.+", "^[ \t]*-[ \t]+", 1, 1)
-        T_ARG = 0
+        T_ARG = 0; PWV = 0
         return 1
     }
     T_ARG = (l ~ /^[ \t]*(-[ \t]+)?["\x27]?--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)["\x27]?,?[ \t\r]*$/)
+    if (T_ARG && l ~ /(password|passwd)["\x27]?,?[ \t\r]*$/) T_ARG = 2
     # Environment variables with secret names, one field a line (YAML, or JSON in a log).
     if (T_ENV && l ~ /^[ \t]*value[ \t]*:[ \t]*[|>][-+0-9]*[ \t\r]*$/) {
         match(line, /^[ ]*/)
@@ -676,16 +693,19 @@ function tline(   l, v, orig) {
         T_BDONE = 0
         T_ENV = 0
     } else if (T_ENV && l ~ /^[ \t]*"value"[ \t]*:[ \t]*"/) {
+        PWV = (T_ENV == 2)
         kv("^[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^[ \t]*\"value\"[ \t]*:[ \t]*", 1, 0)
-        T_ENV = 0
+        T_ENV = 0; PWV = 0
     } else if (T_ENV && l ~ /^[ \t]*value[ \t]*:[ \t]*[^ \t]/) {
+        PWV = (T_ENV == 2)
         kv("^[ \t]*value[ \t]*:[ \t]*.+", "^[ \t]*value[ \t]*:[ \t]*", 1, 1)
-        T_ENV = 0
+        T_ENV = 0; PWV = 0
     } else if (l ~ /^[ \t]*"name"[ \t]*:[ \t]*"[^"]*"[ \t]*,?[ \t\r]*$/ || l ~ /^[ \t]*(-[ \t]+)?name[ \t]*:[ \t]*[^ \t]+[ \t\r]*$/) {
         v = l
         sub(/^[^:]*:[ \t]*/, "", v)
         gsub(/["\x27, \t\r]/, "", v)
         T_ENV = (v ~ ENVNAME)
+        if (T_ENV && v ~ (PWK "$")) T_ENV = 2
     } else if (l ~ /[{}]/ || l ~ /^[ \t]*-[ \t]/) {
         T_ENV = 0
     }
@@ -743,16 +763,17 @@ function jseg(p, d,   saved) {
     }
     return p
 }
-function jval(str, d,   k, red, lstr, dec, new) {
+function jval(str, d,   k, red, pw, lstr, dec, new) {
     k = JK[d]
     lstr = tolower(str)
     red = 0
-    if (JA[d]) { JA[d] = 0; red = (substr(str, 1, 1) != "-") }
-    else if (k != "" && k ~ SKN) red = 1
-    else if (k == "value" && JN[d] ~ ENVNAME) red = 1
+    pw = 0
+    if (JA[d]) { pw = (JA[d] == 2); JA[d] = 0; red = (substr(str, 1, 1) != "-") }
+    else if (k != "" && k ~ SKN) { red = 1; pw = (k ~ (PWK "$")) }
+    else if (k == "value" && JN[d] ~ ENVNAME) { red = 1; pw = (JN[d] ~ (PWK "$")) }
     if (k == "name") JN[d] = lstr
-    if (red && !is_plain(lstr) && !index(str, "[REDACTED")) { n++; return "[REDACTED]" }
-    if (lstr ~ FLAG) JA[d] = 1
+    if (red && !keep_plain(lstr, pw) && !index(str, "[REDACTED")) { n++; return "[REDACTED]" }
+    if (lstr ~ FLAG) JA[d] = (lstr ~ /(password|passwd)$/) ? 2 : 1
     if (lstr !~ GATE) return str
     dec = index(str, "\\") ? jdec(str) : str
     if (dec ~ /^[ \t\r\n]*[[{]/ && dec ~ /[]}][ \t\r\n]*$/) new = jtext(dec, d + 1)

@@ -1310,6 +1310,103 @@ fn check_redaction(sb: &Sandbox) {
             "E1120 10:40:03.403000 reflector.go:1] connection reset by peer",
             "E1120 10:40:03.403000 reflector.go:1] connection reset by peer",
         ),
+        // Secret names in other cases and with other separators.
+        ("clientSecret: cs-1", "clientSecret: \"[REDACTED]\""),
+        ("DB-PASSWORD=dbpw-2", "DB-PASSWORD=[REDACTED]"),
+        (
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG",
+            "aws_secret_access_key = [REDACTED]",
+        ),
+        (
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+            "aws_access_key_id = [REDACTED AWS KEY ID]",
+        ),
+        ("export REDIS_PASS=rp-3", "export REDIS_PASS=[REDACTED]"),
+        ("DB_PWD=pwd-4", "DB_PWD=[REDACTED]"),
+        ("PWD=/root", "PWD=/root"),
+        (
+            "slack xoxp-1234567890-abcdefghij",
+            "slack [REDACTED SLACK TOKEN]",
+        ),
+        // A password that is a number is still the password; a TOML number stays valid.
+        ("DB_PASSWORD=123456", "DB_PASSWORD=\"[REDACTED]\""),
+        ("  password = 434343", "  password = \"[REDACTED]\""),
+        (
+            "{\"password\": \"484848\"}",
+            "{\"password\": \"[REDACTED]\"}",
+        ),
+        ("PASSWORD_MIN_LENGTH=8", "PASSWORD_MIN_LENGTH=8"),
+        ("TOKEN_TTL=3600", "TOKEN_TTL=3600"),
+        ("usePassword: false", "usePassword: false"),
+        // The kubelet's flags in its journal.
+        (
+            "Dec 07 10:00:00 cp-1 kubelet[812]: I1207 flags.go:64] FLAG: --token=\"kt-5\"",
+            "Dec 07 10:00:00 cp-1 kubelet[812]: I1207 flags.go:64] FLAG: --token=\"[REDACTED]\"",
+        ),
+        (
+            "GET /metrics Proxy-Authorization: Basic dXNlcjpwYXNz",
+            "GET /metrics Proxy-Authorization: Basic [REDACTED]",
+        ),
+        // Connection strings.
+        (
+            "DATABASE_URL=postgres://app:pgpw-6@db:5432/shop",
+            "DATABASE_URL=postgres://app:[REDACTED]@db:5432/shop",
+        ),
+        (
+            "mongodb+srv://admin:mongopw-7@c0.mongodb.net/test?retryWrites=true",
+            "mongodb+srv://admin:[REDACTED]@c0.mongodb.net/test?retryWrites=true",
+        ),
+        (
+            "jdbc:sqlserver://db:1433;databaseName=app;user=sa;password=jdbcpw-8;encrypt=true",
+            "jdbc:sqlserver://db:1433;databaseName=app;user=sa;password=[REDACTED];encrypt=true",
+        ),
+        (
+            "jdbc:mysql://db:3306/app?user=root&password=jdbcpw-9&useSSL=false",
+            "jdbc:mysql://db:3306/app?user=root&password=[REDACTED]&useSSL=false",
+        ),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=az+Key/10==;EndpointSuffix=core.windows.net",
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[REDACTED];EndpointSuffix=core.windows.net",
+        ),
+        (
+            "GET https://acct.blob.core.windows.net/c/b?sv=2021-06-08&sr=b&sig=abc%2Bdef11%3D 200",
+            "GET https://acct.blob.core.windows.net/c/b?sv=2021-06-08&sr=b&sig=[REDACTED] 200",
+        ),
+        (
+            "s3 ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=0123abcdef12&X-Amz-Date=1",
+            "s3 ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=[REDACTED]&X-Amz-Date=1",
+        ),
+        // A docker config.json, as the base64 data of a .dockerconfigjson.
+        (
+            "  .dockerconfigjson: eyJhdXRocyI6eyJyLmlvIjp7ImF1dGgiOiJkWE5sY2pwd1lYTnoifX19",
+            "  .dockerconfigjson: '[REDACTED BASE64 DOCKER CONFIG]'",
+        ),
+        (
+            "  config: ewoJImF1dGhzIjogewoJCSJyLmlvIjogewoJCQkiYXV0aCI6ICJkWE5sY2pwd1lYTnoiCgkJfQoJfQp9",
+            "  config: '[REDACTED BASE64 DOCKER CONFIG]'",
+        ),
+        // Kubernetes data that only looks secret is kept.
+        (
+            "tokenExpirationSeconds: 3600",
+            "tokenExpirationSeconds: 3600",
+        ),
+        (
+            "automountServiceAccountToken: true",
+            "automountServiceAccountToken: true",
+        ),
+        ("    - serviceAccountToken:", "    - serviceAccountToken:"),
+        ("        path: token", "        path: token"),
+        ("      secretName: db-creds", "      secretName: db-creds"),
+        ("  passwordSecretRef:", "  passwordSecretRef:"),
+        ("    name: db-pw", "    name: db-pw"),
+        (
+            "Warning FailedMount kubelet MountVolume.SetUp failed: failed to fetch token: the server was unable",
+            "Warning FailedMount kubelet MountVolume.SetUp failed: failed to fetch token: the server was unable",
+        ),
+        (
+            "design review: SIGTERM signal",
+            "design review: SIGTERM signal",
+        ),
     ];
     let input: String = cases.iter().map(|(i, _)| format!("{i}\n")).collect();
     let f = sb.path().join("captured.txt");
@@ -1344,6 +1441,31 @@ fn check_redaction(sb: &Sandbox) {
         "before\n[REDACTED PRIVATE KEY]\nafter\n[REDACTED CERTIFICATE]\nthe rest of the file\n2026-11-20T10:00:00Z still here\n"
     );
 
+    // Private keys of every PEM type, each dropped whole; certificates too.
+    let pem: String = [
+        "RSA PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "DSA PRIVATE KEY",
+        "OPENSSH PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+        "PRIVATE KEY",
+        "PGP PRIVATE KEY BLOCK",
+    ]
+    .iter()
+    .map(|t| format!("kept\n-----BEGIN {t}-----\nPEMBODY0abc+/\nPEMBODY1==\n-----END {t}-----\n"))
+    .collect();
+    fs::write(
+        &f,
+        format!("{pem}  ssh-key: -----BEGIN OPENSSH PRIVATE KEY-----b3BlbnNzaC1rZXk-----END OPENSSH PRIVATE KEY-----\nend\n"),
+    )
+    .unwrap();
+    let out = sb.run(&["--redact", f.to_str().unwrap()]);
+    assert!(!out.stdout.contains("PEMBODY"), "{}", out.stdout);
+    assert!(!out.stdout.contains("b3BlbnNzaC1rZXk"), "{}", out.stdout);
+    assert_eq!(out.stdout.matches("[REDACTED PRIVATE KEY]").count(), 8);
+    assert_eq!(out.stdout.matches("kept\n").count(), 7);
+    assert!(out.stdout.ends_with("end\n"), "{}", out.stdout);
+
     // YAML block scalars under a secret key, and secret flags whose value is the next item.
     fs::write(
         &f,
@@ -1359,6 +1481,9 @@ fn check_redaction(sb: &Sandbox) {
 
     check_json_redaction(sb);
 }
+
+/// The data of a `.dockerconfigjson`: `{"auths":{"r.io":{"auth":"dXNlcjpwYXNz"}}}` in base64.
+const DOCKERCFG: &str = "eyJhdXRocyI6eyJyLmlvIjp7ImF1dGgiOiJkWE5sY2pwd1lYTnoifX19";
 
 /// JSON is redacted inside its strings only: every leak and corruption seen in collected
 /// bundles, as kubectl prints the objects (pretty, and one object a line).
@@ -1381,7 +1506,15 @@ fn check_json_redaction(sb: &Sandbox) {
              "env": [{"name": "DB_PASSWORD", "value": "DBPASSWORD06"},
                      {"name": "AUTH_ENABLED", "value": "true"},
                      {"name": "PORT", "value": "8080"},
-                     {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]}]}}}},
+                     {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+                     {"name": "DB_PASS", "value": "918273"},
+                     {"name": "AUTH_TIMEOUT", "value": "30"},
+                     {"name": "AZURE_STORAGE", "value": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=ACCOUNTKEY15==;EndpointSuffix=core.windows.net"}]}],
+             "automountServiceAccountToken": true,
+             "volumes": [
+                 {"name": "vault-token", "projected": {"sources": [{"serviceAccountToken":
+                     {"audience": "vault", "expirationSeconds": 3607, "path": "token"}}]}},
+                 {"name": "creds", "secret": {"secretName": "db-creds"}}]}}}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app", "namespace": "shop"},
          "data": {
              "two-keys": "-----BEGIN PRIVATE KEY-----\nKEYONE07\n-----END PRIVATE KEY-----\nbetween-kept\n-----BEGIN EC PRIVATE KEY-----\nKEYTWO08\n-----END EC PRIVATE KEY-----\n",
@@ -1391,9 +1524,21 @@ fn check_json_redaction(sb: &Sandbox) {
              "one-line": "token: TOKEN11",
              "redis": "redis://:REDISPW12@redis:6379",
              "unicode": "caf\u{e9} \u{2603} \u{1} tab\t quote\" backslash\\",
-             "config.json": "{\"auths\": {\"gcr.io\": {\"auth\": \"AUTH13\"}}, \"credsStore\": \"\"}"}},
+             "config.json": "{\"auths\": {\"gcr.io\": {\"auth\": \"AUTH13\"}}, \"credsStore\": \"\"}",
+             "clientSecret": "CLIENTSECRET16",
+             "DB-PASSWORD": "DBPASSWORD17",
+             "aws_secret_access_key": "AWSSECRET18",
+             ".dockerconfigjson": DOCKERCFG,
+             "ssh": "-----BEGIN OPENSSH PRIVATE KEY-----\nOPENSSH19\n-----END OPENSSH PRIVATE KEY-----\n",
+             "enc": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nENCRYPTED20\n-----END ENCRYPTED PRIVATE KEY-----",
+             "app.properties": "spring.datasource.url=jdbc:postgresql://db/x?user=u&password=JDBCPW21\nmongo=mongodb+srv://admin:MONGOPW22@c0.mongodb.net/t\npg=postgres://user:PGPW23@db/x\nlevel=info"}},
+        {"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager", "spec": {
+            "tokenExpirationSeconds": 600,
+            "passwordSecretRef": {"name": "am-pw", "key": "password"}}},
         {"kind": "Event", "message": "Back-off pulling image \"r/a:1\": token=TOKEN14 x",
-         "count": 3, "ok": true, "none": null}]});
+         "count": 3, "ok": true, "none": null},
+        {"kind": "Event", "message": "GET /v1 Authorization: Bearer BEARER24 failed: secret \"db-creds\" not found",
+         "reason": "FailedMount"}]});
     let forbidden = [
         "CLIENTSECRET01",
         "XPASSWORD02",
@@ -1409,6 +1554,18 @@ fn check_json_redaction(sb: &Sandbox) {
         "REDISPW12",
         "AUTH13",
         "TOKEN14",
+        "918273",
+        "ACCOUNTKEY15",
+        "CLIENTSECRET16",
+        "DBPASSWORD17",
+        "AWSSECRET18",
+        DOCKERCFG,
+        "OPENSSH19",
+        "ENCRYPTED20",
+        "JDBCPW21",
+        "MONGOPW22",
+        "PGPW23",
+        "BEARER24",
     ];
     let f = sb.path().join("objects.json");
     let pretty = serde_json::to_string_pretty(&doc).unwrap();
@@ -1484,8 +1641,27 @@ fn check_json_redaction(sb: &Sandbox) {
         assert_eq!(data["unicode"], doc["items"][1]["data"]["unicode"]);
         let cfg: Value = serde_json::from_str(data["config.json"].as_str().unwrap()).unwrap();
         assert_eq!(cfg["auths"]["gcr.io"]["auth"], "[REDACTED]");
-        assert_eq!(red["items"][2]["count"], 3);
-        assert_eq!(red["items"][2]["none"], Value::Null);
+        assert_eq!(data["ssh"], "[REDACTED PRIVATE KEY]\n");
+        assert_eq!(data["enc"], "[REDACTED PRIVATE KEY]");
+        assert_eq!(
+            data["app.properties"],
+            "spring.datasource.url=jdbc:postgresql://db/x?user=u&password=[REDACTED]\nmongo=mongodb+srv://admin:[REDACTED]@c0.mongodb.net/t\npg=postgres://user:[REDACTED]@db/x\nlevel=info"
+        );
+        assert_eq!(api["env"][4]["value"], "[REDACTED]");
+        assert_eq!(api["env"][5]["value"], "30");
+        let pod = &red["items"][0]["spec"]["template"]["spec"];
+        assert_eq!(pod["automountServiceAccountToken"], true);
+        assert_eq!(
+            pod["volumes"],
+            doc["items"][0]["spec"]["template"]["spec"]["volumes"]
+        );
+        assert_eq!(red["items"][2], doc["items"][2]);
+        assert_eq!(red["items"][3]["count"], 3);
+        assert_eq!(red["items"][3]["none"], Value::Null);
+        assert_eq!(
+            red["items"][4]["message"],
+            "GET /v1 Authorization: Bearer [REDACTED] failed: secret \"db-creds\" not found"
+        );
         // Each planted secret once, and both `$(DB_PASS)` references after --password.
         assert!(
             out.stderr
