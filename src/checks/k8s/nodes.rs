@@ -59,7 +59,13 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
     // Pods still running on each node, counted once the first node needs it.
     let running_by_node = std::cell::OnceCell::new();
     let mut drafts = Vec::new();
+    // A node without a Ready condition tells nothing; when no node has one, nothing was checked.
+    let (mut listed, mut with_status) = (0usize, 0usize);
     for n in cluster::nodes(&doc) {
+        listed += 1;
+        if condition(&n.conditions, "Ready").is_some() {
+            with_status += 1;
+        }
         let mut problems = Vec::new();
         let mut evidence = Vec::new();
         let ready = condition(&n.conditions, "Ready");
@@ -130,6 +136,12 @@ pub fn node_not_ready(ctx: &Ctx) -> Result<Outcome, Unavailable> {
         d.evidence = evidence;
         d.occurrences = Some(1);
         drafts.push(d);
+    }
+    if listed == 0 {
+        return Draft::missing("no-node").not_evaluated();
+    }
+    if with_status == 0 {
+        return Draft::missing("no-status").not_evaluated();
     }
     Ok(Outcome::Findings(drafts))
 }
