@@ -1407,6 +1407,34 @@ fn check_redaction(sb: &Sandbox) {
             "design review: SIGTERM signal",
             "design review: SIGTERM signal",
         ),
+        // JSON held in a text line (a structured log, a YAML value): its escaped quotes stay.
+        (
+            r#"{"msg":"FLAG: --token=\"kt-13\"","b":"--password \"pw-14\" next"}"#,
+            r#"{"msg":"FLAG: --token=\"[REDACTED]\"","b":"--password \"[REDACTED]\" next"}"#,
+        ),
+        (
+            r#"{"msg":"config:\n  auth = \"au-15\"\n  user = \"u\""}"#,
+            r#"{"msg":"config:\n  auth = \"[REDACTED]\"\n  user = \"u\""}"#,
+        ),
+        (
+            r#"pod {"name":"GITHUB_PAT","value":"gp-16"},{"name":"STRIPE_SK","value":"ss-17"},{"name":"PATH","value":"/bin"}"#,
+            r#"pod {"name":"GITHUB_PAT","value":"[REDACTED]"},{"name":"STRIPE_SK","value":"[REDACTED]"},{"name":"PATH","value":"/bin"}"#,
+        ),
+        // A number redacted inside a string gets no quotes of its own; "token: x" as a value.
+        (
+            r#"{"mode":"DB_PASSWORD=978812461397","note":"token: tk-18"}"#,
+            r#"{"mode":"DB_PASSWORD=[REDACTED]","note":"token: [REDACTED]"}"#,
+        ),
+        // A lone certificate in a string ends with the string, not at a later key's END.
+        (
+            r#"x '{"a":"-----BEGIN CERTIFICATE-----\nMIICzz1\n","b":"visible1","c":"-----BEGIN PRIVATE KEY-----zz2-----END PRIVATE KEY----- and -----BEGIN PRIVATE KEY-----zz3-----END PRIVATE KEY-----"}'"#,
+            r#"x '{"a":"[REDACTED CERTIFICATE]","b":"visible1","c":"[REDACTED PRIVATE KEY] and [REDACTED PRIVATE KEY]"}'"#,
+        ),
+        // A string in a string: its escaped quotes stay paired.
+        (
+            r#"m: '{"a":"{\"Password\":\"x\\\"S384\\\\y\",\"b\":\"ok\"}","r":"{\"r\":\"FLAG: --token=\\\"Sq386\\\" x\"}"}'"#,
+            r#"m: '{"a":"{\"Password\":\"[REDACTED]\",\"b\":\"ok\"}","r":"{\"r\":\"FLAG: --token=[REDACTED] x\"}"}'"#,
+        ),
     ];
     let input: String = cases.iter().map(|(i, _)| format!("{i}\n")).collect();
     let f = sb.path().join("captured.txt");
@@ -1465,6 +1493,18 @@ fn check_redaction(sb: &Sandbox) {
     assert_eq!(out.stdout.matches("[REDACTED PRIVATE KEY]").count(), 8);
     assert_eq!(out.stdout.matches("kept\n").count(), 7);
     assert!(out.stdout.ends_with("end\n"), "{}", out.stdout);
+
+    // A block scalar whose certificate never ends: the next key ends it, whatever its value.
+    fs::write(
+        &f,
+        "  name: |\n    -----BEGIN CERTIFICATE-----\n    MIICzz6\n  secretName: dockerconfig eyJhdXRocyI6eyJyLmlvIjp7ImF1dGgiOiJTcTczMVp4azBSMFJ0In19fQ==\n  note: '-----BEGIN PRIVATE KEY-----zz7-----END PRIVATE KEY----- kept'\n  reason: visible\n",
+    )
+    .unwrap();
+    let out = sb.run(&["--redact", f.to_str().unwrap()]);
+    assert_eq!(
+        out.stdout,
+        "  name: |\n    [REDACTED CERTIFICATE]\n  secretName: dockerconfig [REDACTED BASE64 DOCKER CONFIG]\n  note: '[REDACTED PRIVATE KEY] kept'\n  reason: visible\n"
+    );
 
     // YAML block scalars under a secret key, and secret flags whose value is the next item.
     fs::write(
