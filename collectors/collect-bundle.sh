@@ -94,6 +94,7 @@ Exit status (a bundle is written whenever anything was collected):
   4  the cluster could not be reached (network, VPN, context or kubeconfig)
   5  the cluster refused the credentials (expired login, missing auth plugin)
   6  the cluster answered but denied access to every list
+  7  the cluster answered the probe but no list could be read in time
   130  interrupted twice: no bundle
 
 Secrets: Secret objects are never collected, certificates are replaced by fingerprints, and
@@ -917,6 +918,7 @@ CLUSTER_SKIP=""
 IN_CLUSTER=0
 LISTS_OK=0
 LISTS_DENIED=0
+LISTS_FAILED=0
 JOB_PIDS=""
 
 # access_denied FILE: whether a failed command said it was not allowed, in the words kubectl,
@@ -1248,6 +1250,7 @@ step() {
         case "$_error" in
             '') LISTS_OK=$((LISTS_OK + 1)) ;;
             *'access denied') LISTS_DENIED=$((LISTS_DENIED + 1)) ;;
+            *) LISTS_FAILED=$((LISTS_FAILED + 1)) ;;
         esac
     fi
     [ "$RC" = 0 ]
@@ -1325,13 +1328,20 @@ discovered() { [ -s "$BUNDLE/collector/$1" ] && cat "$BUNDLE/collector/$1"; }
 
 # The probe: one quick call that needs the network path, the server and accepted credentials.
 # When it fails for one of these reasons the other kubectl sources are recorded as skipped
-# rather than each waiting for its own timeout.
-PROBE_TIMEOUT=20
+# rather than each waiting for its own timeout. It gets a tenth of --max-time, at least 5 s
+# (a login through an exec plugin takes a few) and at most 20 s (or --timeout when shorter).
+PROBE_TIMEOUT=$((MAX_TIME_S / 10))
+[ "$PROBE_TIMEOUT" -ge 5 ] || PROBE_TIMEOUT=5
+[ "$PROBE_TIMEOUT" -le 20 ] || PROBE_TIMEOUT=20
 OUTCOME=0
 OUTCOME_LINE=""
+PROBE_OK=0
 probe_cluster() {
     S_TIMEOUT=$PROBE_TIMEOUT
-    step json kubectl/version.json "${KUBECTL[@]}" version -o json && return 0
+    if step json kubectl/version.json "${KUBECTL[@]}" version -o json; then
+        [ "$PHASE" != run ] || PROBE_OK=1
+        return 0
+    fi
     [ "$PHASE" = run ] || return 0
     _ctx=$(printable "${CTX_NAME:-the current context}")
     _why=$(grep -v '^[[:space:]]*$' "$TMPD/err.red" 2>/dev/null | tail -n 1)
@@ -1926,6 +1936,14 @@ if [ "$OUTCOME" = 0 ] && [ "$DO_CLUSTER" = 1 ] && [ "$LISTS_OK" = 0 ] && [ "$LIS
 fi
 DEADLINE_SKIPS=$(grep -c '"error": "skipped: the --max-time' "$SOURCES" 2>/dev/null)
 case "$DEADLINE_SKIPS" in '' | *[!0-9]*) DEADLINE_SKIPS=0 ;; esac
+# The probe passed, yet not one list came back (each failed, timed out or was never reached):
+# an API server that answers /version while its lists hang (etcd down, overload) gives a
+# bundle that would look complete and hold nothing.
+if [ "$OUTCOME" = 0 ] && [ "$PROBE_OK" = 1 ] && [ "$INTERRUPTED" = 0 ] &&
+    [ "$LISTS_OK" = 0 ] && [ "$LISTS_DENIED" = 0 ]; then
+    OUTCOME=7
+    OUTCOME_LINE="the cluster of $(printable "${CTX_NAME:-the current context}") answered kubectl version but no list came back ($LISTS_FAILED failed or timed out, $DEADLINE_SKIPS not reached): the API server or etcd may be overloaded or down; check the control plane, or rerun with a longer --timeout and --max-time"
+fi
 
 # finish WHAT PATH: the closing lines and the exit status.
 finish() {
