@@ -94,6 +94,7 @@ Exit status (a bundle is written whenever anything was collected):
   4  the cluster could not be reached (network, VPN, context or kubeconfig)
   5  the cluster refused the credentials (expired login, missing auth plugin)
   6  the cluster answered but denied access to every list
+  7  the cluster answered the probe but no list could be read in time
   130  interrupted twice: no bundle
 
 Secrets: Secret objects are never collected, certificates are replaced by fingerprints, and
@@ -467,14 +468,22 @@ function init(   i) {
     MIDK = "(password|passwd|passphrase|api[_-]?key|client[_-]?secret|secret[_-]?key|access[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?token)"
     KC = "[a-z0-9_.-]*"
     JSTR = "\"([^\"\\\\]|\\\\.)*\""
-    ESTR = "\\\\\"([^\"\\\\]|\\\\[^\"])*\\\\\""
+    # A string inside a JSON string (\"...\"): its own escapes, \\\" (a quote of a string
+    # nested once more) and \\ (a backslash) stay inside it.
+    ESTR = "\\\\\"([^\"\\\\]|\\\\\\\\\\\\\"|\\\\\\\\|\\\\[^\"\\\\])*\\\\\""
+    # A plain quoted value one string deeper (\\\"x\\\"): replaced with its quotes, which pair.
+    E2STR = "\\\\\\\\\\\\\"[^\"\\\\]*\\\\\\\\\\\\\""
     ENVNAME = "(pass|secret|token|apikey|api_key|api-key|_key|key_|credential|auth|private|cert|pwd|^sk_|_sk$|_sk_|^pat_|_pat$|_pat_|dsn)"
+    # The same, as the whole text between the quotes of a JSON string (escaped quotes: ENVQE).
+    ENVW = "(pass|secret|token|apikey|api_key|api-key|_key|key_|credential|auth|private|cert|pwd|_sk_|_pat_|dsn)"
+    ENVQ = "([^\"]*" ENVW "[^\"]*|(sk|pat)_[^\"]*|[^\"]*_(sk|pat))"
+    ENVQE = "([^\"\\\\]*" ENVW "[^\"\\\\]*|(sk|pat)_[^\"\\\\]*|[^\"\\\\]*_(sk|pat))"
     FLAG = "^--?[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey|credentials?)$"
     FLAGW = "(token|password|passwd|secret|certificate-key|api-key|apikey)"
     A9 = "[a-z0-9]"
     HEX = "[0-9a-f]"
     BOOT = rep(A9, 6) "\\." rep(A9, 16)
-    GATE = "pass|secret|token|key|auth|cred|bearer|basic|://|-----|ls0tls1|eyj|eyaiyxv0|ewoj|ewogi|ew0kc|ya29|aiza|gh[pousr]_|github_pat|akia|asia|xox|k_live|k_test|hooks|pwd|dsn|dockerc|sig=|signature=|" BOOT
+    GATE = "pass|secret|token|key|auth|_pat|pat_|_sk|sk_|cred|bearer|basic|://|-----|ls0tls1|eyj|eyaiyxv0|ewoj|ewogi|ew0kc|ya29|aiza|gh[pousr]_|github_pat|akia|asia|xox|k_live|k_test|hooks|pwd|dsn|dockerc|sig=|signature=|" BOOT
     # The base64 of a docker config.json (the data of a .dockerconfigjson): {"auths": with the
     # spacing docker, kubectl and people write it with.
     R_DOCKERCFG = "(eyjhdxrocyi6|eyjhdxrocyigo|eyaiyxv0ahmio|ewojimf1dghzij|ewogicjhdxrocyi6|ewogicagimf1dghzij|ew0kcsjhdxrocyi6)[a-z0-9+/=]*"
@@ -509,7 +518,8 @@ function keep_plain(v, pw) {
 # kv(A, K, plain, qmark): every match of A (on the lower-case line) is a key with its value; K
 # (anchored) matches the key part, which is kept. A quoted value keeps its quotes (double, single or escaped double)
 # and only what is between them becomes [REDACTED]. plain: leave plain values (true, 3).
-# qmark: an unquoted value becomes "[REDACTED]" (YAML: keeps it a string).
+# qmark: 1, an unquoted value becomes "[REDACTED]" (YAML: keeps it a string); 2, only a number
+# does (TOML stays valid: a bare [REDACTED] is none of its types).
 # keep: a last byte that matches it is kept (the @ of a URL, the boundary after a token).
 function kv(A, K, plain, qmark, keep,   out, rest, lrest, s, m, seg, plen, val, head, tail, q, mark) {
     out = ""; rest = line; lrest = tolower(line)
@@ -528,8 +538,11 @@ function kv(A, K, plain, qmark, keep,   out, rest, lrest, s, m, seg, plen, val, 
             head = q; tail = q; val = substr(val, 2, length(val) - 2)
         } else if (keep != "" && substr(val, length(val), 1) ~ keep) {
             tail = substr(val, length(val), 1); val = substr(val, 1, length(val) - 1)
-        } else if (qmark || val ~ /^[0-9.]+$/) {
-            # A number becomes a string: TOML and YAML stay valid.
+        } else if (match(val, /\\+$/)) {
+            # Text that is JSON in a string (a log line, a YAML value): the backslash of the
+            # \" that ends the string is kept, so that the string still ends.
+            tail = substr(val, RSTART); val = substr(val, 1, RSTART - 1)
+        } else if (qmark == 1 || (qmark == 2 && val ~ /^[0-9.]+$/)) {
             mark = "\"[REDACTED]\""
         }
         if (val == "" || index(val, "[REDACTED") || (plain && keep_plain(tolower(val), PWV || substr(seg, 1, plen) ~ (PWK "[^a-z0-9]*(value[^a-z0-9]*)?$")))) {
@@ -553,26 +566,49 @@ function whole(A, R, cs,   out, rest, lrest) {
     }
     line = out rest
 }
-# PEM blocks that begin on this line: each ends at the first END after it; one that does not
-# end here replaces the rest of the line and starts a block over the next lines (T_PEM).
-function pem_inline(   out, rest, lrest, b, e, what) {
+# PEM blocks that begin on this line. Each takes the PEM text that follows it (base64, the
+# headers of an encrypted key, the \n escapes of a JSON string held in the line) and its END
+# line when that comes next; what is not PEM text (the quote that ends a string, another
+# block) is kept. A block that reaches the end of the line without its END goes on over the
+# next lines (T_PEM).
+function pem_inline(   out, rest, lrest, what, ended) {
     out = ""; rest = line; lrest = tolower(line)
     while (match(lrest, PEM_BEGIN)) {
-        b = RSTART
         what = (substr(lrest, RSTART, RLENGTH) ~ /private key/) ? "[REDACTED PRIVATE KEY]" : "[REDACTED CERTIFICATE]"
-        out = out substr(rest, 1, b - 1) what
+        out = out substr(rest, 1, RSTART - 1) what
         n++
-        rest = substr(rest, b + RLENGTH); lrest = substr(lrest, b + RLENGTH)
-        if (!match(lrest, PEM_END)) { rest = ""; T_PEM = 1; break }
         rest = substr(rest, RSTART + RLENGTH); lrest = substr(lrest, RSTART + RLENGTH)
+        ended = 0
+        while (1) {
+            match(rest, /^([A-Za-z0-9+\/=,: \t\r]|\\[nr\/])*/)
+            rest = substr(rest, RLENGTH + 1); lrest = substr(lrest, RLENGTH + 1)
+            if (match(lrest, "^" PEM_END)) {
+                rest = substr(rest, RLENGTH + 1); lrest = substr(lrest, RLENGTH + 1)
+                ended = 1
+                break
+            }
+            # A dash or a dot of a header (Proc-Type, AES-128-CBC), not the dashes of a line.
+            if (substr(rest, 1, 1) ~ /[-.]/ && substr(rest, 1, 5) != "-----") {
+                rest = substr(rest, 2); lrest = substr(lrest, 2)
+                continue
+            }
+            break
+        }
+        if (!ended && rest == "") { T_PEM = 1; break }
     }
     line = out rest
+}
+# A YAML key (not a PEM header) ends a PEM block whatever its value: a block scalar whose END
+# never came.
+function yaml_key(s) {
+    return (s ~ /^[ \t]*(-[ \t]+)?[A-Za-z0-9_.\/-]+:([ \t]|$)/ && s !~ /^[ \t]*(Proc-Type|DEK-Info):/)
 }
 # A line inside a PEM block: base64 (or a Proc-Type/DEK-Info header), alone or after a log
 # prefix (then at least 16 bytes of it).
 function pem_body(s) {
     if (s ~ /^[ \t]*[A-Za-z0-9+\/=]*[ \t\r]*$/) return 1
     if (s ~ /^[ \t]*(Proc-Type|DEK-Info):/) return 1
+    if (yaml_key(s)) return 0
     return (s ~ /[ \t:][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/]+=*[ \t\r]*$/)
 }
 # The rules that need no state, on `line`.
@@ -601,8 +637,8 @@ function rules() {
     # kubeadm bootstrap tokens (the id before the dot is public, the rest is the secret).
     kv("(^|[^a-z0-9])" BOOT "([^a-z0-9]|$)", BOOTK, 0, 0, "[^a-z0-9]")
     # Environment variables with secret names, inline: "name": "DB_PASSWORD", "value": "..."
-    kv("\"name\"[ \t]*:[ \t]*\"[^\"]*" ENVNAME "[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^\"name\"[ \t]*:[ \t]*\"[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*", 1, 0)
-    kv("\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*" ENVNAME "[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*" ESTR, "^\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*", 1, 0)
+    kv("\"name\"[ \t]*:[ \t]*\"" ENVQ "\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^\"name\"[ \t]*:[ \t]*\"[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*", 1, 0)
+    kv("\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"" ENVQE "\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*" ESTR, "^\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*", 1, 0)
     # JSON keys with secret names in text: "password": "...", and escaped \"token\":\"...\".
     kv("\"" KC SK "\"[ \t]*:[ \t]*" JSTR, "^\"" KC SK "\"[ \t]*:[ \t]*", 1, 0)
     kv("\\\\\"" KC SK "\\\\\"[ \t]*:[ \t]*" ESTR, "^\\\\\"" KC SK "\\\\\"[ \t]*:[ \t]*", 1, 0)
@@ -610,16 +646,20 @@ function rules() {
     kv("^[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+[^ \t{[|>&*#].*", "^[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+", 1, 1)
     # A quoted YAML value whose text starts with a secret key: note: "token: x".
     kv("^[ \t]*(-[ \t]+)?[^ \t:]+:[ \t]+[\"\x27]" KC SK "[ \t]*:[ \t]+[^ \t\"\x27\\\\]+", "^[ \t]*(-[ \t]+)?[^ \t:]+:[ \t]+[\"\x27]" KC SK "[ \t]*:[ \t]+", 1, 0)
+    # A JSON string value held in a text line whose text starts with a secret key: "token: x".
+    kv(":[ \t]*\"" KC SK "[ \t]*:[ \t]+[^ \t\"\\\\][^\"\\\\]*", "^:[ \t]*\"" KC SK "[ \t]*:[ \t]+", 1, 0)
     # The same inside a JSON string of a log line, where lines are \n escapes.
     kv("\\\\n[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+[^\\\\\" \t{[|>&*#][^\\\\\"]*", "^\\\\n[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+", 1, 0)
     # TOML, INI and env files: key = value at the start of a line (the auth = "..." of containerd).
-    kv("^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*(\"([^\"\\\\]|\\\\.)*\"|\x27[^\x27]*\x27|[^ \t\"\x27#;][^\t#;]*)", "^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*", 1, 0)
+    kv("^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*(\"([^\"\\\\]|\\\\.)*\"|\x27[^\x27]*\x27|[^ \t\"\x27#;][^\t#;]*)", "^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*", 1, 2)
+    # The same inside a JSON string of a log line (a config file logged whole).
+    kv("\\\\n[ \t]*" KC SK "[ \t]*=[ \t]*(" ESTR "|[^ \t\"\\\\#;][^\\\\\"\t#;]*)", "^\\\\n[ \t]*" KC SK "[ \t]*=[ \t]*", 1, 0)
     # A secret flag and its value as two items of a JSON list on one line: "--token", "x".
     kv("\"--?[a-z0-9-]*" FLAGW "\"[ \t]*,[ \t]*\"[^-\"\\\\]([^\"\\\\]|\\\\.)*\"", "^\"--?[a-z0-9-]*" FLAGW "\"[ \t]*,[ \t]*", 1, 0)
     kv("\\\\\"--?[a-z0-9-]*" FLAGW "\\\\\"[ \t]*,[ \t]*\\\\\"[^-\"\\\\]([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"--?[a-z0-9-]*" FLAGW "\\\\\"[ \t]*,[ \t]*", 1, 0)
     # key=value anywhere (flags, logfmt) and --flag value.
-    kv("(^|[^a-z0-9_.-])(--)?" KC SK "=(\"[^\"]*\"|\x27[^\x27]*\x27|[^ \t,;&\"\x27]+)", "^[^a-z0-9_.-]?(--)?" KC SK "=", 1, 0)
-    kv("--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+(\"[^\"]*\"|\x27[^\x27]*\x27|[^- \t\"\x27][^ \t\"\x27]*)", "^--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+", 1, 0)
+    kv("(^|[^a-z0-9_.-])(--)?" KC SK "=(" ESTR "|" E2STR "|\"[^\"]*\"|\x27[^\x27]*\x27|([^ \t,;&\"\x27\\\\]|\\\\[^\"])+)", "^[^a-z0-9_.-]?(--)?" KC SK "=", 1, 0)
+    kv("--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+(" ESTR "|" E2STR "|\"[^\"]*\"|\x27[^\x27]*\x27|[^- \t\"\x27][^ \t\"\x27]*)", "^--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+", 1, 0)
     # password: x, X-Api-Key: x in the middle of a line.
     kv("(^|[^a-z0-9_.-])" KC MIDK "[\"\x27]?[ \t]*[:=][ \t]*(\"[^\"]*\"|\x27[^\x27]*\x27|[^ \t,;&\"\x27\\\\]+)", "^[^a-z0-9_.-]?" KC MIDK "[\"\x27]?[ \t]*[:=][ \t]*", 1, 0)
 }
@@ -655,7 +695,9 @@ function tline(   l, v, orig) {
     # Inside a multi-line PEM block: it ends at its END line, or at the first line that is
     # not PEM text (a block whose END never comes does not take the rest with it).
     if (T_PEM) {
-        if (match(l, PEM_END)) {
+        if (yaml_key(line)) {
+            T_PEM = 0
+        } else if (match(l, PEM_END)) {
             line = substr(line, RSTART + RLENGTH)
             T_PEM = 0
             if (line ~ /^[ \t\r]*$/) return 0
@@ -726,8 +768,9 @@ function tblock(s,   parts, k, i, out, first) {
     return out
 }
 # JSON: only the contents of strings change. jline(s, d) redacts one line of JSON at nesting
-# depth d (a JSON document inside a string is depth d+1), with the key (JK), the env name (JN)
-# and a pending secret flag (JA) of each depth.
+# depth d (a JSON document inside a string is depth d+1), with the key (JK, its separators
+# removed; JP: it ends with the word pass or pwd), the env name (JN) and a pending secret flag
+# (JA) of each depth.
 function jline(s, d,   out, q, str) {
     out = ""
     while ((q = index(s, "\"")) > 0) {
@@ -743,6 +786,8 @@ function jline(s, d,   out, q, str) {
         } else return out "\"" s
         if (s ~ /^[ \t\r]*:/) {
             JK[d] = tolower(str)
+            # pass and pwd name a password only as a word of their own (REDIS_PASS, not bypass).
+            JP[d] = (JK[d] ~ /[-_. ](pass|pwd)$/)
             gsub(/[-_. ]/, "", JK[d])
             out = out "\"" str "\""
         } else {
@@ -753,7 +798,7 @@ function jline(s, d,   out, q, str) {
 }
 # What is between strings: structure, or (in a string that only looked like JSON) free text.
 function jseg(p, d,   saved) {
-    if (p ~ /[{}]/) { JK[d] = ""; JN[d] = ""; JA[d] = 0 }
+    if (p ~ /[{}]/) { JK[d] = ""; JP[d] = 0; JN[d] = ""; JA[d] = 0 }
     if (p ~ /[A-Za-z]/ && p !~ /^[^A-Za-z]*((true|false|null)[^A-Za-z]+)*(true|false|null)?[^A-Za-z]*$/) {
         saved = line
         line = p
@@ -769,7 +814,7 @@ function jval(str, d,   k, red, pw, lstr, dec, new) {
     red = 0
     pw = 0
     if (JA[d]) { pw = (JA[d] == 2); JA[d] = 0; red = (substr(str, 1, 1) != "-") }
-    else if (k != "" && k ~ SKN) { red = 1; pw = (k ~ (PWK "$")) }
+    else if (k != "" && (k ~ SKN || JP[d])) { red = 1; pw = (k ~ (PWK "$")) }
     else if (k == "value" && JN[d] ~ ENVNAME) { red = 1; pw = (JN[d] ~ (PWK "$")) }
     if (k == "name") JN[d] = lstr
     if (red && !keep_plain(lstr, pw) && !index(str, "[REDACTED")) { n++; return "[REDACTED]" }
@@ -783,7 +828,7 @@ function jval(str, d,   k, red, pw, lstr, dec, new) {
 }
 function jtext(s, d,   parts, k, i, out) {
     k = split(s, parts, "\n")
-    JK[d] = ""; JN[d] = ""; JA[d] = 0
+    JK[d] = ""; JP[d] = 0; JN[d] = ""; JA[d] = 0
     out = ""
     for (i = 1; i <= k; i++) out = out (i > 1 ? "\n" : "") jline(parts[i], d)
     return out
@@ -873,6 +918,7 @@ CLUSTER_SKIP=""
 IN_CLUSTER=0
 LISTS_OK=0
 LISTS_DENIED=0
+LISTS_FAILED=0
 JOB_PIDS=""
 
 # access_denied FILE: whether a failed command said it was not allowed, in the words kubectl,
@@ -1204,6 +1250,7 @@ step() {
         case "$_error" in
             '') LISTS_OK=$((LISTS_OK + 1)) ;;
             *'access denied') LISTS_DENIED=$((LISTS_DENIED + 1)) ;;
+            *) LISTS_FAILED=$((LISTS_FAILED + 1)) ;;
         esac
     fi
     [ "$RC" = 0 ]
@@ -1281,13 +1328,20 @@ discovered() { [ -s "$BUNDLE/collector/$1" ] && cat "$BUNDLE/collector/$1"; }
 
 # The probe: one quick call that needs the network path, the server and accepted credentials.
 # When it fails for one of these reasons the other kubectl sources are recorded as skipped
-# rather than each waiting for its own timeout.
-PROBE_TIMEOUT=20
+# rather than each waiting for its own timeout. It gets a tenth of --max-time, at least 5 s
+# (a login through an exec plugin takes a few) and at most 20 s (or --timeout when shorter).
+PROBE_TIMEOUT=$((MAX_TIME_S / 10))
+[ "$PROBE_TIMEOUT" -ge 5 ] || PROBE_TIMEOUT=5
+[ "$PROBE_TIMEOUT" -le 20 ] || PROBE_TIMEOUT=20
 OUTCOME=0
 OUTCOME_LINE=""
+PROBE_OK=0
 probe_cluster() {
     S_TIMEOUT=$PROBE_TIMEOUT
-    step json kubectl/version.json "${KUBECTL[@]}" version -o json && return 0
+    if step json kubectl/version.json "${KUBECTL[@]}" version -o json; then
+        [ "$PHASE" != run ] || PROBE_OK=1
+        return 0
+    fi
     [ "$PHASE" = run ] || return 0
     _ctx=$(printable "${CTX_NAME:-the current context}")
     _why=$(grep -v '^[[:space:]]*$' "$TMPD/err.red" 2>/dev/null | tail -n 1)
@@ -1882,6 +1936,14 @@ if [ "$OUTCOME" = 0 ] && [ "$DO_CLUSTER" = 1 ] && [ "$LISTS_OK" = 0 ] && [ "$LIS
 fi
 DEADLINE_SKIPS=$(grep -c '"error": "skipped: the --max-time' "$SOURCES" 2>/dev/null)
 case "$DEADLINE_SKIPS" in '' | *[!0-9]*) DEADLINE_SKIPS=0 ;; esac
+# The probe passed, yet not one list came back (each failed, timed out or was never reached):
+# an API server that answers /version while its lists hang (etcd down, overload) gives a
+# bundle that would look complete and hold nothing.
+if [ "$OUTCOME" = 0 ] && [ "$PROBE_OK" = 1 ] && [ "$INTERRUPTED" = 0 ] &&
+    [ "$LISTS_OK" = 0 ] && [ "$LISTS_DENIED" = 0 ]; then
+    OUTCOME=7
+    OUTCOME_LINE="the cluster of $(printable "${CTX_NAME:-the current context}") answered kubectl version but no list came back ($LISTS_FAILED failed or timed out, $DEADLINE_SKIPS not reached): the API server or etcd may be overloaded or down; check the control plane, or rerun with a longer --timeout and --max-time"
+fi
 
 # finish WHAT PATH: the closing lines and the exit status.
 finish() {

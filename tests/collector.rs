@@ -129,6 +129,7 @@ fn help_explains_every_option() {
         "  4  the cluster could not be reached",
         "  5  the cluster refused",
         "  6  the cluster answered",
+        "  7  the cluster answered the probe",
     ] {
         assert!(out.stdout.contains(code), "{code} missing: {}", out.stdout);
     }
@@ -1407,6 +1408,34 @@ fn check_redaction(sb: &Sandbox) {
             "design review: SIGTERM signal",
             "design review: SIGTERM signal",
         ),
+        // JSON held in a text line (a structured log, a YAML value): its escaped quotes stay.
+        (
+            r#"{"msg":"FLAG: --token=\"kt-13\"","b":"--password \"pw-14\" next"}"#,
+            r#"{"msg":"FLAG: --token=\"[REDACTED]\"","b":"--password \"[REDACTED]\" next"}"#,
+        ),
+        (
+            r#"{"msg":"config:\n  auth = \"au-15\"\n  user = \"u\""}"#,
+            r#"{"msg":"config:\n  auth = \"[REDACTED]\"\n  user = \"u\""}"#,
+        ),
+        (
+            r#"pod {"name":"GITHUB_PAT","value":"gp-16"},{"name":"STRIPE_SK","value":"ss-17"},{"name":"PATH","value":"/bin"}"#,
+            r#"pod {"name":"GITHUB_PAT","value":"[REDACTED]"},{"name":"STRIPE_SK","value":"[REDACTED]"},{"name":"PATH","value":"/bin"}"#,
+        ),
+        // A number redacted inside a string gets no quotes of its own; "token: x" as a value.
+        (
+            r#"{"mode":"DB_PASSWORD=978812461397","note":"token: tk-18"}"#,
+            r#"{"mode":"DB_PASSWORD=[REDACTED]","note":"token: [REDACTED]"}"#,
+        ),
+        // A lone certificate in a string ends with the string, not at a later key's END.
+        (
+            r#"x '{"a":"-----BEGIN CERTIFICATE-----\nMIICzz1\n","b":"visible1","c":"-----BEGIN PRIVATE KEY-----zz2-----END PRIVATE KEY----- and -----BEGIN PRIVATE KEY-----zz3-----END PRIVATE KEY-----"}'"#,
+            r#"x '{"a":"[REDACTED CERTIFICATE]","b":"visible1","c":"[REDACTED PRIVATE KEY] and [REDACTED PRIVATE KEY]"}'"#,
+        ),
+        // A string in a string: its escaped quotes stay paired.
+        (
+            r#"m: '{"a":"{\"Password\":\"x\\\"S384\\\\y\",\"b\":\"ok\"}","r":"{\"r\":\"FLAG: --token=\\\"Sq386\\\" x\"}"}'"#,
+            r#"m: '{"a":"{\"Password\":\"[REDACTED]\",\"b\":\"ok\"}","r":"{\"r\":\"FLAG: --token=[REDACTED] x\"}"}'"#,
+        ),
     ];
     let input: String = cases.iter().map(|(i, _)| format!("{i}\n")).collect();
     let f = sb.path().join("captured.txt");
@@ -1465,6 +1494,18 @@ fn check_redaction(sb: &Sandbox) {
     assert_eq!(out.stdout.matches("[REDACTED PRIVATE KEY]").count(), 8);
     assert_eq!(out.stdout.matches("kept\n").count(), 7);
     assert!(out.stdout.ends_with("end\n"), "{}", out.stdout);
+
+    // A block scalar whose certificate never ends: the next key ends it, whatever its value.
+    fs::write(
+        &f,
+        "  name: |\n    -----BEGIN CERTIFICATE-----\n    MIICzz6\n  secretName: dockerconfig eyJhdXRocyI6eyJyLmlvIjp7ImF1dGgiOiJTcTczMVp4azBSMFJ0In19fQ==\n  note: '-----BEGIN PRIVATE KEY-----zz7-----END PRIVATE KEY----- kept'\n  reason: visible\n",
+    )
+    .unwrap();
+    let out = sb.run(&["--redact", f.to_str().unwrap()]);
+    assert_eq!(
+        out.stdout,
+        "  name: |\n    [REDACTED CERTIFICATE]\n  secretName: dockerconfig [REDACTED BASE64 DOCKER CONFIG]\n  note: '[REDACTED PRIVATE KEY] kept'\n  reason: visible\n"
+    );
 
     // YAML block scalars under a secret key, and secret flags whose value is the next item.
     fs::write(
@@ -2576,7 +2617,7 @@ fn a_never_answering_api_server_ends_within_the_deadline() {
     replay_gcloud(&mut sb, &testdata().join("gke-wi-binding-missing"));
     let kubeconfig = sb.path().join("kubeconfig");
     server.kubeconfig(&kubeconfig, GKE_CONTEXT);
-    // The probe gives up after 20 s; the rest of the deadline must leave the gcloud commands
+    // The probe gets a tenth of the deadline (6 s); the rest must leave the gcloud commands
     // time to run even on a loaded machine.
     let max_time = 60;
     let (out, took) = timed_run(
@@ -2610,7 +2651,11 @@ fn a_never_answering_api_server_ends_within_the_deadline() {
     assert_eq!(m["outcome"]["exit_code"], 4);
     assert!(top.join("gcloud/cluster.json").is_file());
     let probe = find_source(&m, "kubectl/version.json");
-    assert_eq!(probe["error"], "timed out after 20s", "{probe}");
+    assert_eq!(probe["error"], "timed out after 6s", "{probe}");
+    assert!(
+        took < Duration::from_secs(max_time / 2),
+        "the probe's time, not the deadline, bounds a run whose server never answers: {took:?}"
+    );
     let pods = find_source(&m, "kubectl/pods.json");
     assert_eq!(
         pods["error"],
@@ -2785,6 +2830,77 @@ fn real_kubectl_with_hanging_logs_ends_within_the_deadline() {
     assert!(top.join("kubectl/pods.json").is_file());
     assert!(top.join("kubectl/nodes.json").is_file());
     assert_eq!(m["deadline_reached"], true, "{}", out.stderr);
+}
+
+/// A server that passes the probe and then answers nothing (etcd down behind a live API
+/// server): every list waits at most what is left of the deadline, what was not reached is
+/// recorded as skipped, the run ends at the deadline with what it has, and the exit status
+/// (7) and the last line say that no list came back.
+#[test]
+fn a_server_that_hangs_after_the_probe_ends_at_the_deadline() {
+    let kubectl = which("kubectl").expect("the real kubectl is needed for this test");
+    let server = apiserver::ApiServer::start_mode(apiserver::Mode::HangAfterVersion);
+    let sb = Sandbox::new(true);
+    std::os::unix::fs::symlink(&kubectl, sb.bin.join("kubectl")).unwrap();
+    let kubeconfig = sb.path().join("kubeconfig");
+    server.kubeconfig(&kubeconfig, "loop-ctx");
+    let max_time = 20;
+    let (out, took) = timed_run(
+        &sb,
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--max-time",
+            &format!("{max_time}s"),
+            "-o",
+            sb.out.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    );
+    eprintln!("a server hanging after the probe: the run took {took:?}");
+    assert!(
+        took < Duration::from_secs(max_time + 10),
+        "took {took:?} with --max-time {max_time}s"
+    );
+    assert!(
+        took >= Duration::from_secs(max_time - 2),
+        "the lists waited for the deadline: {took:?}"
+    );
+    let (top, m) = unpacked(&sb, &out);
+    assert!(top.join("kubectl/version.json").is_file());
+    assert_eq!(m["deadline_reached"], true, "{}", out.stderr);
+    let sources = m["sources"].as_array().unwrap();
+    let cut = sources
+        .iter()
+        .filter(|s| {
+            s["error"]
+                .as_str()
+                .is_some_and(|e| e.ends_with("(the --max-time deadline)"))
+        })
+        .count();
+    let skipped = sources
+        .iter()
+        .filter(|s| s["error"] == "skipped: the --max-time of 20s was reached")
+        .count();
+    assert!(cut >= 1, "{}", out.stderr);
+    assert!(
+        skipped >= 10,
+        "the lists not reached are recorded: {skipped}"
+    );
+    assert!(
+        out.stderr.contains("the --max-time of 20s was reached: "),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with(
+            "collect-bundle: the cluster of loop-ctx answered kubectl version but no list came back"
+        ) && last.contains("--max-time"),
+        "{last}"
+    );
+    assert_eq!(m["outcome"]["exit_code"], 7);
 }
 
 /// Access denied is read from what kubectl and gcloud say, never from digits: a timestamp

@@ -28,6 +28,8 @@ pub enum Mode {
     Unauthorized,
     /// Like `Normal`, but a request for a pod's log never gets an answer.
     HangLogs,
+    /// Answers `/version` (so a reachability probe passes), and nothing else ever.
+    HangAfterVersion,
 }
 
 impl ApiServer {
@@ -97,7 +99,9 @@ fn serve(stream: TcpStream, port: u16, log: &Mutex<Vec<String>>, mode: Mode) {
             }
         }
         log.lock().unwrap().push(target.clone());
-        if mode == Mode::HangLogs && target.contains("/log") {
+        if (mode == Mode::HangLogs && target.contains("/log"))
+            || (mode == Mode::HangAfterVersion && !target.starts_with("/version"))
+        {
             // Hold the connection open, answer nothing.
             std::thread::sleep(std::time::Duration::from_secs(3600));
             return;
