@@ -98,6 +98,18 @@ fn every_real_bundle_opens_with_its_layout_and_platform_named() {
         assert!(b["platform_evidence"]["line"].as_u64().unwrap() >= 1);
         // Links inside the bundle and systemd's escaped names are part of these layouts.
         assert_eq!(b["problems"], Value::Array(vec![]), "{name}");
+        // A distribution without checks of its own says so at the top, in one sentence.
+        let own = format!("kubetriage has no checks written for {platform} clusters");
+        let says = b["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(&own));
+        assert_eq!(
+            says,
+            !["gke", "kubeadm", "unknown"].contains(&platform),
+            "{name}"
+        );
         // Checks for other platforms are not applicable, with the platform named; none is
         // evaluated as if it applied.
         for c in report["checks"].as_array().unwrap() {
@@ -461,6 +473,70 @@ fn an_input_with_nothing_known_is_a_one_line_error() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_bundle_nested_where_nothing_finds_it_is_a_one_line_error_saying_where() {
+    let copy = |from: &Path, to: &Path| {
+        let ok = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    };
+    // A troubleshoot bundle three folders down, beside notes: its nodes.json must not make
+    // the folder a cluster-info dump read by halves.
+    let case = tempfile::tempdir().unwrap();
+    let deep = case.path().join("ticket/attachments/extracted");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(case.path().join("ticket/notes.txt"), "customer notes\n").unwrap();
+    std::fs::write(case.path().join("ticket/attachments/mail.eml"), "mail\n").unwrap();
+    copy(
+        &testdata().join("foreign-troubleshoot-coredns-loop"),
+        &deep.join("support-bundle"),
+    );
+    let out = kubetriage().arg(case.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no bundle at the top")
+            && err.contains("ticket/attachments/extracted/support-bundle seems to be a troubleshoot support bundle: pass that folder instead"),
+        "{err}"
+    );
+    // Passing that folder works.
+    let (code, report) = run_json(&deep.join("support-bundle"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["bundle"]["layout"], "troubleshoot");
+    // An archive in a sub-folder beside other files is named.
+    let arch = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(arch.path().join("inner")).unwrap();
+    std::fs::write(arch.path().join("readme.txt"), "x\n").unwrap();
+    std::fs::copy(
+        testdata().join("foreign/troubleshoot-testdata-support-bundle.tar.gz"),
+        arch.path().join("inner/sb.tar.gz"),
+    )
+    .unwrap();
+    let out = kubetriage().arg(arch.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("an archive in a sub-folder (inner/sb.tar.gz)"),
+        "{err}"
+    );
+    // A plain NodeList at the top of a folder is still read (kubectl get nodes -o json > file).
+    let lone = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        testdata().join("foreign-dump-folder-coredns-loop/nodes.json"),
+        lone.path().join("nodes-dump.txt"),
+    )
+    .unwrap();
+    let (_, report) = run_json(lone.path(), &[]);
+    assert_eq!(report["bundle"]["layout"], "cluster-info-dump");
 }
 
 #[test]

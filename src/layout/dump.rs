@@ -97,7 +97,7 @@ pub fn import(input: &Input, view: &mut View) -> std::io::Result<()> {
     if let Some((base, ext)) = folder_base(input) {
         import_folder(input, view, &base, ext, &mut containers)?;
     } else {
-        for f in input.files {
+        for f in input.files.iter().filter(|f| !f.path.contains('/')) {
             match stdout_form(input, &f.path) {
                 Some(false) => import_stdout(input, view, &f.path, &mut containers)?,
                 Some(true) => import_stdout_yaml(input, view, &f.path, &mut containers)?,
