@@ -744,3 +744,85 @@ fn a_sosreports_compressed_output_and_rotated_logs_are_read_inflated() {
     assert!(facts.text("nodes/worker-3/journal/containerd.log").is_err());
     assert!(!problems[0].contains('\n'));
 }
+
+#[test]
+fn a_list_file_that_cannot_be_read_is_a_problem_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = tmp.path().join("support-bundle");
+    let ok = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(testdata().join("foreign-troubleshoot-coredns-loop"))
+        .arg(&sb)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    std::fs::write(
+        sb.join("cluster-resources/pods/default.json"),
+        "{\"items\": [\n{oops\n",
+    )
+    .unwrap();
+    std::fs::write(sb.join("cluster-resources/events/kube-public.json"), "").unwrap();
+    let (_, report) = run_json(&sb, &[]);
+    let mut problems: Vec<String> = report["bundle"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["file"].as_str().unwrap(),
+                p["problem"].as_str().unwrap()
+            )
+        })
+        .collect();
+    problems.sort();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].starts_with(
+            "cluster-resources/events/kube-public.json: empty: troubleshoot could not list"
+        ) && problems[1]
+            .starts_with("cluster-resources/pods/default.json: it is not valid JSON (line 2")
+            && problems[1].ends_with("kubectl/pods.json lacks its items"),
+        "{problems:?}"
+    );
+    assert!(problems.iter().all(|p| !p.contains('\n')));
+    // The other namespaces' pods are still read: the loop is still found.
+    assert_eq!(check(&report, "kubeadm/coredns-loop")["status"], "finding");
+    // troubleshoot's verdicts that are no JSON: said, and nothing else lost.
+    std::fs::write(sb.join("analysis.json"), "[{\"name\": ").unwrap();
+    let (_, report) = run_json(&sb, &[]);
+    assert_eq!(report["tool_verdicts"], Value::Array(vec![]));
+    assert!(
+        report["bundle"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["file"] == "analysis.json"
+                && p["problem"].as_str().unwrap().starts_with("not valid JSON")),
+        "{}",
+        report["bundle"]["problems"]
+    );
+
+    // A YAML dump with a list that is no YAML.
+    let mut text =
+        std::fs::read_to_string(testdata().join("foreign-dump-yaml-coredns-loop.yaml")).unwrap();
+    text = text.replacen(
+        "---\napiVersion: v1\nitems: []\nkind: EventList",
+        "---\nitems: [oops",
+        1,
+    );
+    let dump = tmp.path().join("dump.yaml");
+    std::fs::write(&dump, &text).unwrap();
+    let (_, report) = run_json(&dump, &[]);
+    let p = &report["bundle"]["problems"][0];
+    assert_eq!(p["file"], "dump.yaml");
+    assert!(
+        p["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("it holds no readable YAML list at line "),
+        "{p}"
+    );
+    assert_eq!(check(&report, "kubeadm/coredns-loop")["status"], "finding");
+}

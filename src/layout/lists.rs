@@ -184,6 +184,16 @@ impl ListBuilder {
     }
 }
 
+/// The problem to report for a list file that could not be read into `logical`: what is wrong
+/// with it (the error without the file's name, which the problem carries) and what it costs.
+pub fn list_problem(shown: &str, err: &str, logical: &str) -> String {
+    let what = match err.strip_prefix(shown) {
+        Some(rest) => format!("it{rest}"),
+        None => err.to_string(),
+    };
+    format!("{what}; {logical} lacks its items")
+}
+
 /// `namespace/name` (or the uid) of an object, to keep one copy when inputs overlap.
 fn identity(v: &Value) -> Option<String> {
     let m = v.get("metadata")?;
