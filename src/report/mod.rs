@@ -187,6 +187,7 @@ impl Report {
             .filter(|c| c.status == Status::NotApplicable)
             .count();
         if let crate::platform::Platform::Other(name) = &platform.platform
+            && !crate::platform::has_own_checks(&platform.platform)
             && not_applicable > 0
             && not_applicable < checks.len()
         {
