@@ -399,10 +399,12 @@ fn a_yaml_dump_is_read_whatever_its_name_and_its_items_are_named_at_their_lines(
     assert_eq!(report["bundle"]["problems"], Value::Array(vec![]));
     let c = check(&report, "kubeadm/pods-crashloop-after-init");
     let refs = evidence_refs(&c["findings"][0]);
-    assert_eq!(refs, vec!["cluster-info.dump:111".to_string()]);
-    // The line named starts the pod's item in the YAML as sent.
-    let line = text.lines().nth(110).unwrap();
-    assert_eq!(line, "- metadata:");
+    assert_eq!(refs, vec!["cluster-info.dump:183".to_string()]);
+    // The line named holds the field cited, in the YAML as sent, inside that pod's item.
+    assert_eq!(
+        text.lines().nth(182).unwrap().trim(),
+        "reason: CrashLoopBackOff"
+    );
     assert_eq!(
         text.lines().nth(115).unwrap(),
         "    name: coredns-5d78c9869d-8xk2p"

@@ -5,8 +5,9 @@
 //! output, YAML lists separated by `---` lines between the log sections). Lists of every
 //! namespace are merged into one list per kind; each container's log section becomes
 //! `kubectl/logs/<ns>/<pod>/<c>.log`, its lines pointing into the file it was cut from (a YAML
-//! list's items, rewritten as JSON, point at the item's first line). A dump has no ServiceAccounts, ConfigMaps, NetworkPolicies, RBAC, version,
-//! previous logs or node files: those are recorded as absent with that reason.
+//! list's items, rewritten as JSON, point at their fields' lines). A dump has no
+//! ServiceAccounts, ConfigMaps, NetworkPolicies, RBAC, version, previous logs or node files:
+//! those are recorded as absent with that reason.
 
 use super::lists::ListBuilder;
 use super::troubleshoot::note_containers;
@@ -348,7 +349,17 @@ fn add_yaml_list(
         ));
     }
     let whole = docs.remove(0);
-    lb.add_value(shown, whole, &yaml_item_lines(doc, first_line), first_line)
+    let fields: std::collections::HashMap<String, usize> = crate::yaml::line_paths(doc)
+        .into_iter()
+        .map(|(p, l)| (p, first_line + l))
+        .collect();
+    lb.add_value(
+        shown,
+        whole,
+        &yaml_item_lines(doc, first_line),
+        first_line,
+        Some(&fields),
+    )
 }
 
 /// Cuts the log sections out of `text` (which starts at line `first_line` of `shown`).
@@ -645,8 +656,9 @@ mod tests {
         assert_eq!(items[1]["metadata"]["name"], "b");
         let (_, segs) = lb.finish();
         let o = crate::layout::Origin::Lines(segs);
-        // The second item's lines all point at its first line in the YAML.
+        // The second item's lines point at their fields' lines in the YAML.
         assert_eq!(o.locate(8).1, 5);
+        assert_eq!(o.locate(9).1, 6);
         assert!(add_yaml_list(&mut ListBuilder::new("PodList", "v1"), "x", "a: [", 1).is_err());
     }
 
