@@ -175,6 +175,9 @@ fn unreadable(path: &Path, message: impl Into<String>) -> OpenError {
     }
 }
 
+/// What kubetriage reads, in a few words, for errors that already say much.
+const EXPECTED_SHORT: &str = "expected a kubetriage, troubleshoot, cluster-info dump or sosreport bundle at the top of what is passed";
+
 /// What an input must look like, for the error when none is recognised.
 const EXPECTED: &str = "expected a kubetriage bundle (manifest.json, kubectl/, nodes/), a troubleshoot support bundle (cluster-resources/), a kubectl cluster-info dump (nodes.json with <namespace>/pods.json, or its standard output saved to a file) or a sosreport (sos_commands/)";
 
@@ -290,6 +293,43 @@ impl Bundle {
 
     /// The one-line error for an input in which nothing is recognised.
     fn nothing_known(raw: &Raw) -> OpenError {
+        // A bundle one or more folders down, beside other files: say where it is.
+        if let Some((folder, layout)) = crate::layout::nested(&raw.files) {
+            let folder = folder.trim_end_matches('/');
+            let what = if raw.format == Format::Folder {
+                format!(
+                    "{} seems to be {}: pass that folder instead",
+                    raw.root.join(folder).display(),
+                    layout.describe()
+                )
+            } else {
+                format!(
+                    "its folder {folder} seems to be {}: unpack the archive and pass that folder",
+                    layout.describe()
+                )
+            };
+            return unreadable(
+                &raw.source,
+                format!(
+                    "found {} file(s) but no bundle at the top; {what} ({EXPECTED_SHORT})",
+                    raw.files.len(),
+                ),
+            );
+        }
+        if let Some(archive) = raw
+            .files
+            .iter()
+            .find(|f| f.path.contains('/') && is_archive(&raw.root.join(&f.path)))
+        {
+            return unreadable(
+                &raw.source,
+                format!(
+                    "found {} file(s) but no bundle at the top, and an archive in a sub-folder ({}): pass the archive itself, or a folder holding the case's inputs side by side ({EXPECTED_SHORT})",
+                    raw.files.len(),
+                    archive.path
+                ),
+            );
+        }
         let found = if raw.files.is_empty() {
             "no file".to_string()
         } else {
@@ -700,17 +740,20 @@ impl Bundle {
 /// A folder that holds archives side by side is a case of several inputs, never one bundle:
 /// no layout keeps archives at its top.
 fn is_case_folder(raw: &Raw) -> bool {
-    raw.files.iter().any(|f| {
-        !f.path.contains('/') && {
-            let mut head = [0u8; 6];
-            let n = read_prefix(&raw.root.join(&f.path), &mut head).unwrap_or(0);
-            let h = &head[..n];
-            h.starts_with(&[0x1f, 0x8b])
-                || h.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0])
-                || h.starts_with(b"BZh")
-                || h.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-        }
-    })
+    raw.files
+        .iter()
+        .any(|f| !f.path.contains('/') && is_archive(&raw.root.join(&f.path)))
+}
+
+/// Whether a file starts like a compressed archive kubetriage opens.
+fn is_archive(path: &Path) -> bool {
+    let mut head = [0u8; 6];
+    let n = read_prefix(path, &mut head).unwrap_or(0);
+    let h = &head[..n];
+    h.starts_with(&[0x1f, 0x8b])
+        || h.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0])
+        || h.starts_with(b"BZh")
+        || h.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
 }
 
 fn find<'a>(files: &'a [BundleFile], rel: &str) -> Option<&'a BundleFile> {

@@ -192,6 +192,16 @@ const PROVIDERS: &[(&str, &str)] = &[
 /// their own installer), so the kubeadm checks apply to them.
 const KUBEADM_BUILT: &[&str] = &["kurl", "minikube", "kind"];
 
+/// Whether the catalog has checks of its own for a platform: GKE, kubeadm, and the
+/// distributions kubeadm builds. Any other is checked only by the checks for every platform.
+pub fn has_own_checks(p: &Platform) -> bool {
+    match p {
+        Platform::Gke | Platform::Kubeadm => true,
+        Platform::Other(name) => KUBEADM_BUILT.contains(&name.as_str()),
+        Platform::Unknown => false,
+    }
+}
+
 /// The platform the cluster's own data names: node labels, provider IDs and version suffixes
 /// first (they name it outright), then a distribution's namespaces, an importer's hint (a
 /// sosreport's snaps), and last kubeadm's own marks (its node annotation, kubelet flags file,

@@ -98,6 +98,15 @@ fn every_real_bundle_opens_with_its_layout_and_platform_named() {
         assert!(b["platform_evidence"]["line"].as_u64().unwrap() >= 1);
         // Links inside the bundle and systemd's escaped names are part of these layouts.
         assert_eq!(b["problems"], Value::Array(vec![]), "{name}");
+        // A distribution without checks of its own says so at the top, in one sentence.
+        let own = format!("kubetriage has no checks written for {platform} clusters");
+        let says = b["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(&own));
+        let own_checks = ["gke", "kubeadm", "kurl", "minikube", "kind", "unknown"];
+        assert_eq!(says, !own_checks.contains(&platform), "{name}");
         // Checks for other platforms are not applicable, with the platform named; none is
         // evaluated as if it applied.
         for c in report["checks"].as_array().unwrap() {
@@ -390,10 +399,12 @@ fn a_yaml_dump_is_read_whatever_its_name_and_its_items_are_named_at_their_lines(
     assert_eq!(report["bundle"]["problems"], Value::Array(vec![]));
     let c = check(&report, "kubeadm/pods-crashloop-after-init");
     let refs = evidence_refs(&c["findings"][0]);
-    assert_eq!(refs, vec!["cluster-info.dump:111".to_string()]);
-    // The line named starts the pod's item in the YAML as sent.
-    let line = text.lines().nth(110).unwrap();
-    assert_eq!(line, "- metadata:");
+    assert_eq!(refs, vec!["cluster-info.dump:183".to_string()]);
+    // The line named holds the field cited, in the YAML as sent, inside that pod's item.
+    assert_eq!(
+        text.lines().nth(182).unwrap().trim(),
+        "reason: CrashLoopBackOff"
+    );
     assert_eq!(
         text.lines().nth(115).unwrap(),
         "    name: coredns-5d78c9869d-8xk2p"
@@ -461,6 +472,70 @@ fn an_input_with_nothing_known_is_a_one_line_error() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_bundle_nested_where_nothing_finds_it_is_a_one_line_error_saying_where() {
+    let copy = |from: &Path, to: &Path| {
+        let ok = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    };
+    // A troubleshoot bundle three folders down, beside notes: its nodes.json must not make
+    // the folder a cluster-info dump read by halves.
+    let case = tempfile::tempdir().unwrap();
+    let deep = case.path().join("ticket/attachments/extracted");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(case.path().join("ticket/notes.txt"), "customer notes\n").unwrap();
+    std::fs::write(case.path().join("ticket/attachments/mail.eml"), "mail\n").unwrap();
+    copy(
+        &testdata().join("foreign-troubleshoot-coredns-loop"),
+        &deep.join("support-bundle"),
+    );
+    let out = kubetriage().arg(case.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no bundle at the top")
+            && err.contains("ticket/attachments/extracted/support-bundle seems to be a troubleshoot support bundle: pass that folder instead"),
+        "{err}"
+    );
+    // Passing that folder works.
+    let (code, report) = run_json(&deep.join("support-bundle"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["bundle"]["layout"], "troubleshoot");
+    // An archive in a sub-folder beside other files is named.
+    let arch = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(arch.path().join("inner")).unwrap();
+    std::fs::write(arch.path().join("readme.txt"), "x\n").unwrap();
+    std::fs::copy(
+        testdata().join("foreign/troubleshoot-testdata-support-bundle.tar.gz"),
+        arch.path().join("inner/sb.tar.gz"),
+    )
+    .unwrap();
+    let out = kubetriage().arg(arch.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("an archive in a sub-folder (inner/sb.tar.gz)"),
+        "{err}"
+    );
+    // A plain NodeList at the top of a folder is still read (kubectl get nodes -o json > file).
+    let lone = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        testdata().join("foreign-dump-folder-coredns-loop/nodes.json"),
+        lone.path().join("nodes-dump.txt"),
+    )
+    .unwrap();
+    let (_, report) = run_json(lone.path(), &[]);
+    assert_eq!(report["bundle"]["layout"], "cluster-info-dump");
 }
 
 #[test]
@@ -667,4 +742,86 @@ fn a_sosreports_compressed_output_and_rotated_logs_are_read_inflated() {
     );
     assert!(facts.text("nodes/worker-3/journal/containerd.log").is_err());
     assert!(!problems[0].contains('\n'));
+}
+
+#[test]
+fn a_list_file_that_cannot_be_read_is_a_problem_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = tmp.path().join("support-bundle");
+    let ok = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(testdata().join("foreign-troubleshoot-coredns-loop"))
+        .arg(&sb)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    std::fs::write(
+        sb.join("cluster-resources/pods/default.json"),
+        "{\"items\": [\n{oops\n",
+    )
+    .unwrap();
+    std::fs::write(sb.join("cluster-resources/events/kube-public.json"), "").unwrap();
+    let (_, report) = run_json(&sb, &[]);
+    let mut problems: Vec<String> = report["bundle"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["file"].as_str().unwrap(),
+                p["problem"].as_str().unwrap()
+            )
+        })
+        .collect();
+    problems.sort();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].starts_with(
+            "cluster-resources/events/kube-public.json: empty: troubleshoot could not list"
+        ) && problems[1]
+            .starts_with("cluster-resources/pods/default.json: it is not valid JSON (line 2")
+            && problems[1].ends_with("kubectl/pods.json lacks its items"),
+        "{problems:?}"
+    );
+    assert!(problems.iter().all(|p| !p.contains('\n')));
+    // The other namespaces' pods are still read: the loop is still found.
+    assert_eq!(check(&report, "kubeadm/coredns-loop")["status"], "finding");
+    // troubleshoot's verdicts that are no JSON: said, and nothing else lost.
+    std::fs::write(sb.join("analysis.json"), "[{\"name\": ").unwrap();
+    let (_, report) = run_json(&sb, &[]);
+    assert_eq!(report["tool_verdicts"], Value::Array(vec![]));
+    assert!(
+        report["bundle"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["file"] == "analysis.json"
+                && p["problem"].as_str().unwrap().starts_with("not valid JSON")),
+        "{}",
+        report["bundle"]["problems"]
+    );
+
+    // A YAML dump with a list that is no YAML.
+    let mut text =
+        std::fs::read_to_string(testdata().join("foreign-dump-yaml-coredns-loop.yaml")).unwrap();
+    text = text.replacen(
+        "---\napiVersion: v1\nitems: []\nkind: EventList",
+        "---\nitems: [oops",
+        1,
+    );
+    let dump = tmp.path().join("dump.yaml");
+    std::fs::write(&dump, &text).unwrap();
+    let (_, report) = run_json(&dump, &[]);
+    let p = &report["bundle"]["problems"][0];
+    assert_eq!(p["file"], "dump.yaml");
+    assert!(
+        p["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("it holds no readable YAML list at line "),
+        "{p}"
+    );
+    assert_eq!(check(&report, "kubeadm/coredns-loop")["status"], "finding");
 }

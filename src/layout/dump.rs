@@ -5,8 +5,9 @@
 //! output, YAML lists separated by `---` lines between the log sections). Lists of every
 //! namespace are merged into one list per kind; each container's log section becomes
 //! `kubectl/logs/<ns>/<pod>/<c>.log`, its lines pointing into the file it was cut from (a YAML
-//! list's items, rewritten as JSON, point at the item's first line). A dump has no ServiceAccounts, ConfigMaps, NetworkPolicies, RBAC, version,
-//! previous logs or node files: those are recorded as absent with that reason.
+//! list's items, rewritten as JSON, point at their fields' lines). A dump has no
+//! ServiceAccounts, ConfigMaps, NetworkPolicies, RBAC, version, previous logs or node files:
+//! those are recorded as absent with that reason.
 
 use super::lists::ListBuilder;
 use super::troubleshoot::note_containers;
@@ -97,7 +98,7 @@ pub fn import(input: &Input, view: &mut View) -> std::io::Result<()> {
     if let Some((base, ext)) = folder_base(input) {
         import_folder(input, view, &base, ext, &mut containers)?;
     } else {
-        for f in input.files {
+        for f in input.files.iter().filter(|f| !f.path.contains('/')) {
             match stdout_form(input, &f.path) {
                 Some(false) => import_stdout(input, view, &f.path, &mut containers)?,
                 Some(true) => import_stdout_yaml(input, view, &f.path, &mut containers)?,
@@ -188,10 +189,15 @@ fn import_folder(
             }
             any = true;
             let bytes = input.read(&rel)?;
-            if let Ok(items) = lb.add_file(&input.shown(&rel), &bytes)
-                && *kind == "pods"
-            {
-                note_containers(&items, containers);
+            match lb.add_file(&input.shown(&rel), &bytes) {
+                Ok(items) if *kind == "pods" => note_containers(&items, containers),
+                Ok(_) => {}
+                Err(e) => {
+                    let shown = input.shown(&rel);
+                    let problem =
+                        super::lists::list_problem(&shown, &e, &format!("kubectl/{file}"));
+                    view.problem(shown, problem)
+                }
             }
         }
         if any {
@@ -269,10 +275,14 @@ fn import_yaml_folder(
             let text = input.read_string(&rel).unwrap_or_default();
             let shown = input.shown(&rel);
             for (doc, first_line) in yaml_documents(&text, 1) {
-                if let Ok(items) = add_yaml_list(&mut lb, &shown, doc, first_line)
-                    && kind == "pods"
-                {
-                    note_containers(&items, containers);
+                match add_yaml_list(&mut lb, &shown, doc, first_line) {
+                    Ok(items) if kind == "pods" => note_containers(&items, containers),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let problem =
+                            super::lists::list_problem(&shown, &e, &format!("kubectl/{file}"));
+                        view.problem(shown.clone(), problem)
+                    }
                 }
             }
         }
@@ -332,12 +342,24 @@ fn add_yaml_list(
     first_line: usize,
 ) -> Result<Vec<serde_json::Value>, String> {
     let mut docs = crate::yaml::parse_documents(doc)
-        .map_err(|e| format!("{shown}:{first_line}: not a readable YAML list ({e})"))?;
+        .map_err(|e| format!("{shown} holds no readable YAML list at line {first_line} ({e})"))?;
     if docs.len() != 1 {
-        return Err(format!("{shown}:{first_line}: not one YAML list"));
+        return Err(format!(
+            "{shown} holds no single YAML list at line {first_line}"
+        ));
     }
     let whole = docs.remove(0);
-    lb.add_value(shown, whole, &yaml_item_lines(doc, first_line), first_line)
+    let fields: std::collections::HashMap<String, usize> = crate::yaml::line_paths(doc)
+        .into_iter()
+        .map(|(p, l)| (p, first_line + l))
+        .collect();
+    lb.add_value(
+        shown,
+        whole,
+        &yaml_item_lines(doc, first_line),
+        first_line,
+        Some(&fields),
+    )
 }
 
 /// Cuts the log sections out of `text` (which starts at line `first_line` of `shown`).
@@ -439,10 +461,12 @@ fn import_stdout_yaml(
     // The YAML between two log sections, and the line it starts on.
     let mut chunk = String::new();
     let mut chunk_line = 1usize;
+    let mut errors: Vec<(String, String)> = Vec::new();
     let mut flush = |chunk: &mut String,
                      chunk_line: usize,
                      lists: &mut BTreeMap<&str, ListBuilder>,
-                     containers: &mut Containers| {
+                     containers: &mut Containers,
+                     errors: &mut Vec<(String, String)>| {
         for (doc, first_line) in yaml_documents(chunk, chunk_line) {
             let kind = crate::yaml::parse_documents(doc).ok().and_then(|d| {
                 d.first()
@@ -465,10 +489,10 @@ fn import_stdout_yaml(
                 let lb = lists
                     .entry(file)
                     .or_insert_with(|| ListBuilder::new(lk, api));
-                if let Ok(items) = add_yaml_list(lb, &shown, doc, first_line)
-                    && name == "pods"
-                {
-                    note_containers(&items, containers);
+                match add_yaml_list(lb, &shown, doc, first_line) {
+                    Ok(items) if name == "pods" => note_containers(&items, containers),
+                    Ok(_) => {}
+                    Err(e) => errors.push((file.to_string(), e)),
                 }
             }
         }
@@ -478,7 +502,7 @@ fn import_stdout_yaml(
     while let Some((i, l)) = lines.next() {
         let line = i + 1;
         if let Some((c, ns, pod)) = marker(l, START) {
-            flush(&mut chunk, chunk_line, &mut lists, containers);
+            flush(&mut chunk, chunk_line, &mut lists, containers, &mut errors);
             let endm = format!("{END}{c} of pod {ns}/{pod} ====");
             let mut section_lines: Vec<&str> = vec![l];
             for (_, x) in lines.by_ref() {
@@ -494,7 +518,7 @@ fn import_stdout_yaml(
         }
         // kubectl 1.18 and older ended with this line, which is no YAML.
         if l.starts_with("Cluster info dumped to ") {
-            flush(&mut chunk, chunk_line, &mut lists, containers);
+            flush(&mut chunk, chunk_line, &mut lists, containers, &mut errors);
             chunk_line = line + 1;
             continue;
         }
@@ -503,7 +527,11 @@ fn import_stdout_yaml(
         }
         chunk.push_str(l);
     }
-    flush(&mut chunk, chunk_line, &mut lists, containers);
+    flush(&mut chunk, chunk_line, &mut lists, containers, &mut errors);
+    for (file, e) in errors {
+        let problem = super::lists::list_problem(&shown, &e, &format!("kubectl/{file}"));
+        view.problem(shown.clone(), problem);
+    }
     for (file, lb) in lists {
         let (bytes, segs) = lb.finish();
         view.build(&format!("kubectl/{file}"), &bytes, segs)?;
@@ -556,10 +584,14 @@ fn import_stdout(
                 let lb = lists
                     .entry(file)
                     .or_insert_with(|| ListBuilder::new(lk, api));
-                if let Ok(items) = lb.add_region(&shown, region, line)
-                    && name == "pods"
-                {
-                    note_containers(&items, containers);
+                match lb.add_region(&shown, region, line) {
+                    Ok(items) if name == "pods" => note_containers(&items, containers),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let problem =
+                            super::lists::list_problem(&shown, &e, &format!("kubectl/{file}"));
+                        view.problem(shown.clone(), problem)
+                    }
                 }
             }
             line += region.bytes().filter(|c| *c == b'\n').count();
@@ -624,8 +656,9 @@ mod tests {
         assert_eq!(items[1]["metadata"]["name"], "b");
         let (_, segs) = lb.finish();
         let o = crate::layout::Origin::Lines(segs);
-        // The second item's lines all point at its first line in the YAML.
+        // The second item's lines point at their fields' lines in the YAML.
         assert_eq!(o.locate(8).1, 5);
+        assert_eq!(o.locate(9).1, 6);
         assert!(add_yaml_list(&mut ListBuilder::new("PodList", "v1"), "x", "a: [", 1).is_err());
     }
 

@@ -8,6 +8,7 @@
 
 use super::{Entry, Origin, Segment};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One merged list being written.
@@ -65,20 +66,24 @@ impl ListBuilder {
                 e.line() + first_line - 1
             )
         })?;
-        self.add_list(shown, whole, Some(text), &[], first_line)
+        self.add_list(shown, whole, Some(text), &[], first_line, None)
     }
 
     /// Adds the items of a list read from another form than JSON (a YAML dump): each item is
     /// written as JSON, its lines pointing at `item_lines[i]` (the item's first line in the real
     /// file), or at `first_line` when the item lines are not known.
+    ///
+    /// `fields`, when given, maps the document's paths (see [`crate::yaml::line_paths`]) to
+    /// real lines: each line of an item's JSON then points at the line of its own field.
     pub fn add_value(
         &mut self,
         shown: &str,
         whole: Value,
         item_lines: &[usize],
         first_line: usize,
+        fields: Option<&HashMap<String, usize>>,
     ) -> Result<Vec<Value>, String> {
-        self.add_list(shown, whole, None, item_lines, first_line)
+        self.add_list(shown, whole, None, item_lines, first_line, fields)
     }
 
     /// The items of a parsed list; `text` is its JSON text when it has one, to copy items as
@@ -90,6 +95,7 @@ impl ListBuilder {
         text: Option<&str>,
         item_lines: &[usize],
         first_line: usize,
+        fields: Option<&HashMap<String, usize>>,
     ) -> Result<Vec<Value>, String> {
         let file: Arc<str> = Arc::from(shown);
         let internal = is_internal(&whole);
@@ -154,7 +160,13 @@ impl ListBuilder {
                 Some(t) => t.to_string(),
                 None => serde_json::to_string_pretty(&value).unwrap_or_default(),
             };
-            self.push_item(&body, file.clone(), real_line, verbatim.is_some());
+            if let Some(fields) = fields.filter(|_| !internal) {
+                let base = format!("items{}#{i}", crate::yaml::PATH_SEP);
+                let lines = field_lines(&body, &base, fields, real_line);
+                self.push_mapped(&body, file.clone(), &lines);
+            } else {
+                self.push_item(&body, file.clone(), real_line, verbatim.is_some());
+            }
             values.push(value);
         }
         Ok(values)
@@ -178,10 +190,128 @@ impl ListBuilder {
         self.items += 1;
     }
 
+    /// Pushes an item whose every line has its own real line (`lines[k]` for line k).
+    fn push_mapped(&mut self, body: &str, file: Arc<str>, lines: &[usize]) {
+        if self.items > 0 {
+            self.out.extend_from_slice(b",\n");
+            self.line += 1;
+        }
+        let first = self.line;
+        let mut run: Option<Segment> = None;
+        for (k, &real) in lines.iter().enumerate() {
+            match &mut run {
+                Some(r) if r.line + r.count == real => r.count += 1,
+                _ => {
+                    if let Some(r) = run.take() {
+                        self.segs.push(r);
+                    }
+                    run = Some(Segment {
+                        first: first + k,
+                        count: 1,
+                        file: file.clone(),
+                        line: real,
+                        exact: true,
+                    });
+                }
+            }
+        }
+        if let Some(r) = run {
+            self.segs.push(r);
+        }
+        let count = body.bytes().filter(|b| *b == b'\n').count() + 1;
+        self.out.extend_from_slice(body.as_bytes());
+        self.line += count - 1;
+        self.items += 1;
+    }
+
     pub fn finish(mut self) -> (Vec<u8>, Vec<Segment>) {
         self.out.extend_from_slice(b"\n]}\n");
         (self.out, self.segs)
     }
+}
+
+/// The problem to report for a list file that could not be read into `logical`: what is wrong
+/// with it (the error without the file's name, which the problem carries) and what it costs.
+pub fn list_problem(shown: &str, err: &str, logical: &str) -> String {
+    let what = match err.strip_prefix(shown) {
+        Some(rest) => format!("it{rest}"),
+        None => err.to_string(),
+    };
+    format!("{what}; {logical} lacks its items")
+}
+
+/// The real line of each line of `body` (an object pretty-printed by serde_json, found at
+/// `base` in its document): the line of the field it holds, else of the nearest enclosing
+/// field `fields` knows, else `item_line`.
+fn field_lines(
+    body: &str,
+    base: &str,
+    fields: &HashMap<String, usize>,
+    item_line: usize,
+) -> Vec<usize> {
+    let sep = crate::yaml::PATH_SEP;
+    // Open containers: (path, index of the next element when an array).
+    let mut stack: Vec<(String, Option<usize>)> = Vec::new();
+    let mut out = Vec::new();
+    let lookup = |path: &str| -> usize {
+        let mut p = path;
+        loop {
+            if let Some(l) = fields.get(p) {
+                return *l;
+            }
+            match p.rfind(sep) {
+                Some(i) => p = &p[..i],
+                None => return item_line,
+            }
+        }
+    };
+    for (k, raw) in body.lines().enumerate() {
+        let t = raw.trim();
+        if k == 0 {
+            stack.push((base.to_string(), None));
+            out.push(lookup(base));
+            continue;
+        }
+        if t.starts_with('}') || t.starts_with(']') {
+            let path = stack.pop().map(|(p, _)| p).unwrap_or_default();
+            out.push(lookup(&path));
+            continue;
+        }
+        let (parent, index) = match stack.last_mut() {
+            Some((p, idx)) => (p.clone(), idx),
+            None => (base.to_string(), &mut None),
+        };
+        let (path, value) = match index {
+            Some(n) => {
+                let path = format!("{parent}{sep}#{n}");
+                *n += 1;
+                (path, t)
+            }
+            None => match json_key(t) {
+                Some((key, value)) => (format!("{parent}{sep}{key}"), value),
+                None => (parent.clone(), t),
+            },
+        };
+        out.push(lookup(&path));
+        let v = value.trim_end_matches(',');
+        if v == "{" {
+            stack.push((path, None));
+        } else if v == "[" {
+            stack.push((path, Some(0)));
+        }
+    }
+    out
+}
+
+/// `"key": rest` → (key, rest), reading the key as a JSON string.
+fn json_key(t: &str) -> Option<(String, &str)> {
+    if !t.starts_with('"') {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(t).into_iter::<String>();
+    let key = de.next()?.ok()?;
+    let rest = t[de.byte_offset()..].strip_prefix(": ")?;
+    Some((key, rest))
 }
 
 /// `namespace/name` (or the uid) of an object, to keep one copy when inputs overlap.

@@ -561,11 +561,13 @@ pub fn detect(input: &Input) -> Option<Layout> {
     if has_dir("sos_commands") || has_dir("sos_reports") || has_dir("sos_logs") {
         return Some(Layout::Sosreport);
     }
+    // A dump saved from standard output is one file: at the top, never a list file deep in
+    // another layout (a nested bundle's `nodes.json` is no dump).
     if dump::is_dump_folder(input)
         || input
             .files
             .iter()
-            .any(|f| dump::is_stdout_dump(input, &f.path))
+            .any(|f| !f.path.contains('/') && dump::is_stdout_dump(input, &f.path))
     {
         return Some(Layout::ClusterInfoDump);
     }
@@ -574,6 +576,39 @@ pub fn detect(input: &Input) -> Option<Layout> {
         return Some(Layout::Troubleshoot);
     }
     None
+}
+
+/// Where a bundle of a known layout seems to sit deeper inside an input that is none itself:
+/// the folder and the layout its files show, for an error that says what to pass instead.
+pub fn nested(files: &[BundleFile]) -> Option<(String, Layout)> {
+    const MARKERS: &[(&str, Layout)] = &[
+        ("manifest.json", Layout::Kubetriage),
+        ("kubectl/", Layout::Kubetriage),
+        ("cluster-resources/", Layout::Troubleshoot),
+        ("sos_commands/", Layout::Sosreport),
+        ("nodes.json", Layout::ClusterInfoDump),
+        ("nodes.yaml", Layout::ClusterInfoDump),
+    ];
+    let mut best: Option<(usize, String, Layout)> = None;
+    for f in files {
+        for (marker, layout) in MARKERS {
+            let at = if marker.ends_with('/') {
+                f.path.find(&format!("/{marker}")).map(|i| i + 1)
+            } else {
+                f.path
+                    .strip_suffix(marker)
+                    .filter(|head| head.ends_with('/'))
+                    .map(str::len)
+            };
+            let Some(at) = at else { continue };
+            let folder = &f.path[..at];
+            let depth = folder.matches('/').count();
+            if best.as_ref().is_none_or(|(d, ..)| depth < *d) {
+                best = Some((depth, folder.to_string(), *layout));
+            }
+        }
+    }
+    best.map(|(_, folder, layout)| (folder, layout))
 }
 
 /// Reads one input of a known foreign layout into a view.

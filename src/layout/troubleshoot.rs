@@ -136,25 +136,27 @@ pub fn import(input: &Input, view: &mut View) -> std::io::Result<()> {
             continue;
         }
         let mut lb = ListBuilder::new(kind, api);
-        let mut unreadable = Vec::new();
         for f in files {
+            let shown = input.shown(&f.path);
             if f.size == 0 {
-                unreadable.push(format!(
-                    "{} is empty (the list call failed)",
-                    input.shown(&f.path)
-                ));
+                view.problem(
+                    shown,
+                    format!("empty: troubleshoot could not list this namespace's {dir}, which {logical} lacks"),
+                );
                 continue;
             }
             let bytes = input.read(&f.path)?;
-            match lb.add_file(&input.shown(&f.path), &bytes) {
+            match lb.add_file(&shown, &bytes) {
                 Ok(items) if *dir == "pods" => note_containers(&items, &mut containers),
                 Ok(_) => {}
-                Err(e) => unreadable.push(e),
+                Err(e) => {
+                    let problem = super::lists::list_problem(&shown, &e, &logical);
+                    view.problem(shown, problem)
+                }
             }
         }
         let (bytes, segs) = lb.finish();
         view.build(&logical, &bytes, segs)?;
-        let _ = unreadable;
     }
     for (names, ours) in CLUSTER {
         let logical = format!("kubectl/{ours}");
@@ -379,11 +381,38 @@ fn host_collectors(input: &Input, view: &mut View, prefix: &str) {
 
 /// troubleshoot's own results (`analysis.json`: name, severity, insight primary/detail).
 fn verdicts(input: &Input, view: &mut View, rel: &str) {
+    /// Far more than any analyzer run writes (a few KiB): a larger file is not troubleshoot's.
+    const MAX_ANALYSIS: u64 = 64 << 20;
+    let Some(f) = input.file(rel) else { return };
+    if f.size > MAX_ANALYSIS {
+        view.problem(
+            input.shown(rel),
+            format!(
+                "larger than {} MiB: not read as troubleshoot's verdicts",
+                MAX_ANALYSIS >> 20
+            ),
+        );
+        return;
+    }
     let Some(text) = input.read_string(rel) else {
         return;
     };
-    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&text) else {
-        return;
+    let items = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Array(items)) => items,
+        Ok(_) => {
+            view.problem(
+                input.shown(rel),
+                "not a JSON array: not read as troubleshoot's verdicts",
+            );
+            return;
+        }
+        Err(e) => {
+            view.problem(
+                input.shown(rel),
+                format!("not valid JSON ({e}): not read as troubleshoot's verdicts"),
+            );
+            return;
+        }
     };
     let mut from = 0;
     for item in items {

@@ -180,6 +180,22 @@ impl Report {
                 platform.because
             ));
         }
+        // A distribution the catalog has no checks of its own for: say at once that only the
+        // checks for every distribution ran.
+        let not_applicable = checks
+            .iter()
+            .filter(|c| c.status == Status::NotApplicable)
+            .count();
+        if let crate::platform::Platform::Other(name) = &platform.platform
+            && !crate::platform::has_own_checks(&platform.platform)
+            && not_applicable > 0
+            && not_applicable < checks.len()
+        {
+            warnings.push(format!(
+                "kubetriage has no checks written for {name} clusters: only the {} written for every distribution ran, and the {not_applicable} written for other platforms do not apply",
+                checks.len() - not_applicable
+            ));
+        }
         let verdicts = &bundle.view.verdicts;
         if !verdicts.is_empty() {
             let mut counts: Vec<(String, usize)> = Vec::new();

@@ -112,7 +112,7 @@ pub fn write_with(report: &Report, opts: &Options, out: &mut dyn Write) -> io::R
     for c in report.with_status(Status::Finding) {
         check_findings(c, opts, width, out)?;
     }
-    tool_verdicts(report, out)?;
+    tool_verdicts(report, width, out)?;
     if opts.findings_only {
         return Ok(());
     }
@@ -273,7 +273,7 @@ fn block(out: &mut dyn Write, text: &str, width: usize, indent: usize) -> io::Re
 
 /// Another tool's own results carried by the bundle (troubleshoot's `analysis.json`), labelled
 /// as that tool's.
-fn tool_verdicts(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn tool_verdicts(report: &Report, width: usize, out: &mut dyn Write) -> io::Result<()> {
     if !report.tool_verdicts.is_empty() {
         let tool = &report.tool_verdicts[0].tool;
         writeln!(
@@ -282,16 +282,24 @@ fn tool_verdicts(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             escape(tool),
             report.tool_verdicts.len()
         )?;
+        // One line a verdict while it fits; else its words flow under the title.
+        let one_line =
+            |s: &str| escape(&s.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned();
         for v in &report.tool_verdicts {
-            writeln!(
-                out,
-                "  {:<8} {}  {}  ({}:{})",
-                escape(&v.severity),
-                escape(&v.title),
-                escape(&v.message),
-                escape(&v.file),
-                v.line
-            )?;
+            let title = if v.title.is_empty() {
+                &v.name
+            } else {
+                &v.title
+            };
+            let head = format!("  {:<8} {}", one_line(&v.severity), one_line(title));
+            let tail = format!("{}  ({}:{})", one_line(&v.message), escape(&v.file), v.line);
+            let line = format!("{head}  {tail}");
+            if unicode_width::UnicodeWidthStr::width(line.as_str()) <= width {
+                writeln!(out, "{line}")?;
+            } else {
+                para(out, &head, width, 11)?;
+                para(out, &format!("           {tail}"), width, 11)?;
+            }
         }
     }
     Ok(())
