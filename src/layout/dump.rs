@@ -472,18 +472,7 @@ fn import_stdout_yaml(
                 d.first()
                     .and_then(|v| v["kind"].as_str().map(str::to_string))
             });
-            let target = match kind.as_deref() {
-                Some("NodeList") => Some(("nodes.json", "NodeList", "v1", "nodes")),
-                Some(k) => PER_NAMESPACE.iter().find_map(|(name, ours)| {
-                    let (file, lk, api) = (*ours)?;
-                    (lk == k).then_some((file, lk, api, *name))
-                }),
-                None if order == 0 => Some(("nodes.json", "NodeList", "v1", "nodes")),
-                None => {
-                    let (name, ours) = PER_NAMESPACE[(order - 1) % PER_NAMESPACE.len()];
-                    ours.map(|(file, lk, api)| (file, lk, api, name))
-                }
-            };
+            let target = list_target(kind.as_deref(), order);
             order += 1;
             if let Some((file, lk, api, name)) = target {
                 let lb = lists
@@ -566,19 +555,7 @@ fn import_stdout(
             let kind = value
                 .as_ref()
                 .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string));
-            let target = match kind.as_deref() {
-                Some("NodeList") => Some(("nodes.json", "NodeList", "v1", "nodes")),
-                Some(k) => PER_NAMESPACE.iter().find_map(|(name, ours)| {
-                    let (file, lk, api) = (*ours)?;
-                    (lk == k).then_some((file, lk, api, *name))
-                }),
-                // No kind (the internal form): by the order kubectl writes them.
-                None if order == 0 => Some(("nodes.json", "NodeList", "v1", "nodes")),
-                None => {
-                    let (name, ours) = PER_NAMESPACE[(order - 1) % PER_NAMESPACE.len()];
-                    ours.map(|(file, lk, api)| (file, lk, api, name))
-                }
-            };
+            let target = list_target(kind.as_deref(), order);
             order += 1;
             if let Some((file, lk, api, name)) = target {
                 let lb = lists
@@ -625,6 +602,26 @@ fn import_stdout(
         view.build(&format!("kubectl/{file}"), &bytes, segs)?;
     }
     Ok(())
+}
+
+/// Where the `order`-th list of a dump goes: (our file, list kind, apiVersion, dump name), by
+/// its kind, or, for the internal form that writes none, by the order kubectl writes them.
+fn list_target(
+    kind: Option<&str>,
+    order: usize,
+) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    match kind {
+        Some("NodeList") => Some(("nodes.json", "NodeList", "v1", "nodes")),
+        Some(k) => PER_NAMESPACE.iter().find_map(|(name, ours)| {
+            let (file, lk, api) = (*ours)?;
+            (lk == k).then_some((file, lk, api, *name))
+        }),
+        None if order == 0 => Some(("nodes.json", "NodeList", "v1", "nodes")),
+        None => {
+            let (name, ours) = PER_NAMESPACE[(order - 1) % PER_NAMESPACE.len()];
+            ours.map(|(file, lk, api)| (file, lk, api, name))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -140,6 +140,15 @@ fn too_small(f: &mut Frame, area: Rect) {
     );
 }
 
+/// A group's count in the check list: "(3)", or "(2 of 3)" while a filter hides some.
+fn group_count(shown: usize, total: usize) -> String {
+    if shown == total {
+        format!("({shown})")
+    } else {
+        format!("({shown} of {total})")
+    }
+}
+
 /// The bundle, its cluster, platform and collection time in one row of `width` columns. What
 /// does not fit goes whole rather than cut mid-word: the collection time first, then the
 /// bundle path's leading folders (never its last name), then the cluster's project and
@@ -490,12 +499,7 @@ fn checks(f: &mut Frame, app: &App, area: Rect) {
             CheckRow::Group(g, n) => {
                 let folded = app.checks.collapsed[*g as usize];
                 let icon = if folded { "▸" } else { "▾" };
-                let total = m.count(*g);
-                let count = if *n == total {
-                    format!("({n})")
-                } else {
-                    format!("({n} of {total})")
-                };
+                let count = group_count(*n, m.count(*g));
                 Line::from(vec![
                     marker(sel),
                     Span::styled(format!("{icon} {} {count}", g.title()), BOLD),
@@ -525,12 +529,7 @@ fn checks(f: &mut Frame, app: &App, area: Rect) {
                 } else {
                     "▾"
                 };
-                let total = m.verdicts.len();
-                let count = if *n == total {
-                    format!("({n})")
-                } else {
-                    format!("({n} of {total})")
-                };
+                let count = group_count(*n, m.verdicts.len());
                 Line::from(vec![
                     marker(sel),
                     Span::styled(
