@@ -739,26 +739,6 @@ fn write_troubleshoot(ours: &Path, out: &Path, release: Release) {
     }
 }
 
-/// Every file of a folder, by its path inside it.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(
-                    p.strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    out
-}
-
 #[test]
 #[ignore = "writes testdata/: run it after changing a k8s scenario or this file"]
 fn write_the_troubleshoot_bundles() {
