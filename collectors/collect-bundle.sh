@@ -612,56 +612,59 @@ function pem_body(s) {
     return (s ~ /[ \t:][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/][A-Za-z0-9+\/]+=*[ \t\r]*$/)
 }
 # The rules that need no state, on `line`.
+# Each pattern is tried where it is written before the function that rewrites its matches is
+# called: gawk keeps a dynamic regex compiled for the place that uses it, so kv() and whole(),
+# which see a new pattern at every call, would compile every pattern again for every line.
 function rules() {
     pem_inline()
-    whole("ls0tls1crudjti[a-z0-9+/=]*", "[REDACTED BASE64 PEM]")
-    whole("eyj[a-z0-9_-]+\\.eyj[a-z0-9_-]+\\.[a-z0-9_-]*", "[REDACTED JWT]")
-    whole("ya29\\.[a-z0-9_.-]+", "[REDACTED OAUTH TOKEN]")
-    whole(R_AIZA, "[REDACTED API KEY]")
-    whole(R_GHP, "[REDACTED GITHUB TOKEN]", 1)
-    whole(R_GHPAT, "[REDACTED GITHUB TOKEN]", 1)
-    whole(R_AKIA, "[REDACTED AWS KEY ID]", 1)
-    whole(R_XOX, "[REDACTED SLACK TOKEN]")
-    whole(R_STRIPE, "[REDACTED STRIPE KEY]")
-    whole(R_DOCKERCFG, "[REDACTED BASE64 DOCKER CONFIG]")
+    if (tolower(line) ~ (RX = "ls0tls1crudjti[a-z0-9+/=]*")) whole(RX, "[REDACTED BASE64 PEM]")
+    if (tolower(line) ~ (RX = "eyj[a-z0-9_-]+\\.eyj[a-z0-9_-]+\\.[a-z0-9_-]*")) whole(RX, "[REDACTED JWT]")
+    if (tolower(line) ~ (RX = "ya29\\.[a-z0-9_.-]+")) whole(RX, "[REDACTED OAUTH TOKEN]")
+    if (tolower(line) ~ (RX = R_AIZA)) whole(RX, "[REDACTED API KEY]")
+    if (line ~ (RX = R_GHP)) whole(RX, "[REDACTED GITHUB TOKEN]", 1)
+    if (line ~ (RX = R_GHPAT)) whole(RX, "[REDACTED GITHUB TOKEN]", 1)
+    if (line ~ (RX = R_AKIA)) whole(RX, "[REDACTED AWS KEY ID]", 1)
+    if (tolower(line) ~ (RX = R_XOX)) whole(RX, "[REDACTED SLACK TOKEN]")
+    if (tolower(line) ~ (RX = R_STRIPE)) whole(RX, "[REDACTED STRIPE KEY]")
+    if (tolower(line) ~ (RX = R_DOCKERCFG)) whole(RX, "[REDACTED BASE64 DOCKER CONFIG]")
     # The signature of a signed URL (Azure SAS, S3 and GCS presigned): it grants access alone.
-    kv("[?&;](sig|signature|x-amz-signature|x-goog-signature)=[^&#; \t\"\x27\\\\]+", "^[?&;](sig|signature|x-amz-signature|x-goog-signature)=", 0, 0)
-    kv("hooks\\.slack\\.com/services/[a-z0-9/_-]+", "^hooks\\.slack\\.com/services/", 0, 0)
+    if (tolower(line) ~ (RX = "[?&;](sig|signature|x-amz-signature|x-goog-signature)=[^&#; \t\"\x27\\\\]+")) kv(RX, "^[?&;](sig|signature|x-amz-signature|x-goog-signature)=", 0, 0)
+    if (tolower(line) ~ (RX = "hooks\\.slack\\.com/services/[a-z0-9/_-]+")) kv(RX, "^hooks\\.slack\\.com/services/", 0, 0)
     # Sentry DSNs: the key is the user name of the URL.
-    kv(R_SENTRY, "^://", 0, 0, "@")
+    if (tolower(line) ~ (RX = R_SENTRY)) kv(RX, "^://", 0, 0, "@")
     # Authorization headers.
-    kv("bearer[ \t]+[a-z0-9._~+/=-]+", "^bearer[ \t]+", 0, 0)
-    kv("authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+[a-z0-9+/=]+", "^authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+", 0, 0)
+    if (tolower(line) ~ (RX = "bearer[ \t]+[a-z0-9._~+/=-]+")) kv(RX, "^bearer[ \t]+", 0, 0)
+    if (tolower(line) ~ (RX = "authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+[a-z0-9+/=]+")) kv(RX, "^authorization[\"\x27]?[ \t]*[:=][ \t]*[\"\x27]?basic[ \t]+", 0, 0)
     # user:password@ in URLs (the user name may be empty: redis://:pw@host).
-    kv("[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]*:[^/@ \t\"\x27]+@", "^[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]*:", 0, 0, "@")
+    if (tolower(line) ~ (RX = "[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]*:[^/@ \t\"\x27]+@")) kv(RX, "^[a-z][a-z0-9+.-]*://[^/@: \t\"\x27]*:", 0, 0, "@")
     # kubeadm bootstrap tokens (the id before the dot is public, the rest is the secret).
-    kv("(^|[^a-z0-9])" BOOT "([^a-z0-9]|$)", BOOTK, 0, 0, "[^a-z0-9]")
+    if (tolower(line) ~ (RX = "(^|[^a-z0-9])" BOOT "([^a-z0-9]|$)")) kv(RX, BOOTK, 0, 0, "[^a-z0-9]")
     # Environment variables with secret names, inline: "name": "DB_PASSWORD", "value": "..."
-    kv("\"name\"[ \t]*:[ \t]*\"" ENVQ "\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*" JSTR, "^\"name\"[ \t]*:[ \t]*\"[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*", 1, 0)
-    kv("\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"" ENVQE "\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*" ESTR, "^\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*", 1, 0)
+    if (tolower(line) ~ (RX = "\"name\"[ \t]*:[ \t]*\"" ENVQ "\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*" JSTR)) kv(RX, "^\"name\"[ \t]*:[ \t]*\"[^\"]*\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*", 1, 0)
+    if (tolower(line) ~ (RX = "\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"" ENVQE "\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*" ESTR)) kv(RX, "^\\\\\"name\\\\\"[ \t]*:[ \t]*\\\\\"[^\"\\\\]*\\\\\"[ \t]*,[ \t]*\\\\\"value\\\\\"[ \t]*:[ \t]*", 1, 0)
     # JSON keys with secret names in text: "password": "...", and escaped \"token\":\"...\".
-    kv("\"" KC SK "\"[ \t]*:[ \t]*" JSTR, "^\"" KC SK "\"[ \t]*:[ \t]*", 1, 0)
-    kv("\\\\\"" KC SK "\\\\\"[ \t]*:[ \t]*" ESTR, "^\\\\\"" KC SK "\\\\\"[ \t]*:[ \t]*", 1, 0)
+    if (tolower(line) ~ (RX = "\"" KC SK "\"[ \t]*:[ \t]*" JSTR)) kv(RX, "^\"" KC SK "\"[ \t]*:[ \t]*", 1, 0)
+    if (tolower(line) ~ (RX = "\\\\\"" KC SK "\\\\\"[ \t]*:[ \t]*" ESTR)) kv(RX, "^\\\\\"" KC SK "\\\\\"[ \t]*:[ \t]*", 1, 0)
     # YAML keys with secret names: token: ..., client-key-data: ...
-    kv("^[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+[^ \t{[|>&*#].*", "^[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+", 1, 1)
+    if (tolower(line) ~ (RX = "^[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+[^ \t{[|>&*#].*")) kv(RX, "^[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+", 1, 1)
     # A quoted YAML value whose text starts with a secret key: note: "token: x".
-    kv("^[ \t]*(-[ \t]+)?[^ \t:]+:[ \t]+[\"\x27]" KC SK "[ \t]*:[ \t]+[^ \t\"\x27\\\\]+", "^[ \t]*(-[ \t]+)?[^ \t:]+:[ \t]+[\"\x27]" KC SK "[ \t]*:[ \t]+", 1, 0)
+    if (tolower(line) ~ (RX = "^[ \t]*(-[ \t]+)?[^ \t:]+:[ \t]+[\"\x27]" KC SK "[ \t]*:[ \t]+[^ \t\"\x27\\\\]+")) kv(RX, "^[ \t]*(-[ \t]+)?[^ \t:]+:[ \t]+[\"\x27]" KC SK "[ \t]*:[ \t]+", 1, 0)
     # A JSON string value held in a text line whose text starts with a secret key: "token: x".
-    kv(":[ \t]*\"" KC SK "[ \t]*:[ \t]+[^ \t\"\\\\][^\"\\\\]*", "^:[ \t]*\"" KC SK "[ \t]*:[ \t]+", 1, 0)
+    if (tolower(line) ~ (RX = ":[ \t]*\"" KC SK "[ \t]*:[ \t]+[^ \t\"\\\\][^\"\\\\]*")) kv(RX, "^:[ \t]*\"" KC SK "[ \t]*:[ \t]+", 1, 0)
     # The same inside a JSON string of a log line, where lines are \n escapes.
-    kv("\\\\n[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+[^\\\\\" \t{[|>&*#][^\\\\\"]*", "^\\\\n[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+", 1, 0)
+    if (tolower(line) ~ (RX = "\\\\n[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+[^\\\\\" \t{[|>&*#][^\\\\\"]*")) kv(RX, "^\\\\n[ \t]*(-[ \t]+)?" KC SK "[ \t]*:[ \t]+", 1, 0)
     # TOML, INI and env files: key = value at the start of a line (the auth = "..." of containerd).
-    kv("^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*(\"([^\"\\\\]|\\\\.)*\"|\x27[^\x27]*\x27|[^ \t\"\x27#;][^\t#;]*)", "^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*", 1, 2)
+    if (tolower(line) ~ (RX = "^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*(\"([^\"\\\\]|\\\\.)*\"|\x27[^\x27]*\x27|[^ \t\"\x27#;][^\t#;]*)")) kv(RX, "^[ \t]*(export[ \t]+)?" KC SK "[ \t]*=[ \t]*", 1, 2)
     # The same inside a JSON string of a log line (a config file logged whole).
-    kv("\\\\n[ \t]*" KC SK "[ \t]*=[ \t]*(" ESTR "|[^ \t\"\\\\#;][^\\\\\"\t#;]*)", "^\\\\n[ \t]*" KC SK "[ \t]*=[ \t]*", 1, 0)
+    if (tolower(line) ~ (RX = "\\\\n[ \t]*" KC SK "[ \t]*=[ \t]*(" ESTR "|[^ \t\"\\\\#;][^\\\\\"\t#;]*)")) kv(RX, "^\\\\n[ \t]*" KC SK "[ \t]*=[ \t]*", 1, 0)
     # A secret flag and its value as two items of a JSON list on one line: "--token", "x".
-    kv("\"--?[a-z0-9-]*" FLAGW "\"[ \t]*,[ \t]*\"[^-\"\\\\]([^\"\\\\]|\\\\.)*\"", "^\"--?[a-z0-9-]*" FLAGW "\"[ \t]*,[ \t]*", 1, 0)
-    kv("\\\\\"--?[a-z0-9-]*" FLAGW "\\\\\"[ \t]*,[ \t]*\\\\\"[^-\"\\\\]([^\"\\\\]|\\\\[^\"])*\\\\\"", "^\\\\\"--?[a-z0-9-]*" FLAGW "\\\\\"[ \t]*,[ \t]*", 1, 0)
+    if (tolower(line) ~ (RX = "\"--?[a-z0-9-]*" FLAGW "\"[ \t]*,[ \t]*\"[^-\"\\\\]([^\"\\\\]|\\\\.)*\"")) kv(RX, "^\"--?[a-z0-9-]*" FLAGW "\"[ \t]*,[ \t]*", 1, 0)
+    if (tolower(line) ~ (RX = "\\\\\"--?[a-z0-9-]*" FLAGW "\\\\\"[ \t]*,[ \t]*\\\\\"[^-\"\\\\]([^\"\\\\]|\\\\[^\"])*\\\\\"")) kv(RX, "^\\\\\"--?[a-z0-9-]*" FLAGW "\\\\\"[ \t]*,[ \t]*", 1, 0)
     # key=value anywhere (flags, logfmt) and --flag value.
-    kv("(^|[^a-z0-9_.-])(--)?" KC SK "=(" ESTR "|" E2STR "|\"[^\"]*\"|\x27[^\x27]*\x27|([^ \t,;&\"\x27\\\\]|\\\\[^\"])+)", "^[^a-z0-9_.-]?(--)?" KC SK "=", 1, 0)
-    kv("--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+(" ESTR "|" E2STR "|\"[^\"]*\"|\x27[^\x27]*\x27|[^- \t\"\x27][^ \t\"\x27]*)", "^--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+", 1, 0)
+    if (tolower(line) ~ (RX = "(^|[^a-z0-9_.-])(--)?" KC SK "=(" ESTR "|" E2STR "|\"[^\"]*\"|\x27[^\x27]*\x27|([^ \t,;&\"\x27\\\\]|\\\\[^\"])+)")) kv(RX, "^[^a-z0-9_.-]?(--)?" KC SK "=", 1, 0)
+    if (tolower(line) ~ (RX = "--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+(" ESTR "|" E2STR "|\"[^\"]*\"|\x27[^\x27]*\x27|[^- \t\"\x27][^ \t\"\x27]*)")) kv(RX, "^--[a-z0-9-]*(token|password|passwd|secret|certificate-key|api-key|apikey)[ \t]+", 1, 0)
     # password: x, X-Api-Key: x in the middle of a line.
-    kv("(^|[^a-z0-9_.-])" KC MIDK "[\"\x27]?[ \t]*[:=][ \t]*(\"[^\"]*\"|\x27[^\x27]*\x27|[^ \t,;&\"\x27\\\\]+)", "^[^a-z0-9_.-]?" KC MIDK "[\"\x27]?[ \t]*[:=][ \t]*", 1, 0)
+    if (tolower(line) ~ (RX = "(^|[^a-z0-9_.-])" KC MIDK "[\"\x27]?[ \t]*[:=][ \t]*(\"[^\"]*\"|\x27[^\x27]*\x27|[^ \t,;&\"\x27\\\\]+)")) kv(RX, "^[^a-z0-9_.-]?" KC MIDK "[\"\x27]?[ \t]*[:=][ \t]*", 1, 0)
 }
 # yaml_keep_string(ORIG): when a marker now opens the value of a YAML key or list item
 # (note: [REDACTED JWT]), YAML would read a list: the value is single-quoted to stay a string.
