@@ -373,6 +373,10 @@ fn line_matcher<'a>(
     let set = &matcher.set;
     let file: Arc<str> = Arc::from(path);
     move |line_no: usize, line: &[u8], out: &mut Vec<(usize, ScanMatch)>| {
+        // A journal exported with `journalctl -o json` holds each entry's text JSON-escaped in
+        // its MESSAGE field: the patterns are matched on the text the unit wrote.
+        let decoded = journal_json_message(line);
+        let line = decoded.as_deref().map_or(line, str::as_bytes);
         if !set.is_match(line) {
             return;
         }
@@ -422,13 +426,65 @@ fn scan_disk_file(
 ) -> FileScan {
     let mut out = Vec::new();
     let on_line = line_matcher(catalog, path, origin, wanted, matcher);
-    let fh = std::fs::File::open(disk).map_err(|e| (path.to_string(), e.to_string()))?;
+    let mut fh = std::fs::File::open(disk).map_err(|e| (path.to_string(), e.to_string()))?;
+    // The prefilter reads the bytes as they are; in a journal exported as JSON the text it
+    // looks for is escaped, so every line is a candidate there.
+    let prefilter = if starts_as_journal_json(&mut fh) {
+        None
+    } else {
+        matcher.prefilter.as_ref()
+    };
     let fh = Counted { inner: fh, counter };
-    for_each_candidate_line(fh, matcher.prefilter.as_ref(), |n, line| {
-        on_line(n, line, &mut out)
-    })
-    .map_err(|e| (path.to_string(), e.to_string()))?;
+    for_each_candidate_line(fh, prefilter, |n, line| on_line(n, line, &mut out))
+        .map_err(|e| (path.to_string(), e.to_string()))?;
     Ok(out)
+}
+
+/// Whether a file begins as `journalctl -o json` writes: an object holding journald's own
+/// `__CURSOR` or `__REALTIME_TIMESTAMP` field. The file is left at its start.
+fn starts_as_journal_json(fh: &mut std::fs::File) -> bool {
+    use std::io::{Read, Seek};
+    let mut head = [0u8; 512];
+    let mut n = 0;
+    while n < head.len() {
+        match fh.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    let rewound = fh.seek(std::io::SeekFrom::Start(0)).is_ok();
+    let head = head[..n].trim_ascii_start();
+    rewound && head.starts_with(b"{") && is_journal_json(head)
+}
+
+/// Whether a line looks like one entry of `journalctl -o json` (compact, or the older form with
+/// spaces around the colons).
+fn is_journal_json(line: &[u8]) -> bool {
+    let find = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
+    find(b"\"__CURSOR\"") || find(b"\"__REALTIME_TIMESTAMP\"")
+}
+
+/// The MESSAGE of a `journalctl -o json` entry, decoded: a string, or the array of byte values
+/// journald writes for text that is not UTF-8. `None` for any other line.
+fn journal_json_message(line: &[u8]) -> Option<String> {
+    let trimmed = line.trim_ascii();
+    if !trimmed.starts_with(b"{") || !is_journal_json(trimmed) {
+        return None;
+    }
+    let entry: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(trimmed).ok()?;
+    match entry.get("MESSAGE")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(bytes) => {
+            let bytes: Vec<u8> = bytes
+                .iter()
+                .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                .collect::<Option<_>>()?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        _ => None,
+    }
 }
 
 /// The patterns that read one set of files: the exact per-line set, and a prefilter that finds
@@ -577,6 +633,30 @@ mod tests {
         })
         .unwrap();
         out
+    }
+
+    #[test]
+    fn journal_json_entries_are_read_as_their_message() {
+        let compact = br#"{"__CURSOR":"s=7;i=1","__REALTIME_TIMESTAMP":"1763631004552675","MESSAGE":"E1120 server.go:292] \"Failed to run kubelet\" err=\"driver: \\\"cgroupfs\\\"\""}"#;
+        assert_eq!(
+            journal_json_message(compact).as_deref(),
+            Some(r#"E1120 server.go:292] "Failed to run kubelet" err="driver: \"cgroupfs\"""#)
+        );
+        let spaced = br#"{ "__CURSOR" : "s=7", "MESSAGE" : "plain" }"#;
+        assert_eq!(journal_json_message(spaced).as_deref(), Some("plain"));
+        let bytes = br#"{"__CURSOR":"s=7","MESSAGE":[104,105,255]}"#;
+        assert_eq!(journal_json_message(bytes).as_deref(), Some("hi\u{fffd}"));
+        // A null MESSAGE (a field above journald's size limit) and other JSON lines give nothing.
+        let null = br#"{"__CURSOR":"s=7","MESSAGE":null}"#;
+        assert_eq!(journal_json_message(null), None);
+        assert_eq!(
+            journal_json_message(br#"{"level":"error","msg":"x"}"#),
+            None
+        );
+        assert_eq!(
+            journal_json_message(b"Nov 20 09:30:04 cp-1 kubelet[1]: {}"),
+            None
+        );
     }
 
     #[test]
