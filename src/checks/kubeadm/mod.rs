@@ -724,16 +724,24 @@ fn runtime_driver(
         .setting("container-runtime-endpoint", "containerRuntimeEndpoint")
         .map(|(v, _)| v)
         .unwrap_or_default();
+    // Docker's own packages install containerd with its CRI plugin disabled: that configuration
+    // says nothing about the pods' cgroups.
     let containerd = ctx
         .facts
         .text(&format!("nodes/{node}/runtime/containerd-config.toml"))
-        .ok();
+        .ok()
+        .filter(|t| !containerd_cri_disabled(t));
     let docker = ctx
         .facts
         .json(&format!("nodes/{node}/runtime/docker-info.json"))
         .ok();
-    let use_containerd =
-        endpoint.contains("containerd") || (docker.is_none() && containerd.is_some());
+    // The kubelet talks to Docker through dockershim or cri-dockerd: by its endpoint, or, with
+    // no endpoint set, by the runtime the node reports.
+    let on_docker = endpoint.contains("docker")
+        || (endpoint.is_empty()
+            && pods::node_versions(ctx, node).is_some_and(|(_, runtime, _)| runtime == "docker"));
+    let use_containerd = !on_docker
+        && (endpoint.contains("containerd") || (docker.is_none() && containerd.is_some()));
     if use_containerd {
         let toml = containerd?;
         let (systemd, ev) = match containerd_systemd_cgroup(&toml).ok()? {
@@ -757,6 +765,27 @@ fn runtime_driver(
         driver(d),
         doc.text.evidence_for("\"CgroupDriver\""),
     ))
+}
+
+/// Whether a containerd configuration turns its CRI plugin off (`disabled_plugins = ["cri"]`, as
+/// the containerd.io package installed with Docker ships it): the kubelet cannot use that
+/// containerd, so its runtime options are not the pods'. A file that is not TOML is left to
+/// [`containerd_systemd_cgroup`], which reports it unknown.
+fn containerd_cri_disabled(file: &TextFile) -> bool {
+    let Ok(config) = toml::from_str::<toml::Table>(&file.text) else {
+        return false;
+    };
+    config
+        .get("disabled_plugins")
+        .and_then(toml::Value::as_array)
+        .is_some_and(|list| {
+            list.iter().filter_map(toml::Value::as_str).any(|p| {
+                matches!(
+                    p,
+                    "cri" | "io.containerd.grpc.v1.cri" | "io.containerd.cri.v1.runtime"
+                )
+            })
+        })
 }
 
 /// containerd's `SystemdCgroup` for the runtime CRI pods use (`default_runtime_name`, `runc`
@@ -898,6 +927,24 @@ mod tests {
         assert_eq!(containerd_systemd_cgroup(&dotted).unwrap(), Some((true, 3)));
         let cut = toml("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.opt");
         assert!(containerd_systemd_cgroup(&cut).is_err());
+    }
+
+    #[test]
+    fn a_containerd_without_its_cri_plugin_is_not_the_pods_runtime() {
+        let toml = |s: &str| TextFile::new("c.toml", s.as_bytes().to_vec());
+        let docker_package = toml(
+            "#   Copyright 2018-2022 Docker Inc.\n\ndisabled_plugins = [\"cri\"]\n\n#root = \"/var/lib/containerd\"\n",
+        );
+        assert!(containerd_cri_disabled(&docker_package));
+        let full_name = toml("version = 2\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n");
+        assert!(containerd_cri_disabled(&full_name));
+        let kubeadm = toml(
+            "version = 2\ndisabled_plugins = []\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n",
+        );
+        assert!(!containerd_cri_disabled(&kubeadm));
+        assert!(!containerd_cri_disabled(&toml(
+            "disabled_plugins = [\"cri\""
+        )));
     }
 
     #[test]
