@@ -894,8 +894,15 @@ pub fn package_line_version(line: &str, name: &str) -> Option<crate::version::Ve
         }
         return crate::version::Version::parse(rest);
     }
-    // dpkg: name (maybe name:arch) then version.
-    if first.split(':').next() != Some(name) {
+    // dpkg: name (maybe name:arch) then version; `yum list installed`: name.arch, then
+    // [epoch:]version-release, then the repository.
+    let yum_name = first.rsplit_once('.').filter(|(_, arch)| {
+        matches!(
+            *arch,
+            "x86_64" | "noarch" | "aarch64" | "i686" | "ppc64le" | "s390x"
+        )
+    });
+    if first.split(':').next() != Some(name) && yum_name.map(|(n, _)| n) != Some(name) {
         return None;
     }
     crate::version::Version::parse(tokens[1])
@@ -971,6 +978,15 @@ mod tests {
             package_line_version(ii, "docker-ce").unwrap().parts,
             [20, 10, 7, 3, 0]
         );
+        let yum = "docker.x86_64   2:1.13.1-84.git07f3374.el7.centos   @extras";
+        assert_eq!(
+            package_line_version(yum, "docker").unwrap().parts,
+            package_line_version("docker-1.13.1-84.git07f3374.el7.centos.x86_64", "docker")
+                .unwrap()
+                .parts
+        );
+        let client = "docker-client.x86_64   2:1.13.1-84.git07f3374.el7.centos   @extras";
+        assert!(package_line_version(client, "docker").is_none());
         let rc = "rc  docker.io  1.13.1-0ubuntu1~16.04.2  amd64  Linux container runtime";
         assert!(package_line_version(rc, "docker.io").is_none());
         assert_eq!(
