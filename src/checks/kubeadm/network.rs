@@ -7,6 +7,42 @@ use crate::checks::{Ctx, Draft, Outcome, group_matches};
 use crate::cluster::{self, Node};
 use crate::facts::Unavailable;
 
+/// Whether a line's request on port 10250 went to an aggregated API (`https://10.244.1.5:10250/
+/// apis/metrics.k8s.io/v1beta1`: metrics-server listens there in its pod), not to a kubelet, whose
+/// paths are `/containerLogs`, `/exec`, `/metrics`…
+fn calls_aggregated_api(line: &str) -> bool {
+    line.contains(":10250/apis/")
+}
+
+/// The addresses of pods that have their own (not host-network pods, which share their node's):
+/// something in such a pod listening on 10250 is not a kubelet.
+fn pod_ips(ctx: &Ctx) -> std::collections::HashSet<String> {
+    let Ok(pods) = ctx.list("kubectl/pods.json") else {
+        return Default::default();
+    };
+    cluster::pods(&pods)
+        .filter(|p| !p.host_network)
+        .filter_map(|p| {
+            let status = p.value().get("status")?;
+            let mut ips: Vec<String> = status
+                .get("podIPs")
+                .and_then(|l| l.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.get("ip")?.as_str().map(str::to_string))
+                .collect();
+            ips.extend(
+                status
+                    .get("podIP")
+                    .and_then(|i| i.as_str())
+                    .map(str::to_string),
+            );
+            Some(ips)
+        })
+        .flatten()
+        .collect()
+}
+
 /// A node's addresses by type (`InternalIP`, `ExternalIP`, `Hostname`).
 pub(super) fn addresses(node: &Node) -> Vec<(String, String)> {
     node.addresses
@@ -149,7 +185,16 @@ fn kubelets_were_dialled(ctx: &Ctx) -> bool {
 }
 
 pub fn kubelet_unreachable_ip(ctx: &Ctx) -> Result<Outcome, Unavailable> {
-    let mut drafts = group_matches(ctx.matches_of("no-route"), |v| {
+    let pod_ips = pod_ips(ctx);
+    let dialled_kubelets: Vec<_> = ctx
+        .matches_of("no-route")
+        .into_iter()
+        .filter(|m| {
+            !calls_aggregated_api(&m.text)
+                && !pod_ips.contains(m.captures["ip"].trim_matches(['[', ']']))
+        })
+        .collect();
+    let mut drafts = group_matches(dialled_kubelets, |v| {
         v["ip"].trim_matches(['[', ']']).to_string()
     });
     if drafts.is_empty() {
