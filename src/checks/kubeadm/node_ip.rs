@@ -498,6 +498,16 @@ fn node_draft(
             "/etc/default/kubelet (Debian/Ubuntu) or /etc/sysconfig/kubelet (CentOS/RHEL/Fedora)",
         );
     notes.insert(0, routable);
+    // Stock Ubuntu and Debian map the host name to 127.0.1.1: while the kubelet registered a
+    // routable InternalIP of its own, the node works, and only a kubeadm or kubelet run that
+    // trusts the host name would pick the loopback address.
+    let registered_fine = bad_i.is_empty()
+        && bad_h.iter().all(|(_, k)| *k == Unroutable::Loopback)
+        && v.internal.first().is_some_and(|a| unroutable(a).is_none());
+    if registered_fine && let Some(a) = v.internal.first() {
+        d.severity = Some(crate::model::Severity::Info);
+        notes.insert(0, phrase(w, "registered-routable", &[("addr", a)]));
+    }
     d.vars.insert("problem".into(), problems.join(", and "));
     d.vars.insert("detail".into(), notes.join(" "));
     d.vars.insert("addr".into(), addr);
