@@ -162,18 +162,7 @@ fn import_folder(
         let (bytes, segs) = lb.finish();
         view.replace("kubectl/nodes.json", &bytes, segs)?;
     }
-    let namespaces: Vec<String> = {
-        let mut ns: Vec<String> = input
-            .files
-            .iter()
-            .filter_map(|f| {
-                let (ns, file) = f.path.strip_prefix(base)?.split_once('/')?;
-                (!file.contains('/')).then(|| ns.to_string())
-            })
-            .collect();
-        ns.dedup();
-        ns
-    };
+    let namespaces = folder_namespaces(input, base);
     // Pods first: their container names are needed nowhere else here, but keep the order the
     // dump wrote.
     for (kind, ours) in PER_NAMESPACE {
