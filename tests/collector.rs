@@ -1471,18 +1471,13 @@ fn check_redaction(sb: &Sandbox) {
     );
 
     // Private keys of every PEM type, each dropped whole; certificates too.
-    let pem: String = [
-        "RSA PRIVATE KEY",
-        "EC PRIVATE KEY",
-        "DSA PRIVATE KEY",
-        "OPENSSH PRIVATE KEY",
-        "ENCRYPTED PRIVATE KEY",
-        "PRIVATE KEY",
-        "PGP PRIVATE KEY BLOCK",
-    ]
-    .iter()
-    .map(|t| format!("kept\n-----BEGIN {t}-----\nPEMBODY0abc+/\nPEMBODY1==\n-----END {t}-----\n"))
-    .collect();
+    let pem: String = PEM_PRIVATE_KEYS
+        .iter()
+        .chain(&["PGP PRIVATE KEY BLOCK"])
+        .map(|t| {
+            format!("kept\n-----BEGIN {t}-----\nPEMBODY0abc+/\nPEMBODY1==\n-----END {t}-----\n")
+        })
+        .collect();
     fs::write(
         &f,
         format!("{pem}  ssh-key: -----BEGIN OPENSSH PRIVATE KEY-----b3BlbnNzaC1rZXk-----END OPENSSH PRIVATE KEY-----\nend\n"),
@@ -2801,16 +2796,16 @@ fn every_log_hanging_ends_within_the_deadline() {
     assert!(!sleeping(623), "a hung log call is still running");
 }
 
-/// The real kubectl against a server whose log requests never answer.
-#[test]
-fn real_kubectl_with_hanging_logs_ends_within_the_deadline() {
+/// The script with the real kubectl against a loopback API server in `mode`, with
+/// `--max-time max_time` seconds: the sandbox (holding the bundle), the output and how long
+/// the run took.
+fn real_kubectl_run(mode: apiserver::Mode, max_time: u64) -> (Sandbox, Output, Duration) {
     let kubectl = which("kubectl").expect("the real kubectl is needed for this test");
-    let server = apiserver::ApiServer::start_mode(apiserver::Mode::HangLogs);
+    let server = apiserver::ApiServer::start_mode(mode);
     let sb = Sandbox::new(true);
     std::os::unix::fs::symlink(&kubectl, sb.bin.join("kubectl")).unwrap();
     let kubeconfig = sb.path().join("kubeconfig");
     server.kubeconfig(&kubeconfig, "loop-ctx");
-    let max_time = 20;
     let (out, took) = timed_run(
         &sb,
         &[
@@ -2823,6 +2818,14 @@ fn real_kubectl_with_hanging_logs_ends_within_the_deadline() {
         ],
         Duration::from_secs(300),
     );
+    (sb, out, took)
+}
+
+/// The real kubectl against a server whose log requests never answer.
+#[test]
+fn real_kubectl_with_hanging_logs_ends_within_the_deadline() {
+    let max_time = 20;
+    let (sb, out, took) = real_kubectl_run(apiserver::Mode::HangLogs, max_time);
     eprintln!("real kubectl, hanging logs: the run took {took:?}");
     assert!(took < Duration::from_secs(max_time + 20), "took {took:?}");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -2838,25 +2841,8 @@ fn real_kubectl_with_hanging_logs_ends_within_the_deadline() {
 /// (7) and the last line say that no list came back.
 #[test]
 fn a_server_that_hangs_after_the_probe_ends_at_the_deadline() {
-    let kubectl = which("kubectl").expect("the real kubectl is needed for this test");
-    let server = apiserver::ApiServer::start_mode(apiserver::Mode::HangAfterVersion);
-    let sb = Sandbox::new(true);
-    std::os::unix::fs::symlink(&kubectl, sb.bin.join("kubectl")).unwrap();
-    let kubeconfig = sb.path().join("kubeconfig");
-    server.kubeconfig(&kubeconfig, "loop-ctx");
     let max_time = 20;
-    let (out, took) = timed_run(
-        &sb,
-        &[
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-            "--max-time",
-            &format!("{max_time}s"),
-            "-o",
-            sb.out.to_str().unwrap(),
-        ],
-        Duration::from_secs(300),
-    );
+    let (sb, out, took) = real_kubectl_run(apiserver::Mode::HangAfterVersion, max_time);
     eprintln!("a server hanging after the probe: the run took {took:?}");
     assert!(
         took < Duration::from_secs(max_time + 10),

@@ -82,14 +82,6 @@ const ENV_NAMES: &[&str] = &[
     "OAUTH_CLIENT_SECRET",
 ];
 const SECRET_FLAGS: &[&str] = &["--password", "--client-secret", "--token", "--api-key"];
-const PEM_KEYS: &[&str] = &[
-    "RSA PRIVATE KEY",
-    "EC PRIVATE KEY",
-    "DSA PRIVATE KEY",
-    "OPENSSH PRIVATE KEY",
-    "ENCRYPTED PRIVATE KEY",
-    "PRIVATE KEY",
-];
 /// Names whose numeric value is a password all the same.
 const PASSWORD_NAMES: &[&str] = &["DB_PASSWORD", "REDIS_PASS", "MYSQL_ROOT_PWD", "passphrase"];
 const PLAIN_KEYS: &[&str] = &[
@@ -245,7 +237,7 @@ impl Gen {
                 "Dec 07 10:00:00 cp-1 kubelet[812]: I1207 flags.go:64] FLAG: --token=\"{c}\""
             ),
             32 => {
-                let t = self.rng.pick(PEM_KEYS);
+                let t = self.rng.pick(PEM_PRIVATE_KEYS);
                 format!("-----BEGIN {t}-----\n{c}AAAA\nBBBB{c}==\n-----END {t}-----\n")
             }
             33 => {

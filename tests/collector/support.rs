@@ -24,6 +24,16 @@ pub fn testdata() -> PathBuf {
     repo().join("testdata")
 }
 
+/// The PEM labels of private keys (`-----BEGIN <label>-----`) the redaction must drop whole.
+pub const PEM_PRIVATE_KEYS: &[&str] = &[
+    "RSA PRIVATE KEY",
+    "EC PRIVATE KEY",
+    "DSA PRIVATE KEY",
+    "OPENSSH PRIVATE KEY",
+    "ENCRYPTED PRIVATE KEY",
+    "PRIVATE KEY",
+];
+
 /// The standard tools the script (and the fake tools) may use; nothing else is on PATH.
 pub const TOOLS: &[&str] = &[
     "bash",
