@@ -334,7 +334,7 @@ fn scan_file(
         );
     }
     let mut out = Vec::new();
-    let on_line = line_matcher(catalog, &f.path, origin, wanted, matcher);
+    let on_line = line_matcher(catalog, &f.path, origin, wanted, matcher, false);
     // The manifest is scanned for the stderr the collector recorded, decoded from JSON, with
     // each stderr line reported at the line of its record's "stderr" key.
     let doc = facts
@@ -369,13 +369,18 @@ fn line_matcher<'a>(
     origin: Option<Arc<crate::layout::Origin>>,
     wanted: &'a Wanted,
     matcher: &'a Matcher,
+    journal_json: bool,
 ) -> impl Fn(usize, &[u8], &mut Vec<(usize, ScanMatch)>) + 'a {
     let set = &matcher.set;
     let file: Arc<str> = Arc::from(path);
     move |line_no: usize, line: &[u8], out: &mut Vec<(usize, ScanMatch)>| {
         // A journal exported with `journalctl -o json` holds each entry's text JSON-escaped in
         // its MESSAGE field: the patterns are matched on the text the unit wrote.
-        let decoded = journal_json_message(line);
+        let decoded = if journal_json {
+            journal_json_message(line)
+        } else {
+            None
+        };
         let line = decoded.as_deref().map_or(line, str::as_bytes);
         if !set.is_match(line) {
             return;
@@ -425,15 +430,16 @@ fn scan_disk_file(
     counter: Counter,
 ) -> FileScan {
     let mut out = Vec::new();
-    let on_line = line_matcher(catalog, path, origin, wanted, matcher);
     let mut fh = std::fs::File::open(disk).map_err(|e| (path.to_string(), e.to_string()))?;
     // The prefilter reads the bytes as they are; in a journal exported as JSON the text it
-    // looks for is escaped, so every line is a candidate there.
-    let prefilter = if starts_as_journal_json(&mut fh) {
+    // looks for is escaped, so every line is a candidate there, decoded first.
+    let journal_json = starts_as_journal_json(&mut fh);
+    let prefilter = if journal_json {
         None
     } else {
         matcher.prefilter.as_ref()
     };
+    let on_line = line_matcher(catalog, path, origin, wanted, matcher, journal_json);
     let fh = Counted { inner: fh, counter };
     for_each_candidate_line(fh, prefilter, |n, line| on_line(n, line, &mut out))
         .map_err(|e| (path.to_string(), e.to_string()))?;
