@@ -330,6 +330,12 @@ fn add_yaml_list(
     doc: &str,
     first_line: usize,
 ) -> Result<Vec<serde_json::Value>, String> {
+    let whole = parse_yaml_list(shown, doc, first_line)?;
+    add_parsed_yaml_list(lb, shown, whole, doc, first_line)
+}
+
+/// The one YAML document `doc` (at line `first_line` of `shown`) holds.
+fn parse_yaml_list(shown: &str, doc: &str, first_line: usize) -> Result<serde_json::Value, String> {
     let mut docs = crate::yaml::parse_documents(doc)
         .map_err(|e| format!("{shown} holds no readable YAML list at line {first_line} ({e})"))?;
     if docs.len() != 1 {
@@ -337,7 +343,17 @@ fn add_yaml_list(
             "{shown} holds no single YAML list at line {first_line}"
         ));
     }
-    let whole = docs.remove(0);
+    Ok(docs.remove(0))
+}
+
+/// Adds the list `whole`, parsed from `doc`, with the lines of its items and fields.
+fn add_parsed_yaml_list(
+    lb: &mut ListBuilder,
+    shown: &str,
+    whole: serde_json::Value,
+    doc: &str,
+    first_line: usize,
+) -> Result<Vec<serde_json::Value>, String> {
     let fields: std::collections::HashMap<String, usize> = crate::yaml::line_paths(doc)
         .into_iter()
         .map(|(p, l)| (p, first_line + l))
@@ -457,17 +473,19 @@ fn import_stdout_yaml(
                      containers: &mut Containers,
                      errors: &mut Vec<(String, String)>| {
         for (doc, first_line) in yaml_documents(chunk, chunk_line) {
-            let kind = crate::yaml::parse_documents(doc).ok().and_then(|d| {
-                d.first()
-                    .and_then(|v| v["kind"].as_str().map(str::to_string))
-            });
+            // Parsed once: for its kind, then for its items.
+            let parsed = parse_yaml_list(&shown, doc, first_line);
+            let kind = parsed
+                .as_ref()
+                .ok()
+                .and_then(|v| v["kind"].as_str().map(str::to_string));
             let target = list_target(kind.as_deref(), order);
             order += 1;
             if let Some((file, lk, api, name)) = target {
                 let lb = lists
                     .entry(file)
                     .or_insert_with(|| ListBuilder::new(lk, api));
-                match add_yaml_list(lb, &shown, doc, first_line) {
+                match parsed.and_then(|v| add_parsed_yaml_list(lb, &shown, v, doc, first_line)) {
                     Ok(items) if name == "pods" => note_containers(&items, containers),
                     Ok(_) => {}
                     Err(e) => errors.push((file.to_string(), e)),
